@@ -1,0 +1,167 @@
+import LedgerProtocol
+
+/// Turns a captured call into its stored record: picks the provider's adapter by path, reads the request and the
+/// response (whole or streamed), and prices the tokens.
+///
+/// Never throws and never traps: whatever cannot be read stays nil and is explained in `error_detail`.
+package struct Normalizer: Sendable {
+    package let prices: PriceTable
+
+    package init(prices: PriceTable = .builtIn) {
+        self.prices = prices
+    }
+
+    package func record(from call: CapturedCall) -> CallRecord {
+        let route = ProviderRoute(path: call.path)
+        var record = CallRecord(actionID: call.actionID, timestampMicros: call.arrivedAtMicros)
+        record.provider = route.provider
+        Self.copyEnvelope(of: call, into: &record)
+        var problems: [String] = []
+        if call.outcome != .completed {
+            problems.append(call.outcomeDetail ?? record.outcome.replacing("_", with: " "))
+        }
+
+        readRequest(of: call, with: route.adapter, into: &record, problems: &problems)
+        let isEventStream = Self.isEventStream(call, requestedStream: record.stream)
+        record.stream = record.stream || isEventStream
+        if record.stream { record.ttftMS = call.firstByteMicros.map { Double($0) / 1000 } }
+
+        if let reading = readResponse(of: call, with: route.adapter, asStream: isEventStream, problems: &problems) {
+            apply(reading, to: &record)
+            if let error = reading.errorMessage { problems.append(error) }
+        }
+
+        var unique: [String] = []
+        for problem in problems where !unique.contains(problem) { unique.append(problem) }
+        record.errorDetail = unique.isEmpty ? nil : unique.joined(separator: "; ")
+        return record
+    }
+
+    private static func copyEnvelope(of call: CapturedCall, into record: inout CallRecord) {
+        let metadata = call.metadata
+        record.sessionID = metadata.sessionID
+        record.userID = metadata.userID
+        record.agentName = metadata.agentName
+        record.appID = metadata.appID
+        record.parentActionID = metadata.parentActionID
+        record.environment = metadata.environment ?? "development"
+        record.handoffFrom = metadata.handoffFrom
+        record.handoffTo = metadata.handoffTo
+        record.source = call.source.isEmpty ? nil : call.source
+        record.statusCode = call.statusCode.map(Int.init)
+        record.latencyMS = Double(call.completedMicros) / 1000
+        record.blocked = call.outcome == .refused
+        record.outcome = outcomeName(call.outcome)
+    }
+
+    static func outcomeName(_ outcome: CallOutcome) -> String {
+        switch outcome {
+        case .completed: "completed"
+        case .upstreamFailed: "upstream_failed"
+        case .clientDisconnected: "client_disconnected"
+        case .upstreamUnreachable: "upstream_unreachable"
+        case .refused: "refused"
+        }
+    }
+
+    private func readRequest(
+        of call: CapturedCall, with adapter: any ProviderAdapter.Type, into record: inout CallRecord,
+        problems: inout [String]
+    ) {
+        guard !call.requestBody.isEmpty else { return }
+        if let encoding = Self.contentEncoding(in: call.requestHeaders) {
+            problems.append("request body is \(encoding)-encoded; not parsed")
+            return
+        }
+        do {
+            adapter.readRequest(try JSONReader.parse(call.requestBody), into: &record)
+        } catch {
+            let truncation = call.requestBodyTruncated ? " (body truncated at the capture limit)" : ""
+            problems.append("unparseable request body: \(error)\(truncation)")
+        }
+    }
+
+    /// A `text/event-stream` response, or a stream request whose answer is not a JSON document.
+    private static func isEventStream(_ call: CapturedCall, requestedStream: Bool) -> Bool {
+        let contentType = call.responseHeader("content-type")?.lowercased() ?? ""
+        if contentType.contains("text/event-stream") { return true }
+        if contentType.contains("json") || !requestedStream { return false }
+        return call.responseBody.first { !isJSONSpace($0) } != UInt8(ascii: "{")
+    }
+
+    private func readResponse(
+        of call: CapturedCall, with adapter: any ProviderAdapter.Type, asStream: Bool, problems: inout [String]
+    ) -> ResponseReading? {
+        let body = call.responseBody
+        let isSuccess = call.statusCode.map { (200..<300).contains($0) } ?? true
+        let truncation = call.responseBodyTruncated ? " (body truncated at the capture limit)" : ""
+        if body.isEmpty {
+            if let status = call.statusCode, !isSuccess {
+                problems.append("upstream returned HTTP \(status) with an empty body")
+            } else if call.statusCode != nil, call.outcome == .completed {
+                problems.append("unparseable upstream response: empty body")
+            }
+            return nil
+        }
+        if let encoding = Self.contentEncoding(in: call.responseHeaders) {
+            problems.append("response body is \(encoding)-encoded; not parsed")
+            return nil
+        }
+        guard isSuccess else {
+            problems.append(Self.errorDetail(ofFailed: body, adapter: adapter))
+            return nil
+        }
+        if asStream, body.first(where: { !Self.isJSONSpace($0) }) != UInt8(ascii: "{") {
+            let events = SSEParser.events(in: body)
+            if events.isEmpty, call.outcome == .completed {
+                problems.append("unparseable upstream response: no server-sent events")
+            }
+            if !truncation.isEmpty { problems.append("response stream truncated at the capture limit") }
+            return adapter.readStream(events)
+        }
+        do {
+            let document = try JSONReader.parse(body)
+            if let message = UpstreamError.message(in: document, lenient: false) { problems.append(message) }
+            return adapter.readResponse(document)
+        } catch {
+            problems.append("unparseable upstream response: \(error)\(truncation)")
+            return nil
+        }
+    }
+
+    /// The message of a non-2xx body: its JSON error message, a stream's error event, or the body's first 300 characters.
+    private static func errorDetail(ofFailed body: [UInt8], adapter: any ProviderAdapter.Type) -> String {
+        if let document = try? JSONReader.parse(body), let message = UpstreamError.message(in: document, lenient: true) {
+            return message
+        }
+        let events = SSEParser.events(in: body)
+        if !events.isEmpty, let message = adapter.readStream(events).errorMessage { return message }
+        return UpstreamError.excerpt(of: body)
+    }
+
+    private func apply(_ reading: ResponseReading, to record: inout CallRecord) {
+        record.content = reading.content
+        record.toolCalls = reading.toolCalls.isEmpty ? nil : reading.toolCalls
+        record.stopReason = reading.stopReason
+        if record.modelID == nil { record.modelID = reading.model }
+        guard let usage = reading.usage, !usage.isEmpty else { return }
+        usage.apply(to: &record)
+        let price = record.modelID.flatMap(prices.price(for:)) ?? reading.model.flatMap(prices.price(for:))
+        if let price {
+            record.costUSD = usage.cost(at: price)
+            record.priceTable = prices.version
+        }
+    }
+
+    private static func isJSONSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    /// A content coding other than `identity`, which would need decoding before the body can be read.
+    private static func contentEncoding(in headers: [HeaderField]) -> String? {
+        let value = headers.first { $0.name.lowercased() == "content-encoding" }?.value.lowercased()
+        guard let value else { return nil }
+        let codings = value.split(separator: ",").map { String($0).filter { !$0.isWhitespace } }.filter { !$0.isEmpty && $0 != "identity" }
+        return codings.isEmpty ? nil : codings.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,49 @@
+import Synchronization
+
+/// Monotonic counters of the collector, exposed at `/metrics`.
+package final class CollectorCounters: Sendable {
+    package enum Name: Int, CaseIterable, Sendable {
+        case recordsReceived, recordsStored, recordsDuplicate, batchesCommitted, batchesFailed
+        case sidecarsConnected, sidecarsRefused, badFrames, unpricedCalls
+
+        package var metric: (name: String, help: String) {
+            switch self {
+            case .recordsReceived: ("agentledger_records_received_total", "Captured calls received from sidecars.")
+            case .recordsStored: ("agentledger_records_stored_total", "Calls newly committed to the store.")
+            case .recordsDuplicate:
+                ("agentledger_records_duplicate_total", "Replayed calls already in the store (ignored).")
+            case .batchesCommitted: ("agentledger_batches_committed_total", "RECORDS batches committed and acknowledged.")
+            case .batchesFailed: ("agentledger_batches_failed_total", "RECORDS batches the store could not commit.")
+            case .sidecarsConnected: ("agentledger_sidecar_links_total", "Sidecar links accepted after HELLO.")
+            case .sidecarsRefused: ("agentledger_sidecar_links_refused_total", "Links refused (token, version, protocol).")
+            case .badFrames: ("agentledger_ingest_bad_frames_total", "Links closed for malformed or oversized frames.")
+            case .unpricedCalls: ("agentledger_calls_unpriced_total", "Calls whose model has no known price.")
+            }
+        }
+    }
+
+    private let values: Mutex<[Int]>
+
+    package init() {
+        values = Mutex(Array(repeating: 0, count: Name.allCases.count))
+    }
+
+    package func add(_ name: Name, _ amount: Int = 1) {
+        values.withLock { $0[name.rawValue] += amount }
+    }
+
+    package func value(_ name: Name) -> Int {
+        values.withLock { $0[name.rawValue] }
+    }
+
+    /// The Prometheus text exposition of every counter.
+    package func prometheusText() -> String {
+        let snapshot = values.withLock { $0 }
+        var out = ""
+        for name in Name.allCases {
+            let (metric, help) = name.metric
+            out += "# HELP \(metric) \(help)\n# TYPE \(metric) counter\n\(metric) \(snapshot[name.rawValue])\n"
+        }
+        return out
+    }
+}

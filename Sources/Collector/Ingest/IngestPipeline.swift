@@ -1,0 +1,28 @@
+import LedgerProtocol
+import Logging
+
+/// From captured calls to stored records: normalize, price, commit as one batch.
+package struct IngestPipeline: Sendable {
+    let normalizer: Normalizer
+    let store: any Store
+    let counters: CollectorCounters
+
+    package init(normalizer: Normalizer, store: any Store, counters: CollectorCounters) {
+        self.normalizer = normalizer
+        self.store = store
+        self.counters = counters
+    }
+
+    /// Commits a batch; returns only once it is durable in the store.
+    package func commit(_ calls: [CapturedCall]) async throws -> InsertResult {
+        counters.add(.recordsReceived, calls.count)
+        let records = calls.map(normalizer.record(from:))
+        let result = try await store.insert(records)
+        counters.add(.recordsStored, result.stored)
+        counters.add(.recordsDuplicate, result.duplicates)
+        counters.add(.batchesCommitted)
+        let unpriced = records.filter { $0.costUSD == nil && $0.modelID != nil && $0.tokensIn != nil }.count
+        if unpriced > 0 { counters.add(.unpricedCalls, unpriced) }
+        return result
+    }
+}

@@ -1,0 +1,122 @@
+import LedgerProtocol
+import LedgerProtocolNIO
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The TCP listener sidecars connect to. Each link runs an `IngestSession`; batches are committed
+/// through the pipeline and acknowledged only once stored.
+package struct IngestServer: Service {
+    package struct Configuration: Sendable {
+        /// `AGENTLEDGER_INGEST_HOST`. Default `0.0.0.0`.
+        package var host = "0.0.0.0"
+        /// `AGENTLEDGER_INGEST_PORT`. Default 4600; 0 picks a free port.
+        package var port = 4600
+        /// `AGENTLEDGER_INGEST_TOKEN`: when set, sidecars must present it in HELLO.
+        package var ingestToken: String?
+        /// Largest frame accepted. Default 80 MiB.
+        package var maxFrameBytes = WireFormat.defaultMaxFrameBytes
+        package var collectorID = "collector"
+
+        package init() {}
+    }
+
+    package let configuration: Configuration
+    let pipeline: IngestPipeline
+    let counters: CollectorCounters
+    let logger: Logger
+    private let server: NIOAsyncChannel<MessageChannel, Never>
+    /// The port actually bound (differs from the configured one when that was 0).
+    package let port: Int
+
+    /// Binds the listener now, so a taken port fails at start-up rather than inside the service group.
+    package static func bind(
+        configuration: Configuration, pipeline: IngestPipeline, counters: CollectorCounters, logger: Logger
+    ) async throws -> IngestServer {
+        let maxFrameBytes = configuration.maxFrameBytes
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture { try MessageChannel.wrapping(channel, maxFrameBytes: maxFrameBytes) }
+            }
+        let port = server.channel.localAddress?.port ?? configuration.port
+        return IngestServer(
+            configuration: configuration, pipeline: pipeline, counters: counters, logger: logger, server: server, port: port)
+    }
+
+    private init(
+        configuration: Configuration, pipeline: IngestPipeline, counters: CollectorCounters, logger: Logger,
+        server: NIOAsyncChannel<MessageChannel, Never>, port: Int
+    ) {
+        self.configuration = configuration
+        self.pipeline = pipeline
+        self.counters = counters
+        self.logger = logger
+        self.server = server
+        self.port = port
+    }
+
+    package func run() async throws {
+        logger.info("ingest listening", metadata: ["address": "\(configuration.host):\(port)"])
+        try await withThrowingDiscardingTaskGroup { group in
+            try await server.executeThenClose { connections in
+                for try await connection in connections.cancelOnGracefulShutdown() {
+                    group.addTask { await serve(connection) }
+                }
+            }
+        }
+    }
+
+    private func serve(_ connection: MessageChannel) async {
+        let peer = connection.channel.remoteAddress?.description ?? "unknown"
+        var session = IngestSession(
+            requiredToken: configuration.ingestToken, collectorID: configuration.collectorID, maxFrameBytes: configuration.maxFrameBytes)
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                do {
+                    for try await message in inbound.cancelOnGracefulShutdown() {
+                        let wasReady = session.state != .awaitingHello
+                        switch session.received(message) {
+                        case .none:
+                            continue
+                        case .reply(let reply):
+                            if !wasReady, case .welcome = reply {
+                                counters.add(.sidecarsConnected)
+                                logger.info("sidecar connected", metadata: ["peer": "\(peer)", "source": "\(session.state)"])
+                            }
+                            try await outbound.write(reply)
+                        case .commit(let records):
+                            do {
+                                let result = try await pipeline.commit(records.calls)
+                                try await outbound.write(
+                                    .ack(Ack(batchID: records.batchID, stored: UInt32(result.stored), duplicates: UInt32(result.duplicates))))
+                            } catch {
+                                counters.add(.batchesFailed)
+                                logger.error("batch not committed; the sidecar keeps it", metadata: ["error": "\(error)"])
+                                try await outbound.write(
+                                    .error(ErrorMessage(code: .storeUnavailable, message: "store unavailable", batchID: records.batchID)))
+                                return
+                            }
+                        case .refuse(let error):
+                            counters.add(.sidecarsRefused)
+                            logger.warning("sidecar refused", metadata: ["peer": "\(peer)", "reason": "\(error.message)"])
+                            try await outbound.write(.error(error))
+                            return
+                        }
+                    }
+                } catch let error as ProtocolError {
+                    counters.add(.badFrames)
+                    logger.warning("closing link after a bad frame", metadata: ["peer": "\(peer)", "error": "\(error)"])
+                    if case .refuse(let refusal) = session.decodingFailed(error) {
+                        try? await outbound.write(.error(refusal))
+                    }
+                }
+            }
+        } catch {
+            logger.debug("sidecar link ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        }
+    }
+}

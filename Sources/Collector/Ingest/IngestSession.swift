@@ -1,0 +1,86 @@
+import LedgerProtocol
+
+/// The collector's side of one sidecar link as a state machine: events in, actions out, no I/O.
+package struct IngestSession: Sendable {
+    package enum State: Sendable, Equatable {
+        case awaitingHello
+        case ready(source: String)
+        case closed
+    }
+
+    package enum Action: Sendable, Equatable {
+        /// Write this message and keep reading.
+        case reply(Message)
+        /// Commit the batch to the store, then ACK it (or report `storeUnavailable` and close).
+        case commit(Records)
+        /// Write this message, then close the link.
+        case refuse(ErrorMessage)
+        /// Nothing to do.
+        case none
+    }
+
+    package private(set) var state = State.awaitingHello
+    let requiredToken: String?
+    let collectorID: String
+    let maxFrameBytes: Int
+
+    package init(requiredToken: String?, collectorID: String, maxFrameBytes: Int) {
+        self.requiredToken = requiredToken
+        self.collectorID = collectorID
+        self.maxFrameBytes = maxFrameBytes
+    }
+
+    package mutating func received(_ message: Message) -> Action {
+        switch (state, message) {
+        case (.closed, _):
+            return .none
+        case (.awaitingHello, .hello(let hello)):
+            guard hello.protocolVersion == UInt16(WireFormat.version) else {
+                return close(.unsupportedVersion, "protocol version \(hello.protocolVersion) is not supported; this collector speaks \(WireFormat.version)")
+            }
+            if let requiredToken, !Self.constantTimeEquals(hello.ingestToken ?? "", requiredToken) {
+                return close(.unauthorized, "missing or wrong ingest token (AGENTLEDGER_INGEST_TOKEN)")
+            }
+            state = .ready(source: hello.source)
+            return .reply(.welcome(Welcome(collectorID: collectorID, maxFrameBytes: UInt32(clamping: maxFrameBytes))))
+        case (.awaitingHello, _):
+            return close(.unexpectedMessage, "expected HELLO, got \(message.type)")
+        case (.ready, .records(let records)):
+            return .commit(records)
+        case (.ready, .ping(let nonce)):
+            return .reply(.pong(nonce: nonce))
+        case (.ready, .admit(let admit)):
+            // Enforcement arrives with budgets; until then every call is admitted.
+            return .reply(.verdict(Verdict(requestID: admit.requestID, decision: .admit)))
+        case (.ready, .pong), (.ready, .error):
+            return .none
+        case (.ready, _):
+            return close(.unexpectedMessage, "unexpected \(message.type) from a sidecar")
+        }
+    }
+
+    /// A frame could not be decoded: tell the peer why and close.
+    package mutating func decodingFailed(_ error: ProtocolError) -> Action {
+        switch error {
+        case .oversized: close(.frameTooLarge, error.description)
+        case .unsupportedVersion: close(.unsupportedVersion, error.description)
+        default: close(.malformedFrame, error.description)
+        }
+    }
+
+    private mutating func close(_ code: ErrorMessage.Code, _ text: String) -> Action {
+        state = .closed
+        return .refuse(ErrorMessage(code: code, message: text))
+    }
+
+    /// Compares secrets in time that depends only on their lengths, not on where they differ.
+    package static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for index in 0..<max(x.count, y.count) {
+            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
+        }
+        return difference == 0
+    }
+}

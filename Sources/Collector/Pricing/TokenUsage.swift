@@ -1,0 +1,63 @@
+/// Token counts as a provider reported them, with the convention that says what its input count includes.
+struct TokenUsage: Sendable, Equatable {
+    /// How a wire format counts input tokens.
+    enum Convention: Sendable, Equatable {
+        /// `prompt_tokens` already includes the cached tokens.
+        case inputIncludesCache
+        /// `input_tokens` excludes cache reads and cache writes (Anthropic).
+        case inputExcludesCache
+    }
+
+    var convention: Convention
+    /// The input count exactly as reported.
+    var input: Int?
+    /// Includes reasoning (thinking) tokens.
+    var output: Int?
+    var cacheRead: Int?
+    var cacheWrite: Int?
+    /// The part of `cacheWrite` that went to Anthropic's one-hour cache.
+    var cacheWriteOneHour: Int?
+    var reasoning: Int?
+
+    init(convention: Convention) {
+        self.convention = convention
+    }
+
+    var isEmpty: Bool { input == nil && output == nil && cacheRead == nil && cacheWrite == nil }
+
+    /// Every input token, cached or not: the record's `tokens_in`.
+    var totalInput: Int? {
+        switch convention {
+        case .inputIncludesCache:
+            return input
+        case .inputExcludesCache:
+            if input == nil && cacheRead == nil && cacheWrite == nil { return nil }
+            return (input ?? 0) + (cacheRead ?? 0) + (cacheWrite ?? 0)
+        }
+    }
+
+    /// USD, each kind of token at its own rate, rounded to 10 decimal places to shed floating-point noise only.
+    func cost(at price: ModelPrice) -> Double {
+        let read = Double(cacheRead ?? 0)
+        let write = Double(cacheWrite ?? 0)
+        let oneHour = Double(min(max(cacheWriteOneHour ?? 0, 0), cacheWrite ?? 0))
+        let uncached: Double
+        switch convention {
+        case .inputIncludesCache: uncached = max(Double(input ?? 0) - read - write, 0)
+        case .inputExcludesCache: uncached = Double(input ?? 0)
+        }
+        let perMillion =
+            uncached * price.input + read * price.cacheRead + (write - oneHour) * price.cacheWrite
+            + oneHour * price.cacheWriteOneHour + Double(output ?? 0) * price.output
+        return (perMillion * 10_000).rounded() / 1e10
+    }
+
+    /// Writes the counts into the record's token fields.
+    func apply(to record: inout CallRecord) {
+        record.tokensIn = totalInput
+        record.tokensOut = output
+        record.tokensCacheRead = cacheRead
+        record.tokensCacheWrite = cacheWrite
+        record.tokensReasoning = reasoning
+    }
+}

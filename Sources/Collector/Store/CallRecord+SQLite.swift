@@ -1,0 +1,101 @@
+import Foundation
+import SQLiteNIO
+
+/// How a `CallRecord` maps to a row of `calls`: one list of columns, used for insert and select alike.
+extension CallRecord {
+    static let columns = [
+        "action_id", "session_id", "ts_micros", "model_id", "provider", "messages", "system_prompt", "tools", "tool_calls",
+        "tool_results", "content", "stop_reason", "tokens_in", "tokens_out", "tokens_cache_read", "tokens_cache_write",
+        "tokens_reasoning", "cost_usd", "price_table", "latency_ms", "ttft_ms", "stream", "status_code", "error_detail",
+        "blocked", "agent_name", "user_id", "app_id", "environment", "parent_action_id", "handoff_from", "handoff_to",
+        "temperature", "max_tokens", "source", "outcome",
+    ]
+
+    var sqliteBinds: [SQLiteData] {
+        [
+            .text(actionID), .optionalText(sessionID), .integer(Int(timestampMicros)), .optionalText(modelID),
+            .optionalText(provider), .text(JSONText.encode(messages)), .optionalText(systemPrompt),
+            .optionalText(tools.map(JSONText.encode)), .optionalText(toolCalls.map(JSONText.encode)),
+            .optionalText(toolResults.map(JSONText.encode)), .optionalText(content), .optionalText(stopReason),
+            .optionalInteger(tokensIn), .optionalInteger(tokensOut), .optionalInteger(tokensCacheRead),
+            .optionalInteger(tokensCacheWrite), .optionalInteger(tokensReasoning), .optionalFloat(costUSD),
+            .optionalText(priceTable), .optionalFloat(latencyMS), .optionalFloat(ttftMS), .integer(stream ? 1 : 0),
+            .optionalInteger(statusCode), .optionalText(errorDetail), .integer(blocked ? 1 : 0), .optionalText(agentName),
+            .optionalText(userID), .optionalText(appID), .optionalText(environment), .optionalText(parentActionID),
+            .optionalText(handoffFrom), .optionalText(handoffTo), .optionalFloat(temperature), .optionalInteger(maxTokens),
+            .optionalText(source), .text(outcome),
+        ]
+    }
+
+    init(row: SQLiteRow) throws {
+        func text(_ name: String) -> String? { row.column(name)?.string }
+        func int(_ name: String) -> Int? { row.column(name)?.integer }
+        func double(_ name: String) -> Double? { row.column(name)?.double }
+        guard let actionID = text("action_id"), let micros = int("ts_micros") else {
+            throw StoreError("a calls row lacks action_id or ts_micros")
+        }
+        self.init(actionID: actionID, timestampMicros: Int64(micros))
+        sessionID = text("session_id")
+        modelID = text("model_id")
+        provider = text("provider")
+        messages = try text("messages").map { try JSONText.decode([JSONValue].self, $0) } ?? []
+        systemPrompt = text("system_prompt")
+        tools = try text("tools").map { try JSONText.decode(JSONValue.self, $0) }
+        toolCalls = try text("tool_calls").map { try JSONText.decode([ToolCall].self, $0) }
+        toolResults = try text("tool_results").map { try JSONText.decode([ToolResult].self, $0) }
+        content = text("content")
+        stopReason = text("stop_reason")
+        tokensIn = int("tokens_in")
+        tokensOut = int("tokens_out")
+        tokensCacheRead = int("tokens_cache_read")
+        tokensCacheWrite = int("tokens_cache_write")
+        tokensReasoning = int("tokens_reasoning")
+        costUSD = double("cost_usd")
+        priceTable = text("price_table")
+        latencyMS = double("latency_ms")
+        ttftMS = double("ttft_ms")
+        stream = int("stream") == 1
+        statusCode = int("status_code")
+        errorDetail = text("error_detail")
+        blocked = int("blocked") == 1
+        agentName = text("agent_name")
+        userID = text("user_id")
+        appID = text("app_id")
+        environment = text("environment")
+        parentActionID = text("parent_action_id")
+        handoffFrom = text("handoff_from")
+        handoffTo = text("handoff_to")
+        temperature = double("temperature")
+        maxTokens = int("max_tokens")
+        source = text("source")
+        outcome = text("outcome") ?? "completed"
+    }
+
+    /// Counts toward a session's `error_count`: a failed call that was not a refusal.
+    var isError: Bool {
+        guard !blocked else { return false }
+        if let statusCode { return statusCode >= 400 || outcome != "completed" }
+        return true
+    }
+}
+
+extension SQLiteData {
+    static func optionalText(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
+    static func optionalInteger(_ value: Int?) -> SQLiteData { value.map { .integer($0) } ?? .null }
+    static func optionalFloat(_ value: Double?) -> SQLiteData { value.map { .float($0) } ?? .null }
+}
+
+/// JSON text for the store's JSON columns.
+enum JSONText {
+    static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        // Values we built from decoded JSON always encode; a failure would be a bug, so keep what we can.
+        guard let data = try? encoder.encode(value) else { return "null" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}

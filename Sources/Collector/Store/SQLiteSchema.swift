@@ -1,0 +1,91 @@
+/// The SQLite schema, as numbered migrations. Never edit a released one: add the next.
+enum SQLiteSchema {
+    static let migrations: [Migration] = [
+        Migration(
+            version: 1, name: "calls and session aggregates",
+            statements: [
+                """
+                CREATE TABLE calls (
+                    action_id TEXT PRIMARY KEY,
+                    session_id TEXT,
+                    ts_micros INTEGER NOT NULL,
+                    model_id TEXT,
+                    provider TEXT,
+                    messages TEXT NOT NULL,
+                    system_prompt TEXT,
+                    tools TEXT,
+                    tool_calls TEXT,
+                    tool_results TEXT,
+                    content TEXT,
+                    stop_reason TEXT,
+                    tokens_in INTEGER,
+                    tokens_out INTEGER,
+                    tokens_cache_read INTEGER,
+                    tokens_cache_write INTEGER,
+                    tokens_reasoning INTEGER,
+                    cost_usd REAL,
+                    price_table TEXT,
+                    latency_ms REAL,
+                    ttft_ms REAL,
+                    stream INTEGER NOT NULL,
+                    status_code INTEGER,
+                    error_detail TEXT,
+                    blocked INTEGER NOT NULL,
+                    agent_name TEXT,
+                    user_id TEXT,
+                    app_id TEXT,
+                    environment TEXT,
+                    parent_action_id TEXT,
+                    handoff_from TEXT,
+                    handoff_to TEXT,
+                    temperature REAL,
+                    max_tokens INTEGER,
+                    source TEXT,
+                    outcome TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX calls_by_session ON calls (session_id, ts_micros) WHERE session_id IS NOT NULL",
+                "CREATE INDEX calls_by_time ON calls (ts_micros)",
+                """
+                CREATE TABLE sessions (
+                    session_id TEXT PRIMARY KEY,
+                    call_count INTEGER NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    ended_at INTEGER NOT NULL,
+                    total_latency_ms REAL NOT NULL,
+                    total_tokens_in INTEGER NOT NULL,
+                    total_tokens_out INTEGER NOT NULL,
+                    total_cost_usd REAL NOT NULL,
+                    error_count INTEGER NOT NULL,
+                    blocked_count INTEGER NOT NULL,
+                    model_id TEXT,
+                    agent_name TEXT,
+                    user_id TEXT,
+                    environment TEXT
+                )
+                """,
+                "CREATE INDEX sessions_by_start ON sessions (started_at DESC)",
+            ])
+    ]
+
+    /// Folds one new call into its session's aggregates (bind order: see `SQLiteStore.sessionBinds`).
+    static let upsertSession = """
+        INSERT INTO sessions (session_id, call_count, started_at, ended_at, total_latency_ms, total_tokens_in,
+            total_tokens_out, total_cost_usd, error_count, blocked_count, model_id, agent_name, user_id, environment)
+        VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+        ON CONFLICT (session_id) DO UPDATE SET
+            call_count = call_count + 1,
+            started_at = min(started_at, excluded.started_at),
+            ended_at = max(ended_at, excluded.ended_at),
+            total_latency_ms = total_latency_ms + excluded.total_latency_ms,
+            total_tokens_in = total_tokens_in + excluded.total_tokens_in,
+            total_tokens_out = total_tokens_out + excluded.total_tokens_out,
+            total_cost_usd = total_cost_usd + excluded.total_cost_usd,
+            error_count = error_count + excluded.error_count,
+            blocked_count = blocked_count + excluded.blocked_count,
+            model_id = coalesce(excluded.model_id, model_id),
+            agent_name = coalesce(excluded.agent_name, agent_name),
+            user_id = coalesce(excluded.user_id, user_id),
+            environment = coalesce(excluded.environment, environment)
+        """
+}

@@ -1,0 +1,153 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SQLiteNIO
+
+/// The embedded store of `agentledger up`: one SQLite file in WAL mode, one writer connection and one reader.
+package final class SQLiteStore: Store {
+    private let writer: SQLiteConnection
+    private let reader: SQLiteConnection
+    private let writeLock = AsyncLock()
+    private let logger: Logger
+
+    /// Opens (and creates) the database at `path`; `:memory:` keeps it in memory for tests.
+    package static func open(path: String, logger: Logger) async throws -> SQLiteStore {
+        let storage: SQLiteConnection.Storage = path == ":memory:" ? .memory : .file(path: path)
+        let writer = try await SQLiteConnection.open(storage: storage, logger: logger)
+        // An in-memory database is private to its connection, so reads use the writer there.
+        let reader = path == ":memory:" ? writer : try await SQLiteConnection.open(storage: storage, logger: logger)
+        let store = SQLiteStore(writer: writer, reader: reader, logger: logger)
+        try await store.configure()
+        return store
+    }
+
+    private init(writer: SQLiteConnection, reader: SQLiteConnection, logger: Logger) {
+        self.writer = writer
+        self.reader = reader
+        self.logger = logger
+    }
+
+    private func configure() async throws {
+        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 5000"] {
+            _ = try await writer.query(pragma)
+        }
+        _ = try await reader.query("PRAGMA busy_timeout = 5000")
+    }
+
+    package func migrate() async throws {
+        try await writeLock.withLock {
+            _ = try await writer.query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+            )
+            let applied = Set(try await writer.query("SELECT version FROM schema_migrations").compactMap { $0.column("version")?.integer })
+            for migration in SQLiteSchema.migrations where !applied.contains(migration.version) {
+                _ = try await writer.query("BEGIN IMMEDIATE")
+                do {
+                    for statement in migration.statements { _ = try await writer.query(statement) }
+                    _ = try await writer.query(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, strftime('%s','now'))",
+                        [.integer(migration.version), .text(migration.name)])
+                    _ = try await writer.query("COMMIT")
+                } catch {
+                    _ = try? await writer.query("ROLLBACK")
+                    throw StoreError("migration \(migration.version) (\(migration.name)) failed: \(error)")
+                }
+                logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            }
+        }
+    }
+
+    private static let insertCall =
+        "INSERT INTO calls (\(CallRecord.columns.joined(separator: ", "))) VALUES ("
+        + CallRecord.columns.indices.map { "?\($0 + 1)" }.joined(separator: ", ")
+        + ") ON CONFLICT (action_id) DO NOTHING RETURNING action_id"
+
+    package func insert(_ records: [CallRecord]) async throws -> InsertResult {
+        guard !records.isEmpty else { return InsertResult(stored: 0, duplicates: 0) }
+        return try await writeLock.withLock {
+            _ = try await writer.query("BEGIN IMMEDIATE")
+            do {
+                var stored = 0
+                for record in records {
+                    let inserted = try await writer.query(Self.insertCall, record.sqliteBinds)
+                    guard !inserted.isEmpty else { continue }
+                    stored += 1
+                    if record.sessionID != nil {
+                        _ = try await writer.query(SQLiteSchema.upsertSession, Self.sessionBinds(record))
+                    }
+                }
+                _ = try await writer.query("COMMIT")
+                return InsertResult(stored: stored, duplicates: records.count - stored)
+            } catch {
+                _ = try? await writer.query("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    private static func sessionBinds(_ record: CallRecord) -> [SQLiteData] {
+        let latency = record.latencyMS ?? 0
+        return [
+            .optionalText(record.sessionID), .integer(Int(record.timestampMicros)),
+            .integer(Int(record.timestampMicros) + Int(latency * 1000)), .float(latency), .integer(record.tokensIn ?? 0),
+            .integer(record.tokensOut ?? 0), .float(record.costUSD ?? 0), .integer(record.isError ? 1 : 0),
+            .integer(record.blocked ? 1 : 0), .optionalText(record.modelID), .optionalText(record.agentName),
+            .optionalText(record.userID), .optionalText(record.environment),
+        ]
+    }
+
+    private static let selectCalls = "SELECT \(CallRecord.columns.joined(separator: ", ")) FROM calls"
+
+    package func calls(inSession sessionID: String) async throws -> [CallRecord] {
+        try await reader.query(
+            Self.selectCalls + " WHERE session_id = ? ORDER BY ts_micros, action_id", [.text(sessionID)]
+        ).map(CallRecord.init(row:))
+    }
+
+    package func call(actionID: String) async throws -> CallRecord? {
+        try await reader.query(Self.selectCalls + " WHERE action_id = ?", [.text(actionID)]).first.map(CallRecord.init(row:))
+    }
+
+    package func sessions(_ query: SessionQuery) async throws -> SessionPage {
+        var conditions: [String] = []
+        var binds: [SQLiteData] = []
+        for (column, value) in [("agent_name", query.agentName), ("user_id", query.userID), ("environment", query.environment)] {
+            if let value {
+                conditions.append("\(column) = ?")
+                binds.append(.text(value))
+            }
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let total = try await reader.query("SELECT count(*) AS n FROM sessions" + filter, binds).first?.column("n")?.integer ?? 0
+        let rows = try await reader.query(
+            "SELECT * FROM sessions\(filter) ORDER BY started_at DESC, session_id LIMIT ? OFFSET ?",
+            binds + [.integer(query.limit), .integer(query.offset)])
+        let sessions = rows.map { row in
+            SessionSummary(
+                sessionID: row.column("session_id")?.string ?? "",
+                callCount: row.column("call_count")?.integer ?? 0,
+                startedAtMicros: Int64(row.column("started_at")?.integer ?? 0),
+                endedAtMicros: Int64(row.column("ended_at")?.integer ?? 0),
+                totalLatencyMS: row.column("total_latency_ms")?.double ?? 0,
+                totalTokensIn: row.column("total_tokens_in")?.integer ?? 0,
+                totalTokensOut: row.column("total_tokens_out")?.integer ?? 0,
+                totalCostUSD: row.column("total_cost_usd")?.double ?? 0,
+                errorCount: row.column("error_count")?.integer ?? 0,
+                blockedCount: row.column("blocked_count")?.integer ?? 0,
+                modelID: row.column("model_id")?.string, agentName: row.column("agent_name")?.string,
+                userID: row.column("user_id")?.string, environment: row.column("environment")?.string)
+        }
+        return SessionPage(sessions: sessions, total: total)
+    }
+
+    package func checkReady() async throws {
+        let latest = SQLiteSchema.migrations.map(\.version).max() ?? 0
+        let applied = try await reader.query("SELECT max(version) AS v FROM schema_migrations").first?.column("v")?.integer ?? 0
+        guard applied >= latest else { throw StoreError("migrations pending: at \(applied), need \(latest)") }
+    }
+
+    package func close() async throws {
+        if reader !== writer { try await reader.close() }
+        try await writer.close()
+    }
+}

@@ -1,0 +1,24 @@
+/// Constants of the wire format shared by sidecars and collectors.
+package enum WireFormat {
+    /// The version byte every frame carries, and the version a HELLO announces.
+    package static let version: UInt8 = 1
+    /// Bytes before the payload: a 4-byte length, the version byte and the type byte.
+    package static let headerBytes = 6
+    /// Default largest frame a receiver accepts (the 4-byte length field's value).
+    ///
+    /// Sized so that one record with a 32 MiB request and a 32 MiB captured response fits.
+    package static let defaultMaxFrameBytes = 80 << 20
+}
+
+/// The type byte of a frame.
+package enum MessageType: UInt8, Sendable, CaseIterable {
+    case hello = 0x01
+    case welcome = 0x02
+    case admit = 0x03
+    case verdict = 0x04
+    case records = 0x05
+    case ack = 0x06
+    case ping = 0x07
+    case pong = 0x08
+    case error = 0x09
+}

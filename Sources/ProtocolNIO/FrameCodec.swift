@@ -1,0 +1,53 @@
+import LedgerProtocol
+import NIOCore
+
+/// Turns inbound bytes into `Message`s with the bounded `FrameDecoder`; a bad frame surfaces as a `ProtocolError`.
+package struct MessageDecoder: ByteToMessageDecoder {
+    package typealias InboundOut = Message
+
+    private var frames: FrameDecoder
+
+    package init(maxFrameBytes: Int = WireFormat.defaultMaxFrameBytes) {
+        frames = FrameDecoder(maxFrameBytes: maxFrameBytes)
+    }
+
+    package mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        frames.append(buffer.readableBytesView)
+        buffer.moveReaderIndex(to: buffer.writerIndex)
+        while let message = try frames.next() {
+            context.fireChannelRead(wrapInboundOut(message))
+        }
+        return .needMoreData
+    }
+
+    package mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
+        -> DecodingState
+    {
+        _ = try decode(context: context, buffer: &buffer)
+        if seenEOF { try frames.finish() }
+        return .needMoreData
+    }
+}
+
+/// Writes each outbound `Message` as one frame.
+package struct MessageEncoder: MessageToByteEncoder {
+    package typealias OutboundIn = Message
+
+    package init() {}
+
+    package func encode(data: Message, out: inout ByteBuffer) throws {
+        out.writeBytes(data.encodedFrame())
+    }
+}
+
+/// A TCP link carrying messages both ways.
+package typealias MessageChannel = NIOAsyncChannel<Message, Message>
+
+extension MessageChannel {
+    /// Adds the frame codec to a fresh channel and wraps it for async use.
+    package static func wrapping(_ channel: any Channel, maxFrameBytes: Int) throws -> MessageChannel {
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MessageDecoder(maxFrameBytes: maxFrameBytes)))
+        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(MessageEncoder()))
+        return try MessageChannel(wrappingChannelSynchronously: channel)
+    }
+}

@@ -1,0 +1,45 @@
+import LedgerProtocol
+import NIOCore
+import NIOHTTP1
+
+/// Builds the `CapturedCall` of one exchange while its response streams past: a bounded copy of the
+/// body and the times of the first and last byte.
+struct CaptureTap: Sendable {
+    private(set) var call: CapturedCall
+    private(set) var finished = false
+    let started: ContinuousClock.Instant
+    let limit: Int
+
+    init(call: CapturedCall, started: ContinuousClock.Instant, limit: Int) {
+        self.call = call
+        self.started = started
+        self.limit = limit
+    }
+
+    mutating func responded(status: UInt, headers: HTTPHeaders) {
+        call.statusCode = UInt16(clamping: status)
+        call.responseHeaders = headers.compactMap { header in
+            HeaderPolicy.credentials.contains(header.name.lowercased()) ? nil : HeaderField(header.name, header.value)
+        }
+    }
+
+    mutating func received(_ chunk: ByteBuffer) {
+        guard chunk.readableBytes > 0 else { return }
+        if call.firstByteMicros == nil { call.firstByteMicros = (ContinuousClock.now - started).micros }
+        let room = limit - call.responseBody.count
+        if chunk.readableBytes <= room {
+            call.responseBody.append(contentsOf: chunk.readableBytesView)
+        } else {
+            if room > 0 { call.responseBody.append(contentsOf: chunk.readableBytesView.prefix(room)) }
+            call.responseBodyTruncated = true
+        }
+    }
+
+    mutating func finish(outcome: CallOutcome, detail: String?) {
+        guard !finished else { return }
+        finished = true
+        call.completedMicros = (ContinuousClock.now - started).micros
+        call.outcome = outcome
+        call.outcomeDetail = detail
+    }
+}

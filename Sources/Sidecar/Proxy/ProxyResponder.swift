@@ -1,0 +1,151 @@
+import AsyncHTTPClient
+import HTTPTypes
+import Hummingbird
+import LedgerProtocol
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Forwards every request to the upstream and streams the answer back unchanged; for captured LLM
+/// paths it also taps a copy of the exchange and hands it to the shipper once the response has ended.
+package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
+    let configuration: ProxyConfiguration
+    let client: HTTPClient
+    let shipper: Shipper
+    let logger: Logger
+
+    package init(configuration: ProxyConfiguration, client: HTTPClient, shipper: Shipper, logger: Logger) {
+        self.configuration = configuration
+        self.client = client
+        self.shipper = shipper
+        self.logger = logger
+    }
+
+    package func respond(to request: Request, context: Context) async throws -> Response {
+        let started = ContinuousClock.now
+        let method = request.method.rawValue
+        let target = request.head.path ?? "/"
+        let captured = CapturedPaths.captures(method: method, target: target)
+
+        let declaredLength = request.headers[.contentLength].flatMap { Int($0) }
+        if let declaredLength, declaredLength > configuration.maxBodyBytes {
+            shipper.counters.add(.bodyTooLarge)
+            return ProxyError.bodyTooLarge(limit: configuration.maxBodyBytes).response
+        }
+
+        var outbound = HTTPClientRequest(url: String(configuration.upstreamBase) + target)
+        outbound.method = HTTPMethod(rawValue: method)
+        var metadata = CallMetadata()
+        var keptHeaders: [HeaderField] = []
+        let dropped = HeaderPolicy.connectionTokens(request.headers[.connection])
+        for field in request.headers {
+            let name = field.name.canonicalName
+            if let suffix = HeaderPolicy.ownSuffix(name) {
+                HeaderPolicy.apply(suffix: suffix, value: field.value, to: &metadata)
+                continue
+            }
+            if HeaderPolicy.hopByHop.contains(name) || dropped.contains(name) { continue }
+            outbound.headers.add(name: field.name.rawName, value: field.value)
+            if captured && !HeaderPolicy.credentials.contains(name) {
+                keptHeaders.append(HeaderField(name, field.value))
+            }
+        }
+
+        guard captured else {
+            if let declaredLength {
+                outbound.body = .stream(request.body, length: .known(Int64(declaredLength)))
+            } else if request.headers[.transferEncoding] != nil {
+                outbound.body = .stream(request.body, length: .unknown)
+            }
+            return try await forward(outbound, capture: nil)
+        }
+
+        if configuration.refuseWhenCollectorDown && !shipper.isLinkReady {
+            shipper.counters.add(.refusedCollectorDown)
+            return ProxyError.collectorUnavailable.response
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            shipper.counters.add(.bodyTooLarge)
+            return ProxyError.bodyTooLarge(limit: configuration.maxBodyBytes).response
+        }
+        outbound.body = .bytes(body)
+        let capture = CapturedCall(
+            actionID: ActionID.make(), arrivedAtMicros: WallClock.nowMicros() - (ContinuousClock.now - started).micros,
+            method: method, path: target, source: configuration.source, metadata: metadata,
+            requestHeaders: keptHeaders, requestBody: Array(body.readableBytesView))
+        return try await forward(outbound, capture: CaptureTap(call: capture, started: started, limit: configuration.maxCapturedResponseBytes))
+    }
+
+    private func forward(_ outbound: HTTPClientRequest, capture: CaptureTap?) async throws -> Response {
+        let upstream: HTTPClientResponse
+        do {
+            upstream = try await client.execute(outbound, deadline: .now() + .nanoseconds(Int64(configuration.upstreamHeadTimeout.micros * 1000)), logger: logger)
+        } catch {
+            shipper.counters.add(.upstreamUnreachable)
+            let failure = ProxyError.upstreamUnreachable("\(error)")
+            logger.warning("upstream unreachable", metadata: ["error": "\(error)"])
+            if var capture {
+                capture.finish(outcome: .upstreamUnreachable, detail: failure.description)
+                shipper.ship(capture.call)
+                var response = failure.response
+                response.headers[.agentLedgerActionID] = capture.call.actionID
+                return response
+            }
+            return failure.response
+        }
+
+        var headers = HTTPFields()
+        let dropped = HeaderPolicy.connectionTokens(upstream.headers.first(name: "connection"))
+        var contentLength: Int?
+        for header in upstream.headers {
+            let name = header.name.lowercased()
+            if name == "content-length" { contentLength = Int(header.value) }
+            if HeaderPolicy.hopByHop.contains(name) || dropped.contains(name) { continue }
+            guard let fieldName = HTTPField.Name(header.name) else { continue }
+            headers.append(HTTPField(name: fieldName, value: header.value))
+        }
+        let status = HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase)
+
+        guard var capture else {
+            return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: upstream.body))
+        }
+        headers[.agentLedgerActionID] = capture.call.actionID
+        if let session = capture.call.metadata.sessionID { headers[.agentLedgerSessionID] = session }
+        capture.responded(status: upstream.status.code, headers: upstream.headers)
+        let shipper = self.shipper
+        let upstreamBody = upstream.body
+        let tapped = capture
+        return Response(
+            status: status, headers: headers,
+            body: ResponseBody(contentLength: contentLength) { writer in
+                var capture = tapped
+                do {
+                    for try await chunk in upstreamBody {
+                        capture.received(chunk)
+                        do {
+                            try await writer.write(chunk)
+                        } catch {
+                            capture.finish(outcome: .clientDisconnected, detail: "client disconnected: \(error)")
+                            shipper.ship(capture.call)
+                            throw error
+                        }
+                    }
+                } catch let error where !capture.finished {
+                    capture.finish(outcome: .upstreamFailed, detail: "upstream failed mid-response: \(error)")
+                    shipper.ship(capture.call)
+                    throw error
+                }
+                capture.finish(outcome: .completed, detail: nil)
+                shipper.ship(capture.call)
+                try await writer.finish(nil)
+            })
+    }
+}
+
+extension HTTPField.Name {
+    static let agentLedgerActionID = HTTPField.Name("x-agentledger-action-id")!
+    static let agentLedgerSessionID = HTTPField.Name("x-agentledger-session-id")!
+}

@@ -1,0 +1,170 @@
+import LedgerProtocol
+import LedgerProtocolNIO
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The sidecar's connection to its collector: HELLO, then RECORDS out and ACKs in, reconnecting with
+/// backoff whenever the link breaks. On graceful shutdown it keeps sending until everything queued is
+/// acknowledged or the drain timeout passes.
+package struct CollectorLink: Service {
+    package struct Configuration: Sendable {
+        /// `AGENTLEDGER_COLLECTOR` host.
+        package var host: String
+        /// `AGENTLEDGER_COLLECTOR` port.
+        package var port: Int
+        /// `AGENTLEDGER_SOURCE`: this sidecar's identity.
+        package var source: String
+        /// `AGENTLEDGER_INGEST_TOKEN`.
+        package var ingestToken: String?
+        /// How long shutdown waits for the queue to drain. Default 5 s.
+        package var drainTimeout: Duration = .seconds(5)
+        package var maxFrameBytes: Int = WireFormat.defaultMaxFrameBytes
+
+        package init(host: String, port: Int, source: String, ingestToken: String?) {
+            self.host = host
+            self.port = port
+            self.source = source
+            self.ingestToken = ingestToken
+        }
+    }
+
+    /// Why a link ended.
+    package enum LinkError: Error, CustomStringConvertible {
+        case refused(ErrorMessage)
+        case unexpected(Message)
+        case closed
+
+        package var description: String {
+            switch self {
+            case .refused(let error): "collector refused the link (\(error.code)): \(error.message)"
+            case .unexpected(let message): "unexpected \(message.type) from collector"
+            case .closed: "collector closed the link"
+            }
+        }
+    }
+
+    let configuration: Configuration
+    let shipper: Shipper
+    let logger: Logger
+    static let softwareVersion = "0.1.0"
+
+    package init(configuration: Configuration, shipper: Shipper, logger: Logger) {
+        self.configuration = configuration
+        self.shipper = shipper
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        let drainTimeout = configuration.drainTimeout
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await connectLoop() }
+                group.addTask {
+                    // Bounds the drain: once shutdown has begun, stop trying after the timeout.
+                    try await gracefulShutdown()
+                    try await Task.sleep(for: drainTimeout)
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            shipper.beginDrain()
+        }
+        let left = shipper.queuedCalls
+        if left > 0 {
+            logger.warning("shutting down with calls not delivered to the collector", metadata: ["calls": "\(left)"])
+        }
+    }
+
+    private func connectLoop() async {
+        var backoff = Backoff()
+        while !Task.isCancelled {
+            if shipper.isDraining && shipper.isIdle { return }
+            do {
+                try await serveOneConnection()
+                backoff.reset()
+            } catch is CancellationError {
+                return
+            } catch {
+                shipper.counters.add(.reconnects)
+                logger.warning(
+                    "collector link down",
+                    metadata: ["collector": "\(configuration.host):\(configuration.port)", "error": "\(error)"])
+            }
+            if shipper.isDraining && shipper.isIdle { return }
+            do {
+                try await Task.sleep(for: .milliseconds(backoff.nextDelayMillis()))
+            } catch {
+                return
+            }
+        }
+    }
+
+    private func serveOneConnection() async throws {
+        let maxFrameBytes = configuration.maxFrameBytes
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .connectTimeout(.seconds(3))
+            .connect(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture { try MessageChannel.wrapping(channel, maxFrameBytes: maxFrameBytes) }
+            }
+        let wake = shipper.attach()
+        defer { shipper.linkLost() }
+        try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(
+                .hello(
+                    Hello(source: configuration.source, ingestToken: configuration.ingestToken,
+                          softwareVersion: Self.softwareVersion)))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await receive(inbound) }
+                group.addTask { try await send(outbound, wake: wake) }
+                // Whichever ends first (link closed, or drained on shutdown) ends the connection.
+                try await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    private func receive(_ inbound: NIOAsyncChannelInboundStream<Message>) async throws {
+        for try await message in inbound {
+            switch message {
+            case .welcome(let welcome):
+                logger.info("connected to collector", metadata: ["collector": "\(welcome.collectorID)"])
+                shipper.linkEstablished()
+            case .ack(let ack):
+                shipper.acknowledge(ack)
+            case .error(let error) where error.code == .storeUnavailable:
+                if let batchID = error.batchID { shipper.reject(batchID: batchID) }
+                throw LinkError.refused(error)
+            case .error(let error):
+                throw LinkError.refused(error)
+            case .pong, .verdict:
+                break
+            case .ping(let nonce):
+                _ = nonce
+            case .hello, .admit, .records:
+                throw LinkError.unexpected(message)
+            }
+        }
+        throw LinkError.closed
+    }
+
+    private func send(_ outbound: NIOAsyncChannelOutboundWriter<Message>, wake: AsyncStream<Void>) async throws {
+        for await _ in wake {
+            sending: while true {
+                switch shipper.next() {
+                case .send(let records):
+                    try await outbound.write(.records(records))
+                case .wait(let until):
+                    try await Task.sleep(for: .nanoseconds(max(0, until - shipper.nowNanos)))
+                case .idle:
+                    break sending
+                }
+            }
+        }
+        // The stream finishes when the shipper drained on shutdown or the link was replaced.
+    }
+}

@@ -1,0 +1,47 @@
+import Synchronization
+
+/// Monotonic counters of the sidecar, for `/metrics` and logs.
+package final class SidecarCounters: Sendable {
+    package enum Name: Int, CaseIterable, Sendable {
+        /// Captured calls handed to the shipper.
+        case captured
+        /// Calls the collector acknowledged (stored or known duplicates).
+        case acknowledged
+        /// Calls dropped because the queue was full (counted, never silent).
+        case dropped
+        /// Connection attempts to the collector that failed or links that broke.
+        case reconnects
+        /// Requests refused with 413.
+        case bodyTooLarge
+        /// Calls whose upstream could not be reached.
+        case upstreamUnreachable
+        /// Calls refused with 503 because no collector link was up (`AGENTLEDGER_ON_COLLECTOR_DOWN=closed`).
+        case refusedCollectorDown
+
+        package var metricName: String {
+            switch self {
+            case .captured: "agentledger_sidecar_calls_captured_total"
+            case .acknowledged: "agentledger_sidecar_calls_acknowledged_total"
+            case .dropped: "agentledger_sidecar_calls_dropped_total"
+            case .reconnects: "agentledger_sidecar_collector_reconnects_total"
+            case .bodyTooLarge: "agentledger_sidecar_body_too_large_total"
+            case .upstreamUnreachable: "agentledger_sidecar_upstream_unreachable_total"
+            case .refusedCollectorDown: "agentledger_sidecar_refused_collector_down_total"
+            }
+        }
+    }
+
+    private let values: Mutex<[Int]>
+
+    package init() {
+        values = Mutex(Array(repeating: 0, count: Name.allCases.count))
+    }
+
+    package func add(_ name: Name, _ amount: Int = 1) {
+        values.withLock { $0[name.rawValue] += amount }
+    }
+
+    package func value(_ name: Name) -> Int {
+        values.withLock { $0[name.rawValue] }
+    }
+}

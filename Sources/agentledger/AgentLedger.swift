@@ -1,0 +1,24 @@
+import ArgumentParser
+
+/// `agentledger`: the sidecar, the collector, or both in one process.
+@main
+struct AgentLedger: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agentledger",
+        abstract: "Capture, price and budget every LLM call your agents make.",
+        version: "0.1.0",
+        subcommands: [UpCommand.self, SidecarCommand.self, CollectorCommand.self, MockUpstreamCommand.self]
+    )
+}
+
+extension AsyncParsableCommand {
+    /// Runs `body`; a configuration error prints one line naming the variable and exits with code 2.
+    func withConfigurationErrors(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as ConfigurationError {
+            FileHandleOutput.standardError("agentledger: \(error.description)\n")
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Collector
+import Hummingbird
+
+/// The fleet's collector: ingest, store and API.
+struct CollectorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collector", abstract: "Run the collector: ingest from sidecars, store, API.")
+
+    @OptionGroup var http: HTTPOptions
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var token: TokenOptions
+
+    func run() async throws {
+        try await withConfigurationErrors {
+            let settings = Settings()
+            let logger = Runtime.logger("agentledger.collector")
+            let host = settings.string(http.httpHost, "AGENTLEDGER_HTTP_HOST", default: "0.0.0.0")
+            let port = try settings.port(http.httpPort, "AGENTLEDGER_HTTP_PORT", default: 8080)
+            let collector = try await Runtime.collector(store, token: token, settings: settings, logger: logger)
+            let router = Router()
+            collector.api.addRoutes(to: router)
+            let app = Application(
+                router: router,
+                configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+                onServerRunning: { channel in
+                    FileHandleOutput.standardOutput(
+                        """
+                        AgentLedger collector
+                          api     http://\(host):\(channel.localAddress?.port ?? port)/
+                          ingest  \(collector.ingest.configuration.host):\(collector.ingest.port)
+                          store   \(collector.dsn)
+
+                        """)
+                },
+                logger: logger)
+            do {
+                try await Runtime.run([collector.ingest, app], logger: logger)
+            } catch {
+                try? await collector.store.close()
+                throw error
+            }
+            try await collector.store.close()
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+
+/// The agent-facing listener of `sidecar` and `up`.
+struct ListenOptions: ParsableArguments {
+    @Option(help: "Agent-facing address. [env: AGENTLEDGER_HOST; default 127.0.0.1, 0.0.0.0 for up]")
+    var host: String?
+    @Option(help: "Agent-facing port (up: also dashboard and API). [env: AGENTLEDGER_PORT; default 8000]")
+    var port: String?
+}
+
+/// Forwarding and capture settings of the proxy half.
+struct ProxyOptions: ParsableArguments {
+    @Option(help: "Where calls are forwarded. [env: AGENTLEDGER_UPSTREAM_URL; default https://api.openai.com]")
+    var upstreamURL: String?
+    @Option(help: "Largest request body accepted, in MiB (413 above). [env: AGENTLEDGER_MAX_BODY_MB; default 32]")
+    var maxBodyMB: String?
+    @Option(help: "Identity of this sidecar, stored on every record. [env: AGENTLEDGER_SOURCE; default the host name]")
+    var source: String?
+    @Option(help: "open: keep forwarding while the collector is away; closed: refuse with 503. [env: AGENTLEDGER_ON_COLLECTOR_DOWN; default open]")
+    var onCollectorDown: String?
+}
+
+/// Where the sidecar ships records.
+struct LinkOptions: ParsableArguments {
+    @Option(help: "Collector ingest address, host:port. [env: AGENTLEDGER_COLLECTOR; default 127.0.0.1:4600]")
+    var collector: String?
+    @Option(help: "Directory of the durable spool. [env: AGENTLEDGER_SPOOL_DIR; default ./agentledger-spool]")
+    var spoolDir: String?
+    @Option(help: "Bound of the spool in MiB. [env: AGENTLEDGER_SPOOL_MAX_MB; default 512]")
+    var spoolMaxMB: String?
+}
+
+/// The shared secret between sidecars and the collector.
+struct TokenOptions: ParsableArguments {
+    @Option(help: "Shared secret sidecars present to the collector. [env: AGENTLEDGER_INGEST_TOKEN; default none]")
+    var ingestToken: String?
+}
+
+/// The collector's store and ingest listener.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "sqlite:///path or postgres://user:pw@host:port/db. [env: AGENTLEDGER_DSN; default sqlite:///agentledger.db]")
+    var dsn: String?
+    @Option(help: "Ingest listener address. [env: AGENTLEDGER_INGEST_HOST; default 0.0.0.0]")
+    var ingestHost: String?
+    @Option(help: "Ingest listener port. [env: AGENTLEDGER_INGEST_PORT; default 4600]")
+    var ingestPort: String?
+}
+
+/// The collector's own HTTP listener (the `collector` command; `up` serves HTTP on its agent port).
+struct HTTPOptions: ParsableArguments {
+    @Option(help: "Dashboard and API address. [env: AGENTLEDGER_HTTP_HOST; default 0.0.0.0]")
+    var httpHost: String?
+    @Option(help: "Dashboard and API port. [env: AGENTLEDGER_HTTP_PORT; default 8080]")
+    var httpPort: String?
+}

@@ -1,0 +1,147 @@
+import AsyncHTTPClient
+import Collector
+import Foundation
+import Hummingbird
+import LedgerProtocol
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Sidecar
+
+/// Builds the services of each mode from validated settings. The one place where modules are wired together.
+enum Runtime {
+    /// The collector half: store, ingest listener and API.
+    struct CollectorParts {
+        var store: any Store
+        var counters: CollectorCounters
+        var ingest: IngestServer
+        var api: CollectorAPI
+        var dsn: String
+    }
+
+    /// The sidecar half: proxy responder, shipper, link.
+    struct SidecarParts {
+        var proxy: ProxyResponder<BasicRequestContext>
+        var link: CollectorLink
+        var client: HTTPClient
+        var configuration: ProxyConfiguration
+    }
+
+    static func logger(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        return logger
+    }
+
+    static func collector(_ options: StoreOptions, token: TokenOptions, settings: Settings, logger: Logger) async throws
+        -> CollectorParts
+    {
+        let dsn = settings.string(options.dsn, "AGENTLEDGER_DSN", default: "sqlite:///agentledger.db")
+        var ingest = IngestServer.Configuration()
+        ingest.host = settings.string(options.ingestHost, "AGENTLEDGER_INGEST_HOST", default: "0.0.0.0")
+        ingest.port = try settings.port(options.ingestPort, "AGENTLEDGER_INGEST_PORT", default: 4600)
+        ingest.ingestToken = settings.string(token.ingestToken, "AGENTLEDGER_INGEST_TOKEN")
+        ingest.collectorID = ProcessInfo.processInfo.hostName
+
+        let store = try await openStore(dsn: dsn, logger: logger)
+        let counters = CollectorCounters()
+        let pipeline = IngestPipeline(normalizer: Normalizer(), store: store, counters: counters)
+        let server: IngestServer
+        do {
+            server = try await IngestServer.bind(configuration: ingest, pipeline: pipeline, counters: counters, logger: logger)
+        } catch {
+            try? await store.close()
+            throw ConfigurationError(
+                description: "AGENTLEDGER_INGEST_PORT: cannot listen on \(ingest.host):\(ingest.port): \(error)")
+        }
+        return CollectorParts(
+            store: store, counters: counters, ingest: server, api: CollectorAPI(store: store, counters: counters), dsn: dsn)
+    }
+
+    static func openStore(dsn: String, logger: Logger) async throws -> any Store {
+        let path: String
+        if dsn.hasPrefix("sqlite:///") {
+            path = String(dsn.dropFirst("sqlite:///".count))
+        } else if dsn.hasPrefix("sqlite://") || dsn.hasPrefix("sqlite:") {
+            throw ConfigurationError(description: "AGENTLEDGER_DSN='\(dsn)' is not valid: write sqlite:///path/to/file.db")
+        } else if dsn.hasPrefix("postgres://") || dsn.hasPrefix("postgresql://") {
+            throw ConfigurationError(
+                description: "AGENTLEDGER_DSN: the Postgres store is not in this build yet; use sqlite:///path")
+        } else {
+            throw ConfigurationError(
+                description: "AGENTLEDGER_DSN has an unknown scheme: expected sqlite:///path or postgres://user:pw@host:port/db")
+        }
+        guard !path.isEmpty else {
+            throw ConfigurationError(description: "AGENTLEDGER_DSN='\(dsn)' names no file: write sqlite:///path/to/file.db")
+        }
+        do {
+            let store = try await SQLiteStore.open(path: path, logger: logger)
+            try await store.migrate()
+            return store
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw ConfigurationError(description: "AGENTLEDGER_DSN: cannot open the SQLite store at \(path): \(error)")
+        }
+    }
+
+    /// The sidecar half's settings, resolved and validated before anything is opened.
+    struct SidecarSettings {
+        var proxy = ProxyConfiguration()
+        var collector: (host: String, port: Int) = ("127.0.0.1", 4600)
+        var ingestToken: String?
+        var limits = ShipperState.Limits()
+    }
+
+    static func sidecarSettings(_ proxyOptions: ProxyOptions, link linkOptions: LinkOptions?, token: TokenOptions, settings: Settings)
+        throws -> SidecarSettings
+    {
+        var resolved = SidecarSettings()
+        var proxy = resolved.proxy
+        proxy.upstreamURL = try settings.url(proxyOptions.upstreamURL, "AGENTLEDGER_UPSTREAM_URL", default: proxy.upstreamURL)
+        proxy.maxBodyBytes = try settings.integer(proxyOptions.maxBodyMB, "AGENTLEDGER_MAX_BODY_MB", default: 32, in: 1...4096) << 20
+        proxy.maxCapturedResponseBytes = min(proxy.maxBodyBytes, (WireFormat.defaultMaxFrameBytes - (1 << 20)) / 2)
+        proxy.source = settings.string(proxyOptions.source, "AGENTLEDGER_SOURCE", default: ProcessInfo.processInfo.hostName)
+        proxy.refuseWhenCollectorDown =
+            try settings.choice(proxyOptions.onCollectorDown, "AGENTLEDGER_ON_COLLECTOR_DOWN", default: "open", among: ["open", "closed"])
+            == "closed"
+        resolved.proxy = proxy
+        if let linkOptions {
+            resolved.collector = try settings.address(linkOptions.collector, "AGENTLEDGER_COLLECTOR", default: "127.0.0.1:4600")
+        }
+        // Validated now so a bad value stops start-up; the disk spool that uses them arrives with distributed mode.
+        _ = settings.string(linkOptions?.spoolDir, "AGENTLEDGER_SPOOL_DIR", default: "./agentledger-spool")
+        let spoolMaxMB = try settings.integer(linkOptions?.spoolMaxMB, "AGENTLEDGER_SPOOL_MAX_MB", default: 512, in: 1...1_048_576)
+        resolved.limits.maxQueuedBytes = min(spoolMaxMB << 20, 256 << 20)
+        resolved.ingestToken = settings.string(token.ingestToken, "AGENTLEDGER_INGEST_TOKEN")
+        return resolved
+    }
+
+    static func sidecar(_ resolved: SidecarSettings, logger: Logger) -> SidecarParts {
+        let shipper = Shipper(limits: resolved.limits)
+        let link = CollectorLink(
+            configuration: CollectorLink.Configuration(
+                host: resolved.collector.host, port: resolved.collector.port, source: resolved.proxy.source,
+                ingestToken: resolved.ingestToken),
+            shipper: shipper, logger: logger)
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.redirectConfiguration = .disallow
+        clientConfiguration.decompression = .disabled
+        clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(600))
+        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
+        return SidecarParts(
+            proxy: ProxyResponder(configuration: resolved.proxy, client: client, shipper: shipper, logger: logger), link: link,
+            client: client, configuration: resolved.proxy)
+    }
+
+    /// Runs the services until SIGTERM or SIGINT, shutting them down in reverse order.
+    static func run(_ services: [any Service], logger: Logger) async throws {
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

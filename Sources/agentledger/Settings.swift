@@ -1,0 +1,78 @@
+import Foundation
+
+/// A setting that could not be used; the message names the variable (and flag), as CONTRACT.md asks.
+struct ConfigurationError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Resolves each setting from its flag, then its environment variable, then its default, and validates it once.
+struct Settings {
+    var environment: [String: String] = ProcessInfo.processInfo.environment
+
+    /// The raw value and where it came from, for messages.
+    private func raw(_ flag: String?, _ variable: String) -> (value: String, origin: String)? {
+        if let flag { return (flag, "--\(Self.flagName(variable))") }
+        if let value = environment[variable], !value.isEmpty { return (value, variable) }
+        return nil
+    }
+
+    static func flagName(_ variable: String) -> String {
+        variable.dropFirst("AGENTLEDGER_".count).lowercased().replacingOccurrences(of: "_", with: "-")
+    }
+
+    func string(_ flag: String?, _ variable: String) -> String? {
+        raw(flag, variable)?.value
+    }
+
+    func string(_ flag: String?, _ variable: String, default value: String) -> String {
+        raw(flag, variable)?.value ?? value
+    }
+
+    func integer(_ flag: String?, _ variable: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let (text, origin) = raw(flag, variable) else { return value }
+        guard let number = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(number) else {
+            throw ConfigurationError(
+                description: "\(origin)=\(quoted(text)) is not valid: expected an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    func port(_ flag: String?, _ variable: String, default value: Int) throws -> Int {
+        try integer(flag, variable, default: value, in: 0...65_535)
+    }
+
+    func choice(_ flag: String?, _ variable: String, default value: String, among choices: [String]) throws -> String {
+        guard let (text, origin) = raw(flag, variable) else { return value }
+        guard choices.contains(text) else {
+            throw ConfigurationError(
+                description: "\(origin)=\(quoted(text)) is not valid: expected one of \(choices.joined(separator: ", "))")
+        }
+        return text
+    }
+
+    /// An `http://` or `https://` URL with a host.
+    func url(_ flag: String?, _ variable: String, default value: String) throws -> String {
+        let (text, origin) = raw(flag, variable) ?? (value, variable)
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = url.host, !host.isEmpty
+        else {
+            throw ConfigurationError(description: "\(origin)=\(quoted(text)) is not valid: expected an http:// or https:// URL")
+        }
+        return text
+    }
+
+    /// A `host:port` address.
+    func address(_ flag: String?, _ variable: String, default value: String) throws -> (host: String, port: Int) {
+        let (text, origin) = raw(flag, variable) ?? (value, variable)
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65_535).contains(port),
+            colon > text.startIndex
+        else {
+            throw ConfigurationError(description: "\(origin)=\(quoted(text)) is not valid: expected host:port")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+
+    private func quoted(_ text: String) -> String { "'\(text)'" }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Collector
+import Hummingbird
+import Sidecar
+
+/// Collector and sidecar in one process on one port: the single-machine mode.
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up", abstract: "Run the proxy, collector, API and store in one process (embedded SQLite).")
+
+    @OptionGroup var listen: ListenOptions
+    @OptionGroup var proxy: ProxyOptions
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var token: TokenOptions
+
+    func run() async throws {
+        try await withConfigurationErrors {
+            let settings = Settings()
+            let logger = Runtime.logger("agentledger")
+            let host = settings.string(listen.host, "AGENTLEDGER_HOST", default: "0.0.0.0")
+            let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: 8000)
+            // The proxy's settings are checked before the store opens, so a typo never leaves files behind.
+            var sidecarSettings = try Runtime.sidecarSettings(proxy, link: nil, token: token, settings: settings)
+            let collector = try await Runtime.collector(store, token: token, settings: settings, logger: logger)
+            // The sidecar half reaches the collector half over loopback TCP, the same path a remote sidecar takes.
+            let ingestHost = collector.ingest.configuration.host
+            sidecarSettings.collector = (ingestHost == "0.0.0.0" || ingestHost == "::" ? "127.0.0.1" : ingestHost, collector.ingest.port)
+            let sidecar = Runtime.sidecar(sidecarSettings, logger: logger)
+
+            let router = Router()
+            collector.api.addRoutes(to: router)
+            let app = Application(
+                responder: UpResponder(api: router.buildResponder(), proxy: sidecar.proxy),
+                configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+                onServerRunning: { channel in
+                    let bound = channel.localAddress?.port ?? port
+                    FileHandleOutput.standardOutput(
+                        """
+                        AgentLedger up
+                          proxy      http://\(host):\(bound)  ->  \(sidecar.configuration.upstreamURL)
+                          dashboard  http://\(host == "0.0.0.0" ? "localhost" : host):\(bound)/
+                          ingest     \(collector.ingest.configuration.host):\(collector.ingest.port)
+                          store      \(collector.dsn)
+
+                        """)
+                },
+                logger: logger)
+            do {
+                try await Runtime.run([collector.ingest, sidecar.link, app], logger: logger)
+            } catch {
+                try? await sidecar.client.shutdown()
+                try? await collector.store.close()
+                throw error
+            }
+            try await sidecar.client.shutdown()
+            try await collector.store.close()
+        }
+    }
+}
