@@ -71,7 +71,10 @@ import Testing
             FrameBuilder.field(255, Array(repeating: 7, count: 1000)),
         ]
         let call = try Self.decode(fields)
-        #expect(call == CapturedCall(actionID: "a", arrivedAtMicros: 1, method: "POST", path: "/v1/chat/completions", source: ""))
+        #expect(
+            call
+                == CapturedCall(
+                    actionID: "a", arrivedAtMicros: 1, method: "POST", path: "/v1/chat/completions", source: ""))
     }
 
     @Test func fieldsMayComeInAnyOrder() throws {
@@ -83,7 +86,8 @@ import Testing
     func aMissingRequiredFieldIsMalformed(_ missing: Tag) {
         var fields = FrameBuilder.requiredFields()
         fields[missing] = nil
-        let frame = FrameBuilder.records(records: [fields.sorted { $0.key.rawValue < $1.key.rawValue }.flatMap(\.value)])
+        let record = fields.sorted { $0.key.rawValue < $1.key.rawValue }.flatMap(\.value)
+        let frame = FrameBuilder.records(records: [record])
         #expect(throws: ProtocolError.malformed("record lacks required field \(missing)")) {
             try FrameDecoder.decodeSingle(frame)
         }
@@ -91,15 +95,18 @@ import Testing
 
     @Test func aDuplicateFieldIsMalformed() {
         let required = FrameBuilder.requiredFields()
-        let fields = [required[.actionID]!, required[.arrivedAtMicros]!, required[.method]!, required[.path]!,
-                      FrameBuilder.field(.actionID, text: "b")]
+        let fields = [
+            required[.actionID]!, required[.arrivedAtMicros]!, required[.method]!, required[.path]!,
+            FrameBuilder.field(.actionID, text: "b"),
+        ]
         #expect(throws: ProtocolError.malformed("field actionID appears twice")) { try Self.decode(fields) }
     }
 
-    @Test(arguments: [
-        (Tag.arrivedAtMicros, [0, 0, 0, 1]), (.statusCode, [0, 200, 0]), (.statusCode, [200]),
-        (.requestBodyTruncated, []), (.usageInjected, [1, 1]), (.completedMicros, Array(repeating: 0, count: 9)),
-    ] as [(Tag, [UInt8])])
+    @Test(
+        arguments: [
+            (Tag.arrivedAtMicros, [0, 0, 0, 1]), (.statusCode, [0, 200, 0]), (.statusCode, [200]),
+            (.requestBodyTruncated, []), (.usageInjected, [1, 1]), (.completedMicros, Array(repeating: 0, count: 9)),
+        ] as [(Tag, [UInt8])])
     func aFixedSizeFieldOfTheWrongSizeIsMalformed(_ tag: Tag, _ value: [UInt8]) {
         var fields = FrameBuilder.requiredFields()
         fields[tag] = FrameBuilder.field(tag, value)
@@ -131,7 +138,8 @@ import Testing
 
     @Test func aHeaderCountBeyondTheFieldIsMalformed() {
         var fields = FrameBuilder.requiredFields()
-        fields[.requestHeaders] = FrameBuilder.field(.requestHeaders, FrameBuilder.payload { $0.write(UInt32(0xffff_ffff)) })
+        fields[.requestHeaders] = FrameBuilder.field(
+            .requestHeaders, FrameBuilder.payload { $0.write(UInt32(0xffff_ffff)) })
         #expect(throws: ProtocolError.malformed("header count 4294967295 too large")) {
             try Self.decode(Array(fields.values))
         }

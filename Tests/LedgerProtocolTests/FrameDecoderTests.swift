@@ -87,7 +87,9 @@ import Testing
         #expect(throws: ProtocolError.truncated(expected: 14, available: 13)) {
             try FrameDecoder.decodeSingle(Array(ping.dropLast()))
         }
-        #expect(throws: ProtocolError.malformed("1 bytes after the frame")) { try FrameDecoder.decodeSingle(ping + [0]) }
+        #expect(throws: ProtocolError.malformed("1 bytes after the frame")) {
+            try FrameDecoder.decodeSingle(ping + [0])
+        }
     }
 
     @Test func anOversizedFrameIsRefusedAsSoonAsItsLengthArrives() {
@@ -133,7 +135,8 @@ import Testing
     func anotherVersionIsRefused(_ version: UInt8) {
         #expect(throws: ProtocolError.unsupportedVersion(version)) {
             try FrameDecoder.decodeSingle(
-                FrameBuilder.frame(type: MessageType.ping.rawValue, version: version, payload: [0, 0, 0, 0, 0, 0, 0, 1]))
+                FrameBuilder.frame(
+                    type: MessageType.ping.rawValue, version: version, payload: [0, 0, 0, 0, 0, 0, 0, 1]))
         }
     }
 

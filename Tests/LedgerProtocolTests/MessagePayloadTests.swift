@@ -73,12 +73,15 @@ import Testing
         let payload = Array(vector.bytes.dropFirst(WireFormat.headerBytes))
         for keep in 0..<payload.count {
             #expect(throws: ProtocolError.self, "\(vector) cut to \(keep) bytes") {
-                try FrameDecoder.decodeSingle(FrameBuilder.frame(vector.message.type, payload: Array(payload.prefix(keep))))
+                try FrameDecoder.decodeSingle(
+                    FrameBuilder.frame(vector.message.type, payload: Array(payload.prefix(keep))))
             }
         }
     }
 
-    @Test(arguments: [[0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf8, 0x88, 0x80, 0x80, 0x80]] as [[UInt8]])
+    @Test(
+        arguments: [[0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf8, 0x88, 0x80, 0x80, 0x80]] as [[UInt8]]
+    )
     func invalidUTF8IsMalformed(_ invalid: [UInt8]) {
         let payload = FrameBuilder.payload { w in
             w.write(UInt16(1))

@@ -36,7 +36,7 @@ def test_plain_call_is_byte_identical_and_recorded(ledger: Ledger) -> None:
     direct = anthropic_client(ledger.upstream_url).messages.with_raw_response.create(**ARGUMENTS)
 
     assert proxied.status_code == direct.status_code == 200
-    assert proxied.content == direct.content
+    assert proxied.read() == direct.read()
     message = proxied.parse()
     assert message.content[0].text == EXPECTED_TEXT
     action_id = proxied.headers["x-agentledger-action-id"]
@@ -92,7 +92,7 @@ def test_tool_use_plain_and_streamed(ledger: Ledger) -> None:
     direct_client = anthropic_client(ledger.upstream_url, scenario)
 
     proxied = proxied_client.messages.with_raw_response.create(**ARGUMENTS)
-    assert proxied.content == direct_client.messages.with_raw_response.create(**ARGUMENTS).content
+    assert proxied.read() == direct_client.messages.with_raw_response.create(**ARGUMENTS).read()
     message = proxied.parse()
     tool_uses = [block for block in message.content if block.type == "tool_use"]
     assert [block.name for block in tool_uses] == ["get_weather", "get_time"]

@@ -87,8 +87,20 @@ def test_credentials_reach_the_upstream_but_are_never_stored(ledger: Ledger) -> 
         model="claude-sonnet-4-5", max_tokens=32, messages=[{"role": "user", "content": "and mine"}]
     )
     seen = dict((name.lower(), value) for name, value in ledger.last_upstream_request()["headers"])
-    assert seen["x-api-key"] == API_KEY_ANTHROPIC
-    ledger.session_records(session_id, 2)
+    # Anthropic SDKs send the key as `x-api-key` (1.x) or `authorization: Bearer` (2.x).
+    assert API_KEY_ANTHROPIC in (seen.get("x-api-key"), seen.get("authorization", "").removeprefix("Bearer "))
+    credentials = {"x-api-key": "xak-e2e-secret-1", "api-key": "ak-e2e-secret-2", "cookie": "sid=cookie-e2e-secret-3"}
+    with http_client() as client:
+        response = client.post(
+            f"{ledger.base_url}/v1/messages",
+            json={"model": "claude-sonnet-4-5", "max_tokens": 32, "messages": [{"role": "user", "content": "raw"}]},
+            headers={"x-agentledger-session-id": session_id, "anthropic-version": "2023-06-01", **credentials},
+        )
+    assert response.status_code == 200
+    seen = dict((name.lower(), value) for name, value in ledger.last_upstream_request()["headers"])
+    assert {name: seen.get(name) for name in credentials} == credentials
+
+    ledger.session_records(session_id, 3)
     stored = ledger.session_text(session_id)
-    assert API_KEY_OPENAI not in stored
-    assert API_KEY_ANTHROPIC not in stored
+    for secret in (API_KEY_OPENAI, API_KEY_ANTHROPIC, "xak-e2e-secret-1", "ak-e2e-secret-2", "cookie-e2e-secret-3"):
+        assert secret not in stored

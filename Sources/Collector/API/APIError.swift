@@ -24,7 +24,7 @@ package enum JSONResponse {
         -> Response
     {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         let data = try encoder.encode(value)
         var fields = headers
         fields[.contentType] = "application/json"

@@ -160,7 +160,9 @@ struct JSONReader {
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             isInteger = false
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             let exponentStart = index
             skipDigits()
             if index == exponentStart { throw fail("invalid number") }
@@ -224,7 +226,8 @@ struct JSONReader {
         throw fail("unterminated string")
     }
 
-    /// The UTF-8 bytes of a `\uXXXX` escape (the `\u` already read), pairing surrogates; a lone surrogate becomes U+FFFD.
+    /// The UTF-8 bytes of a `\uXXXX` escape (the `\u` already read), pairing surrogates;
+    /// a lone surrogate becomes U+FFFD.
     private mutating func unicodeEscape() throws(Failure) -> [UInt8] {
         let first = try hexQuad()
         var scalar = Unicode.Scalar(first)

@@ -129,11 +129,10 @@ package struct Normalizer: Sendable {
         }
     }
 
-    /// The message of a non-2xx body: its JSON error message, a stream's error event, or the body's first 300 characters.
+    /// The message of a non-2xx body: its JSON error message, a stream's error event, or its first 300 characters.
     private static func errorDetail(ofFailed body: [UInt8], adapter: any ProviderAdapter.Type) -> String {
-        if let document = try? JSONReader.parse(body), let message = UpstreamError.message(in: document, lenient: true) {
-            return message
-        }
+        let document = try? JSONReader.parse(body)
+        if let document, let message = UpstreamError.message(in: document, lenient: true) { return message }
         let events = SSEParser.events(in: body)
         if !events.isEmpty, let message = adapter.readStream(events).errorMessage { return message }
         return UpstreamError.excerpt(of: body)
@@ -161,7 +160,9 @@ package struct Normalizer: Sendable {
     private static func contentEncoding(in headers: [HeaderField]) -> String? {
         let value = headers.first { $0.name.lowercased() == "content-encoding" }?.value.lowercased()
         guard let value else { return nil }
-        let codings = value.split(separator: ",").map { String($0).filter { !$0.isWhitespace } }.filter { !$0.isEmpty && $0 != "identity" }
+        let codings = value.split(separator: ",").map { String($0).filter { !$0.isWhitespace } }.filter {
+            !$0.isEmpty && $0 != "identity"
+        }
         return codings.isEmpty ? nil : codings.joined(separator: ", ")
     }
 }

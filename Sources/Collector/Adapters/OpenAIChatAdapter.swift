@@ -23,7 +23,8 @@ enum OpenAIChatAdapter: ProviderAdapter {
         let results = answers.compactMap { message -> ToolResult? in
             switch message["role"]?.stringValue {
             case "tool":
-                return ToolResult(toolCallID: message["tool_call_id"]?.stringValue, content: message["content"] ?? .null)
+                return ToolResult(
+                    toolCallID: message["tool_call_id"]?.stringValue, content: message["content"] ?? .null)
             case "function":
                 return ToolResult(toolCallID: nil, content: message["content"] ?? .null)
             default:

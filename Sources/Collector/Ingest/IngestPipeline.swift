@@ -1,7 +1,7 @@
 import LedgerProtocol
 import Logging
 
-/// From captured calls to stored records: normalize, price, commit as one batch.
+/// From captured calls to stored records: decode, normalize, price, commit as one batch.
 package struct IngestPipeline: Sendable {
     let normalizer: Normalizer
     let store: any Store
@@ -16,7 +16,7 @@ package struct IngestPipeline: Sendable {
     /// Commits a batch; returns only once it is durable in the store.
     package func commit(_ calls: [CapturedCall]) async throws -> InsertResult {
         counters.add(.recordsReceived, calls.count)
-        let records = calls.map(normalizer.record(from:))
+        let records = calls.map { normalizer.record(from: ContentDecoding.decoded($0)) }
         let result = try await store.insert(records)
         counters.add(.recordsStored, result.stored)
         counters.add(.recordsDuplicate, result.duplicates)

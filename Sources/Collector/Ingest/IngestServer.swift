@@ -83,9 +83,9 @@ package struct IngestServer: Service {
                         case .none:
                             continue
                         case .reply(let reply):
-                            if !wasReady, case .welcome = reply {
+                            if !wasReady, case .ready(let source) = session.state {
                                 counters.add(.sidecarsConnected)
-                                logger.info("sidecar connected", metadata: ["peer": "\(peer)", "source": "\(session.state)"])
+                                logger.info("sidecar connected", metadata: ["peer": "\(peer)", "source": "\(source)"])
                             }
                             try await outbound.write(reply)
                         case .commit(let records):

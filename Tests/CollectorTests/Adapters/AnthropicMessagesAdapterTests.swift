@@ -3,6 +3,7 @@ import Testing
 
 @testable import Collector
 
+/// Anthropic request fields, whole responses and their cost.
 @Suite("Anthropic messages, non-streaming")
 struct AnthropicMessagesAdapterTests {
     static let codingRequest = """
@@ -38,7 +39,8 @@ struct AnthropicMessagesAdapterTests {
         #expect(record.modelID == "claude-sonnet-4-5-20250929")
         #expect(record.systemPrompt == "You are a coding agent.")
         #expect(record.messages.count == 6)
-        #expect(record.messages[0] == .object(["role": .string("system"), "content": .string("You are a coding agent.")]))
+        #expect(
+            record.messages[0] == .object(["role": .string("system"), "content": .string("You are a coding agent.")]))
         #expect(record.messages[1]["content"] == .string("Fix the bug"))
         #expect(record.maxTokens == 4096)
         #expect(record.temperature == 1)
@@ -123,7 +125,8 @@ struct AnthropicMessagesAdapterTests {
              "usage":{"input_tokens":1000,"output_tokens":100}}
             """
         let record = CapturedCallFixture.record(
-            CapturedCallFixture.call(path: "/v1/messages", request: #"{"max_tokens":10,"messages":[]}"#, response: response))
+            CapturedCallFixture.call(
+                path: "/v1/messages", request: #"{"max_tokens":10,"messages":[]}"#, response: response))
         #expect(record.modelID == "claude-3-5-haiku-20241022")
         #expect(record.content == nil)
         #expect(record.tokensCacheRead == nil)

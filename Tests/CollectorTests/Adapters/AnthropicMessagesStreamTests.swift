@@ -3,6 +3,7 @@ import Testing
 
 @testable import Collector
 
+/// Anthropic stream assembly, including streams cut at any byte.
 @Suite("Anthropic messages, streaming")
 struct AnthropicMessagesStreamTests {
     static let request = """
@@ -31,7 +32,10 @@ struct AnthropicMessagesStreamTests {
         ),
         ("content_block_stop", #"{"type":"content_block_stop","index":0}"#),
         ("content_block_start", #"{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}"#),
-        ("content_block_delta", #"{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Reading "}}"#),
+        (
+            "content_block_delta",
+            #"{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Reading "}}"#
+        ),
         (
             "content_block_delta",
             #"{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"the file. ünïcødé ✓"}}"#
@@ -76,7 +80,10 @@ struct AnthropicMessagesStreamTests {
         #expect(record.systemPrompt == "You read code.")
         #expect(record.messages.count == 2)
         #expect(record.content == "Reading the file. ünïcødé ✓")
-        #expect(record.toolCalls == [ToolCall(id: "toolu_9", name: "read_file", arguments: #"{"limit":20,"path":"src/main.swift"}"#)])
+        #expect(
+            record.toolCalls == [
+                ToolCall(id: "toolu_9", name: "read_file", arguments: #"{"limit":20,"path":"src/main.swift"}"#)
+            ])
         #expect(record.stopReason == "tool_use")
         #expect(record.tokensIn == 5050)
         #expect(record.tokensOut == 87)
@@ -109,7 +116,9 @@ struct AnthropicMessagesStreamTests {
     @Test func lineEndingsDoNotChangeTheRecord() {
         let golden = Self.golden
         for newline in ["\r\n", "\r"] {
-            #expect(CapturedCallFixture.record(Self.call(body: CapturedCallFixture.sse(Self.events, newline: newline))) == golden)
+            #expect(
+                CapturedCallFixture.record(Self.call(body: CapturedCallFixture.sse(Self.events, newline: newline)))
+                    == golden)
         }
         let withoutEventLines = CapturedCallFixture.sse(Self.events.map { (nil, $0.data) })
         #expect(CapturedCallFixture.record(Self.call(body: withoutEventLines)) == golden)
@@ -154,11 +163,18 @@ struct AnthropicMessagesStreamTests {
     }
 
     @Test func anErrorEventIsTheErrorDetail() {
-        let events: [(name: String?, data: String)] = Array(Self.events.prefix(1)) + [
-            ("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#),
-            ("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hel"}}"#),
-            ("error", #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#),
-        ]
+        let events: [(name: String?, data: String)] =
+            Array(Self.events.prefix(1)) + [
+                (
+                    "content_block_start",
+                    #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#
+                ),
+                (
+                    "content_block_delta",
+                    #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hel"}}"#
+                ),
+                ("error", #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#),
+            ]
         let record = CapturedCallFixture.record(Self.call(body: CapturedCallFixture.sse(events)))
         #expect(record.content == "Hel")
         #expect(record.statusCode == 200)

@@ -2,10 +2,12 @@ import Testing
 
 @testable import Collector
 
+/// The JSON reader and the sorted-key writer.
 @Suite("JSON reading and writing")
 struct JSONReaderTests {
     @Test func integersStayIntegers() throws {
-        let value = try JSONReader.parse(#"{"a":1,"b":-2,"c":1.5,"d":1e3,"e":9223372036854775807,"f":92233720368547758070}"#)
+        let value = try JSONReader.parse(
+            #"{"a":1,"b":-2,"c":1.5,"d":1e3,"e":9223372036854775807,"f":92233720368547758070}"#)
         #expect(value["a"] == .int(1))
         #expect(value["b"] == .int(-2))
         #expect(value["c"] == .double(1.5))

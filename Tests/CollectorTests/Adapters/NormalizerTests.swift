@@ -3,10 +3,12 @@ import Testing
 
 @testable import Collector
 
+/// What every record gets whatever the provider: envelope, routing, errors, outcomes.
 @Suite("Normalizer: envelope, routing, errors and outcomes")
 struct NormalizerTests {
     static let openAIRequest = #"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#
-    static let anthropicRequest = #"{"model":"claude-sonnet-4-20250514","max_tokens":100,"messages":[{"role":"user","content":"hi"}]}"#
+    static let anthropicRequest =
+        #"{"model":"claude-sonnet-4-20250514","max_tokens":100,"messages":[{"role":"user","content":"hi"}]}"#
     static let okResponse = """
         {"model":"gpt-4o","choices":[{"index":0,"message":{"content":"hello"},"finish_reason":"stop"}],
          "usage":{"prompt_tokens":10,"completion_tokens":2}}
@@ -63,7 +65,8 @@ struct NormalizerTests {
         let request = #"{"model":"gpt-5","input":"hello","stream":true,"max_output_tokens":300}"#
         let body = "event: response.created\ndata: {\"type\":\"response.created\"}\n\n"
         let record = CapturedCallFixture.record(
-            CapturedCallFixture.call(path: "/v1/responses", request: request, response: body, contentType: "text/event-stream"))
+            CapturedCallFixture.call(
+                path: "/v1/responses", request: request, response: body, contentType: "text/event-stream"))
         #expect(record.provider == "openai")
         #expect(record.modelID == "gpt-5")
         #expect(record.messages.isEmpty)
@@ -87,7 +90,8 @@ struct NormalizerTests {
     }
 
     @Test func anthropicErrorBody() {
-        let body = #"{"type":"error","error":{"type":"api_error","message":"Internal server error"},"request_id":"req_1"}"#
+        let body =
+            #"{"type":"error","error":{"type":"api_error","message":"Internal server error"},"request_id":"req_1"}"#
         let record = CapturedCallFixture.record(
             CapturedCallFixture.call(path: "/v1/messages", request: Self.anthropicRequest, response: body, status: 500))
         #expect(record.statusCode == 500)
@@ -106,7 +110,8 @@ struct NormalizerTests {
     @Test func nonJSONErrorBodyKeepsItsFirst300Characters() {
         let html = "<html><head><title>502 Bad Gateway</title></head><body>" + String(repeating: "x", count: 500)
         let record = CapturedCallFixture.record(
-            CapturedCallFixture.call(request: Self.openAIRequest, response: html, status: 502, contentType: "text/html"))
+            CapturedCallFixture.call(request: Self.openAIRequest, response: html, status: 502, contentType: "text/html")
+        )
         #expect(record.errorDetail == String(html.prefix(300)))
     }
 
@@ -128,7 +133,8 @@ struct NormalizerTests {
 
     @Test func malformedRequestStillGivesARecord() throws {
         let record = CapturedCallFixture.record(
-            CapturedCallFixture.call(request: #"{"model": "gpt-4o", "messages": [{"role": "user""#, response: Self.okResponse))
+            CapturedCallFixture.call(
+                request: #"{"model": "gpt-4o", "messages": [{"role": "user""#, response: Self.okResponse))
         #expect(record.modelID == "gpt-4o")
         #expect(record.messages.isEmpty)
         #expect(record.content == "hello")
@@ -138,7 +144,8 @@ struct NormalizerTests {
 
         let rejected = CapturedCallFixture.record(
             CapturedCallFixture.call(
-                request: "not json", response: #"{"error":{"message":"We could not parse the JSON body."}}"#, status: 400))
+                request: "not json", response: #"{"error":{"message":"We could not parse the JSON body."}}"#,
+                status: 400))
         #expect(rejected.modelID == nil)
         #expect(rejected.errorDetail?.contains("We could not parse the JSON body.") == true)
     }

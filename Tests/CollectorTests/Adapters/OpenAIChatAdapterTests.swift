@@ -3,6 +3,7 @@ import Testing
 
 @testable import Collector
 
+/// OpenAI chat request fields, whole responses and their cost.
 @Suite("OpenAI chat completions, non-streaming")
 struct OpenAIChatAdapterTests {
     static let weatherRequest = """

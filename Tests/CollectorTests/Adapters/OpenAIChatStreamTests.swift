@@ -3,6 +3,7 @@ import Testing
 
 @testable import Collector
 
+/// OpenAI chat stream assembly, including streams cut at any byte.
 @Suite("OpenAI chat completions, streaming")
 struct OpenAIChatStreamTests {
     static let request = """
@@ -34,7 +35,8 @@ struct OpenAIChatStreamTests {
         delta("{}", finish: #""tool_calls""#),
         chunk(
             "[]",
-            usage: #"{"prompt_tokens":300,"completion_tokens":40,"total_tokens":340,"prompt_tokens_details":{"cached_tokens":256},"completion_tokens_details":{"reasoning_tokens":0}}"#
+            usage:
+                #"{"prompt_tokens":300,"completion_tokens":40,"total_tokens":340,"prompt_tokens_details":{"cached_tokens":256},"completion_tokens_details":{"reasoning_tokens":0}}"#
         ),
         "[DONE]",
     ]
@@ -76,7 +78,9 @@ struct OpenAIChatStreamTests {
         let golden = CapturedCallFixture.record(Self.call(body: Self.body()))
         for newline in ["\n", "\r\n", "\r"] {
             for prefix in ["data: ", "data:"] {
-                #expect(CapturedCallFixture.record(Self.call(body: Self.body(newline: newline, dataPrefix: prefix))) == golden)
+                #expect(
+                    CapturedCallFixture.record(Self.call(body: Self.body(newline: newline, dataPrefix: prefix)))
+                        == golden)
             }
         }
     }

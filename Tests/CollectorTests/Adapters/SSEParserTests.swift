@@ -2,6 +2,7 @@ import Testing
 
 @testable import Collector
 
+/// Splitting captured event-stream bodies into events.
 @Suite("Server-sent events")
 struct SSEParserTests {
     static func events(_ text: String) -> [SSEEvent] {
@@ -28,7 +29,8 @@ struct SSEParserTests {
 
     @Test func aFinalEventWithoutBlankLineIsKept() {
         #expect(Self.events("data: 1\n\ndata: 2") == [SSEEvent(name: nil, data: "1"), SSEEvent(name: nil, data: "2")])
-        #expect(Self.events("data: 1\n\ndata: 2\n") == [SSEEvent(name: nil, data: "1"), SSEEvent(name: nil, data: "2")])
+        #expect(
+            Self.events("data: 1\n\ndata: 2\n") == [SSEEvent(name: nil, data: "1"), SSEEvent(name: nil, data: "2")])
     }
 
     @Test func eventsWithoutDataAreDropped() {

@@ -2,6 +2,7 @@ import Testing
 
 @testable import Collector
 
+/// Model-name matching in the price table and the shape of the built-in prices.
 @Suite("Price table lookup")
 struct PriceTableTests {
     static let table = PriceTable.builtIn
@@ -40,7 +41,8 @@ struct PriceTableTests {
     }
 
     @Test(arguments: [
-        ("openai/gpt-4o-mini", 0.15), ("anthropic/claude-sonnet-4-5", 3.00), ("openrouter/anthropic/claude-3.5-sonnet", 3.00),
+        ("openai/gpt-4o-mini", 0.15), ("anthropic/claude-sonnet-4-5", 3.00),
+        ("openrouter/anthropic/claude-3.5-sonnet", 3.00),
         ("anthropic/claude-3.5-haiku", 0.80), ("us.anthropic.claude-3-5-sonnet-20241022-v2:0", 3.00),
         ("anthropic.claude-3-haiku-20240307-v1:0", 0.25), ("claude-3-5-sonnet@20240620", 3.00), ("GPT-4o-Mini", 0.15),
         (" gpt-4o ", 2.50),
@@ -50,7 +52,8 @@ struct PriceTableTests {
     }
 
     @Test(arguments: [
-        "llama-3.1-70b-instruct", "gemini-2.5-pro", "gpt-4o1", "gpt", "o5", "claude", "claude-2.1", "", "mistral/gpt-40",
+        "llama-3.1-70b-instruct", "gemini-2.5-pro", "gpt-4o1", "gpt", "o5", "claude", "claude-2.1", "",
+        "mistral/gpt-40",
     ])
     func unknownModelsHaveNoPrice(model: String) {
         #expect(Self.table.price(for: model) == nil)
@@ -78,7 +81,8 @@ struct PriceTableTests {
     }
 
     @Test func aCustomTableIsCaseInsensitive() {
-        let table = PriceTable(version: "custom-1", prices: ["My-Model": ModelPrice(input: 1, output: 2, cacheRead: 0.5, cacheWrite: 1)])
+        let table = PriceTable(
+            version: "custom-1", prices: ["My-Model": ModelPrice(input: 1, output: 2, cacheRead: 0.5, cacheWrite: 1)])
         #expect(table.price(for: "my-model-v2")?.output == 2)
         #expect(table.version == "custom-1")
     }

@@ -2,6 +2,7 @@ import Testing
 
 @testable import Collector
 
+/// Cost from token counts under each provider convention.
 @Suite("Cost arithmetic")
 struct TokenUsageTests {
     static func usage(

@@ -26,7 +26,9 @@ enum GoldenVector: String, CaseIterable, Sendable {
         case .hello: .hello(Hello(source: "pod-a", ingestToken: "s3cret", softwareVersion: "0.1.0"))
         case .welcome: .welcome(Welcome(collectorID: "col-1", maxFrameBytes: 80 << 20))
         case .admit:
-            .admit(Admit(requestID: 5, actionID: "act-1", sessionID: "s1", model: "gpt-4o", bodyBytes: 120, maxTokens: 256))
+            .admit(
+                Admit(requestID: 5, actionID: "act-1", sessionID: "s1", model: "gpt-4o", bodyBytes: 120, maxTokens: 256)
+            )
         case .verdictRefuse:
             .verdict(Verdict(requestID: 5, decision: .refuse, refusalType: "budget_exceeded", retryAfterSeconds: 60))
         case .records: .records(Records(batchID: 7, calls: [Self.exampleCall]))

@@ -9,8 +9,8 @@ struct MessageGenerator {
 
     /// Scalars that tend to break codecs: multi-byte UTF-8, combining marks, NUL, BOM, RTL, emoji.
     private static let awkwardScalars: [Unicode.Scalar] = [
-        "\0", "a", "Z", " ", "\n", "\u{7f}", "é", "ß", "\u{301}", "\u{200d}", "\u{feff}", "\u{202e}", "中", "語", "🦙",
-        "👩", "\u{10ffff}", "\u{fffd}", "ﷺ", "\u{e000}",
+        "\0", "a", "Z", " ", "\n", "\u{7f}", "é", "ß", "\u{301}", "\u{200d}", "\u{feff}", "\u{202e}",
+        "中", "語", "🦙", "👩", "\u{10ffff}", "\u{fffd}", "ﷺ", "\u{e000}",
     ]
 
     mutating func chance(_ percent: UInt64) -> Bool { rng.next() % 100 < percent }
@@ -73,7 +73,8 @@ struct MessageGenerator {
         switch MessageType.allCases.randomElement(using: &rng)! {
         case .hello:
             .hello(
-                Hello(protocolVersion: int(), source: string(), ingestToken: optionalString(), softwareVersion: string()))
+                Hello(
+                    protocolVersion: int(), source: string(), ingestToken: optionalString(), softwareVersion: string()))
         case .welcome: .welcome(Welcome(protocolVersion: int(), collectorID: string(), maxFrameBytes: int()))
         case .admit:
             .admit(

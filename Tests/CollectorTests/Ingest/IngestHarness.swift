@@ -1,0 +1,159 @@
+import Foundation
+import LedgerProtocol
+import LedgerProtocolNIO
+import Logging
+import NIOCore
+import NIOPosix
+
+@testable import Collector
+
+/// A real `IngestServer` on 127.0.0.1 (port 0) over an in-memory SQLite store, with clients that
+/// speak the protocol properly and clients that send raw bytes. Every wait is bounded.
+struct IngestHarness: Sendable {
+    let port: Int
+    let store: SQLiteStore
+    let counters: CollectorCounters
+
+    static let logger: Logger = {
+        guard let level = ProcessInfo.processInfo.environment["AGENTLEDGER_TEST_LOGS"].flatMap(Logger.Level.init(rawValue:))
+        else { return Logger(label: "agentledger.tests", factory: { _ in SwiftLogNoOpLogHandler() }) }
+        var logger = Logger(label: "agentledger.tests", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = level
+        return logger
+    }()
+
+    /// A wait that ran out of time.
+    struct TimedOut: Error, CustomStringConvertible {
+        let what: String
+        var description: String { "timed out: \(what)" }
+    }
+
+    /// Starts the server, runs `body`, then stops the server and closes the store, even when `body` throws.
+    static func run(token: String? = nil, _ body: (IngestHarness) async throws -> Void) async throws {
+        let store = try await SQLiteStore.open(path: ":memory:", logger: logger)
+        try await store.migrate()
+        let counters = CollectorCounters()
+        var configuration = IngestServer.Configuration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configuration.ingestToken = token
+        configuration.collectorID = "test-collector"
+        let server = try await IngestServer.bind(
+            configuration: configuration, pipeline: IngestPipeline(normalizer: Normalizer(), store: store, counters: counters),
+            counters: counters, logger: logger)
+        let task = Task { try await server.run() }
+        let harness = IngestHarness(port: server.port, store: store, counters: counters)
+        var failure: (any Error)?
+        do {
+            try await body(harness)
+        } catch {
+            failure = error
+        }
+        task.cancel()
+        _ = try? await within(.seconds(5), "ingest server to stop") { _ = try? await task.value }
+        try? await store.close()
+        if let failure { throw failure }
+    }
+
+    /// Runs `body`, throwing `TimedOut` (and cancelling it) once `limit` has passed.
+    static func within<T: Sendable>(
+        _ limit: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw TimedOut(what: what)
+            }
+            defer { group.cancelAll() }
+            guard let result = try await group.next() else { throw TimedOut(what: what) }
+            return result
+        }
+    }
+
+    /// Polls `condition` until it holds or `limit` passes; returns whether it held.
+    static func eventually(within limit: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let interval = Duration.milliseconds(20)
+        for _ in 0..<max(1, Int(limit / interval)) {
+            if try await condition() { return true }
+            try? await Task.sleep(for: interval)
+        }
+        return try await condition()
+    }
+
+    /// Opens a protocol link, runs `body` on it within 10 s, then closes it.
+    func withLink<T: Sendable>(_ body: @escaping @Sendable (inout ProtocolLink) async throws -> T) async throws -> T {
+        let port = self.port
+        return try await Self.within(.seconds(10), "protocol link conversation") {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try MessageChannel.wrapping(channel, maxFrameBytes: WireFormat.defaultMaxFrameBytes)
+                    }
+                }
+            return try await channel.executeThenClose { inbound, outbound in
+                var link = ProtocolLink(inbound: inbound.makeAsyncIterator(), outbound: outbound)
+                return try await body(&link)
+            }
+        }
+    }
+
+    /// Sends raw bytes on a fresh connection, optionally half-closes, and reads until the server closes
+    /// (within 5 s). Returns the frames the server sent before closing.
+    func rogue(_ bytes: [UInt8], halfClose: Bool = false) async throws -> [Message] {
+        let port = self.port
+        let received = try await Self.within(.seconds(5), "server to close a rogue connection") {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(isOutboundHalfClosureEnabled: true))
+                    }
+                }
+            return try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(bytes: bytes))
+                if halfClose { outbound.finish() }
+                var received: [UInt8] = []
+                do {
+                    for try await chunk in inbound { received.append(contentsOf: chunk.readableBytesView) }
+                } catch let error as ChannelError where error == .eof {
+                } catch let error as IOError where error.errnoCode == ECONNRESET {
+                }
+                return received
+            }
+        }
+        var decoder = FrameDecoder()
+        decoder.append(received)
+        var messages: [Message] = []
+        while let message = try decoder.next() { messages.append(message) }
+        return messages
+    }
+}
+
+/// One sidecar-like connection: send a message, read the next one (nil once the server closed).
+struct ProtocolLink {
+    var inbound: NIOAsyncChannelInboundStream<Message>.AsyncIterator
+    let outbound: NIOAsyncChannelOutboundWriter<Message>
+
+    func send(_ message: Message) async throws {
+        try await outbound.write(message)
+    }
+
+    mutating func receive() async throws -> Message? {
+        do {
+            return try await inbound.next()
+        } catch let error as IOError where error.errnoCode == ECONNRESET {
+            return nil
+        }
+    }
+
+    mutating func exchange(_ message: Message) async throws -> Message? {
+        try await send(message)
+        return try await receive()
+    }
+
+    static func hello(token: String? = "secret", version: UInt16 = UInt16(WireFormat.version)) -> Message {
+        .hello(Hello(protocolVersion: version, source: "test-sidecar", ingestToken: token, softwareVersion: "test"))
+    }
+}

@@ -1,0 +1,144 @@
+import LedgerProtocol
+import Testing
+
+@testable import Collector
+
+/// The ingest listener on a real socket: handshake, idempotent batches, refusals and rogue peers.
+@Suite("Ingest server over real sockets", .timeLimit(.minutes(1)))
+struct IngestServerTests {
+    static func call(_ index: Int) -> CapturedCall {
+        CapturedCall(
+            actionID: "0193a5b0-0000-7000-8000-00000000000\(index)", arrivedAtMicros: 1_790_000_000_000_000 + Int64(index),
+            method: "POST", path: "/v1/chat/completions", source: "test-sidecar",
+            metadata: CallMetadata(sessionID: "ingest-session", agentName: "planner"),
+            requestHeaders: [HeaderField("content-type", "application/json")],
+            requestBody: Array(#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi \#(index)"}]}"#.utf8),
+            statusCode: 200, responseHeaders: [HeaderField("content-type", "application/json")],
+            responseBody: Array(
+                #"{"id":"c\#(index)","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}"#
+                    .utf8),
+            firstByteMicros: 1_000, completedMicros: 2_000)
+    }
+
+    static let batch = [call(1), call(2), call(3)]
+
+    @Test func batchesAreStoredOnceAndAcknowledged() async throws {
+        try await IngestHarness.run(token: "secret") { harness in
+            let (welcome, first, again) = try await harness.withLink { link in
+                let welcome = try await link.exchange(ProtocolLink.hello())
+                let first = try await link.exchange(.records(Records(batchID: 1, calls: Self.batch)))
+                let again = try await link.exchange(.records(Records(batchID: 2, calls: Self.batch)))
+                return (welcome, first, again)
+            }
+            guard case .welcome(let accepted) = welcome else {
+                Issue.record("expected WELCOME, got \(String(describing: welcome))")
+                return
+            }
+            #expect(accepted.collectorID == "test-collector")
+            #expect(accepted.protocolVersion == UInt16(WireFormat.version))
+            #expect(first == .ack(Ack(batchID: 1, stored: 3, duplicates: 0)))
+            #expect(again == .ack(Ack(batchID: 2, stored: 0, duplicates: 3)))
+
+            let stored = try await harness.store.calls(inSession: "ingest-session")
+            #expect(stored.count == 3)
+            for call in Self.batch { #expect(try await harness.store.call(actionID: call.actionID) != nil) }
+            #expect(harness.counters.value(.sidecarsConnected) == 1)
+            #expect(harness.counters.value(.recordsStored) == 3)
+            #expect(harness.counters.value(.recordsDuplicate) == 3)
+        }
+    }
+
+    @Test(arguments: [nil, "wrong"] as [String?])
+    func helloWithoutTheRightTokenIsRefused(token: String?) async throws {
+        try await IngestHarness.run(token: "secret") { harness in
+            let (reply, after) = try await harness.withLink { link in
+                (try await link.exchange(ProtocolLink.hello(token: token)), try await link.receive())
+            }
+            guard case .error(let error) = reply else {
+                Issue.record("expected ERROR, got \(String(describing: reply))")
+                return
+            }
+            #expect(error.code == .unauthorized)
+            #expect(after == nil, "the link stays open after a refusal")
+            #expect(harness.counters.value(.sidecarsRefused) == 1)
+            #expect(harness.counters.value(.sidecarsConnected) == 0)
+        }
+    }
+
+    @Test func helloWithAnotherProtocolVersionIsRefused() async throws {
+        try await IngestHarness.run { harness in
+            let (reply, after) = try await harness.withLink { link in
+                (try await link.exchange(ProtocolLink.hello(token: nil, version: 2)), try await link.receive())
+            }
+            guard case .error(let error) = reply else {
+                Issue.record("expected ERROR, got \(String(describing: reply))")
+                return
+            }
+            #expect(error.code == .unsupportedVersion)
+            #expect(after == nil)
+            #expect(harness.counters.value(.sidecarsRefused) == 1)
+        }
+    }
+
+    @Test func recordsBeforeHelloAreRefused() async throws {
+        try await IngestHarness.run { harness in
+            let (reply, after) = try await harness.withLink { link in
+                (try await link.exchange(.records(Records(batchID: 1, calls: Self.batch))), try await link.receive())
+            }
+            guard case .error(let error) = reply else {
+                Issue.record("expected ERROR, got \(String(describing: reply))")
+                return
+            }
+            #expect(error.code == .unexpectedMessage)
+            #expect(after == nil)
+            #expect(try await harness.store.calls(inSession: "ingest-session").isEmpty)
+        }
+    }
+
+    @Test func pingIsAnsweredWithPong() async throws {
+        try await IngestHarness.run { harness in
+            let (welcome, pong) = try await harness.withLink { link in
+                (try await link.exchange(ProtocolLink.hello(token: nil)), try await link.exchange(.ping(nonce: 0xFEED_BEEF)))
+            }
+            if case .welcome = welcome {} else { Issue.record("expected WELCOME, got \(String(describing: welcome))") }
+            #expect(pong == .pong(nonce: 0xFEED_BEEF))
+        }
+    }
+
+    @Test func roguePeersAreCutOffWhileAGoodSidecarKeepsItsAcks() async throws {
+        try await IngestHarness.run { harness in
+            let good = Task {
+                try await harness.withLink { link -> [Message?] in
+                    var replies = [try await link.exchange(ProtocolLink.hello(token: nil))]
+                    for batch in 1...5 {
+                        replies.append(try await link.exchange(.records(Records(batchID: UInt64(batch), calls: [Self.call(batch)]))))
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    return replies
+                }
+            }
+
+            let http = try await harness.rogue(Array("GET / HTTP/1.1\r\nHost: collector\r\n\r\n".utf8))
+            #expect(http.map(Self.errorCode) == [.frameTooLarge])
+            let huge = try await harness.rogue([0x40, 0x00, 0x00, 0x00, WireFormat.version, MessageType.records.rawValue, 1, 2, 3])
+            #expect(huge.map(Self.errorCode) == [.frameTooLarge])
+            let badVersion = try await harness.rogue([0x00, 0x00, 0x00, 0x02, 0x7F, MessageType.ping.rawValue])
+            #expect(badVersion.map(Self.errorCode) == [.unsupportedVersion])
+            let badPayload = try await harness.rogue([0x00, 0x00, 0x00, 0x05, WireFormat.version, MessageType.hello.rawValue, 0xFF, 0xFF, 0xFF])
+            #expect(badPayload.map(Self.errorCode) == [.malformedFrame])
+            let half = try await harness.rogue([0x00, 0x00, 0x01, 0x00, WireFormat.version, MessageType.records.rawValue, 0, 0], halfClose: true)
+            #expect(half.allSatisfy { Self.errorCode($0) == .malformedFrame }, "unexpected frames \(half)")
+
+            let replies = try await good.value
+            if case .welcome = replies.first ?? nil {} else { Issue.record("good sidecar got \(String(describing: replies.first))") }
+            #expect(Array(replies.dropFirst()) == (1...5).map { Message.ack(Ack(batchID: UInt64($0), stored: 1, duplicates: 0)) })
+            #expect(await IngestHarness.eventually { harness.counters.value(.badFrames) == 5 })
+            #expect(harness.counters.value(.badFrames) == 5)
+            #expect(try await harness.store.calls(inSession: "ingest-session").count == 5)
+        }
+    }
+
+    static func errorCode(_ message: Message) -> ErrorMessage.Code? {
+        if case .error(let error) = message { error.code } else { nil }
+    }
+}

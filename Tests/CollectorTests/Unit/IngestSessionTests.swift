@@ -1,0 +1,70 @@
+import LedgerProtocol
+import Testing
+
+@testable import Collector
+
+@Suite struct IngestSessionTests {
+    func hello(token: String? = nil, version: UInt16 = UInt16(WireFormat.version)) -> Message {
+        .hello(Hello(protocolVersion: version, source: "pod-1", ingestToken: token, softwareVersion: "test"))
+    }
+
+    func refusalCode(_ action: IngestSession.Action) -> ErrorMessage.Code? {
+        if case .refuse(let error) = action { return error.code }
+        return nil
+    }
+
+    @Test func helloIsWelcomed() {
+        var session = IngestSession(requiredToken: nil, collectorID: "c1", maxFrameBytes: 1024)
+        #expect(session.received(hello()) == .reply(.welcome(Welcome(collectorID: "c1", maxFrameBytes: 1024))))
+        #expect(session.state == .ready(source: "pod-1"))
+    }
+
+    @Test func aRequiredTokenMustMatch() {
+        var wrong = IngestSession(requiredToken: "s3cret", collectorID: "c", maxFrameBytes: 1024)
+        #expect(refusalCode(wrong.received(hello(token: "s3cre"))) == .unauthorized)
+        #expect(wrong.state == .closed)
+        var missing = IngestSession(requiredToken: "s3cret", collectorID: "c", maxFrameBytes: 1024)
+        #expect(refusalCode(missing.received(hello())) == .unauthorized)
+        var right = IngestSession(requiredToken: "s3cret", collectorID: "c", maxFrameBytes: 1024)
+        #expect(refusalCode(right.received(hello(token: "s3cret"))) == nil)
+    }
+
+    @Test func anotherProtocolVersionIsRefused() {
+        var session = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024)
+        #expect(refusalCode(session.received(hello(version: 2))) == .unsupportedVersion)
+    }
+
+    @Test func recordsBeforeHelloAreRefused() {
+        var session = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024)
+        #expect(refusalCode(session.received(.records(Records(batchID: 1, calls: [])))) == .unexpectedMessage)
+        #expect(session.received(hello()) == .none, "a closed session ignores everything")
+    }
+
+    @Test func readySessionsCommitAnswerPingsAndAdmit() {
+        var session = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024)
+        _ = session.received(hello())
+        let records = Records(batchID: 7, calls: [])
+        #expect(session.received(.records(records)) == .commit(records))
+        #expect(session.received(.ping(nonce: 9)) == .reply(.pong(nonce: 9)))
+        let admit = Admit(requestID: 3, actionID: "a", model: "gpt-4o", bodyBytes: 10)
+        #expect(session.received(.admit(admit)) == .reply(.verdict(Verdict(requestID: 3, decision: .admit))))
+        #expect(refusalCode(session.received(hello())) == .unexpectedMessage)
+    }
+
+    @Test func decodingFailuresMapToCodes() {
+        var a = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024)
+        #expect(refusalCode(a.decodingFailed(.oversized(length: 5000, limit: 1024))) == .frameTooLarge)
+        var b = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024)
+        #expect(refusalCode(b.decodingFailed(.unknownType(0x7f))) == .malformedFrame)
+        var c = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024)
+        #expect(refusalCode(c.decodingFailed(.unsupportedVersion(9))) == .unsupportedVersion)
+    }
+
+    @Test func constantTimeEquality() {
+        #expect(IngestSession.constantTimeEquals("abc", "abc"))
+        #expect(!IngestSession.constantTimeEquals("abc", "abd"))
+        #expect(!IngestSession.constantTimeEquals("abc", "abcd"))
+        #expect(!IngestSession.constantTimeEquals("", "a"))
+        #expect(IngestSession.constantTimeEquals("", ""))
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Testing
+
+/// Plumbing for tests that run real servers on 127.0.0.1: bounded waits, quiet loggers, free ports.
+///
+/// Set `AGENTLEDGER_TEST_LOGS=debug` (or another level) to see the servers' logs on stderr.
+enum Integration {
+    static let logger: Logger = {
+        guard let level = ProcessInfo.processInfo.environment["AGENTLEDGER_TEST_LOGS"].flatMap(Logger.Level.init(rawValue:))
+        else { return Logger(label: "agentledger.tests", factory: { _ in SwiftLogNoOpLogHandler() }) }
+        var logger = Logger(label: "agentledger.tests", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = level
+        return logger
+    }()
+
+    /// A wait that ran out of time.
+    struct TimedOut: Error, CustomStringConvertible {
+        let what: String
+        var description: String { "timed out: \(what)" }
+    }
+
+    /// Runs `body`, throwing `TimedOut` (and cancelling it) once `limit` has passed.
+    static func within<T: Sendable>(
+        _ limit: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw TimedOut(what: what)
+            }
+            defer { group.cancelAll() }
+            guard let result = try await group.next() else { throw TimedOut(what: what) }
+            return result
+        }
+    }
+
+    /// Polls `condition` until it holds or `limit` passes; returns whether it held.
+    static func eventually(
+        within limit: Duration = .seconds(5), every interval: Duration = .milliseconds(20),
+        _ condition: () async throws -> Bool
+    ) async rethrows -> Bool {
+        let attempts = max(1, Int(limit / interval))
+        for _ in 0..<attempts {
+            if try await condition() { return true }
+            try? await Task.sleep(for: interval)
+        }
+        return try await condition()
+    }
+
+    /// A port on 127.0.0.1 with nothing listening: bound once to learn a free number, then closed.
+    static func closedPort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(channel.localAddress?.port)
+        try await channel.close()
+        return port
+    }
+}
+
+/// Services run in their own `ServiceGroup` on a task until `stop()`, which waits a bounded time.
+final class RunningServices: Sendable {
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    init(_ services: [any Service]) {
+        var configuration = ServiceGroupConfiguration(services: services, logger: Integration.logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(3)
+        let group = ServiceGroup(configuration: configuration)
+        self.group = group
+        task = Task { try await group.run() }
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        let task = self.task
+        do {
+            try await Integration.within(.seconds(8), "services to stop") { _ = try? await task.value }
+        } catch {
+            task.cancel()
+            Issue.record("services did not stop within 8 s after graceful shutdown")
+        }
+    }
+}
+
+/// A one-shot box a server fills with its bound port from `onServerRunning`.
+final class PortBox: Sendable {
+    private let stream: AsyncStream<Int>
+    private let continuation: AsyncStream<Int>.Continuation
+
+    init() {
+        (stream, continuation) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func fill(_ channel: any Channel) {
+        if let port = channel.localAddress?.port { continuation.yield(port) }
+        continuation.finish()
+    }
+
+    func port(_ what: String) async throws -> Int {
+        let stream = self.stream
+        return try await Integration.within(.seconds(10), "\(what) to listen") {
+            for await port in stream { return port }
+            throw Integration.TimedOut(what: "\(what) reported no port")
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import LedgerProtocol
+import MockUpstream
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Sidecar
+
+/// A whole sidecar wired as `agentledger sidecar` wires it, on real sockets: the mock upstream, a fake
+/// collector, the proxy and its collector link sharing one shipper, and an HTTP client to drive it.
+struct SidecarHarness: Sendable {
+    /// What the proxy forwards to.
+    enum Upstream: Sendable {
+        case mock
+        /// A port with nothing listening.
+        case closed
+    }
+
+    let mockPort: Int
+    let proxyPort: Int
+    /// Nil when the harness runs with no collector at all (the link points at a closed port).
+    let collector: FakeCollector?
+    let shipper: Shipper
+    let client: HTTPClient
+
+    var proxyBase: String { "http://127.0.0.1:\(proxyPort)" }
+    var mockBase: String { "http://127.0.0.1:\(mockPort)" }
+
+    /// Starts everything, runs `body`, then stops everything in reverse order, even when `body` throws.
+    static func run(
+        upstream: Upstream = .mock, collector withCollector: Bool = true,
+        configure: (inout ProxyConfiguration) -> Void = { _ in },
+        _ body: (SidecarHarness) async throws -> Void
+    ) async throws {
+        let mockPortBox = PortBox()
+        let mock = RunningServices([
+            Application(
+                router: MockUpstream.makeRouter(),
+                configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: nil),
+                onServerRunning: { mockPortBox.fill($0) }, logger: Integration.logger)
+        ])
+        var collector: FakeCollector?
+        var sidecar: RunningServices?
+        let proxyClient = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: Self.clientConfiguration)
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: Self.clientConfiguration)
+        do {
+            let mockPort = try await mockPortBox.port("mock upstream")
+            collector = withCollector ? try await FakeCollector.started() : nil
+            let collectorPort: Int
+            if let collector { collectorPort = collector.port } else { collectorPort = try await Integration.closedPort() }
+
+            var proxy = ProxyConfiguration()
+            proxy.source = "harness-sidecar"
+            let upstreamPort = upstream == .mock ? mockPort : try await Integration.closedPort()
+            proxy.upstreamURL = "http://127.0.0.1:\(upstreamPort)"
+            configure(&proxy)
+            let shipper = Shipper()
+            var link = CollectorLink.Configuration(
+                host: "127.0.0.1", port: collectorPort, source: proxy.source, ingestToken: "test-token")
+            link.drainTimeout = .milliseconds(500)
+            let proxyPortBox = PortBox()
+            sidecar = RunningServices([
+                CollectorLink(configuration: link, shipper: shipper, logger: Integration.logger),
+                Application(
+                    responder: ProxyResponder<BasicRequestContext>(
+                        configuration: proxy, client: proxyClient, shipper: shipper, logger: Integration.logger),
+                    configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: nil),
+                    onServerRunning: { proxyPortBox.fill($0) }, logger: Integration.logger),
+            ])
+            let harness = SidecarHarness(
+                mockPort: mockPort, proxyPort: try await proxyPortBox.port("proxy"), collector: collector, shipper: shipper,
+                client: client)
+            try await body(harness)
+        } catch {
+            await Self.tearDown(sidecar: sidecar, collector: collector, mock: mock, clients: [client, proxyClient])
+            throw error
+        }
+        await Self.tearDown(sidecar: sidecar, collector: collector, mock: mock, clients: [client, proxyClient])
+    }
+
+    private static func tearDown(
+        sidecar: RunningServices?, collector: FakeCollector?, mock: RunningServices, clients: [HTTPClient]
+    ) async {
+        await sidecar?.stop()
+        await collector?.stop()
+        await mock.stop()
+        for client in clients { try? await client.shutdown() }
+    }
+
+    /// As `Runtime.sidecar` configures the proxy's client: no redirects, no decompression.
+    static var clientConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(600))
+        return configuration
+    }
+
+    /// The link has said HELLO and got WELCOME.
+    func linkReady(within limit: Duration = .seconds(10)) async -> Bool {
+        await Integration.eventually(within: limit) { shipper.isLinkReady }
+    }
+
+    /// Sends a request and reads the whole answer, within 15 s.
+    func send(
+        _ method: HTTPMethod = .POST, _ path: String, to base: String? = nil, headers: [(String, String)] = [],
+        body: String? = nil
+    ) async throws -> Exchange {
+        var request = HTTPClientRequest(url: (base ?? proxyBase) + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let client = self.client
+        return try await Integration.within(.seconds(15), "\(method) \(path)") { [request] in
+            let response = try await client.execute(request, timeout: .seconds(15))
+            var bytes: [UInt8] = []
+            for try await chunk in response.body { bytes.append(contentsOf: chunk.readableBytesView) }
+            return Exchange(status: response.status.code, headers: response.headers, body: bytes)
+        }
+    }
+
+    /// The mock's record of the last request it received: method, path, headers (names lowercased).
+    func lastUpstreamRequest() async throws -> (method: String, path: String, headers: [(String, String)])? {
+        let exchange = try await send(.GET, "/debug/last-request", to: mockBase)
+        let json = try JSONSerialization.jsonObject(with: Data(exchange.body), options: [.fragmentsAllowed])
+        guard let object = json as? [String: Any] else { return nil }
+        let headers = (object["headers"] as? [[String]] ?? []).compactMap { pair in
+            pair.count == 2 ? (pair[0].lowercased(), pair[1]) : nil
+        }
+        return (object["method"] as? String ?? "", object["path"] as? String ?? "", headers)
+    }
+
+    /// The calls the collector received, once at least `count` arrived within `limit` (else what did).
+    func collected(_ count: Int, within limit: Duration = .seconds(5)) async -> [CapturedCall] {
+        guard let collector else { return [] }
+        _ = await Integration.eventually(within: limit) { collector.calls.count >= count }
+        return collector.calls
+    }
+}
+
+/// One finished HTTP exchange as the agent saw it.
+struct Exchange: Sendable {
+    let status: UInt
+    let headers: HTTPHeaders
+    let body: [UInt8]
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+
+    /// The `error.type` of a `{"error":{"type":…}}` body.
+    var errorType: String? {
+        let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+        return (json?["error"] as? [String: Any])?["type"] as? String
+    }
+}
