@@ -11,8 +11,9 @@ duration="${1:-10}"
 for tool in wrk nginx taskset; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y wrk nginx-light util-linux" >&2; exit 1; }
 done
-swift build -c release --product agentledger >/dev/null
-bin="$(swift build -c release --show-bin-path)/agentledger"
+scratch="${SCRATCH_PATH:-.build}"  # a separate build folder keeps a debug build in .build undisturbed
+swift build -c release --product agentledger --scratch-path "$scratch" >/dev/null
+bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)/agentledger"
 
 work="$(mktemp -d)"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

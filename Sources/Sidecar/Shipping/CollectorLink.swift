@@ -119,7 +119,7 @@ package struct CollectorLink: Service {
                     Hello(source: configuration.source, ingestToken: configuration.ingestToken,
                           softwareVersion: Self.softwareVersion)))
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await receive(inbound) }
+                group.addTask { try await receive(inbound, replies: outbound) }
                 group.addTask { try await send(outbound, wake: wake) }
                 // Whichever ends first (link closed, or drained on shutdown) ends the connection.
                 try await group.next()
@@ -128,7 +128,9 @@ package struct CollectorLink: Service {
         }
     }
 
-    private func receive(_ inbound: NIOAsyncChannelInboundStream<Message>) async throws {
+    private func receive(_ inbound: NIOAsyncChannelInboundStream<Message>, replies: NIOAsyncChannelOutboundWriter<Message>)
+        async throws
+    {
         for try await message in inbound {
             switch message {
             case .welcome(let welcome):
@@ -144,7 +146,7 @@ package struct CollectorLink: Service {
             case .pong, .verdict:
                 break
             case .ping(let nonce):
-                _ = nonce
+                try await replies.write(.pong(nonce: nonce))
             case .hello, .admit, .records:
                 throw LinkError.unexpected(message)
             }
