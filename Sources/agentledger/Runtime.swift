@@ -125,12 +125,7 @@ enum Runtime {
                 host: resolved.collector.host, port: resolved.collector.port, source: resolved.proxy.source,
                 ingestToken: resolved.ingestToken),
             shipper: shipper, logger: logger)
-        var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.redirectConfiguration = .disallow
-        clientConfiguration.decompression = .disabled
-        clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(600))
-        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
+        let client = UpstreamClient.make()
         return SidecarParts(
             proxy: ProxyResponder(configuration: resolved.proxy, client: client, shipper: shipper, logger: logger), link: link,
             client: client, configuration: resolved.proxy)

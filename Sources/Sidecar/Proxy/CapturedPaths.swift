@@ -4,10 +4,18 @@ package enum CapturedPaths {
 
     /// Whether a `POST` to this request target (path and query) is a captured LLM call.
     package static func captures(method: String, target: String) -> Bool {
-        guard method == "POST" else { return false }
-        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        var trimmed = path
-        while trimmed.count > 1 && trimmed.last == "/" { trimmed.removeLast() }
-        return paths.contains(trimmed)
+        method == "POST" && paths.contains(path(of: target))
+    }
+
+    /// OpenAI chat completions (and compatible gateways): the one format whose streams need usage asked for.
+    static func isOpenAIChat(_ target: String) -> Bool {
+        path(of: target) == "/v1/chat/completions"
+    }
+
+    /// The path of a request target, without its query and trailing slashes.
+    static func path(of target: String) -> Substring {
+        var path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        while path.count > 1 && path.last == "/" { path.removeLast() }
+        return path
     }
 }

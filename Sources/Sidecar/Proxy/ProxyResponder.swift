@@ -71,11 +71,12 @@ package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
             shipper.counters.add(.bodyTooLarge)
             return ProxyError.bodyTooLarge(limit: configuration.maxBodyBytes).response
         }
-        outbound.body = .bytes(body)
+        let withUsage = CapturedPaths.isOpenAIChat(target) ? UsageInjection.inject(into: body) : nil
+        outbound.body = .bytes(withUsage ?? body)
         let capture = CapturedCall(
             actionID: ActionID.make(), arrivedAtMicros: WallClock.nowMicros() - (ContinuousClock.now - started).micros,
             method: method, path: target, source: configuration.source, metadata: metadata,
-            requestHeaders: keptHeaders, requestBody: Array(body.readableBytesView))
+            requestHeaders: keptHeaders, requestBody: Array(body.readableBytesView), usageInjected: withUsage != nil)
         return try await forward(outbound, capture: CaptureTap(call: capture, started: started, limit: configuration.maxCapturedResponseBytes))
     }
 
@@ -115,33 +116,45 @@ package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
         headers[.agentLedgerActionID] = capture.call.actionID
         if let session = capture.call.metadata.sessionID { headers[.agentLedgerSessionID] = session }
         capture.responded(status: upstream.status.code, headers: upstream.headers)
+        // The agent did not ask for stream usage: hide what only our request for it added.
+        let filtering = capture.call.usageInjected && upstream.status.code == 200 && Self.isEventStream(upstream.headers)
         let shipper = self.shipper
         let upstreamBody = upstream.body
         let tapped = capture
         return Response(
             status: status, headers: headers,
-            body: ResponseBody(contentLength: contentLength) { writer in
+            body: ResponseBody(contentLength: filtering ? nil : contentLength) { writer in
                 var capture = tapped
+                var filter = filtering ? UsageChunkFilter() : nil
+                func send(_ buffer: ByteBuffer) async throws {
+                    guard buffer.readableBytes > 0 else { return }
+                    do {
+                        try await writer.write(buffer)
+                    } catch {
+                        capture.finish(outcome: .clientDisconnected, detail: "client disconnected: \(error)")
+                        shipper.ship(capture.call)
+                        throw error
+                    }
+                }
                 do {
                     for try await chunk in upstreamBody {
                         capture.received(chunk)
-                        do {
-                            try await writer.write(chunk)
-                        } catch {
-                            capture.finish(outcome: .clientDisconnected, detail: "client disconnected: \(error)")
-                            shipper.ship(capture.call)
-                            throw error
-                        }
+                        try await send(filter == nil ? chunk : ByteBuffer(bytes: filter!.process(chunk)))
                     }
                 } catch let error where !capture.finished {
                     capture.finish(outcome: .upstreamFailed, detail: "upstream failed mid-response: \(error)")
                     shipper.ship(capture.call)
                     throw error
                 }
+                if filter != nil { try await send(ByteBuffer(bytes: filter!.finish())) }
                 capture.finish(outcome: .completed, detail: nil)
                 shipper.ship(capture.call)
                 try await writer.finish(nil)
             })
+    }
+
+    static func isEventStream(_ headers: HTTPHeaders) -> Bool {
+        headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") ?? false
     }
 }
 

@@ -100,7 +100,7 @@ struct IngestServerTests {
             let (welcome, pong) = try await harness.withLink { link in
                 (try await link.exchange(ProtocolLink.hello(token: nil)), try await link.exchange(.ping(nonce: 0xFEED_BEEF)))
             }
-            if case .welcome = welcome {} else { Issue.record("expected WELCOME, got \(String(describing: welcome))") }
+            #expect(Self.isWelcome(welcome), "expected WELCOME, got \(String(describing: welcome))")
             #expect(pong == .pong(nonce: 0xFEED_BEEF))
         }
     }
@@ -111,7 +111,8 @@ struct IngestServerTests {
                 try await harness.withLink { link -> [Message?] in
                     var replies = [try await link.exchange(ProtocolLink.hello(token: nil))]
                     for batch in 1...5 {
-                        replies.append(try await link.exchange(.records(Records(batchID: UInt64(batch), calls: [Self.call(batch)]))))
+                        replies.append(
+                            try await link.exchange(.records(Records(batchID: UInt64(batch), calls: [Self.call(batch)]))))
                         try await Task.sleep(for: .milliseconds(20))
                     }
                     return replies
@@ -120,22 +121,31 @@ struct IngestServerTests {
 
             let http = try await harness.rogue(Array("GET / HTTP/1.1\r\nHost: collector\r\n\r\n".utf8))
             #expect(http.map(Self.errorCode) == [.frameTooLarge])
-            let huge = try await harness.rogue([0x40, 0x00, 0x00, 0x00, WireFormat.version, MessageType.records.rawValue, 1, 2, 3])
+            let huge = try await harness.rogue([
+                0x40, 0x00, 0x00, 0x00, WireFormat.version, MessageType.records.rawValue, 1, 2, 3,
+            ])
             #expect(huge.map(Self.errorCode) == [.frameTooLarge])
             let badVersion = try await harness.rogue([0x00, 0x00, 0x00, 0x02, 0x7F, MessageType.ping.rawValue])
             #expect(badVersion.map(Self.errorCode) == [.unsupportedVersion])
-            let badPayload = try await harness.rogue([0x00, 0x00, 0x00, 0x05, WireFormat.version, MessageType.hello.rawValue, 0xFF, 0xFF, 0xFF])
+            let badPayload = try await harness.rogue([
+                0x00, 0x00, 0x00, 0x05, WireFormat.version, MessageType.hello.rawValue, 0xFF, 0xFF, 0xFF,
+            ])
             #expect(badPayload.map(Self.errorCode) == [.malformedFrame])
-            let half = try await harness.rogue([0x00, 0x00, 0x01, 0x00, WireFormat.version, MessageType.records.rawValue, 0, 0], halfClose: true)
+            let half = try await harness.rogue(
+                [0x00, 0x00, 0x01, 0x00, WireFormat.version, MessageType.records.rawValue, 0, 0], halfClose: true)
             #expect(half.allSatisfy { Self.errorCode($0) == .malformedFrame }, "unexpected frames \(half)")
 
             let replies = try await good.value
-            if case .welcome = replies.first ?? nil {} else { Issue.record("good sidecar got \(String(describing: replies.first))") }
+            #expect(Self.isWelcome(replies.first ?? nil), "good sidecar got \(String(describing: replies.first))")
             #expect(Array(replies.dropFirst()) == (1...5).map { Message.ack(Ack(batchID: UInt64($0), stored: 1, duplicates: 0)) })
             #expect(await IngestHarness.eventually { harness.counters.value(.badFrames) == 5 })
             #expect(harness.counters.value(.badFrames) == 5)
             #expect(try await harness.store.calls(inSession: "ingest-session").count == 5)
         }
+    }
+
+    static func isWelcome(_ message: Message?) -> Bool {
+        if case .welcome = message { true } else { false }
     }
 
     static func errorCode(_ message: Message) -> ErrorMessage.Code? {

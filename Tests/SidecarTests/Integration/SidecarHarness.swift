@@ -44,7 +44,7 @@ struct SidecarHarness: Sendable {
         ])
         var collector: FakeCollector?
         var sidecar: RunningServices?
-        let proxyClient = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: Self.clientConfiguration)
+        let proxyClient = UpstreamClient.make()
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: Self.clientConfiguration)
         do {
             let mockPort = try await mockPortBox.port("mock upstream")
@@ -90,7 +90,7 @@ struct SidecarHarness: Sendable {
         for client in clients { try? await client.shutdown() }
     }
 
-    /// As `Runtime.sidecar` configures the proxy's client: no redirects, no decompression.
+    /// The agent's client: no redirects, no decompression, so it sees exactly what the proxy sent.
     static var clientConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
