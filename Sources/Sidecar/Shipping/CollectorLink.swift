@@ -82,9 +82,9 @@ package struct CollectorLink: Service {
         var backoff = Backoff()
         while !Task.isCancelled {
             if shipper.isDraining && shipper.isIdle { return }
+            let linksBefore = shipper.linksEstablished
             do {
                 try await serveOneConnection()
-                backoff.reset()
             } catch is CancellationError {
                 return
             } catch {
@@ -94,6 +94,8 @@ package struct CollectorLink: Service {
                     metadata: ["collector": "\(configuration.host):\(configuration.port)", "error": "\(error)"])
             }
             if shipper.isDraining && shipper.isIdle { return }
+            // A link that got as far as WELCOME was healthy: the next attempt starts from the shortest delay.
+            if shipper.linksEstablished != linksBefore { backoff.reset() }
             do {
                 try await Task.sleep(for: .milliseconds(backoff.nextDelayMillis()))
             } catch {

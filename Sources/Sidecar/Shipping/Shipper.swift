@@ -9,6 +9,7 @@ package final class Shipper: Sendable {
         var state: ShipperState
         var waker: AsyncStream<Void>.Continuation?
         var draining = false
+        var linksEstablished = 0
     }
 
     private let guarded: Mutex<Guarded>
@@ -52,6 +53,7 @@ package final class Shipper: Sendable {
     package func linkEstablished() {
         let waker = guarded.withLock { guarded in
             guarded.state.linkEstablished()
+            guarded.linksEstablished += 1
             return guarded.waker
         }
         waker?.yield()
@@ -94,6 +96,8 @@ package final class Shipper: Sendable {
         if idle { waker?.finish() } else { waker?.yield() }
     }
 
+    /// How many links reached WELCOME since start.
+    package var linksEstablished: Int { guarded.withLock { $0.linksEstablished } }
     package var isLinkReady: Bool { guarded.withLock { $0.state.linkReady } }
     package var isDraining: Bool { guarded.withLock { $0.draining } }
     package var isIdle: Bool { guarded.withLock { $0.state.isIdle } }

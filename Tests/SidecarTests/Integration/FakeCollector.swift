@@ -8,6 +8,7 @@ import Synchronization
 /// call and ACKs each batch (or holds the ACKs when told to). It can be stopped and started again on
 /// the same port, to play a collector that goes away and comes back.
 final class FakeCollector: Sendable {
+    /// What the fake has seen and the channels it must close on `stop()`.
     private struct State {
         var calls: [CapturedCall] = []
         var hellos: [Hello] = []
@@ -26,8 +27,6 @@ final class FakeCollector: Sendable {
     /// Every call received so far, in arrival order, replays included, across restarts.
     var calls: [CapturedCall] { state.withLock { $0.calls } }
     var hellos: [Hello] { state.withLock { $0.hellos } }
-    /// Sidecar links open right now.
-    var openLinks: Int { state.withLock { $0.links.filter(\.isActive).count } }
 
     static func started() async throws -> FakeCollector {
         let collector = FakeCollector()

@@ -216,6 +216,33 @@ struct ProxyIntegrationTests {
         }
     }
 
+    @Test func upstreamDroppingMidStreamIsRecorded() async throws {
+        try await SidecarHarness.run { harness in
+            var request = HTTPClientRequest(url: harness.proxyBase + "/v1/chat/completions")
+            request.method = .POST
+            request.headers.add(name: "content-type", value: "application/json")
+            request.headers.add(name: "x-mock-scenario", value: "midstream_error")
+            request.body = .bytes(ByteBuffer(string: Self.streamBody))
+            let client = harness.client
+            let agentSawFailure = try await Integration.within(.seconds(15), "cut stream") { [request] in
+                let response = try await client.execute(request, timeout: .seconds(15))
+                do {
+                    for try await _ in response.body {}
+                    return false
+                } catch {
+                    return true
+                }
+            }
+            #expect(agentSawFailure, "the agent's stream ended cleanly although the upstream dropped it")
+
+            let calls = await harness.collected(1)
+            let call = try #require(calls.first)
+            #expect(call.outcome == .upstreamFailed, "outcome \(call.outcome), detail \(call.outcomeDetail ?? "-")")
+            #expect(call.statusCode == 200)
+            #expect(!call.responseBody.isEmpty)
+        }
+    }
+
     @Test func closedModeRefusesCapturedCallsWhileNoCollectorIsUp() async throws {
         try await SidecarHarness.run(collector: false, configure: { $0.refuseWhenCollectorDown = true }) { harness in
             let answer = try await harness.send(.POST, "/v1/chat/completions", headers: [Self.json], body: Self.chatBody)
