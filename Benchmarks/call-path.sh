@@ -4,6 +4,7 @@
 # wrk share core 1. Loopback only; every run is bounded by wrk's duration.
 #
 #   Benchmarks/call-path.sh [seconds-per-run]   (default 10)
+#   MODE=split Benchmarks/call-path.sh          sidecar alone on core 0, collector on core 1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10}"
@@ -58,6 +59,7 @@ PY
 
 cleanup() {
   [ -n "${proxy_pid:-}" ] && kill "$proxy_pid" 2>/dev/null || true
+  [ -n "${collector_pid:-}" ] && kill "$collector_pid" 2>/dev/null || true
   [ -n "${nginx_pid:-}" ] && kill "$nginx_pid" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -66,12 +68,23 @@ trap cleanup EXIT
 
 taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" &
 nginx_pid=$!
-AGENTLEDGER_PORT=$proxy_port AGENTLEDGER_HOST=127.0.0.1 AGENTLEDGER_INGEST_PORT=$ingest_port AGENTLEDGER_INGEST_HOST=127.0.0.1 \
-AGENTLEDGER_UPSTREAM_URL="http://127.0.0.1:$upstream_port" AGENTLEDGER_DSN="sqlite:///$work/bench.db" LOG_LEVEL=warning \
+export AGENTLEDGER_PORT=$proxy_port AGENTLEDGER_HOST=127.0.0.1 AGENTLEDGER_INGEST_PORT=$ingest_port \
+  AGENTLEDGER_INGEST_HOST=127.0.0.1 AGENTLEDGER_UPSTREAM_URL="http://127.0.0.1:$upstream_port" \
+  AGENTLEDGER_DSN="sqlite:///$work/bench.db" AGENTLEDGER_COLLECTOR="127.0.0.1:$ingest_port" LOG_LEVEL=warning
+if [ "${MODE:-up}" = split ]; then
+  api_port=$(free_port)
+  AGENTLEDGER_HTTP_PORT=$api_port taskset -c 1 "$bin" collector >"$work/collector.log" 2>&1 &
+  collector_pid=$!
+  taskset -c 0 "$bin" sidecar >"$work/sidecar.log" 2>&1 &
+  proxy_pid=$!
+  api="http://127.0.0.1:$api_port"
+else
   taskset -c 0 "$bin" up >"$work/up.log" 2>&1 &
-proxy_pid=$!
+  proxy_pid=$!
+  api="http://127.0.0.1:$proxy_port"
+fi
 for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$proxy_port/healthz" >/dev/null 2>&1 && break
+  curl -sf "$api/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
 
@@ -88,6 +101,7 @@ run() { # name url connections
 # Warm both paths (connection pools, caches) before measuring.
 taskset -c 1 wrk -t1 -c4 -d2s -s "$work/request.lua" "http://127.0.0.1:$proxy_port/v1/chat/completions" >/dev/null
 
+echo "mode: ${MODE:-up}"
 echo "| path    | connections | requests/s | p50 | p99 |"
 echo "|---------|-----|------------|-----|-----|"
 run direct "http://127.0.0.1:$upstream_port" 1
@@ -96,7 +110,7 @@ run direct "http://127.0.0.1:$upstream_port" 64
 run proxy "http://127.0.0.1:$proxy_port" 64
 
 sleep 2
-stored=$(curl -s "http://127.0.0.1:$proxy_port/api/sessions" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[0]["call_count"] if d else 0)')
+stored=$(curl -s "$api/api/sessions" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[0]["call_count"] if d else 0)')
 echo
 echo "calls stored for session 'bench' after the runs: $stored"
-curl -s "http://127.0.0.1:$proxy_port/metrics" | grep -E '^agentledger_(records|batches)' || true
+curl -s "$api/metrics" | grep -E '^agentledger_(records|batches)' || true

@@ -1,7 +1,18 @@
 import ArgumentParser
+import NIOCore
+import NIOPosix
+
+/// The process entry point: Swift Concurrency runs on SwiftNIO's event loops, so a proxied call does not
+/// hop between a concurrency thread and an I/O thread at every await (measured in docs/benchmarks.md).
+@main
+enum Entry {
+    static func main() async {
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        await AgentLedger.main()
+    }
+}
 
 /// `agentledger`: the sidecar, the collector, or both in one process.
-@main
 struct AgentLedger: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agentledger",

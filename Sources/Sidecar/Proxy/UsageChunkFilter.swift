@@ -54,13 +54,13 @@ struct UsageChunkFilter: Sendable {
     }
 
     private static func emit(_ event: ArraySlice<UInt8>, into output: inout [UInt8]) {
-        guard event.firstRange(of: usageKey) != nil else {
+        guard ByteSearch.firstRange(of: usageKey, in: event) != nil else {
             output.append(contentsOf: event)
             return
         }
         if isUsageOnlyChunk(event) { return }
         var rest = event
-        while let range = usageNull.compactMap({ rest.firstRange(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
+        while let range = usageNull.compactMap({ ByteSearch.firstRange(of: $0, in: rest) }).min(by: { $0.lowerBound < $1.lowerBound }) {
             output.append(contentsOf: rest[..<range.lowerBound])
             rest = rest[range.upperBound...]
         }

@@ -14,7 +14,7 @@ enum UsageInjection {
     static func inject(into body: ByteBuffer) -> ByteBuffer? {
         let bytes = body.readableBytesView
         // Most requests never mention "stream": skip the parse for them.
-        guard bytes.firstRange(of: streamKey) != nil else { return nil }
+        guard body.withUnsafeReadableBytes({ ByteSearch.firstOffset(of: streamKey, in: $0) }) != nil else { return nil }
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
             (object["stream"] as? Bool) == true, object["stream_options"] == nil,
             let brace = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }),
