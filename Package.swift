@@ -87,11 +87,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Test plumbing shared by every test target: bounded waits, quiet loggers, service runners.
+        .target(
+            name: "LedgerTestSupport",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/Support"
+        ),
         .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol"]),
         .testTarget(
             name: "SidecarTests",
             dependencies: [
-                "Sidecar", "MockUpstream", "LedgerProtocol", "LedgerProtocolNIO",
+                "Sidecar", "MockUpstream", "LedgerProtocol", "LedgerProtocolNIO", "LedgerTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -104,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "Collector", "LedgerProtocol", "LedgerProtocolNIO",
+                "Collector", "LedgerProtocol", "LedgerProtocolNIO", "LedgerTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerProtocol
 import LedgerProtocolNIO
+import LedgerTestSupport
 import Logging
 import NIOCore
 import NIOPosix
@@ -14,19 +15,8 @@ struct IngestHarness: Sendable {
     let store: SQLiteStore
     let counters: CollectorCounters
 
-    static let logger: Logger = {
-        guard let level = ProcessInfo.processInfo.environment["AGENTLEDGER_TEST_LOGS"].flatMap(Logger.Level.init(rawValue:))
-        else { return Logger(label: "agentledger.tests", factory: { _ in SwiftLogNoOpLogHandler() }) }
-        var logger = Logger(label: "agentledger.tests", factory: { StreamLogHandler.standardError(label: $0) })
-        logger.logLevel = level
-        return logger
-    }()
-
-    /// A wait that ran out of time.
-    struct TimedOut: Error, CustomStringConvertible {
-        let what: String
-        var description: String { "timed out: \(what)" }
-    }
+    static let logger = Integration.logger
+    typealias TimedOut = Integration.TimedOut
 
     /// Starts the server, runs `body`, then stops the server and closes the store, even when `body` throws.
     static func run(token: String? = nil, _ body: (IngestHarness) async throws -> Void) async throws {
@@ -55,30 +45,14 @@ struct IngestHarness: Sendable {
         if let failure { throw failure }
     }
 
-    /// Runs `body`, throwing `TimedOut` (and cancelling it) once `limit` has passed.
     static func within<T: Sendable>(
         _ limit: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                throw TimedOut(what: what)
-            }
-            defer { group.cancelAll() }
-            guard let result = try await group.next() else { throw TimedOut(what: what) }
-            return result
-        }
+        try await Integration.within(limit, what, body)
     }
 
-    /// Polls `condition` until it holds or `limit` passes; returns whether it held.
     static func eventually(within limit: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let interval = Duration.milliseconds(20)
-        for _ in 0..<max(1, Int(limit / interval)) {
-            if try await condition() { return true }
-            try? await Task.sleep(for: interval)
-        }
-        return try await condition()
+        try await Integration.eventually(within: limit, condition)
     }
 
     /// Opens a protocol link, runs `body` on it within 10 s, then closes it.

@@ -1,5 +1,6 @@
 import LedgerProtocol
 import LedgerProtocolNIO
+import LedgerTestSupport
 import NIOCore
 import NIOPosix
 import Synchronization

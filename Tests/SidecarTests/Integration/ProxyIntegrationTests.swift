@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import LedgerProtocol
+import LedgerTestSupport
 import NIOCore
 import NIOHTTP1
 import Sidecar

@@ -1,4 +1,5 @@
 import LedgerProtocol
+import LedgerTestSupport
 import Sidecar
 import Testing
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import LedgerProtocol
+import LedgerTestSupport
 import MockUpstream
 import NIOCore
 import NIOHTTP1

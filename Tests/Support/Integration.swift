@@ -8,8 +8,8 @@ import Testing
 /// Plumbing for tests that run real servers on 127.0.0.1: bounded waits, quiet loggers, free ports.
 ///
 /// Set `AGENTLEDGER_TEST_LOGS=debug` (or another level) to see the servers' logs on stderr.
-enum Integration {
-    static let logger: Logger = {
+package enum Integration {
+    package static let logger: Logger = {
         guard let level = ProcessInfo.processInfo.environment["AGENTLEDGER_TEST_LOGS"].flatMap(Logger.Level.init(rawValue:))
         else { return Logger(label: "agentledger.tests", factory: { _ in SwiftLogNoOpLogHandler() }) }
         var logger = Logger(label: "agentledger.tests", factory: { StreamLogHandler.standardError(label: $0) })
@@ -18,13 +18,14 @@ enum Integration {
     }()
 
     /// A wait that ran out of time.
-    struct TimedOut: Error, CustomStringConvertible {
-        let what: String
-        var description: String { "timed out: \(what)" }
+    package struct TimedOut: Error, CustomStringConvertible {
+        package let what: String
+        package init(what: String) { self.what = what }
+        package var description: String { "timed out: \(what)" }
     }
 
     /// Runs `body`, throwing `TimedOut` (and cancelling it) once `limit` has passed.
-    static func within<T: Sendable>(
+    package static func within<T: Sendable>(
         _ limit: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         try await withThrowingTaskGroup(of: T.self) { group in
@@ -40,7 +41,7 @@ enum Integration {
     }
 
     /// Polls `condition` until it holds or `limit` passes; returns whether it held.
-    static func eventually(
+    package static func eventually(
         within limit: Duration = .seconds(5), every interval: Duration = .milliseconds(20),
         _ condition: () async throws -> Bool
     ) async rethrows -> Bool {
@@ -53,7 +54,7 @@ enum Integration {
     }
 
     /// A port on 127.0.0.1 with nothing listening: bound once to learn a free number, then closed.
-    static func closedPort() async throws -> Int {
+    package static func closedPort() async throws -> Int {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).get()
         let port = try #require(channel.localAddress?.port)
@@ -63,11 +64,11 @@ enum Integration {
 }
 
 /// Services run in their own `ServiceGroup` on a task until `stop()`, which waits a bounded time.
-final class RunningServices: Sendable {
+package final class RunningServices: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    init(_ services: [any Service]) {
+    package init(_ services: [any Service]) {
         var configuration = ServiceGroupConfiguration(services: services, logger: Integration.logger)
         configuration.maximumGracefulShutdownDuration = .seconds(3)
         let group = ServiceGroup(configuration: configuration)
@@ -75,7 +76,7 @@ final class RunningServices: Sendable {
         task = Task { try await group.run() }
     }
 
-    func stop() async {
+    package func stop() async {
         await group.triggerGracefulShutdown()
         let task = self.task
         do {
@@ -88,20 +89,20 @@ final class RunningServices: Sendable {
 }
 
 /// A one-shot box a server fills with its bound port from `onServerRunning`.
-final class PortBox: Sendable {
+package final class PortBox: Sendable {
     private let stream: AsyncStream<Int>
     private let continuation: AsyncStream<Int>.Continuation
 
-    init() {
+    package init() {
         (stream, continuation) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    func fill(_ channel: any Channel) {
+    package func fill(_ channel: any Channel) {
         if let port = channel.localAddress?.port { continuation.yield(port) }
         continuation.finish()
     }
 
-    func port(_ what: String) async throws -> Int {
+    package func port(_ what: String) async throws -> Int {
         let stream = self.stream
         return try await Integration.within(.seconds(10), "\(what) to listen") {
             for await port in stream { return port }
