@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+/// Our own targets build with warnings as errors (STYLE.md rule 9); dependencies are not affected.
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny"), .unsafeFlags(["-warnings-as-errors"])]
 
 let package = Package(
     name: "agentledger",

@@ -18,7 +18,8 @@ struct AnthropicMessagesResponder {
 
     func response(delay: Duration) -> Response {
         guard request.stream else {
-            return ProviderError.jsonResponse(status: 200, body: message, provider: .anthropic, requestID: "req_\(request.digest)")
+            return ProviderError.jsonResponse(
+                status: 200, body: message, provider: .anthropic, requestID: "req_\(request.digest)")
         }
         var headers = HTTPFields()
         headers[HTTPField.Name("request-id")!] = "req_\(request.digest)"
@@ -81,7 +82,8 @@ struct AnthropicMessagesResponder {
         }
         for call in completion.toolCalls {
             events.append(
-                blockStart(index: index, block: ["type": "tool_use", "id": .string(call.id), "name": .string(call.name), "input": [:]])
+                blockStart(
+                    index: index, block: ["type": "tool_use", "id": .string(call.id), "name": .string(call.name), "input": [:]])
             )
             for piece in call.argumentPieces {
                 events.append(blockDelta(index: index, delta: ["type": "input_json_delta", "partial_json": .string(piece)]))

@@ -1,5 +1,5 @@
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 
 /// Builds OpenAI Chat Completions answers (`POST /v1/chat/completions`), plain and streamed.
 struct OpenAIChatResponder {
@@ -97,7 +97,10 @@ struct OpenAIChatResponder {
     }
 
     private static func toolCall(_ call: MockToolCall) -> MockJSON {
-        ["id": .string(call.id), "type": "function", "function": ["name": .string(call.name), "arguments": .string(call.arguments)]]
+        [
+            "id": .string(call.id), "type": "function",
+            "function": ["name": .string(call.name), "arguments": .string(call.arguments)],
+        ]
     }
 
     private static func toolCallStart(_ call: MockToolCall, index: Int) -> MockJSON {

@@ -1,5 +1,5 @@
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 
 /// Error answers in each provider's real JSON shape.
 enum ProviderError {

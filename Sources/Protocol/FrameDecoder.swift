@@ -48,7 +48,8 @@ package struct FrameDecoder: Sendable {
         guard available > 0 else { return }
         var expected = 4
         if available >= 4 {
-            expected += Int(buffer[start]) << 24 | Int(buffer[start + 1]) << 16 | Int(buffer[start + 2]) << 8
+            expected +=
+                Int(buffer[start]) << 24 | Int(buffer[start + 1]) << 16 | Int(buffer[start + 2]) << 8
                 | Int(buffer[start + 3])
         }
         throw .truncated(expected: expected, available: available)

@@ -44,7 +44,9 @@ package struct Hello: Sendable, Equatable {
     /// The sidecar's software version, for the collector's logs.
     package var softwareVersion: String
 
-    package init(protocolVersion: UInt16 = UInt16(WireFormat.version), source: String, ingestToken: String?, softwareVersion: String) {
+    package init(
+        protocolVersion: UInt16 = UInt16(WireFormat.version), source: String, ingestToken: String?, softwareVersion: String
+    ) {
         self.protocolVersion = protocolVersion
         self.source = source
         self.ingestToken = ingestToken

@@ -16,7 +16,10 @@ struct ProxyOptions: ParsableArguments {
     var maxBodyMB: String?
     @Option(help: "Identity of this sidecar, stored on every record. [env: AGENTLEDGER_SOURCE; default the host name]")
     var source: String?
-    @Option(help: "open: keep forwarding while the collector is away; closed: refuse with 503. [env: AGENTLEDGER_ON_COLLECTOR_DOWN; default open]")
+    @Option(
+        help:
+            "open: keep forwarding while the collector is away; closed: refuse with 503. [env: AGENTLEDGER_ON_COLLECTOR_DOWN; default open]"
+    )
     var onCollectorDown: String?
 }
 

@@ -94,17 +94,21 @@ enum Runtime {
         var limits = ShipperState.Limits()
     }
 
-    static func sidecarSettings(_ proxyOptions: ProxyOptions, link linkOptions: LinkOptions?, token: TokenOptions, settings: Settings)
+    static func sidecarSettings(
+        _ proxyOptions: ProxyOptions, link linkOptions: LinkOptions?, token: TokenOptions, settings: Settings
+    )
         throws -> SidecarSettings
     {
         var resolved = SidecarSettings()
         var proxy = resolved.proxy
         proxy.upstreamURL = try settings.url(proxyOptions.upstreamURL, "AGENTLEDGER_UPSTREAM_URL", default: proxy.upstreamURL)
-        proxy.maxBodyBytes = try settings.integer(proxyOptions.maxBodyMB, "AGENTLEDGER_MAX_BODY_MB", default: 32, in: 1...4096) << 20
+        proxy.maxBodyBytes =
+            try settings.integer(proxyOptions.maxBodyMB, "AGENTLEDGER_MAX_BODY_MB", default: 32, in: 1...4096) << 20
         proxy.maxCapturedResponseBytes = min(proxy.maxBodyBytes, (WireFormat.defaultMaxFrameBytes - (1 << 20)) / 2)
         proxy.source = settings.string(proxyOptions.source, "AGENTLEDGER_SOURCE", default: ProcessInfo.processInfo.hostName)
         proxy.refuseWhenCollectorDown =
-            try settings.choice(proxyOptions.onCollectorDown, "AGENTLEDGER_ON_COLLECTOR_DOWN", default: "open", among: ["open", "closed"])
+            try settings.choice(
+                proxyOptions.onCollectorDown, "AGENTLEDGER_ON_COLLECTOR_DOWN", default: "open", among: ["open", "closed"])
             == "closed"
         resolved.proxy = proxy
         if let linkOptions {
@@ -112,7 +116,8 @@ enum Runtime {
         }
         // Validated now so a bad value stops start-up; the disk spool that uses them arrives with distributed mode.
         _ = settings.string(linkOptions?.spoolDir, "AGENTLEDGER_SPOOL_DIR", default: "./agentledger-spool")
-        let spoolMaxMB = try settings.integer(linkOptions?.spoolMaxMB, "AGENTLEDGER_SPOOL_MAX_MB", default: 512, in: 1...1_048_576)
+        let spoolMaxMB = try settings.integer(
+            linkOptions?.spoolMaxMB, "AGENTLEDGER_SPOOL_MAX_MB", default: 512, in: 1...1_048_576)
         resolved.limits.maxQueuedBytes = min(spoolMaxMB << 20, 256 << 20)
         resolved.ingestToken = settings.string(token.ingestToken, "AGENTLEDGER_INGEST_TOKEN")
         return resolved

@@ -32,7 +32,8 @@ struct Settings {
         guard let (text, origin) = raw(flag, variable) else { return value }
         guard let number = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(number) else {
             throw ConfigurationError(
-                description: "\(origin)=\(quoted(text)) is not valid: expected an integer from \(range.lowerBound) to \(range.upperBound)")
+                description:
+                    "\(origin)=\(quoted(text)) is not valid: expected an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return number
     }

@@ -18,13 +18,15 @@ struct SidecarCommand: AsyncParsableCommand {
             let logger = Runtime.logger("agentledger.sidecar")
             let host = settings.string(listen.host, "AGENTLEDGER_HOST", default: "127.0.0.1")
             let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: 8000)
-            let sidecar = Runtime.sidecar(try Runtime.sidecarSettings(proxy, link: link, token: token, settings: settings), logger: logger)
+            let sidecar = Runtime.sidecar(
+                try Runtime.sidecarSettings(proxy, link: link, token: token, settings: settings), logger: logger)
             let app = Application(
                 responder: sidecar.proxy,
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
                 onServerRunning: { channel in
                     FileHandleOutput.standardOutput(
-                        "AgentLedger sidecar: proxy http://\(host):\(channel.localAddress?.port ?? port) -> \(sidecar.configuration.upstreamURL)\n")
+                        "AgentLedger sidecar: proxy http://\(host):\(channel.localAddress?.port ?? port) -> \(sidecar.configuration.upstreamURL)\n"
+                    )
                 },
                 logger: logger)
             try await Runtime.run([sidecar.link, app], logger: logger)

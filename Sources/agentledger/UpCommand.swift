@@ -24,7 +24,9 @@ struct UpCommand: AsyncParsableCommand {
             let collector = try await Runtime.collector(store, token: token, settings: settings, logger: logger)
             // The sidecar half reaches the collector half over loopback TCP, the same path a remote sidecar takes.
             let ingestHost = collector.ingest.configuration.host
-            sidecarSettings.collector = (ingestHost == "0.0.0.0" || ingestHost == "::" ? "127.0.0.1" : ingestHost, collector.ingest.port)
+            sidecarSettings.collector = (
+                ingestHost == "0.0.0.0" || ingestHost == "::" ? "127.0.0.1" : ingestHost, collector.ingest.port
+            )
             let sidecar = Runtime.sidecar(sidecarSettings, logger: logger)
 
             let router = Router()

@@ -17,7 +17,8 @@ package struct CollectorAPI: Sendable {
 
     /// Whether a request target belongs to the API rather than the proxy.
     package static func owns(path: String) -> Bool {
-        let first = path.split(separator: "/", omittingEmptySubsequences: true).first?
+        let first =
+            path.split(separator: "/", omittingEmptySubsequences: true).first?
             .split(separator: "?", maxSplits: 1).first ?? ""
         return ownedPrefixes.contains(first)
     }
@@ -66,7 +67,8 @@ package struct CollectorAPI: Sendable {
             return number
         }
         var query = SessionQuery(
-            limit: try integer("limit", default: 50, range: 1...1000), offset: try integer("offset", default: 0, range: 0...Int(Int32.max)))
+            limit: try integer("limit", default: 50, range: 1...1000),
+            offset: try integer("offset", default: 0, range: 0...Int(Int32.max)))
         query.agentName = parameters.get("agent") ?? parameters.get("agent_name")
         query.userID = parameters.get("user") ?? parameters.get("user_id")
         query.environment = parameters.get("environment")

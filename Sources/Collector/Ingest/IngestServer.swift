@@ -73,7 +73,8 @@ package struct IngestServer: Service {
     private func serve(_ connection: MessageChannel) async {
         let peer = connection.channel.remoteAddress?.description ?? "unknown"
         var session = IngestSession(
-            requiredToken: configuration.ingestToken, collectorID: configuration.collectorID, maxFrameBytes: configuration.maxFrameBytes)
+            requiredToken: configuration.ingestToken, collectorID: configuration.collectorID,
+            maxFrameBytes: configuration.maxFrameBytes)
         do {
             try await connection.executeThenClose { inbound, outbound in
                 do {
@@ -92,12 +93,17 @@ package struct IngestServer: Service {
                             do {
                                 let result = try await pipeline.commit(records.calls)
                                 try await outbound.write(
-                                    .ack(Ack(batchID: records.batchID, stored: UInt32(result.stored), duplicates: UInt32(result.duplicates))))
+                                    .ack(
+                                        Ack(
+                                            batchID: records.batchID, stored: UInt32(result.stored),
+                                            duplicates: UInt32(result.duplicates))))
                             } catch {
                                 counters.add(.batchesFailed)
                                 logger.error("batch not committed; the sidecar keeps it", metadata: ["error": "\(error)"])
                                 try await outbound.write(
-                                    .error(ErrorMessage(code: .storeUnavailable, message: "store unavailable", batchID: records.batchID)))
+                                    .error(
+                                        ErrorMessage(
+                                            code: .storeUnavailable, message: "store unavailable", batchID: records.batchID)))
                                 return
                             }
                         case .refuse(let error):

@@ -36,7 +36,9 @@ package struct IngestSession: Sendable {
             return .none
         case (.awaitingHello, .hello(let hello)):
             guard hello.protocolVersion == UInt16(WireFormat.version) else {
-                return close(.unsupportedVersion, "protocol version \(hello.protocolVersion) is not supported; this collector speaks \(WireFormat.version)")
+                return close(
+                    .unsupportedVersion,
+                    "protocol version \(hello.protocolVersion) is not supported; this collector speaks \(WireFormat.version)")
             }
             if let requiredToken, !Self.constantTimeEquals(hello.ingestToken ?? "", requiredToken) {
                 return close(.unauthorized, "missing or wrong ingest token (AGENTLEDGER_INGEST_TOKEN)")

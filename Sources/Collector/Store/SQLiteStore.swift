@@ -39,7 +39,8 @@ package final class SQLiteStore: Store {
             _ = try await writer.query(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
             )
-            let applied = Set(try await writer.query("SELECT version FROM schema_migrations").compactMap { $0.column("version")?.integer })
+            let applied = Set(
+                try await writer.query("SELECT version FROM schema_migrations").compactMap { $0.column("version")?.integer })
             for migration in SQLiteSchema.migrations where !applied.contains(migration.version) {
                 _ = try await writer.query("BEGIN IMMEDIATE")
                 do {

@@ -77,13 +77,15 @@ package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
             actionID: ActionID.make(), arrivedAtMicros: WallClock.nowMicros() - (ContinuousClock.now - started).micros,
             method: method, path: target, source: configuration.source, metadata: metadata,
             requestHeaders: keptHeaders, requestBody: Array(body.readableBytesView), usageInjected: withUsage != nil)
-        return try await forward(outbound, capture: CaptureTap(call: capture, started: started, limit: configuration.maxCapturedResponseBytes))
+        return try await forward(
+            outbound, capture: CaptureTap(call: capture, started: started, limit: configuration.maxCapturedResponseBytes))
     }
 
     private func forward(_ outbound: HTTPClientRequest, capture: CaptureTap?) async throws -> Response {
         let upstream: HTTPClientResponse
         do {
-            upstream = try await client.execute(outbound, deadline: .now() + .nanoseconds(Int64(configuration.upstreamHeadTimeout.micros * 1000)), logger: logger)
+            upstream = try await client.execute(
+                outbound, deadline: .now() + .nanoseconds(Int64(configuration.upstreamHeadTimeout.micros * 1000)), logger: logger)
         } catch {
             shipper.counters.add(.upstreamUnreachable)
             let failure = ProxyError.upstreamUnreachable("\(error)")

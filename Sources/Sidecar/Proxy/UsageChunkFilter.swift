@@ -60,7 +60,9 @@ struct UsageChunkFilter: Sendable {
         }
         if isUsageOnlyChunk(event) { return }
         var rest = event
-        while let range = usageNull.compactMap({ ByteSearch.firstRange(of: $0, in: rest) }).min(by: { $0.lowerBound < $1.lowerBound }) {
+        while let range = usageNull.compactMap({ ByteSearch.firstRange(of: $0, in: rest) }).min(by: {
+            $0.lowerBound < $1.lowerBound
+        }) {
             output.append(contentsOf: rest[..<range.lowerBound])
             rest = rest[range.upperBound...]
         }

@@ -118,8 +118,9 @@ package struct CollectorLink: Service {
         try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(
                 .hello(
-                    Hello(source: configuration.source, ingestToken: configuration.ingestToken,
-                          softwareVersion: Self.softwareVersion)))
+                    Hello(
+                        source: configuration.source, ingestToken: configuration.ingestToken,
+                        softwareVersion: Self.softwareVersion)))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await receive(inbound, replies: outbound) }
                 group.addTask { try await send(outbound, wake: wake) }

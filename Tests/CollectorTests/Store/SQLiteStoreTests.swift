@@ -28,7 +28,8 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentledger-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try await SQLiteStore.open(path: directory.appendingPathComponent("test.db").path, logger: Logger(label: "test"))
+        let store = try await SQLiteStore.open(
+            path: directory.appendingPathComponent("test.db").path, logger: Logger(label: "test"))
         try await store.migrate()
         try await body(store)
         try await store.close()

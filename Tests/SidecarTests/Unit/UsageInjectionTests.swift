@@ -12,7 +12,10 @@ import Testing
     @Test func aStreamWithoutStreamOptionsAsksForUsage() throws {
         let body = #"  {"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}"#
         let injected = try #require(inject(body))
-        #expect(injected == #"  {"stream_options":{"include_usage":true},"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}"#)
+        #expect(
+            injected
+                == #"  {"stream_options":{"include_usage":true},"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}"#
+        )
         let object = try JSONSerialization.jsonObject(with: Data(injected.utf8)) as? [String: Any]
         #expect((object?["stream_options"] as? [String: Any])?["include_usage"] as? Bool == true)
     }
