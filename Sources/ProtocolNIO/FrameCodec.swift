@@ -51,3 +51,14 @@ extension MessageChannel {
         return try MessageChannel(wrappingChannelSynchronously: channel)
     }
 }
+
+/// The sidecar's end of a link: messages in, ready-made frames out (its RECORDS frames are assembled from
+/// records already encoded in the spool, so nothing is encoded twice).
+package typealias FrameChannel = NIOAsyncChannel<Message, ByteBuffer>
+
+extension FrameChannel {
+    package static func wrapping(_ channel: any Channel, maxFrameBytes: Int) throws -> FrameChannel {
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MessageDecoder(maxFrameBytes: maxFrameBytes)))
+        return try FrameChannel(wrappingChannelSynchronously: channel)
+    }
+}

@@ -17,6 +17,8 @@ package final class SidecarCounters: Sendable {
         case upstreamUnreachable
         /// Calls refused with 503 because no collector link was up (`AGENTLEDGER_ON_COLLECTOR_DOWN=closed`).
         case refusedCollectorDown
+        /// Spool writes or reads that failed (records then stay in memory only).
+        case spoolErrors
 
         package var metricName: String {
             switch self {
@@ -27,6 +29,7 @@ package final class SidecarCounters: Sendable {
             case .bodyTooLarge: "agentledger_sidecar_body_too_large_total"
             case .upstreamUnreachable: "agentledger_sidecar_upstream_unreachable_total"
             case .refusedCollectorDown: "agentledger_sidecar_refused_collector_down_total"
+            case .spoolErrors: "agentledger_sidecar_spool_errors_total"
             }
         }
     }

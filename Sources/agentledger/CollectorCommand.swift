@@ -1,6 +1,7 @@
 import ArgumentParser
 import Collector
 import Hummingbird
+import ServiceLifecycle
 
 /// The fleet's collector: ingest, store and API.
 struct CollectorCommand: AsyncParsableCommand {
@@ -35,7 +36,9 @@ struct CollectorCommand: AsyncParsableCommand {
                 },
                 logger: logger)
             do {
-                try await Runtime.run([collector.ingest, app], logger: logger)
+                // The Postgres store runs its pool as a service, first so it stops last.
+                let store = collector.store as? any Service
+                try await Runtime.run([store, collector.ingest, app].compactMap { $0 }, logger: logger)
             } catch {
                 try? await collector.store.close()
                 throw error

@@ -27,6 +27,10 @@ struct ProxyOptions: ParsableArguments {
 struct LinkOptions: ParsableArguments {
     @Option(help: "Collector ingest address, host:port. [env: AGENTLEDGER_COLLECTOR; default 127.0.0.1:4600]")
     var collector: String?
+}
+
+/// The sidecar's durable buffer.
+struct SpoolOptions: ParsableArguments {
     @Option(help: "Directory of the durable spool. [env: AGENTLEDGER_SPOOL_DIR; default ./agentledger-spool]")
     var spoolDir: String?
     @Option(help: "Bound of the spool in MiB. [env: AGENTLEDGER_SPOOL_MAX_MB; default 512]")

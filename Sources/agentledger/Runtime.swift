@@ -59,15 +59,29 @@ enum Runtime {
             store: store, counters: counters, ingest: server, api: CollectorAPI(store: store, counters: counters), dsn: dsn)
     }
 
+    /// Opens and migrates the store `dsn` names. A Postgres store is also a `Service`: the caller runs it in the
+    /// service group (first, so it stops last), or it cannot serve anything but its migrations.
     static func openStore(dsn: String, logger: Logger) async throws -> any Store {
+        if dsn.hasPrefix("postgres://") || dsn.hasPrefix("postgresql://") {
+            let address: PostgresDSN
+            do {
+                address = try PostgresDSN(dsn)
+            } catch {
+                throw ConfigurationError(description: "AGENTLEDGER_DSN is not a valid Postgres address: \(error)")
+            }
+            let store = PostgresStore(dsn: address, logger: logger)
+            do {
+                try await store.migrate()
+            } catch {
+                throw ConfigurationError(description: "AGENTLEDGER_DSN: \(error)")
+            }
+            return store
+        }
         let path: String
         if dsn.hasPrefix("sqlite:///") {
             path = String(dsn.dropFirst("sqlite:///".count))
         } else if dsn.hasPrefix("sqlite://") || dsn.hasPrefix("sqlite:") {
             throw ConfigurationError(description: "AGENTLEDGER_DSN='\(dsn)' is not valid: write sqlite:///path/to/file.db")
-        } else if dsn.hasPrefix("postgres://") || dsn.hasPrefix("postgresql://") {
-            throw ConfigurationError(
-                description: "AGENTLEDGER_DSN: the Postgres store is not in this build yet; use sqlite:///path")
         } else {
             throw ConfigurationError(
                 description: "AGENTLEDGER_DSN has an unknown scheme: expected sqlite:///path or postgres://user:pw@host:port/db")
@@ -92,13 +106,13 @@ enum Runtime {
         var collector: (host: String, port: Int) = ("127.0.0.1", 4600)
         var ingestToken: String?
         var limits = ShipperState.Limits()
+        var spool = Spool.Configuration(directory: "./agentledger-spool")
     }
 
     static func sidecarSettings(
-        _ proxyOptions: ProxyOptions, link linkOptions: LinkOptions?, token: TokenOptions, settings: Settings
-    )
-        throws -> SidecarSettings
-    {
+        _ proxyOptions: ProxyOptions, link linkOptions: LinkOptions?, spool spoolOptions: SpoolOptions, token: TokenOptions,
+        settings: Settings
+    ) throws -> SidecarSettings {
         var resolved = SidecarSettings()
         var proxy = resolved.proxy
         proxy.upstreamURL = try settings.url(proxyOptions.upstreamURL, "AGENTLEDGER_UPSTREAM_URL", default: proxy.upstreamURL)
@@ -114,17 +128,27 @@ enum Runtime {
         if let linkOptions {
             resolved.collector = try settings.address(linkOptions.collector, "AGENTLEDGER_COLLECTOR", default: "127.0.0.1:4600")
         }
-        // Validated now so a bad value stops start-up; the disk spool that uses them arrives with distributed mode.
-        _ = settings.string(linkOptions?.spoolDir, "AGENTLEDGER_SPOOL_DIR", default: "./agentledger-spool")
-        let spoolMaxMB = try settings.integer(
-            linkOptions?.spoolMaxMB, "AGENTLEDGER_SPOOL_MAX_MB", default: 512, in: 1...1_048_576)
-        resolved.limits.maxQueuedBytes = min(spoolMaxMB << 20, 256 << 20)
+        resolved.spool = Spool.Configuration(
+            directory: settings.string(spoolOptions.spoolDir, "AGENTLEDGER_SPOOL_DIR", default: "./agentledger-spool"),
+            maxBytes: try settings.integer(spoolOptions.spoolMaxMB, "AGENTLEDGER_SPOOL_MAX_MB", default: 512, in: 1...1_048_576)
+                << 20)
         resolved.ingestToken = settings.string(token.ingestToken, "AGENTLEDGER_INGEST_TOKEN")
         return resolved
     }
 
-    static func sidecar(_ resolved: SidecarSettings, logger: Logger) -> SidecarParts {
-        let shipper = Shipper(limits: resolved.limits)
+    static func sidecar(_ resolved: SidecarSettings, logger: Logger) throws -> SidecarParts {
+        let spool: Spool
+        do {
+            spool = try Spool(configuration: resolved.spool)
+        } catch {
+            throw ConfigurationError(description: "AGENTLEDGER_SPOOL_DIR: cannot use \(resolved.spool.directory): \(error)")
+        }
+        if spool.recoveredRecords > 0 || spool.truncatedBytes > 0 {
+            logger.info(
+                "spool recovered",
+                metadata: ["records": "\(spool.recoveredRecords)", "torn_bytes_cut": "\(spool.truncatedBytes)"])
+        }
+        let shipper = Shipper(limits: resolved.limits, spool: spool, logger: logger)
         let link = CollectorLink(
             configuration: CollectorLink.Configuration(
                 host: resolved.collector.host, port: resolved.collector.port, source: resolved.proxy.source,

@@ -10,6 +10,7 @@ struct SidecarCommand: AsyncParsableCommand {
     @OptionGroup var listen: ListenOptions
     @OptionGroup var proxy: ProxyOptions
     @OptionGroup var link: LinkOptions
+    @OptionGroup var spool: SpoolOptions
     @OptionGroup var token: TokenOptions
 
     func run() async throws {
@@ -18,10 +19,10 @@ struct SidecarCommand: AsyncParsableCommand {
             let logger = Runtime.logger("agentledger.sidecar")
             let host = settings.string(listen.host, "AGENTLEDGER_HOST", default: "127.0.0.1")
             let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: 8000)
-            let sidecar = Runtime.sidecar(
-                try Runtime.sidecarSettings(proxy, link: link, token: token, settings: settings), logger: logger)
+            let sidecar = try Runtime.sidecar(
+                try Runtime.sidecarSettings(proxy, link: link, spool: spool, token: token, settings: settings), logger: logger)
             let app = Application(
-                responder: sidecar.proxy,
+                responder: SidecarResponder(proxy: sidecar.proxy),
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
                 onServerRunning: { channel in
                     FileHandleOutput.standardOutput(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Collector
 import Hummingbird
+import ServiceLifecycle
 import Sidecar
 
 /// Collector and sidecar in one process on one port: the single-machine mode.
@@ -10,6 +11,7 @@ struct UpCommand: AsyncParsableCommand {
 
     @OptionGroup var listen: ListenOptions
     @OptionGroup var proxy: ProxyOptions
+    @OptionGroup var spool: SpoolOptions
     @OptionGroup var store: StoreOptions
     @OptionGroup var token: TokenOptions
 
@@ -20,17 +22,20 @@ struct UpCommand: AsyncParsableCommand {
             let host = settings.string(listen.host, "AGENTLEDGER_HOST", default: "0.0.0.0")
             let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: 8000)
             // The proxy's settings are checked before the store opens, so a typo never leaves files behind.
-            var sidecarSettings = try Runtime.sidecarSettings(proxy, link: nil, token: token, settings: settings)
+            var sidecarSettings = try Runtime.sidecarSettings(proxy, link: nil, spool: spool, token: token, settings: settings)
             let collector = try await Runtime.collector(store, token: token, settings: settings, logger: logger)
             // The sidecar half reaches the collector half over loopback TCP, the same path a remote sidecar takes.
             let ingestHost = collector.ingest.configuration.host
             sidecarSettings.collector = (
                 ingestHost == "0.0.0.0" || ingestHost == "::" ? "127.0.0.1" : ingestHost, collector.ingest.port
             )
-            let sidecar = Runtime.sidecar(sidecarSettings, logger: logger)
+            let sidecar = try Runtime.sidecar(sidecarSettings, logger: logger)
 
             let router = Router()
-            collector.api.addRoutes(to: router)
+            var api = collector.api
+            let shipper = sidecar.proxy.shipper
+            api.extraMetrics = { SidecarMetrics.prometheusText(shipper) }
+            api.addRoutes(to: router)
             let app = Application(
                 responder: UpResponder(api: router.buildResponder(), proxy: sidecar.proxy),
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
@@ -48,7 +53,9 @@ struct UpCommand: AsyncParsableCommand {
                 },
                 logger: logger)
             do {
-                try await Runtime.run([collector.ingest, sidecar.link, app], logger: logger)
+                // The Postgres store runs its pool as a service, first so it stops last.
+                let store = collector.store as? any Service
+                try await Runtime.run([store, collector.ingest, sidecar.link, app].compactMap { $0 }, logger: logger)
             } catch {
                 try? await sidecar.client.shutdown()
                 try? await collector.store.close()

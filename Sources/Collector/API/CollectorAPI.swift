@@ -6,6 +6,8 @@ import Logging
 package struct CollectorAPI: Sendable {
     let store: any Store
     let counters: CollectorCounters
+    /// More Prometheus text for `/metrics` (in `up`, the sidecar half's).
+    package var extraMetrics: @Sendable () -> String = { "" }
 
     package init(store: any Store, counters: CollectorCounters) {
         self.store = store
@@ -36,7 +38,7 @@ package struct CollectorAPI: Sendable {
         router.get("metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: ResponseBody(byteBuffer: .init(string: counters.prometheusText())))
+                body: ResponseBody(byteBuffer: .init(string: counters.prometheusText() + extraMetrics())))
         }
         router.get("session/{session_id}") { _, context in
             let sessionID = try context.parameters.require("session_id")

@@ -11,7 +11,7 @@ import NIOHTTP1
 package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
     let configuration: ProxyConfiguration
     let client: HTTPClient
-    let shipper: Shipper
+    package let shipper: Shipper
     let logger: Logger
 
     package init(configuration: ProxyConfiguration, client: HTTPClient, shipper: Shipper, logger: Logger) {

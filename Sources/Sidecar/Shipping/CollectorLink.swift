@@ -61,6 +61,7 @@ package struct CollectorLink: Service {
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await connectLoop() }
+                group.addTask { await syncLoop() }
                 group.addTask {
                     // Bounds the drain: once shutdown has begun, stop trying after the timeout.
                     try await gracefulShutdown()
@@ -72,9 +73,23 @@ package struct CollectorLink: Service {
         } onGracefulShutdown: {
             shipper.beginDrain()
         }
-        let left = shipper.queuedCalls
-        if left > 0 {
-            logger.warning("shutting down with calls not delivered to the collector", metadata: ["calls": "\(left)"])
+        shipper.syncSpool()
+        if !shipper.isIdle {
+            logger.warning(
+                "shutting down with calls not yet delivered; they stay in the spool for the next start",
+                metadata: ["spool_bytes": "\(shipper.spoolBytes)"])
+        }
+    }
+
+    /// Flushes spool writes to the disk every 100 ms (grouped `fsync`).
+    private func syncLoop() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .milliseconds(100))
+            } catch {
+                return
+            }
+            shipper.syncSpool()
         }
     }
 
@@ -111,16 +126,14 @@ package struct CollectorLink: Service {
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .connectTimeout(.seconds(3))
             .connect(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture { try MessageChannel.wrapping(channel, maxFrameBytes: maxFrameBytes) }
+                channel.eventLoop.makeCompletedFuture { try FrameChannel.wrapping(channel, maxFrameBytes: maxFrameBytes) }
             }
         let wake = shipper.attach()
         defer { shipper.linkLost() }
         try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(
-                .hello(
-                    Hello(
-                        source: configuration.source, ingestToken: configuration.ingestToken,
-                        softwareVersion: Self.softwareVersion)))
+            let hello = Hello(
+                source: configuration.source, ingestToken: configuration.ingestToken, softwareVersion: Self.softwareVersion)
+            try await outbound.write(ByteBuffer(bytes: Message.hello(hello).encodedFrame()))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await receive(inbound, replies: outbound) }
                 group.addTask { try await send(outbound, wake: wake) }
@@ -131,7 +144,7 @@ package struct CollectorLink: Service {
         }
     }
 
-    private func receive(_ inbound: NIOAsyncChannelInboundStream<Message>, replies: NIOAsyncChannelOutboundWriter<Message>)
+    private func receive(_ inbound: NIOAsyncChannelInboundStream<Message>, replies: NIOAsyncChannelOutboundWriter<ByteBuffer>)
         async throws
     {
         for try await message in inbound {
@@ -149,7 +162,7 @@ package struct CollectorLink: Service {
             case .pong, .verdict:
                 break
             case .ping(let nonce):
-                try await replies.write(.pong(nonce: nonce))
+                try await replies.write(ByteBuffer(bytes: Message.pong(nonce: nonce).encodedFrame()))
             case .hello, .admit, .records:
                 throw LinkError.unexpected(message)
             }
@@ -157,12 +170,13 @@ package struct CollectorLink: Service {
         throw LinkError.closed
     }
 
-    private func send(_ outbound: NIOAsyncChannelOutboundWriter<Message>, wake: AsyncStream<Void>) async throws {
+    private func send(_ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, wake: AsyncStream<Void>) async throws {
         for await _ in wake {
             sending: while true {
                 switch shipper.next() {
-                case .send(let records):
-                    try await outbound.write(.records(records))
+                case .send(let batch):
+                    try await outbound.write(
+                        ByteBuffer(bytes: Records.encodedFrame(batchID: batch.batchID, encodedCalls: batch.calls)))
                 case .wait(let until):
                     try await Task.sleep(for: .nanoseconds(max(0, until - shipper.nowNanos)))
                 case .idle:

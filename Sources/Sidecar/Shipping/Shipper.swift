@@ -1,25 +1,39 @@
 import LedgerProtocol
+import Logging
 import Synchronization
 
-/// Takes captured calls from the proxy without ever blocking it, and hands batches to the collector link.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Takes captured calls from the proxy and hands batches to the collector link.
 ///
-/// `ship` only takes a lock and appends; the link's sender task is woken through an `AsyncStream`.
+/// `ship` encodes the call once, appends it to the spool (a `write` to the page cache, so a killed sidecar
+/// loses nothing) and queues it in memory when there is room; otherwise it waits on disk and is loaded
+/// when the queue drains. The link's sender task is woken through an `AsyncStream`. Never blocks on the network.
 package final class Shipper: Sendable {
-    private struct Guarded: Sendable {
+    private struct Guarded: ~Copyable {
         var state: ShipperState
+        var spool: Spool?
         var waker: AsyncStream<Void>.Continuation?
         var draining = false
         var linksEstablished = 0
+        var spoolFailing = false
     }
 
     private let guarded: Mutex<Guarded>
     private let clock = ContinuousClock()
     private let epoch: ContinuousClock.Instant
+    private let logger: Logger
     package let counters = SidecarCounters()
 
-    package init(limits: ShipperState.Limits = ShipperState.Limits()) {
-        guarded = Mutex(Guarded(state: ShipperState(limits: limits)))
+    /// A shipper over `spool` (nil keeps records in memory only, bounded by `limits.maxQueuedBytes`).
+    package init(limits: ShipperState.Limits = ShipperState.Limits(), spool: sending Spool? = nil, logger: Logger = Logger(label: "agentledger.shipper")) {
+        guarded = Mutex(Guarded(state: ShipperState(limits: limits), spool: spool))
         epoch = clock.now
+        self.logger = logger
     }
 
     /// Nanoseconds on the shipper's monotonic clock.
@@ -28,14 +42,46 @@ package final class Shipper: Sendable {
         return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
     }
 
-    /// Queues a captured call for the collector. Never blocks on the network.
+    /// Records a captured call durably and queues it for the collector.
     package func ship(_ call: CapturedCall) {
+        let encoded = call.encodedFields()
         let now = nowNanos
-        let (dropped, waker) = guarded.withLock { guarded in
-            (guarded.state.enqueue(call, nowNanos: now), guarded.waker)
+        var failure: (any Error)?
+        let (dropped, waker) = guarded.withLock { guarded -> (Int, AsyncStream<Void>.Continuation?) in
+            var dropped = 0
+            if let spool = guarded.spool {
+                do {
+                    let caughtUp = !spool.hasUnloaded
+                    let (segment, lost) = try spool.append(encoded)
+                    if !lost.isEmpty {
+                        guarded.state.drop(segments: Set(lost.map(\.segment)))
+                        dropped += lost.reduce(0) { $0 + $1.records }
+                    }
+                    if caughtUp && guarded.state.hasRoom {
+                        guarded.state.enqueue(encoded, segment: segment, nowNanos: now)
+                        spool.markLoadedToEnd()
+                    }
+                    guarded.spoolFailing = false
+                    return (dropped, guarded.waker)
+                } catch {
+                    if !guarded.spoolFailing { failure = error }
+                    guarded.spoolFailing = true
+                }
+            }
+            // No spool, or it failed: memory is all there is.
+            if guarded.state.hasRoom {
+                guarded.state.enqueue(encoded, segment: 0, nowNanos: now)
+            } else {
+                dropped += 1
+            }
+            return (dropped, guarded.waker)
         }
         counters.add(.captured)
         if dropped > 0 { counters.add(.dropped, dropped) }
+        if let failure {
+            counters.add(.spoolErrors)
+            logger.error("spool write failed; keeping records in memory only", metadata: ["error": "\(failure)"])
+        }
         waker?.yield()
     }
 
@@ -69,15 +115,37 @@ package final class Shipper: Sendable {
         waker?.finish()
     }
 
+    /// The next batch to send, topping the memory queue up from the spool first.
     package func next() -> ShipperState.NextStep {
         let now = nowNanos
-        return guarded.withLock { $0.state.next(nowNanos: now) }
+        var failure: (any Error)?
+        let step = guarded.withLock { guarded in
+            if let spool = guarded.spool, guarded.state.wantsMore, spool.hasUnloaded {
+                do {
+                    for (segment, payload) in try spool.loadNext(maxBytes: guarded.state.limits.maxBatchBytes) {
+                        guarded.state.enqueue(payload, segment: segment, nowNanos: now - guarded.state.limits.lingerNanos)
+                    }
+                } catch {
+                    failure = error
+                }
+            }
+            return guarded.state.next(nowNanos: now)
+        }
+        if let failure {
+            counters.add(.spoolErrors)
+            logger.error("spool read failed", metadata: ["error": "\(failure)"])
+        }
+        return step
     }
 
     package func acknowledge(_ ack: Ack) {
         let (known, waker, finished) = guarded.withLock { guarded in
-            let known = guarded.state.acknowledge(batchID: ack.batchID)
-            return (known, guarded.waker, guarded.draining && guarded.state.isIdle)
+            let perSegment = guarded.state.acknowledge(batchID: ack.batchID)
+            for (segment, records) in perSegment ?? [:] where segment != 0 {
+                guarded.spool?.acknowledge(segment: segment, records: records)
+            }
+            let idle = guarded.state.isIdle && !(guarded.spool?.hasUnloaded ?? false)
+            return (perSegment != nil, guarded.waker, guarded.draining && idle)
         }
         if known { counters.add(.acknowledged, Int(ack.stored) + Int(ack.duplicates)) }
         if finished { waker?.finish() } else { waker?.yield() }
@@ -87,20 +155,29 @@ package final class Shipper: Sendable {
         guarded.withLock { $0.state.reject(batchID: batchID) }
     }
 
+    /// Makes spooled records durable against a machine crash (a killed process loses nothing anyway).
+    /// The `fsync` runs outside the lock on a duplicate descriptor, so callers of `ship` never wait for it.
+    package func syncSpool() {
+        guard let descriptor = guarded.withLock({ $0.spool?.takeUnsyncedDescriptor() }) else { return }
+        _ = fsync(descriptor)
+        _ = close(descriptor)
+    }
+
     /// Shutdown has begun: once the queue is empty and acknowledged, the link may close.
     package func beginDrain() {
         let (waker, idle) = guarded.withLock { guarded in
             guarded.draining = true
-            return (guarded.waker, guarded.state.isIdle)
+            return (guarded.waker, guarded.state.isIdle && !(guarded.spool?.hasUnloaded ?? false))
         }
         if idle { waker?.finish() } else { waker?.yield() }
     }
 
-    /// How many links reached WELCOME since start.
     package var linksEstablished: Int { guarded.withLock { $0.linksEstablished } }
     package var isLinkReady: Bool { guarded.withLock { $0.state.linkReady } }
     package var isDraining: Bool { guarded.withLock { $0.draining } }
-    package var isIdle: Bool { guarded.withLock { $0.state.isIdle } }
+    package var isIdle: Bool { guarded.withLock { $0.state.isIdle && !($0.spool?.hasUnloaded ?? false) } }
+    /// Calls not yet acknowledged that sit in memory.
     package var queuedCalls: Int { guarded.withLock { $0.state.pendingCount } }
+    package var spoolBytes: Int { guarded.withLock { $0.spool?.totalBytes ?? 0 } }
     package var queuedBytes: Int { guarded.withLock { $0.state.queuedBytes } }
 }

@@ -4,20 +4,25 @@ import Testing
 @testable import Sidecar
 
 @Suite struct ShipperStateTests {
-    func call(_ id: Int, bodyBytes: Int = 10) -> CapturedCall {
-        CapturedCall(
-            actionID: "a\(id)", arrivedAtMicros: Int64(id), method: "POST", path: "/v1/chat/completions", source: "s",
-            requestBody: Array(repeating: 0x41, count: bodyBytes))
+    /// A record whose bytes spell its name, padded to `size`.
+    func record(_ id: Int, size: Int = 10) -> [UInt8] {
+        let name = Array("a\(id)".utf8)
+        return name + [UInt8](repeating: 0x20, count: max(0, size - name.count))
     }
 
     func ids(_ step: ShipperState.NextStep) -> [String] {
-        if case .send(let records) = step { return records.calls.map(\.actionID) }
-        return []
+        guard case .send(let batch) = step else { return [] }
+        return batch.calls.map { String(decoding: $0.prefix { $0 != 0x20 }, as: UTF8.self) }
+    }
+
+    func batchID(_ step: ShipperState.NextStep) -> UInt64? {
+        if case .send(let batch) = step { return batch.batchID }
+        return nil
     }
 
     @Test func nothingLeavesBeforeTheLinkIsReady() {
         var state = ShipperState()
-        state.enqueue(call(1), nowNanos: 0)
+        state.enqueue(record(1), segment: 1, nowNanos: 0)
         #expect(state.next(nowNanos: 0) == .idle)
         state.linkEstablished()
         #expect(ids(state.next(nowNanos: 0)) == ["a1"])
@@ -28,7 +33,7 @@ import Testing
         limits.maxBatchCount = 3
         var state = ShipperState(limits: limits)
         state.linkEstablished()
-        for id in 1...7 { state.enqueue(call(id), nowNanos: 0) }
+        for id in 1...7 { state.enqueue(record(id), segment: 1, nowNanos: 0) }
         #expect(ids(state.next(nowNanos: 0)) == ["a1", "a2", "a3"])
         #expect(ids(state.next(nowNanos: 0)) == ["a4", "a5", "a6"])
         // One left and a batch in flight: it lingers for company until the linger ends.
@@ -41,9 +46,9 @@ import Testing
         limits.maxBatchBytes = 1_000
         var state = ShipperState(limits: limits)
         state.linkEstablished()
-        state.enqueue(call(1, bodyBytes: 5_000), nowNanos: 0)
-        state.enqueue(call(2, bodyBytes: 400), nowNanos: 0)
-        state.enqueue(call(3, bodyBytes: 400), nowNanos: 0)
+        state.enqueue(record(1, size: 5_000), segment: 1, nowNanos: 0)
+        state.enqueue(record(2, size: 600), segment: 1, nowNanos: 0)
+        state.enqueue(record(3, size: 600), segment: 1, nowNanos: 0)
         #expect(ids(state.next(nowNanos: 0)) == ["a1"])  // larger than a batch: goes alone
         #expect(ids(state.next(nowNanos: 0)) == ["a2"])  // a2 and a3 together exceed the byte bound
         #expect(ids(state.next(nowNanos: limits.lingerNanos)) == ["a3"])
@@ -55,15 +60,26 @@ import Testing
         limits.maxInFlight = 2
         var state = ShipperState(limits: limits)
         state.linkEstablished()
-        for id in 1...3 { state.enqueue(call(id), nowNanos: 0) }
-        guard case .send(let first) = state.next(nowNanos: 0) else { Issue.record("expected a batch"); return }
+        for id in 1...3 { state.enqueue(record(id), segment: 7, nowNanos: 0) }
+        let first = batchID(state.next(nowNanos: 0))
         _ = state.next(nowNanos: 0)
         #expect(state.next(nowNanos: 0) == .idle)
-        let acknowledged = state.acknowledge(batchID: first.batchID)
-        #expect(acknowledged)
+        let acknowledged = state.acknowledge(batchID: first!)
+        #expect(acknowledged == [7: 1])
         #expect(ids(state.next(nowNanos: 0)) == ["a3"])
-        let again = state.acknowledge(batchID: first.batchID)
-        #expect(!again, "a second ACK of the same batch is ignored")
+        let again = state.acknowledge(batchID: first!)
+        #expect(again == nil, "a second ACK of the same batch is ignored")
+    }
+
+    @Test func acknowledgementsCountRecordsPerSegment() {
+        var state = ShipperState()
+        state.linkEstablished()
+        state.enqueue(record(1), segment: 1, nowNanos: 0)
+        state.enqueue(record(2), segment: 1, nowNanos: 0)
+        state.enqueue(record(3), segment: 2, nowNanos: 0)
+        let batch = batchID(state.next(nowNanos: 0))!
+        #expect(state.acknowledge(batchID: batch) == [1: 2, 2: 1])
+        #expect(state.acknowledgedCalls == 3)
     }
 
     @Test func aLostLinkResendsEverythingUnacknowledgedInOrder() {
@@ -71,10 +87,10 @@ import Testing
         limits.maxBatchCount = 2
         var state = ShipperState(limits: limits)
         state.linkEstablished()
-        for id in 1...5 { state.enqueue(call(id), nowNanos: 0) }
-        guard case .send(let first) = state.next(nowNanos: 0) else { Issue.record("expected a batch"); return }
+        for id in 1...5 { state.enqueue(record(id), segment: 1, nowNanos: 0) }
+        let first = batchID(state.next(nowNanos: 0))!
         _ = state.next(nowNanos: 0)
-        state.acknowledge(batchID: first.batchID)
+        _ = state.acknowledge(batchID: first)
         state.linkLost()
         #expect(state.next(nowNanos: 0) == .idle)
         state.linkEstablished()
@@ -86,34 +102,44 @@ import Testing
     @Test func aRejectedBatchGoesBackToTheFront() {
         var state = ShipperState()
         state.linkEstablished()
-        state.enqueue(call(1), nowNanos: 0)
-        guard case .send(let batch) = state.next(nowNanos: 0) else { Issue.record("expected a batch"); return }
-        state.enqueue(call(2), nowNanos: 0)
-        state.reject(batchID: batch.batchID)
+        state.enqueue(record(1), segment: 1, nowNanos: 0)
+        let batch = batchID(state.next(nowNanos: 0))!
+        state.enqueue(record(2), segment: 1, nowNanos: 0)
+        state.reject(batchID: batch)
         #expect(ids(state.next(nowNanos: 0)) == ["a1", "a2"])
     }
 
-    @Test func aFullQueueDropsTheOldestAndCountsThem() {
-        var limits = ShipperState.Limits()
-        limits.maxQueuedBytes = 3 * ShipperState.estimatedSize(of: call(1))
-        var state = ShipperState(limits: limits)
-        var dropped = 0
-        for id in 1...5 { dropped += state.enqueue(call(id), nowNanos: 0) }
-        #expect(dropped == 2)
-        #expect(state.droppedCalls == 2)
+    @Test func droppedSegmentsLeaveTheQueue() {
+        var state = ShipperState()
+        state.enqueue(record(1), segment: 1, nowNanos: 0)
+        state.enqueue(record(2), segment: 2, nowNanos: 0)
+        state.enqueue(record(3), segment: 1, nowNanos: 0)
+        #expect(state.drop(segments: [1]) == 2)
+        #expect(state.queuedBytes == 10)
         state.linkEstablished()
-        #expect(ids(state.next(nowNanos: 0)) == ["a3", "a4", "a5"])
+        #expect(ids(state.next(nowNanos: 0)) == ["a2"])
+    }
+
+    @Test func memoryRoomFollowsTheBound() {
+        var limits = ShipperState.Limits()
+        limits.maxQueuedBytes = 25
+        var state = ShipperState(limits: limits)
+        state.enqueue(record(1), segment: 1, nowNanos: 0)
+        state.enqueue(record(2), segment: 1, nowNanos: 0)
+        #expect(state.hasRoom)
+        state.enqueue(record(3), segment: 1, nowNanos: 0)
+        #expect(!state.hasRoom)
     }
 
     @Test func idleOnlyWhenEverythingIsAcknowledged() {
         var state = ShipperState()
         #expect(state.isIdle)
         state.linkEstablished()
-        state.enqueue(call(1), nowNanos: 0)
+        state.enqueue(record(1), segment: 1, nowNanos: 0)
         #expect(!state.isIdle)
-        guard case .send(let batch) = state.next(nowNanos: 0) else { Issue.record("expected a batch"); return }
+        let batch = batchID(state.next(nowNanos: 0))!
         #expect(!state.isIdle)
-        state.acknowledge(batchID: batch.batchID)
+        _ = state.acknowledge(batchID: batch)
         #expect(state.isIdle)
         #expect(state.queuedBytes == 0)
     }

@@ -1,0 +1,21 @@
+/// The sidecar's Prometheus text: its counters, and gauges of what waits to be delivered.
+package enum SidecarMetrics {
+    /// The path the sidecar serves its own metrics on; every other path is proxied.
+    package static let path = "/agentledger/metrics"
+
+    package static func prometheusText(_ shipper: Shipper) -> String {
+        var out = ""
+        for name in SidecarCounters.Name.allCases {
+            out += "# TYPE \(name.metricName) counter\n\(name.metricName) \(shipper.counters.value(name))\n"
+        }
+        let gauges: [(String, String, Int)] = [
+            ("agentledger_sidecar_spool_bytes", "Bytes in the spool, delivered or not.", shipper.spoolBytes),
+            ("agentledger_sidecar_queued_bytes", "Bytes of records in memory awaiting an ACK.", shipper.queuedBytes),
+            ("agentledger_sidecar_collector_link_up", "1 while the collector link is established.", shipper.isLinkReady ? 1 : 0),
+        ]
+        for (name, help, value) in gauges {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n"
+        }
+        return out
+    }
+}

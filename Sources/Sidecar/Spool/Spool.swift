@@ -1,0 +1,215 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The sidecar's durable buffer: every captured call is appended here before the agent's response ends,
+/// so neither a dead collector nor a killed sidecar loses it.
+///
+/// Segment files (`segment-<id>.spool`) hold records of `u32 length, u32 CRC-32, payload` (the call's
+/// encoded fields). A read cursor marks what has been loaded into memory for sending; a segment is deleted
+/// once it is sealed and all its records are acknowledged. Over `maxBytes` the oldest segments are dropped
+/// and their records counted. Not thread-safe: the `Shipper` uses it under its lock.
+package final class Spool {
+    package struct Configuration: Sendable {
+        /// `AGENTLEDGER_SPOOL_DIR`. Default `./agentledger-spool`.
+        package var directory: String
+        /// `AGENTLEDGER_SPOOL_MAX_MB` in bytes. Default 512 MiB.
+        package var maxBytes: Int = 512 << 20
+        /// Size at which a segment is sealed and a new one begun. Default 8 MiB (less for small bounds).
+        package var segmentBytes: Int = 8 << 20
+
+        package init(directory: String, maxBytes: Int = 512 << 20) {
+            self.directory = directory
+            self.maxBytes = maxBytes
+            segmentBytes = max(64 << 10, min(8 << 20, maxBytes / 8))
+        }
+    }
+
+    /// Records removed to keep the spool within its bound.
+    package struct Dropped: Equatable {
+        package var segment: UInt64
+        package var records: Int
+    }
+
+    struct Segment {
+        var id: UInt64
+        var path: String
+        var size: Int
+        var records: Int
+        var acknowledged = 0
+        var reader: SpoolFile?
+    }
+
+    static let magic = Array("ALSPOOL1".utf8)
+    static let recordHeaderBytes = 8
+    static let maxRecordBytes = 256 << 20
+
+    package let configuration: Configuration
+    private var segments: [Segment] = []
+    private var writer: SpoolFile
+    /// The next record to load: an index into `segments` and a byte offset in it.
+    private var cursor: (index: Int, offset: Int)
+    private var dirty = false
+    package private(set) var totalBytes = 0
+    /// Records found intact at start-up, to be replayed.
+    package private(set) var recoveredRecords = 0
+    /// Bytes of torn records cut from segment tails at start-up.
+    package private(set) var truncatedBytes = 0
+
+    /// Opens the spool, creating the directory, recovering existing segments and starting a fresh one.
+    package init(configuration: Configuration) throws(SpoolError) {
+        self.configuration = configuration
+        try Self.makeDirectory(configuration.directory)
+        var recovered: [Segment] = []
+        var truncated = 0
+        for (id, path) in try Self.segmentFiles(in: configuration.directory) {
+            let (segment, cut) = try Self.recover(id: id, path: path)
+            truncated += cut
+            if segment.records == 0 {
+                unlink(path)
+            } else {
+                recovered.append(segment)
+            }
+        }
+        let nextID = (recovered.last?.id ?? 0) + 1
+        let path = Self.path(configuration.directory, nextID)
+        writer = try Self.createSegment(path, directory: configuration.directory)
+        segments = recovered + [Segment(id: nextID, path: path, size: Self.magic.count, records: 0)]
+        cursor = (0, Self.magic.count)
+        totalBytes = segments.reduce(0) { $0 + $1.size }
+        recoveredRecords = recovered.reduce(0) { $0 + $1.records }
+        truncatedBytes = truncated
+    }
+
+    deinit {
+        writer.close()
+        for segment in segments { segment.reader?.close() }
+    }
+
+    /// Whether records on disk are not yet loaded into memory.
+    package var hasUnloaded: Bool {
+        cursor.index < segments.count - 1 || cursor.offset < segments[segments.count - 1].size
+    }
+
+    package var segmentCount: Int { segments.count }
+
+    /// Appends one record. Returns its segment and whatever had to be dropped to stay within the bound.
+    package func append(_ payload: [UInt8]) throws(SpoolError) -> (segment: UInt64, dropped: [Dropped]) {
+        var record = [UInt8]()
+        record.reserveCapacity(Self.recordHeaderBytes + payload.count)
+        Self.appendBigEndian(UInt32(payload.count), to: &record)
+        Self.appendBigEndian(CRC32.checksum(payload), to: &record)
+        record.append(contentsOf: payload)
+        try writer.write(record)
+        dirty = true
+        let last = segments.count - 1
+        segments[last].size += record.count
+        segments[last].records += 1
+        totalBytes += record.count
+        let segment = segments[last].id
+        if segments[last].size >= configuration.segmentBytes { try rotate() }
+        return (segment, dropOldestBeyondBound())
+    }
+
+    /// Everything appended so far counts as loaded (the caller queued the newest record in memory itself).
+    package func markLoadedToEnd() {
+        cursor = (segments.count - 1, segments[segments.count - 1].size)
+    }
+
+    /// Reads records after the cursor, up to about `maxBytes`, and moves the cursor past them.
+    package func loadNext(maxBytes: Int) throws(SpoolError) -> [(segment: UInt64, payload: [UInt8])] {
+        var loaded: [(segment: UInt64, payload: [UInt8])] = []
+        var bytes = 0
+        while bytes < maxBytes && hasUnloaded {
+            if cursor.offset >= segments[cursor.index].size {
+                segments[cursor.index].reader?.close()
+                segments[cursor.index].reader = nil
+                cursor = (cursor.index + 1, Self.magic.count)
+                continue
+            }
+            let reader = try reader(at: cursor.index)
+            let header = try reader.read(count: Self.recordHeaderBytes, at: cursor.offset)
+            let length = Int(Self.bigEndian(header, at: 0))
+            guard header.count == Self.recordHeaderBytes, length <= Self.maxRecordBytes else {
+                throw SpoolError.io("read a record header of", segments[cursor.index].path, EIO)
+            }
+            let payload = try reader.read(count: length, at: cursor.offset + Self.recordHeaderBytes)
+            guard payload.count == length else { throw SpoolError.io("read a record of", segments[cursor.index].path, EIO) }
+            loaded.append((segments[cursor.index].id, payload))
+            bytes += length
+            cursor.offset += Self.recordHeaderBytes + length
+        }
+        return loaded
+    }
+
+    /// Counts acknowledged records of `segment`; sealed segments whose records are all acknowledged are deleted.
+    package func acknowledge(segment: UInt64, records: Int) {
+        guard let index = segments.firstIndex(where: { $0.id == segment }) else { return }
+        segments[index].acknowledged += records
+        while segments.count > 1, segments[0].acknowledged >= segments[0].records, cursor.index > 0 {
+            remove(at: 0)
+        }
+        // All delivered: empty the active segment too, so a restart replays nothing already stored.
+        if segments.count == 1, segments[0].acknowledged >= segments[0].records, segments[0].records > 0, !hasUnloaded,
+            (try? writer.truncate(to: Self.magic.count)) != nil
+        {
+            totalBytes -= segments[0].size - Self.magic.count
+            segments[0].size = Self.magic.count
+            segments[0].records = 0
+            segments[0].acknowledged = 0
+            segments[0].reader?.close()
+            segments[0].reader = nil
+            cursor = (0, Self.magic.count)
+        }
+    }
+
+    /// A duplicate of the active segment's descriptor when there are writes to flush, for `fsync` outside the lock.
+    package func takeUnsyncedDescriptor() -> Int32? {
+        guard dirty else { return nil }
+        dirty = false
+        let duplicate = dup(writer.descriptor)
+        return duplicate >= 0 ? duplicate : nil
+    }
+
+    private func rotate() throws(SpoolError) {
+        let id = segments[segments.count - 1].id + 1
+        let path = Self.path(configuration.directory, id)
+        let next = try Self.createSegment(path, directory: configuration.directory)
+        _ = fsync(writer.descriptor)
+        writer.close()
+        writer = next
+        dirty = false
+        segments.append(Segment(id: id, path: path, size: Self.magic.count, records: 0))
+        totalBytes += Self.magic.count
+    }
+
+    private func dropOldestBeyondBound() -> [Dropped] {
+        var dropped: [Dropped] = []
+        while totalBytes > configuration.maxBytes && segments.count > 1 {
+            dropped.append(Dropped(segment: segments[0].id, records: max(0, segments[0].records - segments[0].acknowledged)))
+            remove(at: 0)
+        }
+        return dropped
+    }
+
+    private func remove(at index: Int) {
+        segments[index].reader?.close()
+        unlink(segments[index].path)
+        totalBytes -= segments[index].size
+        segments.remove(at: index)
+        if cursor.index > index {
+            cursor.index -= 1
+        } else if cursor.index == index {
+            cursor = (index, Self.magic.count)
+        }
+    }
+
+    private func reader(at index: Int) throws(SpoolError) -> SpoolFile {
+        if let reader = segments[index].reader { return reader }
+        let reader = try SpoolFile.open(segments[index].path, flags: O_RDONLY)
+        segments[index].reader = reader
+        return reader
+    }
+}
