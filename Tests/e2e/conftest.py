@@ -7,6 +7,7 @@ from typing import Iterator
 
 import pytest
 
+from distributed import Fleet
 from support import (
     Ledger,
     ManagedProcess,
@@ -77,3 +78,13 @@ def small_body_ledger(binary: Path, upstream_url: str, tmp_path_factory: pytest.
         yield Ledger(base_url=base_url, upstream_url=upstream_url)
     finally:
         process.stop()
+
+
+@pytest.fixture
+def fleet(binary: Path, upstream_url: str, tmp_path: Path) -> Iterator[Fleet]:
+    """Separate `agentledger collector` and `agentledger sidecar` processes for one test, SIGKILLed at its end."""
+    fleet = Fleet(binary, upstream_url, tmp_path)
+    try:
+        yield fleet
+    finally:
+        fleet.close()
