@@ -26,6 +26,7 @@ package struct CollectorAPI: Sendable {
     }
 
     package func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        router.add(middleware: JSONErrorMiddleware())
         router.get("healthz") { _, _ in try JSONResponse.make(["status": "ok"]) }
         router.get("readyz") { _, _ in
             do {

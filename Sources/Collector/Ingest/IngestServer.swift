@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// The TCP listener sidecars connect to. Each link runs an `IngestSession`; batches are committed
 /// through the pipeline and acknowledged only once stored.
@@ -18,6 +19,10 @@ package struct IngestServer: Service {
         /// Largest frame accepted. Default 80 MiB.
         package var maxFrameBytes = WireFormat.defaultMaxFrameBytes
         package var collectorID = "collector"
+        /// A link must complete HELLO within this time. Default 10 s.
+        package var helloTimeout: Duration = .seconds(10)
+        /// A link silent this long is closed (sidecars PING every 15 s). Default 60 s.
+        package var idleTimeout: Duration = .seconds(60)
 
         package init() {}
     }
@@ -35,12 +40,19 @@ package struct IngestServer: Service {
         configuration: Configuration, pipeline: IngestPipeline, counters: CollectorCounters, logger: Logger
     ) async throws -> IngestServer {
         let maxFrameBytes = configuration.maxFrameBytes
+        let idle = TimeAmount.nanoseconds(
+            configuration.idleTimeout.components.seconds * 1_000_000_000
+                + configuration.idleTimeout.components.attoseconds / 1_000_000_000)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture { try MessageChannel.wrapping(channel, maxFrameBytes: maxFrameBytes) }
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
+                    try channel.pipeline.syncOperations.addHandler(CloseWhenIdle())
+                    return try MessageChannel.wrapping(channel, maxFrameBytes: maxFrameBytes)
+                }
             }
         let port = server.channel.localAddress?.port ?? configuration.port
         return IngestServer(
@@ -75,6 +87,18 @@ package struct IngestServer: Service {
         var session = IngestSession(
             requiredToken: configuration.ingestToken, collectorID: configuration.collectorID,
             maxFrameBytes: configuration.maxFrameBytes)
+        // A peer that never finishes HELLO (or trickles bytes) does not get to hold the link.
+        let welcomed = Atomic(false)
+        let helloTimeout = configuration.helloTimeout
+        let channel = connection.channel
+        let deadline = Task {
+            try await Task.sleep(for: helloTimeout)
+            if !welcomed.load(ordering: .relaxed) {
+                counters.add(.sidecarsRefused)
+                channel.close(promise: nil)
+            }
+        }
+        defer { deadline.cancel() }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 do {
@@ -85,6 +109,7 @@ package struct IngestServer: Service {
                             continue
                         case .reply(let reply):
                             if !wasReady, case .ready(let source) = session.state {
+                                welcomed.store(true, ordering: .relaxed)
                                 counters.add(.sidecarsConnected)
                                 logger.info("sidecar connected", metadata: ["peer": "\(peer)", "source": "\(source)"])
                             }

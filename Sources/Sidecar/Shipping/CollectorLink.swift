@@ -21,6 +21,8 @@ package struct CollectorLink: Service {
         /// How long shutdown waits for the queue to drain. Default 5 s.
         package var drainTimeout: Duration = .seconds(5)
         package var maxFrameBytes: Int = WireFormat.defaultMaxFrameBytes
+        /// How often an established link is probed with PING, keeping it alive through the collector's idle timeout.
+        package var pingInterval: Duration = .seconds(15)
 
         package init(host: String, port: Int, source: String, ingestToken: String?) {
             self.host = host
@@ -137,6 +139,7 @@ package struct CollectorLink: Service {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await receive(inbound, replies: outbound) }
                 group.addTask { try await send(outbound, wake: wake) }
+                group.addTask { try await ping(outbound) }
                 // Whichever ends first (link closed, or drained on shutdown) ends the connection.
                 try await group.next()
                 group.cancelAll()
@@ -168,6 +171,15 @@ package struct CollectorLink: Service {
             }
         }
         throw LinkError.closed
+    }
+
+    private func ping(_ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
+        var nonce: UInt64 = 0
+        while true {
+            try await Task.sleep(for: configuration.pingInterval)
+            nonce += 1
+            try await outbound.write(ByteBuffer(bytes: Message.ping(nonce: nonce).encodedFrame()))
+        }
     }
 
     private func send(_ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, wake: AsyncStream<Void>) async throws {
