@@ -17,6 +17,7 @@ enum Runtime {
         var counters: CollectorCounters
         var ingest: IngestServer
         var api: CollectorAPI
+        /// The DSN as it may be printed: without its password.
         var dsn: String
     }
 
@@ -56,7 +57,8 @@ enum Runtime {
                 description: "AGENTLEDGER_INGEST_PORT: cannot listen on \(ingest.host):\(ingest.port): \(error)")
         }
         return CollectorParts(
-            store: store, counters: counters, ingest: server, api: CollectorAPI(store: store, counters: counters), dsn: dsn)
+            store: store, counters: counters, ingest: server, api: CollectorAPI(store: store, counters: counters),
+            dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
     }
 
     /// Opens and migrates the store `dsn` names. A Postgres store is also a `Service`: the caller runs it in the

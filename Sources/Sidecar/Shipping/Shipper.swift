@@ -3,9 +3,9 @@ import Logging
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Takes captured calls from the proxy and hands batches to the collector link.
@@ -30,7 +30,10 @@ package final class Shipper: Sendable {
     package let counters = SidecarCounters()
 
     /// A shipper over `spool` (nil keeps records in memory only, bounded by `limits.maxQueuedBytes`).
-    package init(limits: ShipperState.Limits = ShipperState.Limits(), spool: sending Spool? = nil, logger: Logger = Logger(label: "agentledger.shipper")) {
+    package init(
+        limits: ShipperState.Limits = ShipperState.Limits(), spool: sending Spool? = nil,
+        logger: Logger = Logger(label: "agentledger.shipper")
+    ) {
         guarded = Mutex(Guarded(state: ShipperState(limits: limits), spool: spool))
         epoch = clock.now
         self.logger = logger

@@ -1,0 +1,111 @@
+# Shared plumbing of the distributed-mode benchmarks (ingest.sh, sidecar-memory.sh, spool.sh); sourced, not run.
+# The release binary, free loopback ports, a throwaway Postgres cluster, metric scraping, and one EXIT trap that
+# stops every process these scripts started (by pid) and removes their temp dirs.
+
+scratch="${SCRATCH_PATH:-.build}"  # a separate build folder keeps a debug build in .build undisturbed
+work="$(mktemp -d "${TMPDIR:-/tmp}/agentledger-bench.XXXXXX")"
+bench_pids=()
+pg_root=""
+
+bench_cleanup() {
+  local pid
+  for pid in "${bench_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${bench_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pg_stop
+  rm -rf "$work"
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+bench_build() {
+  swift build -c release --product agentledger --scratch-path "$scratch" >"$work/build.log" 2>&1 ||
+    { cat "$work/build.log" >&2; exit 1; }
+  bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)/agentledger"
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Waits up to 10 s for a URL to answer 2xx.
+wait_http() {
+  local _
+  for _ in $(seq 1 100); do
+    curl -sf "$1" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "no answer from $1" >&2
+  return 1
+}
+
+# metric URL NAME: the value of one Prometheus sample (0 when absent or unreachable).
+metric() {
+  curl -s --max-time 2 "$1" 2>/dev/null | awk -v n="$2" '$1==n {print $2; found=1} END {if (!found) print 0}'
+}
+
+# Resident set of a process in KiB, and its peak so far (VmHWM).
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+
+# CPU seconds (user + system) a process has used.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
+
+as_pg() { if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+# A private cluster on a free loopback port with Postgres's default durability (fsync and synchronous_commit on),
+# database `agentledger`. Sets pg_port, pg_dsn and pg_bin.
+pg_start() {
+  pg_bin="${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}"
+  [ -x "$pg_bin/initdb" ] || { echo "no Postgres: apt-get install -y postgresql" >&2; exit 1; }
+  pg_root="$(mktemp -d "${TMPDIR:-/tmp}/agentledger-bench-pg.XXXXXX")"
+  ((EUID == 0)) && chown postgres: "$pg_root"
+  pg_port=$(free_port)
+  as_pg "$pg_bin/initdb" -D "$pg_root/data" -U postgres --auth=trust --encoding=UTF8 >/dev/null
+  as_pg tee -a "$pg_root/data/postgresql.conf" >/dev/null <<CONF
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$pg_root'
+CONF
+  as_pg "$pg_bin/pg_ctl" -D "$pg_root/data" -l "$pg_root/server.log" -w start >/dev/null
+  psql -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "CREATE DATABASE agentledger" >/dev/null
+  pg_dsn="postgres://postgres@127.0.0.1:$pg_port/agentledger?sslmode=disable"
+}
+
+pg_stop() {
+  [ -n "$pg_root" ] || return 0
+  as_pg "$pg_bin/pg_ctl" -D "$pg_root/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$pg_root"
+  pg_root=""
+}
+
+# One SQL statement on the benchmark database; prints the unaligned result.
+pg_sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d agentledger -c "$1"; }
+
+# The postmaster and its children (backends, WAL writer, checkpointer...), for CPU accounting.
+pg_pids() {
+  local main
+  main=$(head -1 "$pg_root/data/postmaster.pid")
+  echo "$main"
+  pgrep -P "$main" || true
+}
+
+pg_cpu_seconds() {
+  local pid total=0
+  for pid in $(pg_pids); do
+    total=$(awk -v t="$total" -v hz="$(getconf CLK_TCK)" '{printf "%.2f", t + ($14 + $15) / hz}' "/proc/$pid/stat" 2>/dev/null || echo "$total")
+  done
+  echo "$total"
+}
+
+# start_collector LOG: `agentledger collector` on pg_dsn with ingest on $ingest_port and API on $api_port.
+start_collector() {
+  AGENTLEDGER_DSN="$pg_dsn" AGENTLEDGER_INGEST_HOST=127.0.0.1 AGENTLEDGER_INGEST_PORT="$ingest_port" \
+    AGENTLEDGER_HTTP_HOST=127.0.0.1 AGENTLEDGER_HTTP_PORT="$api_port" LOG_LEVEL=warning \
+    "$bin" collector >>"$1" 2>&1 &
+  collector_pid=$!
+  bench_pids+=("$collector_pid")
+  wait_http "http://127.0.0.1:$api_port/healthz"
+}
+
+stop_collector() {
+  kill "$collector_pid" 2>/dev/null || true
+  wait "$collector_pid" 2>/dev/null || true
+}

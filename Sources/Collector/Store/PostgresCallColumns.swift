@@ -1,0 +1,137 @@
+import Foundation
+import PostgresNIO
+
+/// How `CallRecord`s map to rows of the Postgres `calls` table: one array bind per column for a batch insert, and back.
+///
+/// Postgres text and jsonb cannot hold NUL characters, so a NUL in a record is stored as U+FFFD; anything else
+/// round-trips unchanged.
+enum PostgresCallColumns {
+    /// One column of a batch: its name, the array type it is bound as, and how to read it off the records.
+    struct Column: Sendable {
+        var name: String
+        var arrayType: String
+        /// `jsonb` columns are bound as text and cast.
+        var isJSON = false
+        /// The session aggregates need a few values that are not columns of `calls`.
+        var isStored = true
+        var values: @Sendable ([CallRecord]) -> any PostgresDynamicTypeEncodable
+
+        static func text(_ name: String, stored: Bool = true, _ value: @escaping @Sendable (CallRecord) -> String?) -> Column {
+            Column(name: name, arrayType: "text[]", isStored: stored) {
+                PostgresNullableArray($0.map { value($0).map(withoutNUL) })
+            }
+        }
+
+        static func json(_ name: String, _ value: @escaping @Sendable (CallRecord) -> String?) -> Column {
+            Column(name: name, arrayType: "text[]", isJSON: true) { PostgresNullableArray($0.map(value)) }
+        }
+
+        static func int(_ name: String, stored: Bool = true, _ value: @escaping @Sendable (CallRecord) -> Int?) -> Column {
+            Column(name: name, arrayType: "int8[]", isStored: stored) { PostgresNullableArray($0.map(value)) }
+        }
+
+        static func double(_ name: String, _ value: @escaping @Sendable (CallRecord) -> Double?) -> Column {
+            Column(name: name, arrayType: "float8[]") { PostgresNullableArray($0.map(value)) }
+        }
+
+        static func bool(_ name: String, stored: Bool = true, _ value: @escaping @Sendable (CallRecord) -> Bool) -> Column {
+            Column(name: name, arrayType: "bool[]", isStored: stored) { PostgresNullableArray($0.map(value)) }
+        }
+    }
+
+    /// Every column of `calls` (minus the generated `ts`), then the batch-only values, in bind order.
+    static let batch: [Column] = [
+        .text("action_id") { $0.actionID }, .text("session_id") { $0.sessionID },
+        .int("ts_micros") { Int($0.timestampMicros) }, .text("model_id") { $0.modelID }, .text("provider") { $0.provider },
+        .json("messages") { json($0.messages) }, .text("system_prompt") { $0.systemPrompt },
+        .json("tools") { $0.tools.map(json) }, .json("tool_calls") { $0.toolCalls.map(json) },
+        .json("tool_results") { $0.toolResults.map(json) }, .text("content") { $0.content },
+        .text("stop_reason") { $0.stopReason }, .int("tokens_in") { $0.tokensIn }, .int("tokens_out") { $0.tokensOut },
+        .int("tokens_cache_read") { $0.tokensCacheRead }, .int("tokens_cache_write") { $0.tokensCacheWrite },
+        .int("tokens_reasoning") { $0.tokensReasoning }, .double("cost_usd") { $0.costUSD },
+        .text("price_table") { $0.priceTable }, .double("latency_ms") { $0.latencyMS }, .double("ttft_ms") { $0.ttftMS },
+        .bool("stream") { $0.stream }, .int("status_code") { $0.statusCode }, .text("error_detail") { $0.errorDetail },
+        .bool("blocked") { $0.blocked }, .text("agent_name") { $0.agentName }, .text("user_id") { $0.userID },
+        .text("app_id") { $0.appID }, .text("environment") { $0.environment },
+        .text("parent_action_id") { $0.parentActionID }, .text("handoff_from") { $0.handoffFrom },
+        .text("handoff_to") { $0.handoffTo }, .double("temperature") { $0.temperature },
+        .int("max_tokens") { $0.maxTokens }, .text("source") { $0.source }, .text("outcome") { $0.outcome },
+        .bool("is_error", stored: false) { $0.isError },
+        .int("ended_at", stored: false) { record in
+            let latency = record.latencyMS ?? 0
+            return Int(record.timestampMicros) + (latency.isFinite ? Int(latency * 1000) : 0)
+        },
+    ]
+
+    static let stored = batch.filter(\.isStored)
+
+    /// The binds of `PostgresSchema.insertBatch`, one array per column of `batch`.
+    static func bindings(for records: [CallRecord]) -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: batch.count)
+        for column in batch {
+            bindings.append(column.values(records))
+        }
+        return bindings
+    }
+
+    static func record(from row: PostgresRow) throws -> CallRecord {
+        let cells = row.makeRandomAccess()
+        func text(_ name: String) throws -> String? { try cells[name].decode(String?.self) }
+        func int(_ name: String) throws -> Int? { try cells[name].decode(Int?.self) }
+        func double(_ name: String) throws -> Double? { try cells[name].decode(Double?.self) }
+        func bool(_ name: String) throws -> Bool { try cells[name].decode(Bool?.self) ?? false }
+        guard let actionID = try text("action_id"), let micros = try cells["ts_micros"].decode(Int64?.self) else {
+            throw StoreError("a calls row lacks action_id or ts_micros")
+        }
+        var record = CallRecord(actionID: actionID, timestampMicros: micros)
+        record.sessionID = try text("session_id")
+        record.modelID = try text("model_id")
+        record.provider = try text("provider")
+        record.messages = try text("messages").map { try JSONText.decode([JSONValue].self, $0) } ?? []
+        record.systemPrompt = try text("system_prompt")
+        record.tools = try text("tools").map { try JSONText.decode(JSONValue.self, $0) }
+        record.toolCalls = try text("tool_calls").map { try JSONText.decode([ToolCall].self, $0) }
+        record.toolResults = try text("tool_results").map { try JSONText.decode([ToolResult].self, $0) }
+        record.content = try text("content")
+        record.stopReason = try text("stop_reason")
+        record.tokensIn = try int("tokens_in")
+        record.tokensOut = try int("tokens_out")
+        record.tokensCacheRead = try int("tokens_cache_read")
+        record.tokensCacheWrite = try int("tokens_cache_write")
+        record.tokensReasoning = try int("tokens_reasoning")
+        record.costUSD = try double("cost_usd")
+        record.priceTable = try text("price_table")
+        record.latencyMS = try double("latency_ms")
+        record.ttftMS = try double("ttft_ms")
+        record.stream = try bool("stream")
+        record.statusCode = try int("status_code")
+        record.errorDetail = try text("error_detail")
+        record.blocked = try bool("blocked")
+        record.agentName = try text("agent_name")
+        record.userID = try text("user_id")
+        record.appID = try text("app_id")
+        record.environment = try text("environment")
+        record.parentActionID = try text("parent_action_id")
+        record.handoffFrom = try text("handoff_from")
+        record.handoffTo = try text("handoff_to")
+        record.temperature = try double("temperature")
+        record.maxTokens = try int("max_tokens")
+        record.source = try text("source")
+        record.outcome = try text("outcome") ?? "completed"
+        return record
+    }
+
+    /// JSON text for a jsonb column; strings holding NUL are cleaned first (the encoder writes NUL as `\u0000`).
+    private static func json<T: Encodable & Sendable>(_ value: T) -> String {
+        let text = JSONText.encode(value)
+        guard text.contains("\\u0000") else { return text }
+        // Escaped backslashes are set aside first, so `\\u0000` (a backslash, then "u0000") stays as it is.
+        // A raw U+0001 never occurs in encoded JSON: the encoder escapes control characters.
+        return text.replacingOccurrences(of: "\\\\", with: "\u{1}").replacingOccurrences(of: "\\u0000", with: "\\ufffd")
+            .replacingOccurrences(of: "\u{1}", with: "\\\\")
+    }
+
+    private static func withoutNUL(_ text: String) -> String {
+        text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+    }
+}

@@ -1,0 +1,143 @@
+/// The Postgres schema, as numbered migrations, and the statements of `PostgresStore`. Never edit a released
+/// migration: add the next.
+///
+/// Ids are `text COLLATE "C"` so they order byte-wise as on SQLite; JSON columns are `jsonb`; times are microseconds
+/// since the epoch in `bigint`, with a generated `timestamptz` beside them for people writing SQL.
+enum PostgresSchema {
+    static let migrations: [Migration] = [
+        Migration(
+            version: 1, name: "calls and session aggregates",
+            statements: [
+                """
+                CREATE TABLE calls (
+                    action_id text COLLATE "C" PRIMARY KEY,
+                    session_id text COLLATE "C",
+                    ts_micros bigint NOT NULL,
+                    ts timestamptz GENERATED ALWAYS AS
+                        (('epoch'::timestamp + ts_micros * interval '1 microsecond') AT TIME ZONE 'UTC') STORED,
+                    model_id text,
+                    provider text,
+                    messages jsonb NOT NULL,
+                    system_prompt text,
+                    tools jsonb,
+                    tool_calls jsonb,
+                    tool_results jsonb,
+                    content text,
+                    stop_reason text,
+                    tokens_in bigint,
+                    tokens_out bigint,
+                    tokens_cache_read bigint,
+                    tokens_cache_write bigint,
+                    tokens_reasoning bigint,
+                    cost_usd double precision,
+                    price_table text,
+                    latency_ms double precision,
+                    ttft_ms double precision,
+                    stream boolean NOT NULL,
+                    status_code integer,
+                    error_detail text,
+                    blocked boolean NOT NULL,
+                    agent_name text,
+                    user_id text,
+                    app_id text,
+                    environment text,
+                    parent_action_id text,
+                    handoff_from text,
+                    handoff_to text,
+                    temperature double precision,
+                    max_tokens bigint,
+                    source text,
+                    outcome text NOT NULL
+                )
+                """,
+                "CREATE INDEX calls_by_session ON calls (session_id, ts_micros) WHERE session_id IS NOT NULL",
+                "CREATE INDEX calls_by_time ON calls (ts_micros)",
+                """
+                CREATE TABLE sessions (
+                    session_id text COLLATE "C" PRIMARY KEY,
+                    call_count bigint NOT NULL,
+                    started_at bigint NOT NULL,
+                    ended_at bigint NOT NULL,
+                    total_latency_ms double precision NOT NULL,
+                    total_tokens_in bigint NOT NULL,
+                    total_tokens_out bigint NOT NULL,
+                    total_cost_usd double precision NOT NULL,
+                    error_count bigint NOT NULL,
+                    blocked_count bigint NOT NULL,
+                    model_id text,
+                    agent_name text,
+                    user_id text,
+                    environment text
+                )
+                """,
+                "CREATE INDEX sessions_by_start ON sessions (started_at DESC, session_id)",
+            ])
+    ]
+
+    static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
+
+    static let createMigrationsTable = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+        """
+
+    /// Held for the migration transaction, so collectors starting together migrate one after the other.
+    static let migrationLockKey = 0x6167_6c65_6467_6572  // "agledger"
+
+    /// One statement, so one round trip and one transaction: unnest the column arrays, insert the calls that are new,
+    /// then fold exactly those into their sessions (one row per session; the last non-null name of the batch wins,
+    /// as on SQLite). Rows are written in key order so concurrent collectors lock in the same order.
+    static let insertBatch: String = {
+        let columns = PostgresCallColumns.batch
+        let arrays = columns.indices.map { "$\($0 + 1)::\(columns[$0].arrayType)" }.joined(separator: ", ")
+        let names = columns.map(\.name).joined(separator: ", ")
+        let stored = PostgresCallColumns.stored
+        let storedNames = stored.map(\.name).joined(separator: ", ")
+        let storedValues = stored.map { $0.isJSON ? "\($0.name)::jsonb" : $0.name }.joined(separator: ", ")
+        func latest(_ column: String) -> String {
+            "(array_agg(\(column) ORDER BY ord DESC) FILTER (WHERE \(column) IS NOT NULL))[1]"
+        }
+        return """
+            WITH batch AS (
+                SELECT * FROM unnest(\(arrays)) WITH ORDINALITY AS b(\(names), ord)
+            ),
+            inserted AS (
+                INSERT INTO calls (\(storedNames))
+                SELECT \(storedValues) FROM batch ORDER BY action_id COLLATE "C"
+                ON CONFLICT (action_id) DO NOTHING
+                RETURNING action_id
+            ),
+            fresh AS (
+                SELECT batch.* FROM batch JOIN inserted ON inserted.action_id = batch.action_id COLLATE "C"
+            ),
+            folded AS (
+                INSERT INTO sessions AS s (session_id, call_count, started_at, ended_at, total_latency_ms,
+                    total_tokens_in, total_tokens_out, total_cost_usd, error_count, blocked_count,
+                    model_id, agent_name, user_id, environment)
+                SELECT session_id, count(*), min(ts_micros), max(ended_at), sum(coalesce(latency_ms, 0)),
+                    sum(coalesce(tokens_in, 0)), sum(coalesce(tokens_out, 0)), sum(coalesce(cost_usd, 0)),
+                    count(*) FILTER (WHERE is_error), count(*) FILTER (WHERE blocked),
+                    \(latest("model_id")), \(latest("agent_name")), \(latest("user_id")), \(latest("environment"))
+                FROM fresh WHERE session_id IS NOT NULL
+                GROUP BY session_id ORDER BY session_id COLLATE "C"
+                ON CONFLICT (session_id) DO UPDATE SET
+                    call_count = s.call_count + excluded.call_count,
+                    started_at = least(s.started_at, excluded.started_at),
+                    ended_at = greatest(s.ended_at, excluded.ended_at),
+                    total_latency_ms = s.total_latency_ms + excluded.total_latency_ms,
+                    total_tokens_in = s.total_tokens_in + excluded.total_tokens_in,
+                    total_tokens_out = s.total_tokens_out + excluded.total_tokens_out,
+                    total_cost_usd = s.total_cost_usd + excluded.total_cost_usd,
+                    error_count = s.error_count + excluded.error_count,
+                    blocked_count = s.blocked_count + excluded.blocked_count,
+                    model_id = coalesce(excluded.model_id, s.model_id),
+                    agent_name = coalesce(excluded.agent_name, s.agent_name),
+                    user_id = coalesce(excluded.user_id, s.user_id),
+                    environment = coalesce(excluded.environment, s.environment)
+            )
+            SELECT count(*) AS stored FROM inserted
+            """
+    }()
+
+    static let selectCalls = "SELECT \(PostgresCallColumns.stored.map(\.name).joined(separator: ", ")) FROM calls"
+}

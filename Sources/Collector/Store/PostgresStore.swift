@@ -1,0 +1,220 @@
+import Logging
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+
+/// The fleet's store: Postgres through a pooled `PostgresClient`.
+///
+/// The store is a `Service`: its `run()` runs the pool and must be in the service group (first, so it stops last)
+/// for anything but `migrate()` to work. `migrate()` uses a connection of its own, so it runs before the group starts
+/// and fails fast with the reason when the database cannot be reached.
+package final class PostgresStore: Store, Service {
+    /// Settings of the pool and of each operation; the defaults suit a collector.
+    package struct Options: Sendable {
+        /// How long an operation may wait for a connection and the answer. Past it the operation throws, so a batch is
+        /// reported `store_unavailable` (the sidecar keeps it) rather than holding its link while Postgres is down.
+        package var operationTimeout: Duration = .seconds(10)
+        /// How long `migrate()` may take to connect.
+        package var connectTimeout: Duration = .seconds(10)
+        package var maximumConnections = 20
+
+        package init() {}
+    }
+
+    private let dsn: PostgresDSN
+    private let options: Options
+    private let client: PostgresClient
+    private let logger: Logger
+
+    package init(dsn: PostgresDSN, options: Options = Options(), logger: Logger) {
+        self.dsn = dsn
+        self.options = options
+        self.logger = logger
+        var configuration = dsn.clientConfiguration
+        configuration.options.connectTimeout = options.connectTimeout
+        configuration.options.maximumConnections = options.maximumConnections
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    }
+
+    /// Runs the connection pool until cancelled or until graceful shutdown.
+    package func run() async throws {
+        await client.run()
+    }
+
+    package func migrate() async throws {
+        var configuration = try dsn.connectionConfiguration()
+        configuration.options.connectTimeout = TimeAmount(options.connectTimeout)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        } catch {
+            throw StoreError("cannot connect to \(dsn.redacted): \(Self.describe(error))")
+        }
+        do {
+            try await migrate(on: connection)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+    }
+
+    /// Applies every pending migration in one transaction, under an advisory lock.
+    private func migrate(on connection: PostgresConnection) async throws {
+        let logger = self.logger
+        let applied: [Migration]
+        do {
+            applied = try await connection.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLockKey))", logger: logger)
+                try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.createMigrationsTable), logger: logger)
+                var done = Set<Int>()
+                for try await version in try await connection.query("SELECT version FROM schema_migrations", logger: logger)
+                    .decode(Int.self)
+                {
+                    done.insert(version)
+                }
+                let pending = PostgresSchema.migrations.filter { !done.contains($0.version) }
+                for migration in pending {
+                    for statement in migration.statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query(
+                        "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
+                        logger: logger)
+                }
+                return pending
+            }
+        } catch {
+            throw StoreError("migrating \(dsn.redacted) failed: \(Self.describe(error))")
+        }
+        for migration in applied {
+            logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+        }
+    }
+
+    package func insert(_ records: [CallRecord]) async throws -> InsertResult {
+        var seen = Set<String>()
+        let unique = records.filter { seen.insert($0.actionID).inserted }
+        guard !unique.isEmpty else { return InsertResult(stored: 0, duplicates: records.count) }
+        let query = PostgresQuery(unsafeSQL: PostgresSchema.insertBatch, binds: PostgresCallColumns.bindings(for: unique))
+        let stored = try await bounded("insert of \(records.count) records") { client in
+            try await client.query(query).decode(Int.self).first { _ in true } ?? 0
+        }
+        return InsertResult(stored: stored, duplicates: records.count - stored)
+    }
+
+    package func calls(inSession sessionID: String) async throws -> [CallRecord] {
+        try await bounded("calls of a session") { client in
+            try await client.query(
+                PostgresQuery(
+                    unsafeSQL: PostgresSchema.selectCalls + " WHERE session_id = $1 ORDER BY ts_micros, action_id",
+                    binds: Self.bindings(sessionID))
+            ).collect().map(PostgresCallColumns.record(from:))
+        }
+    }
+
+    package func call(actionID: String) async throws -> CallRecord? {
+        try await bounded("a call") { client in
+            try await client.query(
+                PostgresQuery(unsafeSQL: PostgresSchema.selectCalls + " WHERE action_id = $1", binds: Self.bindings(actionID))
+            ).collect().first.map(PostgresCallColumns.record(from:))
+        }
+    }
+
+    package func sessions(_ query: SessionQuery) async throws -> SessionPage {
+        var filters = PostgresBindings()
+        var conditions: [String] = []
+        for (column, value) in [("agent_name", query.agentName), ("user_id", query.userID), ("environment", query.environment)] {
+            if let value {
+                filters.append(value)
+                conditions.append("\(column) = $\(filters.count)")
+            }
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        var paged = filters
+        paged.append(query.limit)
+        paged.append(query.offset)
+        let count = PostgresQuery(unsafeSQL: "SELECT count(*) FROM sessions" + filter, binds: filters)
+        let page = PostgresQuery(
+            unsafeSQL: "SELECT * FROM sessions\(filter) ORDER BY started_at DESC, session_id"
+                + " LIMIT $\(paged.count - 1) OFFSET $\(paged.count)",
+            binds: paged)
+        return try await bounded("sessions") { client in
+            let total = try await client.query(count).decode(Int.self).first { _ in true } ?? 0
+            let rows = try await client.query(page).collect()
+            return SessionPage(sessions: try rows.map(Self.summary(from:)), total: total)
+        }
+    }
+
+    private static func summary(from row: PostgresRow) throws -> SessionSummary {
+        let cells = row.makeRandomAccess()
+        return SessionSummary(
+            sessionID: try cells["session_id"].decode(String.self),
+            callCount: try cells["call_count"].decode(Int.self),
+            startedAtMicros: try cells["started_at"].decode(Int64.self),
+            endedAtMicros: try cells["ended_at"].decode(Int64.self),
+            totalLatencyMS: try cells["total_latency_ms"].decode(Double.self),
+            totalTokensIn: try cells["total_tokens_in"].decode(Int.self),
+            totalTokensOut: try cells["total_tokens_out"].decode(Int.self),
+            totalCostUSD: try cells["total_cost_usd"].decode(Double.self),
+            errorCount: try cells["error_count"].decode(Int.self),
+            blockedCount: try cells["blocked_count"].decode(Int.self),
+            modelID: try cells["model_id"].decode(String?.self), agentName: try cells["agent_name"].decode(String?.self),
+            userID: try cells["user_id"].decode(String?.self), environment: try cells["environment"].decode(String?.self))
+    }
+
+    package func checkReady() async throws {
+        let latest = PostgresSchema.latestVersion
+        let applied = try await bounded("the readiness check") { client in
+            try await client.query("SELECT coalesce(max(version), 0) FROM schema_migrations").decode(Int.self)
+                .first { _ in true } ?? 0
+        }
+        guard applied >= latest else { throw StoreError("migrations pending: at \(applied), need \(latest)") }
+    }
+
+    /// The pool closes when `run()` ends; there is nothing else to release.
+    package func close() async throws {}
+
+    private static func bindings(_ value: String) -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(value)
+        return bindings
+    }
+
+    /// Runs `body` on the pool, failing with a `StoreError` once `operationTimeout` has passed or Postgres fails.
+    private func bounded<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresClient) async throws -> T)
+        async throws -> T
+    {
+        let client = self.client
+        let timeout = options.operationTimeout
+        do {
+            return try await withThrowingTaskGroup(of: T.self) { group in
+                group.addTask { try await body(client) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw StoreError("Postgres did not answer within \(timeout)")
+                }
+                defer { group.cancelAll() }
+                guard let result = try await group.next() else { throw CancellationError() }
+                return result
+            }
+        } catch let error as StoreError {
+            throw StoreError("\(what) failed: \(error.message)")
+        } catch {
+            throw StoreError("\(what) failed: \(Self.describe(error))")
+        }
+    }
+
+    /// What went wrong, with the server's message when there is one (a `PSQLError`'s description hides it).
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PostgresTransactionError {
+            return describe(error.closureError ?? error.commitError ?? error.beginError ?? error.rollbackError ?? error)
+        }
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let server = error.serverInfo, let message = server[.message] {
+            return "\(message) (SQLSTATE \(server[.sqlState] ?? "?"))"
+        }
+        if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+        return "\(error.code)"
+    }
+}
