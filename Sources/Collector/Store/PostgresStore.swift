@@ -165,7 +165,8 @@ package final class PostgresStore: Store, Service {
 
     package func checkReady() async throws {
         let latest = PostgresSchema.latestVersion
-        let applied = try await bounded("the readiness check") { client in
+        // Probes answer fast: a store that cannot answer a tiny query in 2 s is not ready.
+        let applied = try await bounded("the readiness check", timeout: .seconds(2)) { client in
             try await client.query("SELECT coalesce(max(version), 0) FROM schema_migrations").decode(Int.self)
                 .first { _ in true } ?? 0
         }
@@ -182,11 +183,11 @@ package final class PostgresStore: Store, Service {
     }
 
     /// Runs `body` on the pool, failing with a `StoreError` once `operationTimeout` has passed or Postgres fails.
-    private func bounded<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresClient) async throws -> T)
-        async throws -> T
-    {
+    private func bounded<T: Sendable>(
+        _ what: String, timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresClient) async throws -> T
+    ) async throws -> T {
         let client = self.client
-        let timeout = options.operationTimeout
+        let timeout = timeout ?? options.operationTimeout
         do {
             return try await withThrowingTaskGroup(of: T.self) { group in
                 group.addTask { try await body(client) }
