@@ -44,6 +44,11 @@ metric() {
 # Resident set of a process in KiB, and its peak so far (VmHWM).
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+# "anon X MiB, file Y MiB": heap and stacks versus mapped binaries and libraries (Foundation, ICU data).
+rss_split() {
+  awk '/^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} /^RssShmem:/ {s=$2}
+    END {printf "anon %.1f MiB, file %.1f MiB, shmem %.1f MiB", a/1024, f/1024, s/1024}' "/proc/$1/status"
+}
 
 # CPU seconds (user + system) a process has used.
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
@@ -79,18 +84,14 @@ pg_stop() {
 # One SQL statement on the benchmark database; prints the unaligned result.
 pg_sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d agentledger -c "$1"; }
 
-# The postmaster and its children (backends, WAL writer, checkpointer...), for CPU accounting.
-pg_pids() {
-  local main
-  main=$(head -1 "$pg_root/data/postmaster.pid")
-  echo "$main"
-  pgrep -P "$main" || true
-}
-
+# CPU seconds of the cluster: the postmaster with its reaped children (backends that have exited), plus the live ones.
 pg_cpu_seconds() {
-  local pid total=0
-  for pid in $(pg_pids); do
-    total=$(awk -v t="$total" -v hz="$(getconf CLK_TCK)" '{printf "%.2f", t + ($14 + $15) / hz}' "/proc/$pid/stat" 2>/dev/null || echo "$total")
+  local main pid total hz
+  hz=$(getconf CLK_TCK)
+  main=$(head -1 "$pg_root/data/postmaster.pid")
+  total=$(awk -v hz="$hz" '{printf "%.2f", ($14 + $15 + $16 + $17) / hz}' "/proc/$main/stat")
+  for pid in $(pgrep -P "$main"); do
+    total=$(awk -v t="$total" -v hz="$hz" '{printf "%.2f", t + ($14 + $15) / hz}' "/proc/$pid/stat" 2>/dev/null || echo "$total")
   done
   echo "$total"
 }
