@@ -84,18 +84,3 @@ extension SQLiteData {
     static func optionalInteger(_ value: Int?) -> SQLiteData { value.map { .integer($0) } ?? .null }
     static func optionalFloat(_ value: Double?) -> SQLiteData { value.map { .float($0) } ?? .null }
 }
-
-/// JSON text for the store's JSON columns.
-enum JSONText {
-    static func encode<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        // Values we built from decoded JSON always encode; a failure would be a bug, so keep what we can.
-        guard let data = try? encoder.encode(value) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-        try JSONDecoder().decode(type, from: Data(text.utf8))
-    }
-}

@@ -43,9 +43,10 @@ enum PostgresCallColumns {
     static let batch: [Column] = [
         .text("action_id") { $0.actionID }, .text("session_id") { $0.sessionID },
         .int("ts_micros") { Int($0.timestampMicros) }, .text("model_id") { $0.modelID }, .text("provider") { $0.provider },
-        .json("messages") { json($0.messages) }, .text("system_prompt") { $0.systemPrompt },
-        .json("tools") { $0.tools.map(json) }, .json("tool_calls") { $0.toolCalls.map(json) },
-        .json("tool_results") { $0.toolResults.map(json) }, .text("content") { $0.content },
+        .json("messages") { json(JSONText.encode($0.messages)) }, .text("system_prompt") { $0.systemPrompt },
+        .json("tools") { $0.tools.map { json(JSONText.encode($0)) } },
+        .json("tool_calls") { $0.toolCalls.map { json(JSONText.encode($0)) } },
+        .json("tool_results") { $0.toolResults.map { json(JSONText.encode($0)) } }, .text("content") { $0.content },
         .text("stop_reason") { $0.stopReason }, .int("tokens_in") { $0.tokensIn }, .int("tokens_out") { $0.tokensOut },
         .int("tokens_cache_read") { $0.tokensCacheRead }, .int("tokens_cache_write") { $0.tokensCacheWrite },
         .int("tokens_reasoning") { $0.tokensReasoning }, .double("cost_usd") { $0.costUSD },
@@ -121,10 +122,9 @@ enum PostgresCallColumns {
         return record
     }
 
-    /// JSON text for a jsonb column; strings holding NUL are cleaned first (the encoder writes NUL as `\u0000`).
-    private static func json<T: Encodable & Sendable>(_ value: T) -> String {
-        let text = JSONText.encode(value)
-        guard text.contains("\\u0000") else { return text }
+    /// JSON text for a jsonb column; strings holding NUL are cleaned first (the writer escapes NUL as `\u0000`).
+    private static func json(_ text: String) -> String {
+        guard JSONText.containsEscapedNUL(text) else { return text }
         // Escaped backslashes are set aside first, so `\\u0000` (a backslash, then "u0000") stays as it is.
         // A raw U+0001 never occurs in encoded JSON: the encoder escapes control characters.
         return text.replacingOccurrences(of: "\\\\", with: "\u{1}").replacingOccurrences(of: "\\u0000", with: "\\ufffd")

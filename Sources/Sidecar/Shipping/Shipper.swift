@@ -60,7 +60,8 @@ package final class Shipper: Sendable {
                         guarded.state.drop(segments: Set(lost.map(\.segment)))
                         dropped += lost.reduce(0) { $0 + $1.records }
                     }
-                    if caughtUp && guarded.state.hasRoom {
+                    // While no link is up the record waits on disk only: memory holds what is about to be sent.
+                    if caughtUp && guarded.state.linkReady && guarded.state.hasRoom {
                         guarded.state.enqueue(encoded, segment: segment, nowNanos: now)
                         spool.markLoadedToEnd()
                     }

@@ -19,7 +19,7 @@ package struct ShipperState: Sendable {
         /// How long a lone call may wait for company while a batch is in flight, in nanoseconds.
         package var lingerNanos: Int64 = 2_000_000
         /// Bytes of records held in memory; the rest waits in the spool until there is room.
-        package var maxQueuedBytes = 16 << 20
+        package var maxQueuedBytes = 8 << 20
 
         package init() {}
     }
