@@ -12,75 +12,27 @@ duration="${1:-10}"
 for tool in wrk nginx taskset; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y wrk nginx-light util-linux" >&2; exit 1; }
 done
-scratch="${SCRATCH_PATH:-.build}"  # a separate build folder keeps a debug build in .build undisturbed
-swift build -c release --product agentledger --scratch-path "$scratch" >/dev/null
-bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)/agentledger"
-
-work="$(mktemp -d)"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source Benchmarks/lib.sh  # $work, free_port, bench_build (sets $bin), the cleanup trap over bench_pids
+bench_build
 upstream_port=$(free_port); proxy_port=$(free_port); ingest_port=$(free_port)
-
-cat >"$work/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/body;
-  server {
-    listen 127.0.0.1:$upstream_port;
-    keepalive_requests 1000000;
-    location / {
-      default_type application/json;
-      return 200 '{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"The answer is 42."},"finish_reason":"stop"}],"usage":{"prompt_tokens":512,"completion_tokens":8,"total_tokens":520}}';
-    }
-  }
-}
-CONF
-
-# A ~2 KB chat request, as an agent with a short history sends.
-python3 - "$work/request.lua" <<'PY'
-import json, sys
-history = [{"role": "system", "content": "You are a careful research assistant. " * 8}]
-for i in range(6):
-    history.append({"role": "user", "content": f"Question {i}: what changed in the quarterly numbers and why? " * 2})
-    history.append({"role": "assistant", "content": f"Answer {i}: revenue grew on volume; margins held. " * 2})
-body = json.dumps({"model": "gpt-4o-mini", "messages": history, "temperature": 0.2})
-with open(sys.argv[1], "w") as f:
-    f.write('wrk.method = "POST"\n')
-    f.write('wrk.headers["Content-Type"] = "application/json"\n')
-    f.write('wrk.headers["Authorization"] = "Bearer sk-bench"\n')
-    f.write('wrk.headers["x-agentledger-session-id"] = "bench"\n')
-    f.write("wrk.body = " + json.dumps(body) + "\n")
-print(f"request body: {len(body)} bytes", file=sys.stderr)
-PY
-
-cleanup() {
-  [ -n "${proxy_pid:-}" ] && kill "$proxy_pid" 2>/dev/null || true
-  [ -n "${collector_pid:-}" ] && kill "$collector_pid" 2>/dev/null || true
-  [ -n "${nginx_pid:-}" ] && kill "$nginx_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+write_nginx_conf "$upstream_port"
+write_chat_request
 
 taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" &
-nginx_pid=$!
+bench_pids+=($!)
 export AGENTLEDGER_PORT=$proxy_port AGENTLEDGER_HOST=127.0.0.1 AGENTLEDGER_INGEST_PORT=$ingest_port \
   AGENTLEDGER_INGEST_HOST=127.0.0.1 AGENTLEDGER_UPSTREAM_URL="http://127.0.0.1:$upstream_port" \
   AGENTLEDGER_DSN="sqlite:///$work/bench.db" AGENTLEDGER_COLLECTOR="127.0.0.1:$ingest_port" LOG_LEVEL=warning
 if [ "${MODE:-up}" = split ]; then
   api_port=$(free_port)
-  AGENTLEDGER_HTTP_PORT=$api_port taskset -c 1 "$bin" collector >"$work/collector.log" 2>&1 &
-  collector_pid=$!
-  taskset -c 0 "$bin" sidecar >"$work/sidecar.log" 2>&1 &
-  proxy_pid=$!
+  AGENTLEDGER_HTTP_PORT=$api_port AGENTLEDGER_SPOOL_DIR="$work/spool" taskset -c 1 "$bin" collector >"$work/collector.log" 2>&1 &
+  bench_pids+=($!)
+  AGENTLEDGER_SPOOL_DIR="$work/spool" taskset -c 0 "$bin" sidecar >"$work/sidecar.log" 2>&1 &
+  bench_pids+=($!)
   api="http://127.0.0.1:$api_port"
 else
-  taskset -c 0 "$bin" up >"$work/up.log" 2>&1 &
-  proxy_pid=$!
+  AGENTLEDGER_SPOOL_DIR="$work/spool" taskset -c 0 "$bin" up >"$work/up.log" 2>&1 &
+  bench_pids+=($!)
   api="http://127.0.0.1:$proxy_port"
 fi
 for _ in $(seq 1 100); do

@@ -23,6 +23,48 @@ bench_build() {
   bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)/agentledger"
 }
 
+# An nginx config in $work answering every request with one fixed chat-completions JSON: the fast mock upstream.
+write_nginx_conf() { # port
+  cat >"$work/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/body;
+  server {
+    listen 127.0.0.1:$1;
+    keepalive_requests 1000000;
+    location / {
+      default_type application/json;
+      return 200 '{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"The answer is 42."},"finish_reason":"stop"}],"usage":{"prompt_tokens":512,"completion_tokens":8,"total_tokens":520}}';
+    }
+  }
+}
+CONF
+}
+
+# A wrk script in $work/request.lua sending a ~2 KB chat request, as an agent with a short history sends.
+write_chat_request() {
+  python3 - "$work/request.lua" <<'PY'
+import json, sys
+history = [{"role": "system", "content": "You are a careful research assistant. " * 8}]
+for i in range(6):
+    history.append({"role": "user", "content": f"Question {i}: what changed in the quarterly numbers and why? " * 2})
+    history.append({"role": "assistant", "content": f"Answer {i}: revenue grew on volume; margins held. " * 2})
+body = json.dumps({"model": "gpt-4o-mini", "messages": history, "temperature": 0.2})
+with open(sys.argv[1], "w") as f:
+    f.write('wrk.method = "POST"\n')
+    f.write('wrk.headers["Content-Type"] = "application/json"\n')
+    f.write('wrk.headers["Authorization"] = "Bearer sk-bench"\n')
+    f.write('wrk.headers["x-agentledger-session-id"] = "bench"\n')
+    f.write("wrk.body = " + json.dumps(body) + "\n")
+print(f"request body: {len(body)} bytes", file=sys.stderr)
+PY
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Waits up to 10 s for a URL to answer 2xx.

@@ -22,41 +22,8 @@ ingest_port=$(free_port); api_port=$(free_port); upstream_port=$(free_port); sid
 sidecar_metrics="http://127.0.0.1:$sidecar_port/agentledger/metrics"
 collector_metrics="http://127.0.0.1:$api_port/metrics"
 
-cat >"$work/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/body;
-  server {
-    listen 127.0.0.1:$upstream_port;
-    keepalive_requests 1000000;
-    location / {
-      default_type application/json;
-      return 200 '{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"The answer is 42."},"finish_reason":"stop"}],"usage":{"prompt_tokens":512,"completion_tokens":8,"total_tokens":520}}';
-    }
-  }
-}
-CONF
-
-# The same ~2 KB chat request as call-path.sh.
-python3 - "$work/request.lua" <<'PY'
-import json, sys
-history = [{"role": "system", "content": "You are a careful research assistant. " * 8}]
-for i in range(6):
-    history.append({"role": "user", "content": f"Question {i}: what changed in the quarterly numbers and why? " * 2})
-    history.append({"role": "assistant", "content": f"Answer {i}: revenue grew on volume; margins held. " * 2})
-body = json.dumps({"model": "gpt-4o-mini", "messages": history, "temperature": 0.2})
-with open(sys.argv[1], "w") as f:
-    f.write('wrk.method = "POST"\n')
-    f.write('wrk.headers["Content-Type"] = "application/json"\n')
-    f.write('wrk.headers["Authorization"] = "Bearer sk-bench"\n')
-    f.write('wrk.headers["x-agentledger-session-id"] = "bench"\n')
-    f.write("wrk.body = " + json.dumps(body) + "\n")
-PY
+write_nginx_conf "$upstream_port"
+write_chat_request
 
 taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" &
 bench_pids+=($!)
