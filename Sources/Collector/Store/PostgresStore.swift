@@ -96,9 +96,9 @@ package final class PostgresStore: Store, Service {
         var seen = Set<String>()
         let unique = records.filter { seen.insert($0.actionID).inserted }
         guard !unique.isEmpty else { return InsertResult(stored: 0, duplicates: records.count) }
-        let query = PostgresQuery(unsafeSQL: PostgresSchema.insertBatch, binds: PostgresCallColumns.bindings(for: unique))
+        let statement = PostgresInsertBatch(bindings: PostgresCallColumns.bindings(for: unique))
         let stored = try await bounded("insert of \(records.count) records") { client in
-            try await client.query(query).decode(Int.self).first { _ in true } ?? 0
+            try await client.execute(statement).first { _ in true } ?? 0
         }
         return InsertResult(stored: stored, duplicates: records.count - stored)
     }
