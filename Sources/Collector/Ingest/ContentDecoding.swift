@@ -15,7 +15,7 @@ package enum ContentDecoding {
             !call.responseBodyTruncated
         else { return call }
         let algorithm: CompressionAlgorithm
-        switch encoding.trimmingCharacters(in: " ") {
+        switch encoding.filter({ $0 != " " }) {
         case "gzip", "x-gzip": algorithm = .gzip()
         case "deflate": algorithm = .zlib()
         default: return call
@@ -26,14 +26,5 @@ package enum ContentDecoding {
         decoded.responseBody = Array(plain.readableBytesView)
         decoded.responseHeaders.removeAll { $0.name.lowercased() == "content-encoding" }
         return decoded
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in character: Character) -> Substring {
-        var result = Substring(self)
-        while result.first == character { result.removeFirst() }
-        while result.last == character { result.removeLast() }
-        return result
     }
 }

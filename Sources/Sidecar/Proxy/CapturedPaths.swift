@@ -8,9 +8,7 @@ package enum CapturedPaths {
     }
 
     /// OpenAI chat completions (and compatible gateways): the one format whose streams need usage asked for.
-    static func isOpenAIChat(_ target: String) -> Bool {
-        path(of: target) == "/v1/chat/completions"
-    }
+    static let openAIChat: Substring = "/v1/chat/completions"
 
     /// The path of a request target, without its query and trailing slashes.
     static func path(of target: String) -> Substring {

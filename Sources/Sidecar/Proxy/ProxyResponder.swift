@@ -71,7 +71,7 @@ package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
             shipper.counters.add(.bodyTooLarge)
             return ProxyError.bodyTooLarge(limit: configuration.maxBodyBytes).response
         }
-        let withUsage = CapturedPaths.isOpenAIChat(target) ? UsageInjection.inject(into: body) : nil
+        let withUsage = CapturedPaths.path(of: target) == CapturedPaths.openAIChat ? UsageInjection.inject(into: body) : nil
         outbound.body = .bytes(withUsage ?? body)
         let capture = CapturedCall(
             actionID: ActionID.make(), arrivedAtMicros: WallClock.nowMicros() - (ContinuousClock.now - started).micros,

@@ -61,7 +61,6 @@ package struct ShipperState: Sendable {
     }
 
     package var pendingCount: Int { pending.count }
-    package var inFlightCount: Int { inFlight.count }
     /// Nothing waits in memory and nothing is unacknowledged.
     package var isIdle: Bool { pending.isEmpty && inFlight.isEmpty }
     /// Whether memory has room for more records.

@@ -93,8 +93,6 @@ package final class Spool {
         cursor.index < segments.count - 1 || cursor.offset < segments[segments.count - 1].size
     }
 
-    package var segmentCount: Int { segments.count }
-
     /// Appends one record. Returns its segment and whatever had to be dropped to stay within the bound.
     package func append(_ payload: [UInt8]) throws(SpoolError) -> (segment: UInt64, dropped: [Dropped]) {
         var record = [UInt8]()
