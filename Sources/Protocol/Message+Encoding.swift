@@ -27,6 +27,7 @@ extension Message {
             w.write(welcome.protocolVersion)
             w.write(welcome.collectorID)
             w.write(welcome.maxFrameBytes)
+            w.write(welcome.admissionRequired)
         case .admit(let admit):
             w.write(admit.requestID)
             w.write(admit.actionID)
@@ -83,7 +84,8 @@ extension Message {
             message = .welcome(
                 Welcome(
                     protocolVersion: try r.readUInt16("protocol version"),
-                    collectorID: try r.readString("collector id"), maxFrameBytes: try r.readUInt32("max frame bytes")))
+                    collectorID: try r.readString("collector id"), maxFrameBytes: try r.readUInt32("max frame bytes"),
+                    admissionRequired: try r.readBool("admission required")))
         case .admit:
             message = .admit(
                 Admit(

@@ -61,11 +61,17 @@ package struct Welcome: Sendable, Equatable {
     package var collectorID: String
     /// The largest frame the collector accepts; the sidecar sizes its batches below it.
     package var maxFrameBytes: UInt32
+    /// Whether the collector enforces budgets or rate limits: only then does the sidecar send ADMIT before a call.
+    package var admissionRequired: Bool
 
-    package init(protocolVersion: UInt16 = UInt16(WireFormat.version), collectorID: String, maxFrameBytes: UInt32) {
+    package init(
+        protocolVersion: UInt16 = UInt16(WireFormat.version), collectorID: String, maxFrameBytes: UInt32,
+        admissionRequired: Bool = false
+    ) {
         self.protocolVersion = protocolVersion
         self.collectorID = collectorID
         self.maxFrameBytes = maxFrameBytes
+        self.admissionRequired = admissionRequired
     }
 }
 

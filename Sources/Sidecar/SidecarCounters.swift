@@ -19,6 +19,10 @@ package final class SidecarCounters: Sendable {
         case refusedCollectorDown
         /// Spool writes or reads that failed (records then stay in memory only).
         case spoolErrors
+        /// Calls the collector refused (budget or rate limit), answered 429.
+        case refusedByCollector
+        /// Calls for which no admission verdict could be had (no link, link lost, timeout).
+        case admissionUnavailable
 
         package var metricName: String {
             switch self {
@@ -30,6 +34,8 @@ package final class SidecarCounters: Sendable {
             case .upstreamUnreachable: "agentledger_sidecar_upstream_unreachable_total"
             case .refusedCollectorDown: "agentledger_sidecar_refused_collector_down_total"
             case .spoolErrors: "agentledger_sidecar_spool_errors_total"
+            case .refusedByCollector: "agentledger_sidecar_refused_by_collector_total"
+            case .admissionUnavailable: "agentledger_sidecar_admission_unavailable_total"
             }
         }
     }

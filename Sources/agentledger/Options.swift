@@ -21,6 +21,9 @@ struct ProxyOptions: ParsableArguments {
             "open: keep forwarding while the collector is away; closed: refuse with 503. [env: AGENTLEDGER_ON_COLLECTOR_DOWN; default open]"
     )
     var onCollectorDown: String?
+    @Option(
+        help: "How long a call waits for the collector's budget verdict. [env: AGENTLEDGER_ADMISSION_TIMEOUT_MS; default 500]")
+    var admissionTimeoutMs: String?
 }
 
 /// Where the sidecar ships records.
@@ -59,4 +62,50 @@ struct HTTPOptions: ParsableArguments {
     var httpHost: String?
     @Option(help: "Dashboard and API port. [env: AGENTLEDGER_HTTP_PORT; default 8080]")
     var httpPort: String?
+}
+
+/// Budgets and rate limits the collector enforces across every sidecar (CONTRACT.md section 5).
+struct EnforcementOptions: ParsableArguments {
+    @Option(help: "Max USD per session id, lifetime. [env: AGENTLEDGER_BUDGET_SESSION; default none]")
+    var budgetSession: String?
+    @Option(help: "Max USD per agent name per UTC day. [env: AGENTLEDGER_BUDGET_AGENT; default none]")
+    var budgetAgent: String?
+    @Option(help: "Max USD per user id per UTC day. [env: AGENTLEDGER_BUDGET_USER; default none]")
+    var budgetUser: String?
+    @Option(help: "Max USD for everything per UTC day. [env: AGENTLEDGER_BUDGET_DAILY; default none]")
+    var budgetDaily: String?
+    @Option(help: "Requests per minute, whole fleet. [env: AGENTLEDGER_RATE_LIMIT_RPM; default none]")
+    var rateLimitRpm: String?
+    @Option(help: "Requests per minute per session id. [env: AGENTLEDGER_RATE_LIMIT_SESSION_RPM; default none]")
+    var rateLimitSessionRpm: String?
+    @Option(help: "Requests per minute per agent name. [env: AGENTLEDGER_RATE_LIMIT_AGENT_RPM; default none]")
+    var rateLimitAgentRpm: String?
+    @Option(help: "Requests per minute per user id. [env: AGENTLEDGER_RATE_LIMIT_USER_RPM; default none]")
+    var rateLimitUserRpm: String?
+    @Option(
+        help:
+            "Output tokens reserved for a call without max_tokens. [env: AGENTLEDGER_ADMISSION_DEFAULT_MAX_TOKENS; default 4096]")
+    var admissionDefaultMaxTokens: String?
+    @Option(help: .hidden)
+    var rateLimitWindowMs: String?
+}
+
+/// Where alerts go and when they fire (CONTRACT.md section 8).
+struct AlertOptions: ParsableArguments {
+    @Option(help: "Webhook that receives alerts (POST, JSON). [env: AGENTLEDGER_ALERT_WEBHOOK_URL; default none]")
+    var alertWebhookURL: String?
+    @Option(help: "Alert when one call costs at least this many USD. [env: AGENTLEDGER_ALERT_COST_PER_CALL; default none]")
+    var alertCostPerCall: String?
+    @Option(help: "Alert when a call takes at least this many ms. [env: AGENTLEDGER_ALERT_LATENCY_MS; default none]")
+    var alertLatencyMs: String?
+    @Option(help: "Alert when a session's error rate reaches this (0..1). [env: AGENTLEDGER_ALERT_ERROR_RATE; default none]")
+    var alertErrorRate: String?
+    @Option(help: "Alert once a UTC day when spend reaches this many USD. [env: AGENTLEDGER_ALERT_DAILY_SPEND; default none]")
+    var alertDailySpend: String?
+}
+
+/// Prices beyond (or instead of) the built-in table.
+struct PricingOptions: ParsableArguments {
+    @Option(help: "JSON file of extra or overriding model prices. [env: AGENTLEDGER_PRICING_FILE; default none]")
+    var pricingFile: String?
 }

@@ -17,6 +17,7 @@ enum Runtime {
         var counters: CollectorCounters
         var ingest: IngestServer
         var api: CollectorAPI
+        var enforcer: Enforcer
         /// The DSN as it may be printed: without its password.
         var dsn: String
     }
@@ -35,9 +36,12 @@ enum Runtime {
         return logger
     }
 
-    static func collector(_ options: StoreOptions, token: TokenOptions, settings: Settings, logger: Logger) async throws
-        -> CollectorParts
-    {
+    static func collector(
+        _ options: StoreOptions, token: TokenOptions, enforcement: EnforcementOptions, pricing: PricingOptions,
+        settings: Settings, logger: Logger
+    ) async throws -> CollectorParts {
+        let policy = try enforcementPolicy(enforcement, settings: settings)
+        let prices = try priceTable(pricing, settings: settings)
         let dsn = settings.string(options.dsn, "AGENTLEDGER_DSN", default: "sqlite:///agentledger.db")
         var ingest = IngestServer.Configuration()
         ingest.host = settings.string(options.ingestHost, "AGENTLEDGER_INGEST_HOST", default: "0.0.0.0")
@@ -47,17 +51,29 @@ enum Runtime {
 
         let store = try await openStore(dsn: dsn, logger: logger)
         let counters = CollectorCounters()
-        let pipeline = IngestPipeline(normalizer: Normalizer(), store: store, counters: counters)
+        let enforcer = Enforcer(policy: policy, prices: prices, store: store, logger: logger)
+        do {
+            try await enforcer.rebuild()
+        } catch {
+            try? await store.close()
+            throw ConfigurationError(description: "AGENTLEDGER_DSN: cannot read today's spend for the budgets: \(error)")
+        }
+        let pipeline = IngestPipeline(
+            normalizer: Normalizer(prices: prices), store: store, counters: counters, enforcer: enforcer)
         let server: IngestServer
         do {
-            server = try await IngestServer.bind(configuration: ingest, pipeline: pipeline, counters: counters, logger: logger)
+            server = try await IngestServer.bind(
+                configuration: ingest, pipeline: pipeline, counters: counters, enforcer: policy.isActive ? enforcer : nil,
+                logger: logger)
         } catch {
             try? await store.close()
             throw ConfigurationError(
                 description: "AGENTLEDGER_INGEST_PORT: cannot listen on \(ingest.host):\(ingest.port): \(error)")
         }
+        var api = CollectorAPI(store: store, counters: counters)
+        api.extraMetrics = { enforcer.counters.prometheusText() }
         return CollectorParts(
-            store: store, counters: counters, ingest: server, api: CollectorAPI(store: store, counters: counters),
+            store: store, counters: counters, ingest: server, api: api, enforcer: enforcer,
             dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
     }
 
@@ -107,6 +123,7 @@ enum Runtime {
         var proxy = ProxyConfiguration()
         var collector: (host: String, port: Int) = ("127.0.0.1", 4600)
         var ingestToken: String?
+        var admissionTimeout: Duration = .milliseconds(500)
         var limits = ShipperState.Limits()
         var spool = Spool.Configuration(directory: "./agentledger-spool")
     }
@@ -127,6 +144,9 @@ enum Runtime {
                 proxyOptions.onCollectorDown, "AGENTLEDGER_ON_COLLECTOR_DOWN", default: "open", among: ["open", "closed"])
             == "closed"
         resolved.proxy = proxy
+        resolved.admissionTimeout = .milliseconds(
+            try settings.integer(
+                proxyOptions.admissionTimeoutMs, "AGENTLEDGER_ADMISSION_TIMEOUT_MS", default: 500, in: 1...60_000))
         if let linkOptions {
             resolved.collector = try settings.address(linkOptions.collector, "AGENTLEDGER_COLLECTOR", default: "127.0.0.1:4600")
         }
@@ -151,15 +171,17 @@ enum Runtime {
                 metadata: ["records": "\(spool.recoveredRecords)", "torn_bytes_cut": "\(spool.truncatedBytes)"])
         }
         let shipper = Shipper(limits: resolved.limits, spool: spool, logger: logger)
+        let admission = AdmissionClient(timeout: resolved.admissionTimeout)
         let link = CollectorLink(
             configuration: CollectorLink.Configuration(
                 host: resolved.collector.host, port: resolved.collector.port, source: resolved.proxy.source,
                 ingestToken: resolved.ingestToken),
-            shipper: shipper, logger: logger)
+            shipper: shipper, admission: admission, logger: logger)
         let client = UpstreamClient.make()
         return SidecarParts(
-            proxy: ProxyResponder(configuration: resolved.proxy, client: client, shipper: shipper, logger: logger), link: link,
-            client: client, configuration: resolved.proxy)
+            proxy: ProxyResponder(
+                configuration: resolved.proxy, client: client, shipper: shipper, admission: admission, logger: logger),
+            link: link, client: client, configuration: resolved.proxy)
     }
 
     /// Runs the services until SIGTERM or SIGINT, shutting them down in reverse order.

@@ -38,6 +38,24 @@ struct Settings {
         return number
     }
 
+    /// An optional whole number in `range`; nil when unset.
+    func integer(_ flag: String?, _ variable: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard raw(flag, variable) != nil else { return nil }
+        return try integer(flag, variable, default: 0, in: range)
+    }
+
+    /// An optional non-negative decimal (USD, milliseconds, a ratio up to `maximum`); nil when unset.
+    func decimal(_ flag: String?, _ variable: String, maximum: Double = .greatestFiniteMagnitude) throws -> Double? {
+        guard let (text, origin) = raw(flag, variable) else { return nil }
+        guard let number = Double(text.trimmingCharacters(in: .whitespaces)), number.isFinite, number >= 0,
+            number <= maximum
+        else {
+            let bound = maximum == .greatestFiniteMagnitude ? "" : " up to \(maximum)"
+            throw ConfigurationError(description: "\(origin)=\(quoted(text)) is not valid: expected a number from 0\(bound)")
+        }
+        return number
+    }
+
     func port(_ flag: String?, _ variable: String, default value: Int) throws -> Int {
         try integer(flag, variable, default: value, in: 0...65_535)
     }

@@ -14,6 +14,8 @@ struct UpCommand: AsyncParsableCommand {
     @OptionGroup var spool: SpoolOptions
     @OptionGroup var store: StoreOptions
     @OptionGroup var token: TokenOptions
+    @OptionGroup(title: "Budgets and rate limits") var enforcement: EnforcementOptions
+    @OptionGroup var pricing: PricingOptions
 
     func run() async throws {
         try await withConfigurationErrors {
@@ -23,7 +25,8 @@ struct UpCommand: AsyncParsableCommand {
             let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: 8000)
             // The proxy's settings are checked before the store opens, so a typo never leaves files behind.
             var sidecarSettings = try Runtime.sidecarSettings(proxy, link: nil, spool: spool, token: token, settings: settings)
-            let collector = try await Runtime.collector(store, token: token, settings: settings, logger: logger)
+            let collector = try await Runtime.collector(
+                store, token: token, enforcement: enforcement, pricing: pricing, settings: settings, logger: logger)
             // The sidecar half reaches the collector half over loopback TCP, the same path a remote sidecar takes.
             let ingestHost = collector.ingest.configuration.host
             sidecarSettings.collector = (
@@ -34,7 +37,8 @@ struct UpCommand: AsyncParsableCommand {
             let router = Router()
             var api = collector.api
             let shipper = sidecar.proxy.shipper
-            api.extraMetrics = { SidecarMetrics.prometheusText(shipper) }
+            let collectorMetrics = api.extraMetrics
+            api.extraMetrics = { collectorMetrics() + SidecarMetrics.prometheusText(shipper) }
             api.addRoutes(to: router)
             let app = Application(
                 responder: UpResponder(api: router.buildResponder(), proxy: sidecar.proxy),
@@ -55,7 +59,8 @@ struct UpCommand: AsyncParsableCommand {
             do {
                 // The Postgres store runs its pool as a service, first so it stops last.
                 let store = collector.store as? any Service
-                try await Runtime.run([store, collector.ingest, sidecar.link, app].compactMap { $0 }, logger: logger)
+                try await Runtime.run(
+                    [store, collector.ingest, collector.enforcer, sidecar.link, app].compactMap { $0 }, logger: logger)
             } catch {
                 try? await sidecar.client.shutdown()
                 try? await collector.store.close()

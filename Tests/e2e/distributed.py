@@ -128,6 +128,7 @@ class Collector:
     ingest_port: int = field(default_factory=free_port)
     ingest_host: str = "127.0.0.1"
     http_host: str = "127.0.0.1"
+    extra_env: dict[str, str] = field(default_factory=dict)
     wrapper: list[str] = field(default_factory=list)
     process: ManagedProcess | None = None
     starts: int = 0
@@ -150,6 +151,7 @@ class Collector:
         )
         if self.token is not None:
             env["AGENTLEDGER_INGEST_TOKEN"] = self.token
+        env.update(self.extra_env)
         return env
 
     def start(self) -> Collector:
@@ -297,8 +299,12 @@ class Fleet:
         self.workdir = workdir
         self.members: list[Collector | Sidecar] = []
 
-    def collector(self, dsn: str | None = None, token: str | None = None, start: bool = True) -> Collector:
-        collector = Collector(self.binary, self.workdir, dsn or store_dsn(self.workdir), token=token)
+    def collector(
+        self, dsn: str | None = None, token: str | None = None, start: bool = True, **extra_env: str
+    ) -> Collector:
+        collector = Collector(
+            self.binary, self.workdir, dsn or store_dsn(self.workdir), token=token, extra_env=extra_env
+        )
         self.members.append(collector)
         return collector.start() if start else collector
 

@@ -6,11 +6,14 @@ package struct IngestPipeline: Sendable {
     let normalizer: Normalizer
     let store: any Store
     let counters: CollectorCounters
+    /// Settles the reservations of stored calls and counts their spend.
+    let enforcer: Enforcer?
 
-    package init(normalizer: Normalizer, store: any Store, counters: CollectorCounters) {
+    package init(normalizer: Normalizer, store: any Store, counters: CollectorCounters, enforcer: Enforcer? = nil) {
         self.normalizer = normalizer
         self.store = store
         self.counters = counters
+        self.enforcer = enforcer
     }
 
     /// Commits a batch; returns only once it is durable in the store.
@@ -18,6 +21,7 @@ package struct IngestPipeline: Sendable {
         counters.add(.recordsReceived, calls.count)
         let records = calls.map { normalizer.record(from: ContentDecoding.decoded($0)) }
         let result = try await store.insert(records)
+        enforcer?.settle(records, newActionIDs: result.newActionIDs)
         counters.add(.recordsStored, result.stored)
         counters.add(.recordsDuplicate, result.duplicates)
         counters.add(.batchesCommitted)

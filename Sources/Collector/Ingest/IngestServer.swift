@@ -30,6 +30,8 @@ package struct IngestServer: Service {
     package let configuration: Configuration
     let pipeline: IngestPipeline
     let counters: CollectorCounters
+    /// Decides ADMITs; nil admits every call (nothing to enforce).
+    let enforcer: Enforcer?
     let logger: Logger
     private let server: NIOAsyncChannel<MessageChannel, Never>
     /// The port actually bound (differs from the configured one when that was 0).
@@ -37,7 +39,8 @@ package struct IngestServer: Service {
 
     /// Binds the listener now, so a taken port fails at start-up rather than inside the service group.
     package static func bind(
-        configuration: Configuration, pipeline: IngestPipeline, counters: CollectorCounters, logger: Logger
+        configuration: Configuration, pipeline: IngestPipeline, counters: CollectorCounters, enforcer: Enforcer? = nil,
+        logger: Logger
     ) async throws -> IngestServer {
         let maxFrameBytes = configuration.maxFrameBytes
         let idle = TimeAmount.nanoseconds(
@@ -56,19 +59,49 @@ package struct IngestServer: Service {
             }
         let port = server.channel.localAddress?.port ?? configuration.port
         return IngestServer(
-            configuration: configuration, pipeline: pipeline, counters: counters, logger: logger, server: server, port: port)
+            configuration: configuration, pipeline: pipeline, counters: counters, enforcer: enforcer, logger: logger,
+            server: server, port: port)
     }
 
     private init(
-        configuration: Configuration, pipeline: IngestPipeline, counters: CollectorCounters, logger: Logger,
-        server: NIOAsyncChannel<MessageChannel, Never>, port: Int
+        configuration: Configuration, pipeline: IngestPipeline, counters: CollectorCounters, enforcer: Enforcer?,
+        logger: Logger, server: NIOAsyncChannel<MessageChannel, Never>, port: Int
     ) {
         self.configuration = configuration
         self.pipeline = pipeline
         self.counters = counters
+        self.enforcer = enforcer
         self.logger = logger
         self.server = server
         self.port = port
+    }
+
+    /// RECORDS a sidecar may have in flight on one link before it is cut off (sidecars keep 4).
+    static let maxQueuedBatches = 32
+
+    /// Commits a link's batches in arrival order and ACKs each; a batch the store refuses is reported and the link
+    /// closed, so the sidecar resends it on its next link.
+    private func commit(
+        _ batches: AsyncStream<Records>, queued: QueueDepth, outbound: NIOAsyncChannelOutboundWriter<Message>,
+        channel: any Channel
+    ) async throws {
+        for await records in batches {
+            defer { queued.batches.subtract(1, ordering: .relaxed) }
+            do {
+                let result = try await pipeline.commit(records.calls)
+                try await outbound.write(
+                    .ack(
+                        Ack(
+                            batchID: records.batchID, stored: UInt32(result.stored), duplicates: UInt32(result.duplicates))))
+            } catch {
+                counters.add(.batchesFailed)
+                logger.error("batch not committed; the sidecar keeps it", metadata: ["error": "\(error)"])
+                try? await outbound.write(
+                    .error(ErrorMessage(code: .storeUnavailable, message: "store unavailable", batchID: records.batchID)))
+                channel.close(promise: nil)
+                return
+            }
+        }
     }
 
     package func run() async throws {
@@ -86,7 +119,7 @@ package struct IngestServer: Service {
         let peer = connection.channel.remoteAddress?.description ?? "unknown"
         var session = IngestSession(
             requiredToken: configuration.ingestToken, collectorID: configuration.collectorID,
-            maxFrameBytes: configuration.maxFrameBytes)
+            maxFrameBytes: configuration.maxFrameBytes, admissionRequired: enforcer?.policy.isActive ?? false)
         // A peer that never finishes HELLO (or trickles bytes) does not get to hold the link.
         let welcomed = Atomic(false)
         let helloTimeout = configuration.helloTimeout
@@ -101,53 +134,65 @@ package struct IngestServer: Service {
         defer { deadline.cancel() }
         do {
             try await connection.executeThenClose { inbound, outbound in
-                do {
-                    for try await message in inbound.cancelOnGracefulShutdown() {
-                        let wasReady = session.state != .awaitingHello
-                        switch session.received(message) {
-                        case .none:
-                            continue
-                        case .reply(let reply):
-                            if !wasReady, case .ready(let source) = session.state {
-                                welcomed.store(true, ordering: .relaxed)
-                                counters.add(.sidecarsConnected)
-                                logger.info("sidecar connected", metadata: ["peer": "\(peer)", "source": "\(source)"])
-                            }
-                            try await outbound.write(reply)
-                        case .commit(let records):
-                            do {
-                                let result = try await pipeline.commit(records.calls)
-                                try await outbound.write(
-                                    .ack(
-                                        Ack(
-                                            batchID: records.batchID, stored: UInt32(result.stored),
-                                            duplicates: UInt32(result.duplicates))))
-                            } catch {
-                                counters.add(.batchesFailed)
-                                logger.error("batch not committed; the sidecar keeps it", metadata: ["error": "\(error)"])
-                                try await outbound.write(
-                                    .error(
-                                        ErrorMessage(
-                                            code: .storeUnavailable, message: "store unavailable", batchID: records.batchID)))
+                // Batches are committed in order by their own task, so a slow commit never delays a VERDICT.
+                let (batches, queue) = AsyncStream.makeStream(of: Records.self)
+                let queued = QueueDepth()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await commit(batches, queued: queued, outbound: outbound, channel: channel) }
+                    defer { queue.finish() }
+                    do {
+                        for try await message in inbound.cancelOnGracefulShutdown() {
+                            let wasReady = session.state != .awaitingHello
+                            switch session.received(message) {
+                            case .none:
+                                continue
+                            case .reply(let reply):
+                                if !wasReady, case .ready(let source) = session.state {
+                                    welcomed.store(true, ordering: .relaxed)
+                                    counters.add(.sidecarsConnected)
+                                    logger.info("sidecar connected", metadata: ["peer": "\(peer)", "source": "\(source)"])
+                                }
+                                try await outbound.write(reply)
+                            case .admit(let admit):
+                                let verdict =
+                                    await enforcer?.verdict(for: admit) ?? Verdict(requestID: admit.requestID, decision: .admit)
+                                try await outbound.write(.verdict(verdict))
+                            case .commit(let records):
+                                guard queued.batches.wrappingAdd(1, ordering: .relaxed).newValue <= Self.maxQueuedBatches else {
+                                    counters.add(.sidecarsRefused)
+                                    try await outbound.write(
+                                        .error(
+                                            ErrorMessage(
+                                                code: .unexpectedMessage,
+                                                message: "more than \(Self.maxQueuedBatches) unacknowledged batches")))
+                                    return
+                                }
+                                queue.yield(records)
+                            case .refuse(let error):
+                                counters.add(.sidecarsRefused)
+                                logger.warning("sidecar refused", metadata: ["peer": "\(peer)", "reason": "\(error.message)"])
+                                try await outbound.write(.error(error))
                                 return
                             }
-                        case .refuse(let error):
-                            counters.add(.sidecarsRefused)
-                            logger.warning("sidecar refused", metadata: ["peer": "\(peer)", "reason": "\(error.message)"])
-                            try await outbound.write(.error(error))
-                            return
+                        }
+                    } catch let error as ProtocolError {
+                        counters.add(.badFrames)
+                        logger.warning("closing link after a bad frame", metadata: ["peer": "\(peer)", "error": "\(error)"])
+                        if case .refuse(let refusal) = session.decodingFailed(error) {
+                            try? await outbound.write(.error(refusal))
                         }
                     }
-                } catch let error as ProtocolError {
-                    counters.add(.badFrames)
-                    logger.warning("closing link after a bad frame", metadata: ["peer": "\(peer)", "error": "\(error)"])
-                    if case .refuse(let refusal) = session.decodingFailed(error) {
-                        try? await outbound.write(.error(refusal))
-                    }
+                    queue.finish()
+                    try await group.waitForAll()
                 }
             }
         } catch {
             logger.debug("sidecar link ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
     }
+}
+
+/// Batches of one link received but not yet acknowledged.
+private final class QueueDepth: Sendable {
+    let batches = Atomic(0)
 }

@@ -13,6 +13,8 @@ package struct IngestSession: Sendable {
         case reply(Message)
         /// Commit the batch to the store, then ACK it (or report `storeUnavailable` and close).
         case commit(Records)
+        /// Decide on the call (budgets, rate limits) and answer with a VERDICT.
+        case admit(Admit)
         /// Write this message, then close the link.
         case refuse(ErrorMessage)
         /// Nothing to do.
@@ -23,11 +25,14 @@ package struct IngestSession: Sendable {
     let requiredToken: String?
     let collectorID: String
     let maxFrameBytes: Int
+    /// Whether sidecars must send ADMIT before each call (the collector enforces budgets or rate limits).
+    let admissionRequired: Bool
 
-    package init(requiredToken: String?, collectorID: String, maxFrameBytes: Int) {
+    package init(requiredToken: String?, collectorID: String, maxFrameBytes: Int, admissionRequired: Bool = false) {
         self.requiredToken = requiredToken
         self.collectorID = collectorID
         self.maxFrameBytes = maxFrameBytes
+        self.admissionRequired = admissionRequired
     }
 
     package mutating func received(_ message: Message) -> Action {
@@ -44,7 +49,11 @@ package struct IngestSession: Sendable {
                 return close(.unauthorized, "missing or wrong ingest token (AGENTLEDGER_INGEST_TOKEN)")
             }
             state = .ready(source: hello.source)
-            return .reply(.welcome(Welcome(collectorID: collectorID, maxFrameBytes: UInt32(clamping: maxFrameBytes))))
+            return .reply(
+                .welcome(
+                    Welcome(
+                        collectorID: collectorID, maxFrameBytes: UInt32(clamping: maxFrameBytes),
+                        admissionRequired: admissionRequired)))
         case (.awaitingHello, _):
             return close(.unexpectedMessage, "expected HELLO, got \(message.type)")
         case (.ready, .records(let records)):
@@ -52,8 +61,7 @@ package struct IngestSession: Sendable {
         case (.ready, .ping(let nonce)):
             return .reply(.pong(nonce: nonce))
         case (.ready, .admit(let admit)):
-            // Enforcement arrives with budgets; until then every call is admitted.
-            return .reply(.verdict(Verdict(requestID: admit.requestID, decision: .admit)))
+            return .admit(admit)
         case (.ready, .pong), (.ready, .error):
             return .none
         case (.ready, _):

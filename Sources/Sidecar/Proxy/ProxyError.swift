@@ -7,6 +7,8 @@ package enum ProxyError: Error, CustomStringConvertible {
     case bodyTooLarge(limit: Int)
     case upstreamUnreachable(String)
     case collectorUnavailable
+    /// The collector refused the call: a budget or rate limit (CONTRACT.md section 5).
+    case refused(type: String, message: String, retryAfterSeconds: UInt32?)
 
     package var description: String {
         switch self {
@@ -14,6 +16,7 @@ package enum ProxyError: Error, CustomStringConvertible {
         case .upstreamUnreachable(let reason): "upstream unreachable: \(reason)"
         case .collectorUnavailable:
             "the AgentLedger collector is unreachable and AGENTLEDGER_ON_COLLECTOR_DOWN=closed; the call was not forwarded"
+        case .refused(_, let message, _): message
         }
     }
 
@@ -22,6 +25,7 @@ package enum ProxyError: Error, CustomStringConvertible {
         case .bodyTooLarge: .contentTooLarge
         case .upstreamUnreachable: .badGateway
         case .collectorUnavailable: .serviceUnavailable
+        case .refused: .tooManyRequests
         }
     }
 
@@ -30,16 +34,19 @@ package enum ProxyError: Error, CustomStringConvertible {
         case .bodyTooLarge: "request_too_large"
         case .upstreamUnreachable: "upstream_unavailable"
         case .collectorUnavailable: "collector_unavailable"
+        case .refused(let type, _, _): type
         }
     }
 
     /// `{"error":{"type":…,"message":…}}`, the shape agents' SDKs already parse.
     var response: Response {
-        let body = #"{"error":{"type":"\#(type)","message":"\#(jsonEscaped(description))"}}"#
-        var buffer = ByteBuffer()
-        buffer.writeString(body)
-        return Response(
-            status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if case .refused(_, _, let retryAfter?) = self { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    var body: ByteBuffer {
+        ByteBuffer(string: #"{"error":{"type":"\#(jsonEscaped(type))","message":"\#(jsonEscaped(description))"}}"#)
     }
 }
 

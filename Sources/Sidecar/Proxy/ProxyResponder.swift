@@ -12,12 +12,16 @@ package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
     let configuration: ProxyConfiguration
     let client: HTTPClient
     package let shipper: Shipper
+    let admission: AdmissionClient
     let logger: Logger
 
-    package init(configuration: ProxyConfiguration, client: HTTPClient, shipper: Shipper, logger: Logger) {
+    package init(
+        configuration: ProxyConfiguration, client: HTTPClient, shipper: Shipper, admission: AdmissionClient, logger: Logger
+    ) {
         self.configuration = configuration
         self.client = client
         self.shipper = shipper
+        self.admission = admission
         self.logger = logger
     }
 
@@ -77,8 +81,50 @@ package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
             actionID: ActionID.make(), arrivedAtMicros: WallClock.nowMicros() - (ContinuousClock.now - started).micros,
             method: method, path: target, source: configuration.source, metadata: metadata,
             requestHeaders: keptHeaders, requestBody: Array(body.readableBytesView), usageInjected: withUsage != nil)
-        return try await forward(
-            outbound, capture: CaptureTap(call: capture, started: started, limit: configuration.maxCapturedResponseBytes))
+        let tap = CaptureTap(call: capture, started: started, limit: configuration.maxCapturedResponseBytes)
+        if admission.isRequired, let refusal = await admit(tap, body: body) {
+            return refusal
+        }
+        return try await forward(outbound, capture: tap)
+    }
+
+    /// Asks the collector before forwarding. Returns the response that ends the call when it may not go upstream
+    /// (a 429 refusal, or a 503 when no decision can be had and the sidecar runs closed); nil to forward.
+    private func admit(_ tap: CaptureTap, body: ByteBuffer) async -> Response? {
+        let call = tap.call
+        let summary = CallSummary(body: body)
+        let outcome = await admission.admit { requestID in
+            Admit(
+                requestID: requestID, actionID: call.actionID, sessionID: call.metadata.sessionID,
+                agentName: call.metadata.agentName, userID: call.metadata.userID, appID: call.metadata.appID,
+                model: summary.model, bodyBytes: UInt32(clamping: body.readableBytes), maxTokens: summary.maxTokens)
+        }
+        switch outcome {
+        case .notRequired, .admitted:
+            return nil
+        case .refused(let verdict):
+            shipper.counters.add(.refusedByCollector)
+            let refusal = ProxyError.refused(
+                type: verdict.refusalType ?? "budget_exceeded", message: verdict.message ?? "refused by the collector",
+                retryAfterSeconds: verdict.retryAfterSeconds)
+            var response = refusal.response
+            var tap = tap
+            tap.responded(status: UInt(response.status.code), headers: ["content-type": "application/json"])
+            tap.received(refusal.body)
+            tap.finish(outcome: .refused, detail: refusal.description)
+            shipper.ship(tap.call)
+            response.headers[.agentLedgerActionID] = call.actionID
+            if let session = call.metadata.sessionID { response.headers[.agentLedgerSessionID] = session }
+            return response
+        case .unavailable(let reason):
+            shipper.counters.add(.admissionUnavailable)
+            guard configuration.refuseWhenCollectorDown else {
+                logger.debug("forwarding without a verdict", metadata: ["reason": "\(reason)"])
+                return nil
+            }
+            shipper.counters.add(.refusedCollectorDown)
+            return ProxyError.collectorUnavailable.response
+        }
     }
 
     private func forward(_ outbound: HTTPClientRequest, capture: CaptureTap?) async throws -> Response {

@@ -49,12 +49,14 @@ package struct CollectorLink: Service {
 
     let configuration: Configuration
     let shipper: Shipper
+    let admission: AdmissionClient
     let logger: Logger
     static let softwareVersion = "0.1.0"
 
-    package init(configuration: Configuration, shipper: Shipper, logger: Logger) {
+    package init(configuration: Configuration, shipper: Shipper, admission: AdmissionClient, logger: Logger) {
         self.configuration = configuration
         self.shipper = shipper
+        self.admission = admission
         self.logger = logger
     }
 
@@ -131,7 +133,11 @@ package struct CollectorLink: Service {
                 channel.eventLoop.makeCompletedFuture { try FrameChannel.wrapping(channel, maxFrameBytes: maxFrameBytes) }
             }
         let wake = shipper.attach()
-        defer { shipper.linkLost() }
+        let admits = admission.attach()
+        defer {
+            admission.detach()
+            shipper.linkLost()
+        }
         try await channel.executeThenClose { inbound, outbound in
             let hello = Hello(
                 source: configuration.source, ingestToken: configuration.ingestToken, softwareVersion: Self.softwareVersion)
@@ -140,6 +146,9 @@ package struct CollectorLink: Service {
                 group.addTask { try await receive(inbound, replies: outbound) }
                 group.addTask { try await send(outbound, wake: wake) }
                 group.addTask { try await ping(outbound) }
+                group.addTask {
+                    for await frame in admits { try await outbound.write(ByteBuffer(bytes: frame)) }
+                }
                 // Whichever ends first (link closed, or drained on shutdown) ends the connection.
                 try await group.next()
                 group.cancelAll()
@@ -153,7 +162,12 @@ package struct CollectorLink: Service {
         for try await message in inbound {
             switch message {
             case .welcome(let welcome):
-                logger.info("connected to collector", metadata: ["collector": "\(welcome.collectorID)"])
+                logger.info(
+                    "connected to collector",
+                    metadata: [
+                        "collector": "\(welcome.collectorID)", "admission": "\(welcome.admissionRequired ? "on" : "off")",
+                    ])
+                admission.welcomed(admissionRequired: welcome.admissionRequired)
                 shipper.linkEstablished()
             case .ack(let ack):
                 shipper.acknowledge(ack)
@@ -162,7 +176,9 @@ package struct CollectorLink: Service {
                 throw LinkError.refused(error)
             case .error(let error):
                 throw LinkError.refused(error)
-            case .pong, .verdict:
+            case .verdict(let verdict):
+                admission.resolve(verdict)
+            case .pong:
                 break
             case .ping(let nonce):
                 try await replies.write(ByteBuffer(bytes: Message.pong(nonce: nonce).encodedFrame()))

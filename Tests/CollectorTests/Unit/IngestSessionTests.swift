@@ -47,8 +47,15 @@ import Testing
         #expect(session.received(.records(records)) == .commit(records))
         #expect(session.received(.ping(nonce: 9)) == .reply(.pong(nonce: 9)))
         let admit = Admit(requestID: 3, actionID: "a", model: "gpt-4o", bodyBytes: 10)
-        #expect(session.received(.admit(admit)) == .reply(.verdict(Verdict(requestID: 3, decision: .admit))))
+        #expect(session.received(.admit(admit)) == .admit(admit))
         #expect(refusalCode(session.received(hello())) == .unexpectedMessage)
+    }
+
+    @Test func welcomeTellsSidecarsWhetherToAskBeforeEachCall() {
+        var enforcing = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024, admissionRequired: true)
+        #expect(
+            enforcing.received(hello())
+                == .reply(.welcome(Welcome(collectorID: "c", maxFrameBytes: 1024, admissionRequired: true))))
     }
 
     @Test func decodingFailuresMapToCodes() {

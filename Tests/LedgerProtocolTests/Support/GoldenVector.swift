@@ -24,7 +24,7 @@ enum GoldenVector: String, CaseIterable, Sendable {
     var message: Message {
         switch self {
         case .hello: .hello(Hello(source: "pod-a", ingestToken: "s3cret", softwareVersion: "0.1.0"))
-        case .welcome: .welcome(Welcome(collectorID: "col-1", maxFrameBytes: 80 << 20))
+        case .welcome: .welcome(Welcome(collectorID: "col-1", maxFrameBytes: 80 << 20, admissionRequired: true))
         case .admit:
             .admit(
                 Admit(requestID: 5, actionID: "act-1", sessionID: "s1", model: "gpt-4o", bodyBytes: 120, maxTokens: 256)
@@ -53,10 +53,11 @@ enum GoldenVector: String, CaseIterable, Sendable {
             """
         case .welcome:
             """
-            00 00 00 11 01 02
+            00 00 00 12 01 02
             00 01
             00 00 00 05 63 6f 6c 2d 31
             05 00 00 00
+            01
             """
         case .admit:
             """

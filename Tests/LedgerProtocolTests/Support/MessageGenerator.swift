@@ -75,7 +75,8 @@ struct MessageGenerator {
             .hello(
                 Hello(
                     protocolVersion: int(), source: string(), ingestToken: optionalString(), softwareVersion: string()))
-        case .welcome: .welcome(Welcome(protocolVersion: int(), collectorID: string(), maxFrameBytes: int()))
+        case .welcome:
+            .welcome(Welcome(protocolVersion: int(), collectorID: string(), maxFrameBytes: int(), admissionRequired: chance(50)))
         case .admit:
             .admit(
                 Admit(

@@ -14,13 +14,33 @@ final class FakeCollector: Sendable {
         var calls: [CapturedCall] = []
         var hellos: [Hello] = []
         var holdAcks = false
+        var admits: [Admit] = []
+        var admission = Admission.notRequired
         var heldAcks: [(writer: NIOAsyncChannelOutboundWriter<Message>, ack: Ack)] = []
         var server: (any Channel)?
         var links: [any Channel] = []
         var acceptLoop: Task<Void, Never>?
     }
 
+    /// How the fake answers ADMIT.
+    enum Admission: Sendable {
+        /// WELCOME says admission is not required.
+        case notRequired
+        /// Every call is admitted.
+        case admitAll
+        /// Every call is refused with this type, message and Retry-After.
+        case refuseAll(type: String, message: String, retryAfter: UInt32?)
+        /// ADMITs are read but never answered.
+        case silent
+    }
+
     private let state = Mutex(State())
+    var admits: [Admit] { state.withLock { $0.admits } }
+
+    /// Takes effect for links welcomed after the call.
+    func setAdmission(_ admission: Admission) {
+        state.withLock { $0.admission = admission }
+    }
     private let boundPort = Mutex(0)
 
     /// The port it listens on; fixed by the first `start`.
@@ -97,9 +117,16 @@ final class FakeCollector: Sendable {
             for try await message in inbound {
                 switch message {
                 case .hello(let hello):
-                    state.withLock { $0.hellos.append(hello) }
+                    let required = state.withLock { state in
+                        state.hellos.append(hello)
+                        if case .notRequired = state.admission { return false }
+                        return true
+                    }
                     try await outbound.write(
-                        .welcome(Welcome(collectorID: "fake-collector", maxFrameBytes: UInt32(WireFormat.defaultMaxFrameBytes))))
+                        .welcome(
+                            Welcome(
+                                collectorID: "fake-collector", maxFrameBytes: UInt32(WireFormat.defaultMaxFrameBytes),
+                                admissionRequired: required)))
                 case .records(let records):
                     let ack = Ack(batchID: records.batchID, stored: UInt32(records.calls.count), duplicates: 0)
                     let hold = state.withLock { state in
@@ -111,7 +138,22 @@ final class FakeCollector: Sendable {
                 case .ping(let nonce):
                     try await outbound.write(.pong(nonce: nonce))
                 case .admit(let admit):
-                    try await outbound.write(.verdict(Verdict(requestID: admit.requestID, decision: .admit)))
+                    let admission = state.withLock { state in
+                        state.admits.append(admit)
+                        return state.admission
+                    }
+                    switch admission {
+                    case .notRequired, .admitAll:
+                        try await outbound.write(.verdict(Verdict(requestID: admit.requestID, decision: .admit)))
+                    case .refuseAll(let type, let message, let retryAfter):
+                        try await outbound.write(
+                            .verdict(
+                                Verdict(
+                                    requestID: admit.requestID, decision: .refuse, refusalType: type, message: message,
+                                    retryAfterSeconds: retryAfter)))
+                    case .silent:
+                        break
+                    }
                 case .welcome, .verdict, .ack, .pong, .error:
                     break
                 }

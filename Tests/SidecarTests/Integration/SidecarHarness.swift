@@ -33,7 +33,7 @@ struct SidecarHarness: Sendable {
     /// Starts everything, runs `body`, then stops everything in reverse order, even when `body` throws.
     static func run(
         upstream: Upstream = .mock, collector withCollector: Bool = true,
-        configure: (inout ProxyConfiguration) -> Void = { _ in },
+        admission: FakeCollector.Admission = .notRequired, configure: (inout ProxyConfiguration) -> Void = { _ in },
         _ body: (SidecarHarness) async throws -> Void
     ) async throws {
         let mockPortBox = PortBox()
@@ -50,6 +50,7 @@ struct SidecarHarness: Sendable {
         do {
             let mockPort = try await mockPortBox.port("mock upstream")
             collector = withCollector ? try await FakeCollector.started() : nil
+            collector?.setAdmission(admission)
             let collectorPort: Int
             if let collector { collectorPort = collector.port } else { collectorPort = try await Integration.closedPort() }
 
@@ -59,15 +60,17 @@ struct SidecarHarness: Sendable {
             proxy.upstreamURL = "http://127.0.0.1:\(upstreamPort)"
             configure(&proxy)
             let shipper = Shipper()
+            let admission = AdmissionClient(timeout: .milliseconds(300))
             var link = CollectorLink.Configuration(
                 host: "127.0.0.1", port: collectorPort, source: proxy.source, ingestToken: "test-token")
             link.drainTimeout = .milliseconds(500)
             let proxyPortBox = PortBox()
             sidecar = RunningServices([
-                CollectorLink(configuration: link, shipper: shipper, logger: Integration.logger),
+                CollectorLink(configuration: link, shipper: shipper, admission: admission, logger: Integration.logger),
                 Application(
                     responder: ProxyResponder<BasicRequestContext>(
-                        configuration: proxy, client: proxyClient, shipper: shipper, logger: Integration.logger),
+                        configuration: proxy, client: proxyClient, shipper: shipper, admission: admission,
+                        logger: Integration.logger),
                     configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: nil),
                     onServerRunning: { proxyPortBox.fill($0) }, logger: Integration.logger),
             ])

@@ -1,0 +1,149 @@
+/// Budgets and rate limits as one pure state machine: `admit` decides and reserves, `settle` counts what a call
+/// really cost, `sweep` expires what never settled. No I/O, no clock of its own: every event carries `now`
+/// (microseconds since the Unix epoch).
+package struct EnforcementState: Sendable {
+    package let policy: EnforcementPolicy
+    let prices: PriceTable
+    package private(set) var ledger: SpendLedger
+    private var rates: RateWindows
+
+    package init(policy: EnforcementPolicy, prices: PriceTable, now: Int64) {
+        self.policy = policy
+        self.prices = prices
+        ledger = SpendLedger(now: now)
+        rates = RateWindows(windowMicros: policy.rateWindowMicros)
+    }
+
+    /// The session whose lifetime spend must be loaded before `request` can be judged, if any.
+    package func sessionToLoad(for request: AdmissionRequest) -> String? {
+        guard policy.sessionBudget != nil, let session = request.keys.sessionID, ledger.needsLoading(session) else {
+            return nil
+        }
+        return session
+    }
+
+    package mutating func beginLoading(session: String) { ledger.beginLoading(session) }
+
+    package mutating func finishLoading(session: String, stored: Nanodollars, now: Int64) {
+        ledger.finishLoading(session, stored: stored, now: now)
+    }
+
+    package mutating func seedToday(total: Nanodollars, byAgent: [String: Nanodollars], byUser: [String: Nanodollars]) {
+        ledger.seedToday(total: total, byAgent: byAgent, byUser: byUser)
+    }
+
+    /// The worst case a call can cost: its body as input tokens (four bytes a token, an over-estimate for JSON) plus
+    /// `max_tokens` (or the policy's default) of output, at the model's prices. Zero for a model with no known price.
+    package func worstCase(of request: AdmissionRequest) -> Nanodollars? {
+        prices.estimatedCost(
+            model: request.model, inputTokens: (request.bodyBytes + 3) / 4,
+            outputTokens: request.maxTokens ?? policy.defaultMaxTokens
+        ).map { Nanodollars(usd: $0) }
+    }
+
+    /// Decides on one call. Rate limits are checked first, then budgets; only an admitted call counts against the
+    /// windows and holds a reservation, so a refused call costs its key nothing.
+    package mutating func admit(_ request: AdmissionRequest, now: Int64) -> AdmissionDecision {
+        ledger.advance(to: now)
+        let limits = rateLimits(for: request.keys)
+        for limit in limits {
+            if let wait = rates.wait(for: limit.key, limit: limit.rpm, now: now) {
+                let current = rates.count(for: limit.key, now: now)
+                let seconds = Int((wait + 999_999) / 1_000_000)
+                return .refuse(
+                    Refusal(
+                        kind: .rateLimit,
+                        message: "\(limit.label) rate limit of \(limit.rpm) requests per \(windowText) exceeded "
+                            + "(current: \(current))\(limit.subject). Retry after \(seconds) s.",
+                        retryAfterSeconds: seconds))
+            }
+        }
+        let estimate = worstCase(of: request) ?? .zero
+        if let refusal = budgetRefusal(for: request.keys, estimate: estimate, now: now) {
+            return .refuse(refusal)
+        }
+        for limit in limits { rates.record(limit.key, limit: limit.rpm, now: now) }
+        if policy.hasBudgets {
+            ledger.reserve(
+                request.actionID, amount: estimate, keys: request.keys, now: now, lifetime: policy.reservationLifetimeMicros)
+        }
+        return .admit(reserved: estimate)
+    }
+
+    /// A call's record was stored: release its reservation and count its real cost (nil cost counts as zero).
+    package mutating func settle(actionID: String, costUSD: Double?, keys: SpendLedger.Keys, arrivedAt: Int64, now: Int64) {
+        ledger.advance(to: now)
+        ledger.settle(actionID, cost: Nanodollars(usd: costUSD ?? 0), keys: keys, arrivedAt: arrivedAt, now: now)
+    }
+
+    /// Expires stale reservations and forgets idle keys; returns how many reservations expired.
+    package mutating func sweep(now: Int64) -> Int {
+        ledger.advance(to: now)
+        rates.evictIdle(now: now)
+        return ledger.sweep(now: now, sessionIdle: policy.sessionIdleMicros)
+    }
+
+    package var rateKeyCount: Int { rates.keyCount }
+
+    // MARK: Rules
+
+    private struct RateLimit {
+        var key: String
+        var rpm: Int
+        var label: String
+        var subject: String
+    }
+
+    private var windowText: String {
+        policy.rateWindowMicros == 60_000_000 ? "minute" : "\(Double(policy.rateWindowMicros) / 1_000_000) s"
+    }
+
+    private func rateLimits(for keys: SpendLedger.Keys) -> [RateLimit] {
+        var limits: [RateLimit] = []
+        if let rpm = policy.globalRPM { limits.append(RateLimit(key: "*", rpm: rpm, label: "Global", subject: "")) }
+        if let rpm = policy.sessionRPM, let id = keys.sessionID {
+            limits.append(RateLimit(key: "s:" + id, rpm: rpm, label: "Session", subject: " for session \(id)"))
+        }
+        if let rpm = policy.agentRPM, let name = keys.agentName {
+            limits.append(RateLimit(key: "a:" + name, rpm: rpm, label: "Agent", subject: " for agent \(name)"))
+        }
+        if let rpm = policy.userRPM, let id = keys.userID {
+            limits.append(RateLimit(key: "u:" + id, rpm: rpm, label: "User", subject: " for user \(id)"))
+        }
+        return limits
+    }
+
+    /// The first budget that this call's worst case would push past its limit: session, agent, user, then daily.
+    private func budgetRefusal(for keys: SpendLedger.Keys, estimate: Nanodollars, now: Int64) -> Refusal? {
+        let untilMidnight = Int((ledger.day + SpendLedger.microsPerDay - now + 999_999) / 1_000_000)
+        func check(_ budget: Double?, _ committed: Nanodollars?, _ what: String, _ key: String, retry: Int?) -> Refusal? {
+            guard let budget, let committed else { return nil }
+            let limit = Nanodollars(usd: budget)
+            guard committed + estimate > limit else { return nil }
+            return Refusal(
+                kind: .budget,
+                message: "\(what) budget of \(limit) exceeded (current spend and reservations: \(committed), "
+                    + "this call up to \(estimate))\(key).",
+                retryAfterSeconds: retry)
+        }
+        if let session = keys.sessionID,
+            let refusal = check(
+                policy.sessionBudget, ledger.sessionCommitted(session) ?? .zero, "Session", " Session: \(session)", retry: nil)
+        {
+            return refusal
+        }
+        if let agent = keys.agentName,
+            let refusal = check(
+                policy.agentBudget, ledger.agentCommitted(agent), "Agent daily", " Agent: \(agent)", retry: untilMidnight)
+        {
+            return refusal
+        }
+        if let user = keys.userID,
+            let refusal = check(
+                policy.userBudget, ledger.userCommitted(user), "User daily", " User: \(user)", retry: untilMidnight)
+        {
+            return refusal
+        }
+        return check(policy.dailyBudget, ledger.dailyCommitted, "Daily", "", retry: untilMidnight)
+    }
+}

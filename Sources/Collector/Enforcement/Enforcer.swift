@@ -1,0 +1,132 @@
+import Foundation
+import LedgerProtocol
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The collector's enforcement authority: answers ADMIT for every sidecar from one `EnforcementState`, settles
+/// reservations as records are stored, and sweeps expired reservations once a second while it runs.
+///
+/// Admission is a lock and a few dictionary lookups; the only await is the first call of a session with a session
+/// budget, whose lifetime spend is read from the store once (concurrent first calls share that read).
+package final class Enforcer: Service, Sendable {
+    package let policy: EnforcementPolicy
+    private let state: Mutex<EnforcementState>
+    private let sessionLoads = Mutex<[String: Task<Void, Never>]>([:])
+    private let store: any Store
+    private let logger: Logger
+    private let now: @Sendable () -> Int64
+    package let counters = EnforcementCounters()
+
+    package init(
+        policy: EnforcementPolicy, prices: PriceTable, store: any Store, logger: Logger,
+        now: @escaping @Sendable () -> Int64 = Enforcer.wallClockMicros
+    ) {
+        self.policy = policy
+        self.store = store
+        self.logger = logger
+        self.now = now
+        state = Mutex(EnforcementState(policy: policy, prices: prices, now: now()))
+    }
+
+    package static func wallClockMicros() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
+    /// Loads today's spend (total, per agent, per user) from the store, so a restart keeps the morning's spend.
+    /// Call before sidecars connect.
+    package func rebuild() async throws {
+        guard policy.hasBudgets else { return }
+        let dayStart = SpendLedger.dayStart(of: now())
+        let totals = try await store.spend(sinceMicros: dayStart)
+        state.withLock {
+            $0.seedToday(
+                total: Nanodollars(usd: totals.total), byAgent: totals.byAgent.mapValues { Nanodollars(usd: $0) },
+                byUser: totals.byUser.mapValues { Nanodollars(usd: $0) })
+        }
+        logger.info(
+            "enforcement rebuilt from the store",
+            metadata: ["today_spend_usd": "\(totals.total)", "agents": "\(totals.byAgent.count)"])
+    }
+
+    /// Decides on one ADMIT.
+    package func verdict(for admit: Admit) async -> Verdict {
+        let request = AdmissionRequest(
+            actionID: admit.actionID,
+            keys: SpendLedger.Keys(sessionID: admit.sessionID, agentName: admit.agentName, userID: admit.userID),
+            model: admit.model, bodyBytes: Int(admit.bodyBytes), maxTokens: admit.maxTokens.map(Int.init))
+        if let session = state.withLock({ $0.sessionToLoad(for: request) }) {
+            await loadSession(session)
+        }
+        let decision = state.withLock { $0.admit(request, now: now()) }
+        switch decision {
+        case .admit:
+            counters.add(.admitted)
+            return Verdict(requestID: admit.requestID, decision: .admit)
+        case .refuse(let refusal):
+            counters.add(refusal.kind == .budget ? .refusedBudget : .refusedRate)
+            logger.info(
+                "call refused", metadata: ["type": "\(refusal.kind.rawValue)", "action_id": "\(admit.actionID)"])
+            return Verdict(
+                requestID: admit.requestID, decision: .refuse, refusalType: refusal.kind.rawValue, message: refusal.message,
+                retryAfterSeconds: refusal.retryAfterSeconds.map { UInt32(clamping: $0) })
+        }
+    }
+
+    /// Stored records settle their reservations and count their real cost. Only records new to the store count:
+    /// a replayed batch must not be charged twice.
+    package func settle(_ records: [CallRecord], newActionIDs: Set<String>) {
+        guard policy.hasBudgets else { return }
+        let time = now()
+        state.withLock { state in
+            for record in records where newActionIDs.contains(record.actionID) {
+                state.settle(
+                    actionID: record.actionID, costUSD: record.blocked ? nil : record.costUSD,
+                    keys: SpendLedger.Keys(sessionID: record.sessionID, agentName: record.agentName, userID: record.userID),
+                    arrivedAt: record.timestampMicros, now: time)
+            }
+        }
+    }
+
+    /// Sweeps once a second until shutdown.
+    package func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .seconds(1))
+            } catch {
+                return
+            }
+            let expired = state.withLock { $0.sweep(now: now()) }
+            if expired > 0 {
+                counters.add(.reservationsExpired, expired)
+                logger.warning("reservations expired without a record", metadata: ["count": "\(expired)"])
+            }
+        }
+    }
+
+    /// The session's lifetime spend, read once from the store; concurrent first calls wait for the same read.
+    private func loadSession(_ session: String) async {
+        let task = sessionLoads.withLock { loads -> Task<Void, Never> in
+            if let running = loads[session] { return running }
+            state.withLock { $0.beginLoading(session: session) }
+            let task = Task { await self.readSessionSpend(session) }
+            loads[session] = task
+            return task
+        }
+        await task.value
+        sessionLoads.withLock { _ = $0.removeValue(forKey: session) }
+    }
+
+    private func readSessionSpend(_ session: String) async {
+        var stored = Nanodollars.zero
+        do {
+            stored = Nanodollars(usd: try await store.sessionCost(session))
+        } catch {
+            counters.add(.storeErrors)
+            logger.error(
+                "could not read a session's spend; judging it on what this collector has seen",
+                metadata: ["session_id": "\(session)", "error": "\(error)"])
+        }
+        state.withLock { $0.finishLoading(session: session, stored: stored, now: now()) }
+    }
+}

@@ -1,0 +1,34 @@
+import Collector
+
+extension Runtime {
+    /// The built-in prices, extended or overridden by `AGENTLEDGER_PRICING_FILE`.
+    static func priceTable(_ options: PricingOptions, settings: Settings) throws -> PriceTable {
+        guard let path = settings.string(options.pricingFile, "AGENTLEDGER_PRICING_FILE") else { return .builtIn }
+        do {
+            return try PriceTable.loading(fileAt: path)
+        } catch {
+            throw ConfigurationError(description: error.description)
+        }
+    }
+
+    /// Budgets and rate limits from their variables; unset is off, `0` is zero.
+    static func enforcementPolicy(_ options: EnforcementOptions, settings: Settings) throws -> EnforcementPolicy {
+        var policy = EnforcementPolicy()
+        policy.sessionBudget = try settings.decimal(options.budgetSession, "AGENTLEDGER_BUDGET_SESSION")
+        policy.agentBudget = try settings.decimal(options.budgetAgent, "AGENTLEDGER_BUDGET_AGENT")
+        policy.userBudget = try settings.decimal(options.budgetUser, "AGENTLEDGER_BUDGET_USER")
+        policy.dailyBudget = try settings.decimal(options.budgetDaily, "AGENTLEDGER_BUDGET_DAILY")
+        let rpm = 0...10_000_000
+        policy.globalRPM = try settings.integer(options.rateLimitRpm, "AGENTLEDGER_RATE_LIMIT_RPM", in: rpm)
+        policy.sessionRPM = try settings.integer(options.rateLimitSessionRpm, "AGENTLEDGER_RATE_LIMIT_SESSION_RPM", in: rpm)
+        policy.agentRPM = try settings.integer(options.rateLimitAgentRpm, "AGENTLEDGER_RATE_LIMIT_AGENT_RPM", in: rpm)
+        policy.userRPM = try settings.integer(options.rateLimitUserRpm, "AGENTLEDGER_RATE_LIMIT_USER_RPM", in: rpm)
+        policy.defaultMaxTokens = try settings.integer(
+            options.admissionDefaultMaxTokens, "AGENTLEDGER_ADMISSION_DEFAULT_MAX_TOKENS", default: 4096, in: 1...10_000_000)
+        // For tests only: a window shorter than a minute, so a sliding window can be seen to slide.
+        if let window = try settings.integer(options.rateLimitWindowMs, "AGENTLEDGER_RATE_LIMIT_WINDOW_MS", in: 100...3_600_000) {
+            policy.rateWindowMicros = Int64(window) * 1000
+        }
+        return policy
+    }
+}
