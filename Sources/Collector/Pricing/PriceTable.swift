@@ -13,14 +13,38 @@ package struct PriceTable: Sendable {
 
     /// The price of `model`: the LONGEST table name that starts the model's canonical name and ends at a word
     /// boundary wins, so `gpt-4o-mini` is not `gpt-4o` and `claude-sonnet-4-5-20250929` is `claude-sonnet-4-5`.
-    /// Nil for a model the table does not know: never priced at zero.
+    ///
+    /// A name does not fall back to a shorter family across a version or a size tier: `gpt-5.9`, `claude-opus-4-9`
+    /// and `gpt-5-codex-mini` are not `gpt-5` or `claude-opus-4` (a date such as `-2024-08-06` or `-20250929` is
+    /// not a version). Nil for a model the table does not know: counted as unpriced, never priced at zero or at a
+    /// neighbour's rate.
     package func price(for model: String) -> ModelPrice? {
-        let name = Self.canonicalName(of: model)
-        var best: (key: String, price: ModelPrice)?
-        for (key, price) in prices where Self.name(name, startsWithWord: key) {
-            if key.utf8.count > (best?.key.utf8.count ?? -1) { best = (key, price) }
+        let name = Array(Self.canonicalName(of: model).utf8)
+        var end = name.count
+        while end > 0 {
+            if end < name.count {
+                guard !Self.isWordByte(name[end]) else {
+                    end -= 1
+                    continue
+                }
+                if Self.isSizeTier(name, segmentAfter: end) { return nil }
+            }
+            if end == name.count || !Self.continuesVersion(name, at: end),
+                let price = prices[String(decoding: name[..<end], as: UTF8.self)]
+            {
+                return price
+            }
+            end -= 1
         }
-        return best?.price
+        return nil
+    }
+
+    /// The most a call can cost before its usage is known, for budget admission: every input token at the input
+    /// rate (no cache discount) and `outputTokens` at the output rate. Nil for a model the table does not know.
+    package func estimatedCost(model: String, inputTokens: Int, outputTokens: Int) -> Double? {
+        guard let price = price(for: model) else { return nil }
+        let sum = Double(max(inputTokens, 0)) * price.input + Double(max(outputTokens, 0)) * price.output
+        return ModelPrice.dollars(fromTokensTimesRates: sum)
     }
 
     /// Lower-cased, without a gateway prefix (`openai/`, `openrouter/anthropic/`, Bedrock's `us.anthropic.`);
@@ -36,13 +60,31 @@ package struct PriceTable: Sendable {
         return canonical
     }
 
-    /// `key` is a prefix of `name` and is not followed by a letter or digit (`gpt-4` does not start `gpt-4o`).
-    private static func name(_ name: String, startsWithWord key: String) -> Bool {
-        guard name.hasPrefix(key) else { return false }
-        let rest = name.utf8.dropFirst(key.utf8.count)
-        guard let next = rest.first else { return true }
-        let isLetter = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(next)
-        let isDigit = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next)
-        return !isLetter && !isDigit
+    /// Segments that name a different, usually cheaper or dearer, model of the same family.
+    private static let sizeTiers: Set<String> = ["mini", "nano", "micro", "lite", "flash", "pro", "turbo"]
+
+    private static func isWordByte(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || isDigit(byte)
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
+
+    /// The separator at `index` carries on a version number: `.1` in `gpt-5.1`, `-1` in `claude-opus-4-1`.
+    private static func continuesVersion(_ name: [UInt8], at index: Int) -> Bool {
+        var digits = index + 1
+        while digits < name.count, isDigit(name[digits]) { digits += 1 }
+        let count = digits - index - 1
+        if name[index] == UInt8(ascii: ".") { return count > 0 }
+        guard name[index] == UInt8(ascii: "-"), (1...2).contains(count) else { return false }
+        return digits == name.count || !isWordByte(name[digits])
+    }
+
+    /// The word that follows the separator at `index` is a size tier such as `mini`.
+    private static func isSizeTier(_ name: [UInt8], segmentAfter index: Int) -> Bool {
+        var end = index + 1
+        while end < name.count, isWordByte(name[end]) { end += 1 }
+        return sizeTiers.contains(String(decoding: name[(index + 1)..<end], as: UTF8.self))
     }
 }

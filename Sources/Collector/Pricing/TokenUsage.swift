@@ -36,7 +36,8 @@ struct TokenUsage: Sendable, Equatable {
         }
     }
 
-    /// USD, each kind of token at its own rate, rounded to 10 decimal places to shed floating-point noise only.
+    /// USD, each kind of token at its own rate: cached input at the cache-read rate (inside `input` or beside it,
+    /// as the convention says, never counted twice), cache writes at the write rates, reasoning inside `output`.
     func cost(at price: ModelPrice) -> Double {
         let read = Double(cacheRead ?? 0)
         let write = Double(cacheWrite ?? 0)
@@ -46,10 +47,10 @@ struct TokenUsage: Sendable, Equatable {
         case .inputIncludesCache: uncached = max(Double(input ?? 0) - read - write, 0)
         case .inputExcludesCache: uncached = Double(input ?? 0)
         }
-        let perMillion =
+        let sum =
             uncached * price.input + read * price.cacheRead + (write - oneHour) * price.cacheWrite
             + oneHour * price.cacheWriteOneHour + Double(output ?? 0) * price.output
-        return (perMillion * 10_000).rounded() / 1e10
+        return ModelPrice.dollars(fromTokensTimesRates: sum)
     }
 
     /// Writes the counts into the record's token fields.
