@@ -12,6 +12,7 @@ struct CollectorCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var token: TokenOptions
     @OptionGroup(title: "Budgets and rate limits") var enforcement: EnforcementOptions
+    @OptionGroup(title: "Alerts") var alerts: AlertOptions
     @OptionGroup var pricing: PricingOptions
 
     func run() async throws {
@@ -21,7 +22,8 @@ struct CollectorCommand: AsyncParsableCommand {
             let host = settings.string(http.httpHost, "AGENTLEDGER_HTTP_HOST", default: "0.0.0.0")
             let port = try settings.port(http.httpPort, "AGENTLEDGER_HTTP_PORT", default: 8080)
             let collector = try await Runtime.collector(
-                store, token: token, enforcement: enforcement, pricing: pricing, settings: settings, logger: logger)
+                store, token: token, enforcement: enforcement, alerts: alerts, pricing: pricing, settings: settings,
+                logger: logger)
             let router = Router()
             collector.api.addRoutes(to: router)
             let app = Application(
@@ -41,7 +43,8 @@ struct CollectorCommand: AsyncParsableCommand {
             do {
                 // The Postgres store runs its pool as a service, first so it stops last.
                 let store = collector.store as? any Service
-                try await Runtime.run([store, collector.ingest, collector.enforcer, app].compactMap { $0 }, logger: logger)
+                let services: [any Service] = (store.map { [$0] } ?? []) + collector.services + [app]
+                try await Runtime.run(services, logger: logger)
             } catch {
                 try? await collector.store.close()
                 throw error

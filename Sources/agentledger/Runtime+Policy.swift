@@ -1,6 +1,24 @@
 import Collector
 
 extension Runtime {
+    /// Alert thresholds and the webhook; alerts are off without a webhook URL.
+    static func alertConfig(_ options: AlertOptions, settings: Settings) throws -> AlertConfig {
+        var config = AlertConfig()
+        if settings.string(options.alertWebhookURL, "AGENTLEDGER_ALERT_WEBHOOK_URL") != nil {
+            config.webhookURL = try settings.url(options.alertWebhookURL, "AGENTLEDGER_ALERT_WEBHOOK_URL", default: "")
+        }
+        config.costPerCall = try settings.decimal(options.alertCostPerCall, "AGENTLEDGER_ALERT_COST_PER_CALL")
+        config.latencyMS = try settings.decimal(options.alertLatencyMs, "AGENTLEDGER_ALERT_LATENCY_MS")
+        config.errorRate = try settings.decimal(options.alertErrorRate, "AGENTLEDGER_ALERT_ERROR_RATE", maximum: 1)
+        config.dailySpend = try settings.decimal(options.alertDailySpend, "AGENTLEDGER_ALERT_DAILY_SPEND")
+        do {
+            try config.validate()
+        } catch {
+            throw ConfigurationError(description: error.description)
+        }
+        return config
+    }
+
     /// The built-in prices, extended or overridden by `AGENTLEDGER_PRICING_FILE`.
     static func priceTable(_ options: PricingOptions, settings: Settings) throws -> PriceTable {
         guard let path = settings.string(options.pricingFile, "AGENTLEDGER_PRICING_FILE") else { return .builtIn }

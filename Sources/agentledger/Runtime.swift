@@ -18,6 +18,14 @@ enum Runtime {
         var ingest: IngestServer
         var api: CollectorAPI
         var enforcer: Enforcer
+        var alerting: Alerting?
+
+        /// The collector's long-running parts after the store: ingest, the enforcement sweeper, alert delivery.
+        var services: [any Service] {
+            var services: [any Service] = [ingest, enforcer]
+            if let alerting { services.append(alerting.dispatcher) }
+            return services
+        }
         /// The DSN as it may be printed: without its password.
         var dsn: String
     }
@@ -37,10 +45,11 @@ enum Runtime {
     }
 
     static func collector(
-        _ options: StoreOptions, token: TokenOptions, enforcement: EnforcementOptions, pricing: PricingOptions,
-        settings: Settings, logger: Logger
+        _ options: StoreOptions, token: TokenOptions, enforcement: EnforcementOptions, alerts: AlertOptions,
+        pricing: PricingOptions, settings: Settings, logger: Logger
     ) async throws -> CollectorParts {
         let policy = try enforcementPolicy(enforcement, settings: settings)
+        let alertConfig = try self.alertConfig(alerts, settings: settings)
         let prices = try priceTable(pricing, settings: settings)
         let dsn = settings.string(options.dsn, "AGENTLEDGER_DSN", default: "sqlite:///agentledger.db")
         var ingest = IngestServer.Configuration()
@@ -52,14 +61,23 @@ enum Runtime {
         let store = try await openStore(dsn: dsn, logger: logger)
         let counters = CollectorCounters()
         let enforcer = Enforcer(policy: policy, prices: prices, store: store, logger: logger)
-        do {
-            try await enforcer.rebuild()
-        } catch {
-            try? await store.close()
-            throw ConfigurationError(description: "AGENTLEDGER_DSN: cannot read today's spend for the budgets: \(error)")
+        let alerting = Alerting(config: alertConfig, logger: logger)
+        if policy.hasBudgets || alerting != nil {
+            // Budgets and the daily-spend alert start from what the store says today has spent.
+            let dayStart = SpendLedger.dayStart(of: Enforcer.wallClockMicros())
+            do {
+                let today = try await store.spend(sinceMicros: dayStart)
+                enforcer.seedToday(today)
+                alerting?.seedDailySpend(dayStartMicros: dayStart, amount: today.total)
+                logger.info("today's spend read from the store", metadata: ["usd": "\(today.total)"])
+            } catch {
+                try? await store.close()
+                throw ConfigurationError(description: "AGENTLEDGER_DSN: cannot read today's spend: \(error)")
+            }
         }
         let pipeline = IngestPipeline(
-            normalizer: Normalizer(prices: prices), store: store, counters: counters, enforcer: enforcer)
+            normalizer: Normalizer(prices: prices), store: store, counters: counters, enforcer: enforcer,
+            alerting: alerting)
         let server: IngestServer
         do {
             server = try await IngestServer.bind(
@@ -71,9 +89,9 @@ enum Runtime {
                 description: "AGENTLEDGER_INGEST_PORT: cannot listen on \(ingest.host):\(ingest.port): \(error)")
         }
         var api = CollectorAPI(store: store, counters: counters)
-        api.extraMetrics = { enforcer.counters.prometheusText() }
+        api.extraMetrics = { enforcer.counters.prometheusText() + (alerting?.prometheusText() ?? "") }
         return CollectorParts(
-            store: store, counters: counters, ingest: server, api: api, enforcer: enforcer,
+            store: store, counters: counters, ingest: server, api: api, enforcer: enforcer, alerting: alerting,
             dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
     }
 

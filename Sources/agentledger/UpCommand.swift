@@ -15,6 +15,7 @@ struct UpCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var token: TokenOptions
     @OptionGroup(title: "Budgets and rate limits") var enforcement: EnforcementOptions
+    @OptionGroup(title: "Alerts") var alerts: AlertOptions
     @OptionGroup var pricing: PricingOptions
 
     func run() async throws {
@@ -26,7 +27,8 @@ struct UpCommand: AsyncParsableCommand {
             // The proxy's settings are checked before the store opens, so a typo never leaves files behind.
             var sidecarSettings = try Runtime.sidecarSettings(proxy, link: nil, spool: spool, token: token, settings: settings)
             let collector = try await Runtime.collector(
-                store, token: token, enforcement: enforcement, pricing: pricing, settings: settings, logger: logger)
+                store, token: token, enforcement: enforcement, alerts: alerts, pricing: pricing, settings: settings,
+                logger: logger)
             // The sidecar half reaches the collector half over loopback TCP, the same path a remote sidecar takes.
             let ingestHost = collector.ingest.configuration.host
             sidecarSettings.collector = (
@@ -59,8 +61,8 @@ struct UpCommand: AsyncParsableCommand {
             do {
                 // The Postgres store runs its pool as a service, first so it stops last.
                 let store = collector.store as? any Service
-                try await Runtime.run(
-                    [store, collector.ingest, collector.enforcer, sidecar.link, app].compactMap { $0 }, logger: logger)
+                let services: [any Service] = (store.map { [$0] } ?? []) + collector.services + [sidecar.link, app]
+                try await Runtime.run(services, logger: logger)
             } catch {
                 try? await sidecar.client.shutdown()
                 try? await collector.store.close()

@@ -33,20 +33,14 @@ package final class Enforcer: Service, Sendable {
         Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
     }
 
-    /// Loads today's spend (total, per agent, per user) from the store, so a restart keeps the morning's spend.
-    /// Call before sidecars connect.
-    package func rebuild() async throws {
-        guard policy.hasBudgets else { return }
-        let dayStart = SpendLedger.dayStart(of: now())
-        let totals = try await store.spend(sinceMicros: dayStart)
+    /// Today's spend (total, per agent, per user) as the store has it, so a restart keeps the morning's spend.
+    /// Call before sidecars connect, with `store.spend(sinceMicros: SpendLedger.dayStart(of: now))`.
+    package func seedToday(_ totals: SpendTotals) {
         state.withLock {
             $0.seedToday(
                 total: Nanodollars(usd: totals.total), byAgent: totals.byAgent.mapValues { Nanodollars(usd: $0) },
                 byUser: totals.byUser.mapValues { Nanodollars(usd: $0) })
         }
-        logger.info(
-            "enforcement rebuilt from the store",
-            metadata: ["today_spend_usd": "\(totals.total)", "agents": "\(totals.byAgent.count)"])
     }
 
     /// Decides on one ADMIT.

@@ -8,12 +8,18 @@ package struct IngestPipeline: Sendable {
     let counters: CollectorCounters
     /// Settles the reservations of stored calls and counts their spend.
     let enforcer: Enforcer?
+    /// Raises alerts on newly stored calls, off the commit path.
+    let alerting: Alerting?
 
-    package init(normalizer: Normalizer, store: any Store, counters: CollectorCounters, enforcer: Enforcer? = nil) {
+    package init(
+        normalizer: Normalizer, store: any Store, counters: CollectorCounters, enforcer: Enforcer? = nil,
+        alerting: Alerting? = nil
+    ) {
         self.normalizer = normalizer
         self.store = store
         self.counters = counters
         self.enforcer = enforcer
+        self.alerting = alerting
     }
 
     /// Commits a batch; returns only once it is durable in the store.
@@ -22,6 +28,9 @@ package struct IngestPipeline: Sendable {
         let records = calls.map { normalizer.record(from: ContentDecoding.decoded($0)) }
         let result = try await store.insert(records)
         enforcer?.settle(records, newActionIDs: result.newActionIDs)
+        if let alerting {
+            alerting.observe(records.filter { result.newActionIDs.contains($0.actionID) })
+        }
         counters.add(.recordsStored, result.stored)
         counters.add(.recordsDuplicate, result.duplicates)
         counters.add(.batchesCommitted)
