@@ -1,8 +1,9 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 
-/// The collector's HTTP API (CONTRACT.md section 6): sessions, calls, health and metrics.
+/// The collector's HTTP API (CONTRACT.md section 6): sessions, calls, search, stats, health and metrics.
 package struct CollectorAPI: Sendable {
     let store: any Store
     let counters: CollectorCounters
@@ -55,26 +56,57 @@ package struct CollectorAPI: Sendable {
             return try JSONResponse.make(call)
         }
         router.get("api/sessions") { request, _ in
-            let query = try Self.sessionQuery(request.uri.queryParameters)
-            let page = try await store.sessions(query)
+            let page = try await store.sessions(try Self.sessionQuery(QueryParameters(request.uri.query)))
             return try JSONResponse.make(page.sessions, headers: [HTTPField.Name("X-Total-Count")!: String(page.total)])
+        }
+        router.get("api/search") { request, _ in
+            try JSONResponse.make(try await store.search(try Self.searchQuery(QueryParameters(request.uri.query))))
+        }
+        router.get("api/stats") { request, _ in
+            let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+            return try JSONResponse.make(try await store.stats(try Self.statsQuery(QueryParameters(request.uri.query), now: now)))
         }
     }
 
-    static func sessionQuery(_ parameters: Parameters) throws -> SessionQuery {
-        func integer(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-            guard let raw = parameters.get(name) else { return value }
-            guard let number = Int(raw), range.contains(number) else {
-                throw APIError(.badRequest, "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)")
-            }
-            return number
-        }
+    static func sessionQuery(_ parameters: QueryParameters) throws -> SessionQuery {
         var query = SessionQuery(
-            limit: try integer("limit", default: 50, range: 1...1000),
-            offset: try integer("offset", default: 0, range: 0...Int(Int32.max)))
-        query.agentName = parameters.get("agent") ?? parameters.get("agent_name")
-        query.userID = parameters.get("user") ?? parameters.get("user_id")
-        query.environment = parameters.get("environment")
+            limit: try parameters.limit(), offset: try parameters.integer("offset", default: 0, range: 0...Int(Int32.max)))
+        query.agentName = parameters.string("agent", "agent_name")
+        query.userID = parameters.string("user", "user_id")
+        query.appID = parameters.string("app", "app_id")
+        query.environment = parameters.string("environment")
+        query.sinceMicros = try parameters.time("since")
+        query.untilMicros = try parameters.time("until")
+        if let since = query.sinceMicros, let until = query.untilMicros, since > until {
+            throw APIError(.badRequest, "since must not be after until")
+        }
         return query
     }
+
+    static func searchQuery(_ parameters: QueryParameters) throws -> SearchQuery {
+        guard let text = parameters.string("q"), !text.allSatisfy(\.isWhitespace) else {
+            throw APIError(.badRequest, "q must not be empty")
+        }
+        return SearchQuery(text: text, limit: try parameters.limit())
+    }
+
+    /// Defaults: `until` now, `since` a day before `until`, `bucket` hour; at most `maximumStatsBuckets` buckets.
+    static func statsQuery(_ parameters: QueryParameters, now: Int64) throws -> StatsQuery {
+        let until = try parameters.time("until") ?? now
+        let since = try parameters.time("since") ?? until - StatsQuery.Bucket.day.micros
+        guard since <= until else { throw APIError(.badRequest, "since must not be after until") }
+        let names = StatsQuery.Bucket.allCases.map(\.rawValue)
+        let bucketName = parameters.string("bucket") ?? StatsQuery.Bucket.hour.rawValue
+        guard let bucket = StatsQuery.Bucket(rawValue: bucketName) else {
+            throw APIError(.badRequest, "bucket must be one of \(names.joined(separator: ", "))")
+        }
+        let query = StatsQuery(sinceMicros: since, untilMicros: until, bucket: bucket)
+        guard query.bucketCount <= maximumStatsBuckets else {
+            throw APIError(
+                .badRequest, "bucket \(bucket.rawValue) makes more than \(maximumStatsBuckets) buckets from since to until")
+        }
+        return query
+    }
+
+    static let maximumStatsBuckets: Int64 = 10_000
 }

@@ -58,6 +58,7 @@ enum PostgresCallColumns {
         .text("handoff_to") { $0.handoffTo }, .double("temperature") { $0.temperature },
         .int("max_tokens") { $0.maxTokens }, .text("source") { $0.source }, .text("outcome") { $0.outcome },
         .bool("is_error", stored: false) { $0.isError },
+        .text("search_text", stored: false) { SearchText.document(for: $0) },
         .int("ended_at", stored: false) { record in
             let latency = record.latencyMS ?? 0
             return Int(record.timestampMicros) + (latency.isFinite ? Int(latency * 1000) : 0)

@@ -3,14 +3,14 @@ import PostgresNIO
 /// The batch insert as a named prepared statement: Postgres parses it once per connection instead of once
 /// per batch (about 1 ms a batch, which dominates for the small batches of quiet sidecars).
 struct PostgresInsertBatch: PostgresPreparedStatement {
-    static let name = "agentledger_insert_batch_v1"
+    static let name = "agentledger_insert_batch_v2"
     static let sql = PostgresSchema.insertBatch
-    typealias Row = Int
+    typealias Row = String
 
     let bindings: PostgresBindings
 
     func makeBindings() throws -> PostgresBindings { bindings }
 
-    /// The statement answers one row: how many calls were new.
-    func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
+    /// The statement answers one row per new call: its action id.
+    func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
 }

@@ -71,7 +71,29 @@ enum PostgresSchema {
                 )
                 """,
                 "CREATE INDEX sessions_by_start ON sessions (started_at DESC, session_id)",
-            ])
+            ]),
+        Migration(
+            version: 2, name: "full-text search, session filters by app and time",
+            statements: [
+                "ALTER TABLE sessions ADD COLUMN app_id text",
+                """
+                UPDATE sessions s SET app_id = latest.app_id
+                FROM (SELECT DISTINCT ON (session_id) session_id, app_id FROM calls
+                    WHERE session_id IS NOT NULL AND app_id IS NOT NULL ORDER BY session_id, ts_micros DESC) latest
+                WHERE latest.session_id = s.session_id
+                """,
+                "CREATE INDEX sessions_by_end ON sessions (ended_at)",
+                "CREATE INDEX sessions_by_agent ON sessions (agent_name, started_at DESC)",
+                "CREATE INDEX sessions_by_user ON sessions (user_id, started_at DESC)",
+                // Filled at insert from `SearchText.document`, which Swift normalizes; 'simple' does no stemming.
+                "ALTER TABLE calls ADD COLUMN search tsvector",
+                // Calls stored before this migration, indexed as well as SQL can without `SearchText`.
+                """
+                UPDATE calls SET search = to_tsvector('simple',
+                    left(concat_ws(' ', agent_name, user_id, content, system_prompt, messages::text), 200000))
+                """,
+                "CREATE INDEX calls_search ON calls USING gin (search)",
+            ]),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
@@ -84,9 +106,10 @@ enum PostgresSchema {
     /// Held for the migration transaction, so collectors starting together migrate one after the other.
     static let migrationLockKey = 0x6167_6c65_6467_6572  // "agledger"
 
-    /// One statement, so one round trip and one transaction: unnest the column arrays, insert the calls that are new,
-    /// then fold exactly those into their sessions (one row per session; the last non-null name of the batch wins,
-    /// as on SQLite). Rows are written in key order so concurrent collectors lock in the same order.
+    /// One statement, so one round trip and one transaction: unnest the column arrays, insert the calls that are new
+    /// (with their search words), fold exactly those into their sessions (one row per session; the last non-null
+    /// name of the batch wins, as on SQLite; blocked calls cost nothing), and answer the new calls' ids. Rows are
+    /// written in key order so concurrent collectors lock in the same order.
     static let insertBatch: String = {
         let columns = PostgresCallColumns.batch
         let arrays = columns.indices.map { "$\($0 + 1)::\(columns[$0].arrayType)" }.joined(separator: ", ")
@@ -102,8 +125,8 @@ enum PostgresSchema {
                 SELECT * FROM unnest(\(arrays)) WITH ORDINALITY AS b(\(names), ord)
             ),
             inserted AS (
-                INSERT INTO calls (\(storedNames))
-                SELECT \(storedValues) FROM batch ORDER BY action_id COLLATE "C"
+                INSERT INTO calls (\(storedNames), search)
+                SELECT \(storedValues), to_tsvector('simple', search_text) FROM batch ORDER BY action_id COLLATE "C"
                 ON CONFLICT (action_id) DO NOTHING
                 RETURNING action_id
             ),
@@ -113,11 +136,13 @@ enum PostgresSchema {
             folded AS (
                 INSERT INTO sessions AS s (session_id, call_count, started_at, ended_at, total_latency_ms,
                     total_tokens_in, total_tokens_out, total_cost_usd, error_count, blocked_count,
-                    model_id, agent_name, user_id, environment)
+                    model_id, agent_name, user_id, environment, app_id)
                 SELECT session_id, count(*), min(ts_micros), max(ended_at), sum(coalesce(latency_ms, 0)),
-                    sum(coalesce(tokens_in, 0)), sum(coalesce(tokens_out, 0)), sum(coalesce(cost_usd, 0)),
+                    sum(coalesce(tokens_in, 0)), sum(coalesce(tokens_out, 0)),
+                    coalesce(sum(cost_usd) FILTER (WHERE NOT blocked), 0),
                     count(*) FILTER (WHERE is_error), count(*) FILTER (WHERE blocked),
-                    \(latest("model_id")), \(latest("agent_name")), \(latest("user_id")), \(latest("environment"))
+                    \(latest("model_id")), \(latest("agent_name")), \(latest("user_id")), \(latest("environment")),
+                    \(latest("app_id"))
                 FROM fresh WHERE session_id IS NOT NULL
                 GROUP BY session_id ORDER BY session_id COLLATE "C"
                 ON CONFLICT (session_id) DO UPDATE SET
@@ -133,9 +158,10 @@ enum PostgresSchema {
                     model_id = coalesce(excluded.model_id, s.model_id),
                     agent_name = coalesce(excluded.agent_name, s.agent_name),
                     user_id = coalesce(excluded.user_id, s.user_id),
-                    environment = coalesce(excluded.environment, s.environment)
+                    environment = coalesce(excluded.environment, s.environment),
+                    app_id = coalesce(excluded.app_id, s.app_id)
             )
-            SELECT count(*) AS stored FROM inserted
+            SELECT action_id FROM inserted
             """
     }()
 

@@ -95,72 +95,14 @@ package final class PostgresStore: Store, Service {
     package func insert(_ records: [CallRecord]) async throws -> InsertResult {
         var seen = Set<String>()
         let unique = records.filter { seen.insert($0.actionID).inserted }
-        guard !unique.isEmpty else { return InsertResult(stored: 0, duplicates: records.count) }
+        guard !unique.isEmpty else { return InsertResult(newActionIDs: [], duplicates: records.count) }
         let statement = PostgresInsertBatch(bindings: PostgresCallColumns.bindings(for: unique))
-        let stored = try await bounded("insert of \(records.count) records") { client in
-            try await client.execute(statement).first { _ in true } ?? 0
+        let new = try await bounded("insert of \(records.count) records") { client in
+            var new = Set<String>()
+            for try await actionID in try await client.execute(statement) { new.insert(actionID) }
+            return new
         }
-        return InsertResult(stored: stored, duplicates: records.count - stored)
-    }
-
-    package func calls(inSession sessionID: String) async throws -> [CallRecord] {
-        try await bounded("calls of a session") { client in
-            try await client.query(
-                PostgresQuery(
-                    unsafeSQL: PostgresSchema.selectCalls + " WHERE session_id = $1 ORDER BY ts_micros, action_id",
-                    binds: Self.bindings(sessionID))
-            ).collect().map(PostgresCallColumns.record(from:))
-        }
-    }
-
-    package func call(actionID: String) async throws -> CallRecord? {
-        try await bounded("a call") { client in
-            try await client.query(
-                PostgresQuery(unsafeSQL: PostgresSchema.selectCalls + " WHERE action_id = $1", binds: Self.bindings(actionID))
-            ).collect().first.map(PostgresCallColumns.record(from:))
-        }
-    }
-
-    package func sessions(_ query: SessionQuery) async throws -> SessionPage {
-        var filters = PostgresBindings()
-        var conditions: [String] = []
-        for (column, value) in [("agent_name", query.agentName), ("user_id", query.userID), ("environment", query.environment)] {
-            if let value {
-                filters.append(value)
-                conditions.append("\(column) = $\(filters.count)")
-            }
-        }
-        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        var paged = filters
-        paged.append(query.limit)
-        paged.append(query.offset)
-        let count = PostgresQuery(unsafeSQL: "SELECT count(*) FROM sessions" + filter, binds: filters)
-        let page = PostgresQuery(
-            unsafeSQL: "SELECT * FROM sessions\(filter) ORDER BY started_at DESC, session_id"
-                + " LIMIT $\(paged.count - 1) OFFSET $\(paged.count)",
-            binds: paged)
-        return try await bounded("sessions") { client in
-            let total = try await client.query(count).decode(Int.self).first { _ in true } ?? 0
-            let rows = try await client.query(page).collect()
-            return SessionPage(sessions: try rows.map(Self.summary(from:)), total: total)
-        }
-    }
-
-    private static func summary(from row: PostgresRow) throws -> SessionSummary {
-        let cells = row.makeRandomAccess()
-        return SessionSummary(
-            sessionID: try cells["session_id"].decode(String.self),
-            callCount: try cells["call_count"].decode(Int.self),
-            startedAtMicros: try cells["started_at"].decode(Int64.self),
-            endedAtMicros: try cells["ended_at"].decode(Int64.self),
-            totalLatencyMS: try cells["total_latency_ms"].decode(Double.self),
-            totalTokensIn: try cells["total_tokens_in"].decode(Int.self),
-            totalTokensOut: try cells["total_tokens_out"].decode(Int.self),
-            totalCostUSD: try cells["total_cost_usd"].decode(Double.self),
-            errorCount: try cells["error_count"].decode(Int.self),
-            blockedCount: try cells["blocked_count"].decode(Int.self),
-            modelID: try cells["model_id"].decode(String?.self), agentName: try cells["agent_name"].decode(String?.self),
-            userID: try cells["user_id"].decode(String?.self), environment: try cells["environment"].decode(String?.self))
+        return InsertResult(newActionIDs: new, duplicates: records.count - new.count)
     }
 
     package func checkReady() async throws {
@@ -176,14 +118,14 @@ package final class PostgresStore: Store, Service {
     /// The pool closes when `run()` ends; there is nothing else to release.
     package func close() async throws {}
 
-    private static func bindings(_ value: String) -> PostgresBindings {
+    static func bindings(_ value: String) -> PostgresBindings {
         var bindings = PostgresBindings()
         bindings.append(value)
         return bindings
     }
 
     /// Runs `body` on the pool, failing with a `StoreError` once `operationTimeout` has passed or Postgres fails.
-    private func bounded<T: Sendable>(
+    func bounded<T: Sendable>(
         _ what: String, timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
         let client = self.client

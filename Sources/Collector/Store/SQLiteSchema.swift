@@ -65,14 +65,40 @@ enum SQLiteSchema {
                 )
                 """,
                 "CREATE INDEX sessions_by_start ON sessions (started_at DESC)",
-            ])
+            ]),
+        Migration(
+            version: 2, name: "full-text search, session filters by app and time",
+            statements: [
+                "ALTER TABLE sessions ADD COLUMN app_id TEXT",
+                """
+                UPDATE sessions SET app_id = (SELECT app_id FROM calls WHERE calls.session_id = sessions.session_id
+                    AND app_id IS NOT NULL ORDER BY ts_micros DESC LIMIT 1)
+                """,
+                "CREATE INDEX sessions_by_end ON sessions (ended_at)",
+                "CREATE INDEX sessions_by_agent ON sessions (agent_name, started_at DESC)",
+                "CREATE INDEX sessions_by_user ON sessions (user_id, started_at DESC)",
+                // Contentless: the calls table has the text; the index keeps only the words (`SearchText`).
+                """
+                CREATE VIRTUAL TABLE calls_search USING fts5(
+                    document, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0')
+                """,
+                // Calls stored before this migration, indexed as well as SQL can without `SearchText`.
+                """
+                INSERT INTO calls_search (rowid, document)
+                SELECT rowid, concat_ws(' ', agent_name, user_id, content, system_prompt,
+                    (SELECT group_concat(value, ' ') FROM json_tree(calls.messages)
+                        WHERE type = 'text' AND key NOT IN ('role', 'type', 'id', 'tool_call_id', 'tool_use_id')))
+                FROM calls
+                """,
+            ]),
     ]
 
     /// Folds one new call into its session's aggregates (bind order: see `SQLiteStore.sessionBinds`).
     static let upsertSession = """
         INSERT INTO sessions (session_id, call_count, started_at, ended_at, total_latency_ms, total_tokens_in,
-            total_tokens_out, total_cost_usd, error_count, blocked_count, model_id, agent_name, user_id, environment)
-        VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            total_tokens_out, total_cost_usd, error_count, blocked_count, model_id, agent_name, user_id, environment,
+            app_id)
+        VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
         ON CONFLICT (session_id) DO UPDATE SET
             call_count = call_count + 1,
             started_at = min(started_at, excluded.started_at),
@@ -86,6 +112,9 @@ enum SQLiteSchema {
             model_id = coalesce(excluded.model_id, model_id),
             agent_name = coalesce(excluded.agent_name, agent_name),
             user_id = coalesce(excluded.user_id, user_id),
-            environment = coalesce(excluded.environment, environment)
+            environment = coalesce(excluded.environment, environment),
+            app_id = coalesce(excluded.app_id, app_id)
         """
+
+    static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
 }

@@ -6,7 +6,7 @@ import SQLiteNIO
 /// The embedded store of `agentledger up`: one SQLite file in WAL mode, one writer connection and one reader.
 package final class SQLiteStore: Store {
     private let writer: SQLiteConnection
-    private let reader: SQLiteConnection
+    let reader: SQLiteConnection
     private let writeLock = AsyncLock()
     private let logger: Logger
 
@@ -61,24 +61,27 @@ package final class SQLiteStore: Store {
     private static let insertCall =
         "INSERT INTO calls (\(CallRecord.columns.joined(separator: ", "))) VALUES ("
         + CallRecord.columns.indices.map { "?\($0 + 1)" }.joined(separator: ", ")
-        + ") ON CONFLICT (action_id) DO NOTHING RETURNING action_id"
+        + ") ON CONFLICT (action_id) DO NOTHING RETURNING rowid"
+
+    private static let indexCall = "INSERT INTO calls_search (rowid, document) VALUES (?, ?)"
 
     package func insert(_ records: [CallRecord]) async throws -> InsertResult {
-        guard !records.isEmpty else { return InsertResult(stored: 0, duplicates: 0) }
+        guard !records.isEmpty else { return InsertResult(newActionIDs: [], duplicates: 0) }
         return try await writeLock.withLock {
             _ = try await writer.query("BEGIN IMMEDIATE")
             do {
-                var stored = 0
+                var new = Set<String>()
                 for record in records {
                     let inserted = try await writer.query(Self.insertCall, record.sqliteBinds)
-                    guard !inserted.isEmpty else { continue }
-                    stored += 1
+                    guard let rowid = inserted.first?.column("rowid")?.integer else { continue }
+                    new.insert(record.actionID)
+                    _ = try await writer.query(Self.indexCall, [.integer(rowid), .text(SearchText.document(for: record))])
                     if record.sessionID != nil {
                         _ = try await writer.query(SQLiteSchema.upsertSession, Self.sessionBinds(record))
                     }
                 }
                 _ = try await writer.query("COMMIT")
-                return InsertResult(stored: stored, duplicates: records.count - stored)
+                return InsertResult(newActionIDs: new, duplicates: records.count - new.count)
             } catch {
                 _ = try? await writer.query("ROLLBACK")
                 throw error
@@ -90,59 +93,17 @@ package final class SQLiteStore: Store {
         let latency = record.latencyMS ?? 0
         return [
             .optionalText(record.sessionID), .integer(Int(record.timestampMicros)),
-            .integer(Int(record.timestampMicros) + Int(latency * 1000)), .float(latency), .integer(record.tokensIn ?? 0),
-            .integer(record.tokensOut ?? 0), .float(record.costUSD ?? 0), .integer(record.isError ? 1 : 0),
-            .integer(record.blocked ? 1 : 0), .optionalText(record.modelID), .optionalText(record.agentName),
-            .optionalText(record.userID), .optionalText(record.environment),
+            .integer(Int(record.timestampMicros) + (latency.isFinite ? Int(latency * 1000) : 0)), .float(latency),
+            .integer(record.tokensIn ?? 0),
+            .integer(record.tokensOut ?? 0), .float(record.blocked ? 0 : record.costUSD ?? 0),
+            .integer(record.isError ? 1 : 0), .integer(record.blocked ? 1 : 0), .optionalText(record.modelID),
+            .optionalText(record.agentName), .optionalText(record.userID), .optionalText(record.environment),
+            .optionalText(record.appID),
         ]
     }
 
-    private static let selectCalls = "SELECT \(CallRecord.columns.joined(separator: ", ")) FROM calls"
-
-    package func calls(inSession sessionID: String) async throws -> [CallRecord] {
-        try await reader.query(
-            Self.selectCalls + " WHERE session_id = ? ORDER BY ts_micros, action_id", [.text(sessionID)]
-        ).map(CallRecord.init(row:))
-    }
-
-    package func call(actionID: String) async throws -> CallRecord? {
-        try await reader.query(Self.selectCalls + " WHERE action_id = ?", [.text(actionID)]).first.map(CallRecord.init(row:))
-    }
-
-    package func sessions(_ query: SessionQuery) async throws -> SessionPage {
-        var conditions: [String] = []
-        var binds: [SQLiteData] = []
-        for (column, value) in [("agent_name", query.agentName), ("user_id", query.userID), ("environment", query.environment)] {
-            if let value {
-                conditions.append("\(column) = ?")
-                binds.append(.text(value))
-            }
-        }
-        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        let total = try await reader.query("SELECT count(*) AS n FROM sessions" + filter, binds).first?.column("n")?.integer ?? 0
-        let rows = try await reader.query(
-            "SELECT * FROM sessions\(filter) ORDER BY started_at DESC, session_id LIMIT ? OFFSET ?",
-            binds + [.integer(query.limit), .integer(query.offset)])
-        let sessions = rows.map { row in
-            SessionSummary(
-                sessionID: row.column("session_id")?.string ?? "",
-                callCount: row.column("call_count")?.integer ?? 0,
-                startedAtMicros: Int64(row.column("started_at")?.integer ?? 0),
-                endedAtMicros: Int64(row.column("ended_at")?.integer ?? 0),
-                totalLatencyMS: row.column("total_latency_ms")?.double ?? 0,
-                totalTokensIn: row.column("total_tokens_in")?.integer ?? 0,
-                totalTokensOut: row.column("total_tokens_out")?.integer ?? 0,
-                totalCostUSD: row.column("total_cost_usd")?.double ?? 0,
-                errorCount: row.column("error_count")?.integer ?? 0,
-                blockedCount: row.column("blocked_count")?.integer ?? 0,
-                modelID: row.column("model_id")?.string, agentName: row.column("agent_name")?.string,
-                userID: row.column("user_id")?.string, environment: row.column("environment")?.string)
-        }
-        return SessionPage(sessions: sessions, total: total)
-    }
-
     package func checkReady() async throws {
-        let latest = SQLiteSchema.migrations.map(\.version).max() ?? 0
+        let latest = SQLiteSchema.latestVersion
         let applied = try await reader.query("SELECT max(version) AS v FROM schema_migrations").first?.column("v")?.integer ?? 0
         guard applied >= latest else { throw StoreError("migrations pending: at \(applied), need \(latest)") }
     }

@@ -9,57 +9,49 @@ package protocol Store: Sendable {
     func call(actionID: String) async throws -> CallRecord?
     /// Session aggregates, newest first, with the total number of matches.
     func sessions(_ query: SessionQuery) async throws -> SessionPage
+    /// Calls whose prompt, output, agent or user hold every term of the query (see `SearchText`), newest first.
+    func search(_ query: SearchQuery) async throws -> [CallRecord]
+    /// Spend, calls, tokens, errors and latency over a time range, per bucket, per model and per agent.
+    func stats(_ query: StatsQuery) async throws -> CallStats
+    /// A session's lifetime spend from its aggregates: 0 for an unknown session; blocked calls cost nothing.
+    func sessionCost(_ sessionID: String) async throws -> Double
+    /// The spend of calls at or after `sinceMicros` (µs since the epoch), in total, per agent and per user.
+    func spend(sinceMicros: Int64) async throws -> SpendTotals
     /// Throws unless the store answers and its migrations are applied (for `/readyz`).
     func checkReady() async throws
     func close() async throws
 }
 
-/// How many records of a batch were new.
+/// Which records of a batch were new; the rest were already stored (or repeated within the batch).
 package struct InsertResult: Sendable, Equatable {
-    package var stored: Int
+    package var newActionIDs: Set<String>
     package var duplicates: Int
+    package var stored: Int { newActionIDs.count }
 
-    package init(stored: Int, duplicates: Int) {
-        self.stored = stored
+    package init(newActionIDs: Set<String>, duplicates: Int) {
+        self.newActionIDs = newActionIDs
         self.duplicates = duplicates
     }
 }
 
-/// Paging and filters of `/api/sessions`.
-package struct SessionQuery: Sendable, Equatable {
-    package var limit = 50
-    package var offset = 0
-    package var agentName: String?
-    package var userID: String?
-    package var environment: String?
+/// Lifetime spend in USD from some instant on, as budget enforcement reads it. Calls without an agent name
+/// (or a user id) count in `total` only.
+package struct SpendTotals: Sendable, Equatable {
+    package var total: Double
+    package var byAgent: [String: Double]
+    package var byUser: [String: Double]
 
-    package init(limit: Int = 50, offset: Int = 0) {
-        self.limit = limit
-        self.offset = offset
+    package init(total: Double = 0, byAgent: [String: Double] = [:], byUser: [String: Double] = [:]) {
+        self.total = total
+        self.byAgent = byAgent
+        self.byUser = byUser
     }
-}
 
-package struct SessionPage: Sendable {
-    package var sessions: [SessionSummary]
-    package var total: Int
-}
-
-/// A session's aggregates, maintained as its calls are inserted.
-package struct SessionSummary: Sendable, Equatable {
-    package var sessionID: String
-    package var callCount: Int
-    package var startedAtMicros: Int64
-    package var endedAtMicros: Int64
-    package var totalLatencyMS: Double
-    package var totalTokensIn: Int
-    package var totalTokensOut: Int
-    package var totalCostUSD: Double
-    package var errorCount: Int
-    package var blockedCount: Int
-    package var modelID: String?
-    package var agentName: String?
-    package var userID: String?
-    package var environment: String?
+    mutating func add(_ amount: Double, agent: String?, user: String?) {
+        total += amount
+        if let agent { byAgent[agent, default: 0] += amount }
+        if let user { byUser[user, default: 0] += amount }
+    }
 }
 
 /// The store could not do what was asked; the message names what failed.

@@ -14,8 +14,9 @@ extension StoreTests {
                     CallRecord.stored(
                         "bulk-\(index)", session: "bulk-\(index % 10)", at: Int64(1_000_000 + index), cost: 0.001)
                 }
-                #expect(try await store.insert(records) == InsertResult(stored: 1000, duplicates: 0))
-                #expect(try await store.insert(records) == InsertResult(stored: 0, duplicates: 1000))
+                #expect(
+                    try await store.insert(records) == InsertResult(newActionIDs: Set(records.map(\.actionID)), duplicates: 0))
+                #expect(try await store.insert(records) == InsertResult(newActionIDs: [], duplicates: 1000))
                 let page = try await store.sessions(SessionQuery(limit: 100))
                 #expect(page.total == 10)
                 #expect(page.sessions.map(\.callCount) == Array(repeating: 100, count: 10))

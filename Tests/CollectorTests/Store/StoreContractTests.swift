@@ -18,9 +18,9 @@ extension StoreTests {
         func insertIsIdempotentOnActionID(kind: StoreKind) async throws {
             try await kind.withStore { store in
                 let first = try await store.insert([.stored("a", at: 1), .stored("b", at: 2)])
-                #expect(first == InsertResult(stored: 2, duplicates: 0))
+                #expect(first == InsertResult(newActionIDs: ["a", "b"], duplicates: 0))
                 let replay = try await store.insert([.stored("b", at: 2), .stored("c", at: 3)])
-                #expect(replay == InsertResult(stored: 1, duplicates: 1))
+                #expect(replay == InsertResult(newActionIDs: ["c"], duplicates: 1))
                 let calls = try await store.calls(inSession: "s1")
                 #expect(calls.map(\.actionID) == ["a", "b", "c"])
                 let sessions = try await store.sessions(SessionQuery())
@@ -34,7 +34,7 @@ extension StoreTests {
                 var second = CallRecord.stored("a", at: 2)
                 second.content = "second"
                 let result = try await store.insert([.stored("a", at: 1), second])
-                #expect(result == InsertResult(stored: 1, duplicates: 1))
+                #expect(result == InsertResult(newActionIDs: ["a"], duplicates: 1))
                 #expect(try await store.call(actionID: "a")?.timestampMicros == 1)
                 #expect(try await store.sessions(SessionQuery()).sessions.first?.callCount == 1)
             }
@@ -195,7 +195,7 @@ extension StoreTests {
         func anEmptyBatchStoresNothing(kind: StoreKind) async throws {
             try await kind.withStore { store in
                 let result = try await store.insert([])
-                #expect(result == InsertResult(stored: 0, duplicates: 0))
+                #expect(result == InsertResult(newActionIDs: [], duplicates: 0))
             }
         }
     }

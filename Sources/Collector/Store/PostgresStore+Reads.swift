@@ -1,0 +1,162 @@
+import PostgresNIO
+
+/// What the API and budget enforcement read from Postgres, each read bounded by `operationTimeout`.
+extension PostgresStore {
+    package func calls(inSession sessionID: String) async throws -> [CallRecord] {
+        try await records(
+            "calls of a session",
+            PostgresQuery(
+                unsafeSQL: PostgresSchema.selectCalls + " WHERE session_id = $1 ORDER BY ts_micros, action_id",
+                binds: Self.bindings(sessionID)))
+    }
+
+    package func call(actionID: String) async throws -> CallRecord? {
+        try await records(
+            "a call",
+            PostgresQuery(unsafeSQL: PostgresSchema.selectCalls + " WHERE action_id = $1", binds: Self.bindings(actionID))
+        ).first
+    }
+
+    package func sessions(_ query: SessionQuery) async throws -> SessionPage {
+        var filters = PostgresBindings()
+        var conditions: [String] = []
+        for (column, value) in query.equalities {
+            filters.append(value)
+            conditions.append("\(column) = $\(filters.count)")
+        }
+        if let since = query.sinceMicros {
+            filters.append(since)
+            conditions.append("ended_at >= $\(filters.count)")
+        }
+        if let until = query.untilMicros {
+            filters.append(until)
+            conditions.append("started_at <= $\(filters.count)")
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        var paged = filters
+        paged.append(query.limit)
+        paged.append(query.offset)
+        let count = PostgresQuery(unsafeSQL: "SELECT count(*) FROM sessions" + filter, binds: filters)
+        let page = PostgresQuery(
+            unsafeSQL: "SELECT * FROM sessions\(filter) ORDER BY started_at DESC, session_id"
+                + " LIMIT $\(paged.count - 1) OFFSET $\(paged.count)",
+            binds: paged)
+        return try await bounded("sessions") { client in
+            let total = try await client.query(count).decode(Int.self).first { _ in true } ?? 0
+            let rows = try await client.query(page).collect()
+            return SessionPage(sessions: try rows.map(Self.summary(from:)), total: total)
+        }
+    }
+
+    private static func summary(from row: PostgresRow) throws -> SessionSummary {
+        let cells = row.makeRandomAccess()
+        return SessionSummary(
+            sessionID: try cells["session_id"].decode(String.self),
+            callCount: try cells["call_count"].decode(Int.self),
+            startedAtMicros: try cells["started_at"].decode(Int64.self),
+            endedAtMicros: try cells["ended_at"].decode(Int64.self),
+            totalLatencyMS: try cells["total_latency_ms"].decode(Double.self),
+            totalTokensIn: try cells["total_tokens_in"].decode(Int.self),
+            totalTokensOut: try cells["total_tokens_out"].decode(Int.self),
+            totalCostUSD: try cells["total_cost_usd"].decode(Double.self),
+            errorCount: try cells["error_count"].decode(Int.self),
+            blockedCount: try cells["blocked_count"].decode(Int.self),
+            modelID: try cells["model_id"].decode(String?.self), agentName: try cells["agent_name"].decode(String?.self),
+            userID: try cells["user_id"].decode(String?.self), environment: try cells["environment"].decode(String?.self),
+            appID: try cells["app_id"].decode(String?.self))
+    }
+
+    /// Each term is a phrase query (`phraseto_tsquery`) of its words, the terms ANDed, as on SQLite.
+    package func search(_ query: SearchQuery) async throws -> [CallRecord] {
+        let terms = query.terms
+        guard !terms.isEmpty else { return [] }
+        var binds = PostgresBindings()
+        for term in terms { binds.append(term) }
+        let tsquery = terms.indices.map { "phraseto_tsquery('simple', $\($0 + 1))" }.joined(separator: " && ")
+        binds.append(query.limit)
+        return try await records(
+            "search",
+            PostgresQuery(
+                unsafeSQL: PostgresSchema.selectCalls + " WHERE search @@ (\(tsquery))"
+                    + " ORDER BY ts_micros DESC, action_id DESC LIMIT $\(binds.count)",
+                binds: binds))
+    }
+
+    /// One pass over the range with grouping sets: the totals, then per bucket, per model and per agent.
+    package func stats(_ query: StatsQuery) async throws -> CallStats {
+        var binds = PostgresBindings()
+        binds.append(query.bucket.micros)
+        binds.append(query.sinceMicros)
+        binds.append(query.untilMicros)
+        let sql = """
+            SELECT GROUPING(bucket, model_id, agent_name) AS grouping, bucket, model_id, agent_name,
+                coalesce(sum(cost_usd) FILTER (WHERE NOT blocked), 0) AS spend, count(*) AS calls,
+                coalesce(sum(tokens_in), 0)::bigint AS tokens_in, coalesce(sum(tokens_out), 0)::bigint AS tokens_out,
+                count(*) FILTER (WHERE NOT blocked
+                    AND (status_code IS NULL OR status_code >= 400 OR outcome <> 'completed')) AS errors,
+                count(*) FILTER (WHERE blocked) AS blocked,
+                percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY latency_ms) AS latency
+            FROM (
+                SELECT ts_micros - ((ts_micros % $1) + $1) % $1 AS bucket, model_id, agent_name, cost_usd, tokens_in,
+                    tokens_out, status_code, outcome, blocked, latency_ms
+                FROM calls WHERE ts_micros BETWEEN $2 AND $3
+            ) c
+            GROUP BY GROUPING SETS ((), (bucket), (model_id), (agent_name))
+            """
+        let statement = PostgresQuery(unsafeSQL: sql, binds: binds)
+        let rows = try await bounded("stats") { client in try await client.query(statement).collect() }
+        var totals = CallStats.Figures()
+        var buckets: [CallStats.Bucket] = []
+        var byModel: [CallStats.Group] = []
+        var byAgent: [CallStats.Group] = []
+        for row in rows {
+            let cells = row.makeRandomAccess()
+            var figures = CallStats.Figures()
+            figures.spendUSD = try cells["spend"].decode(Double.self)
+            figures.calls = try cells["calls"].decode(Int.self)
+            figures.tokensIn = try cells["tokens_in"].decode(Int.self)
+            figures.tokensOut = try cells["tokens_out"].decode(Int.self)
+            figures.errors = try cells["errors"].decode(Int.self)
+            figures.blocked = try cells["blocked"].decode(Int.self)
+            if let latency = try cells["latency"].decode([Double]?.self), latency.count == 3 {
+                (figures.latencyP50MS, figures.latencyP95MS, figures.latencyP99MS) = (latency[0], latency[1], latency[2])
+            }
+            switch try cells["grouping"].decode(Int.self) {
+            case 0b111: totals = figures
+            case 0b011: buckets.append(CallStats.Bucket(startMicros: try cells["bucket"].decode(Int64.self), figures: figures))
+            case 0b101: byModel.append(CallStats.Group(key: try cells["model_id"].decode(String?.self), figures: figures))
+            case 0b110: byAgent.append(CallStats.Group(key: try cells["agent_name"].decode(String?.self), figures: figures))
+            default: break
+            }
+        }
+        return CallStats(query: query, totals: totals, buckets: buckets, byModel: byModel, byAgent: byAgent)
+    }
+
+    package func sessionCost(_ sessionID: String) async throws -> Double {
+        let query = PostgresQuery(
+            unsafeSQL: "SELECT total_cost_usd FROM sessions WHERE session_id = $1", binds: Self.bindings(sessionID))
+        return try await bounded("session cost") { client in
+            try await client.query(query).decode(Double.self).first { _ in true } ?? 0
+        }
+    }
+
+    package func spend(sinceMicros: Int64) async throws -> SpendTotals {
+        let query: PostgresQuery = """
+            SELECT agent_name, user_id, coalesce(sum(cost_usd), 0) FROM calls
+            WHERE ts_micros >= \(sinceMicros) AND NOT blocked GROUP BY agent_name, user_id
+            """
+        return try await bounded("spend") { client in
+            var totals = SpendTotals()
+            for try await (agent, user, amount) in try await client.query(query).decode((String?, String?, Double).self) {
+                totals.add(amount, agent: agent, user: user)
+            }
+            return totals
+        }
+    }
+
+    private func records(_ what: String, _ query: PostgresQuery) async throws -> [CallRecord] {
+        try await bounded(what) { client in
+            try await client.query(query).collect().map(PostgresCallColumns.record(from:))
+        }
+    }
+}

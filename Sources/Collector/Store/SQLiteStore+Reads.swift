@@ -1,0 +1,118 @@
+import SQLiteNIO
+
+/// What the API and budget enforcement read from SQLite, all on the reader connection.
+extension SQLiteStore {
+    private static let selectCalls = "SELECT \(CallRecord.columns.map { "calls.\($0)" }.joined(separator: ", ")) FROM calls"
+
+    package func calls(inSession sessionID: String) async throws -> [CallRecord] {
+        try await reader.query(
+            Self.selectCalls + " WHERE session_id = ? ORDER BY ts_micros, action_id", [.text(sessionID)]
+        ).map(CallRecord.init(row:))
+    }
+
+    package func call(actionID: String) async throws -> CallRecord? {
+        try await reader.query(Self.selectCalls + " WHERE action_id = ?", [.text(actionID)]).first.map(CallRecord.init(row:))
+    }
+
+    package func sessions(_ query: SessionQuery) async throws -> SessionPage {
+        var conditions: [String] = []
+        var binds: [SQLiteData] = []
+        for (column, value) in query.equalities {
+            conditions.append("\(column) = ?")
+            binds.append(.text(value))
+        }
+        if let since = query.sinceMicros {
+            conditions.append("ended_at >= ?")
+            binds.append(.integer(Int(since)))
+        }
+        if let until = query.untilMicros {
+            conditions.append("started_at <= ?")
+            binds.append(.integer(Int(until)))
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let total = try await reader.query("SELECT count(*) AS n FROM sessions" + filter, binds).first?.column("n")?.integer ?? 0
+        let rows = try await reader.query(
+            "SELECT * FROM sessions\(filter) ORDER BY started_at DESC, session_id LIMIT ? OFFSET ?",
+            binds + [.integer(query.limit), .integer(query.offset)])
+        let sessions = rows.map { row in
+            SessionSummary(
+                sessionID: row.column("session_id")?.string ?? "",
+                callCount: row.column("call_count")?.integer ?? 0,
+                startedAtMicros: Int64(row.column("started_at")?.integer ?? 0),
+                endedAtMicros: Int64(row.column("ended_at")?.integer ?? 0),
+                totalLatencyMS: row.column("total_latency_ms")?.double ?? 0,
+                totalTokensIn: row.column("total_tokens_in")?.integer ?? 0,
+                totalTokensOut: row.column("total_tokens_out")?.integer ?? 0,
+                totalCostUSD: row.column("total_cost_usd")?.double ?? 0,
+                errorCount: row.column("error_count")?.integer ?? 0,
+                blockedCount: row.column("blocked_count")?.integer ?? 0,
+                modelID: row.column("model_id")?.string, agentName: row.column("agent_name")?.string,
+                userID: row.column("user_id")?.string, environment: row.column("environment")?.string,
+                appID: row.column("app_id")?.string)
+        }
+        return SessionPage(sessions: sessions, total: total)
+    }
+
+    /// Each term is an FTS5 string (a phrase of its words), so nothing in it is read as an operator.
+    package func search(_ query: SearchQuery) async throws -> [CallRecord] {
+        let terms = query.terms
+        guard !terms.isEmpty else { return [] }
+        let match = terms.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " ")
+        return try await reader.query(
+            Self.selectCalls + " JOIN calls_search ON calls_search.rowid = calls.rowid WHERE calls_search MATCH ?"
+                + " ORDER BY calls.ts_micros DESC, calls.action_id DESC LIMIT ?",
+            [.text(match), .integer(query.limit)]
+        ).map(CallRecord.init(row:))
+    }
+
+    /// Sums per (bucket, model, agent) in SQL, with each group's latencies as a JSON array for the percentiles.
+    package func stats(_ query: StatsQuery) async throws -> CallStats {
+        let rows = try await reader.query(
+            """
+            SELECT ts_micros - (((ts_micros % ?1) + ?1) % ?1) AS bucket, model_id, agent_name,
+                total(CASE WHEN blocked THEN 0 ELSE cost_usd END) AS spend, count(*) AS calls,
+                coalesce(sum(tokens_in), 0) AS tokens_in, coalesce(sum(tokens_out), 0) AS tokens_out,
+                sum(NOT blocked AND (status_code IS NULL OR status_code >= 400 OR outcome <> 'completed')) AS errors,
+                sum(blocked) AS blocked,
+                json_group_array(latency_ms) FILTER (WHERE latency_ms IS NOT NULL) AS latencies
+            FROM calls WHERE ts_micros BETWEEN ?2 AND ?3
+            GROUP BY 1, 2, 3
+            """,
+            [.integer(Int(query.bucket.micros)), .integer(Int(query.sinceMicros)), .integer(Int(query.untilMicros))])
+        var accumulator = StatsAccumulator()
+        for row in rows {
+            var figures = CallStats.Figures()
+            figures.spendUSD = row.column("spend")?.double ?? 0
+            figures.calls = row.column("calls")?.integer ?? 0
+            figures.tokensIn = row.column("tokens_in")?.integer ?? 0
+            figures.tokensOut = row.column("tokens_out")?.integer ?? 0
+            figures.errors = row.column("errors")?.integer ?? 0
+            figures.blocked = row.column("blocked")?.integer ?? 0
+            let latencies = try JSONText.decode([Double].self, row.column("latencies")?.string ?? "[]")
+            accumulator.add(
+                bucket: Int64(row.column("bucket")?.integer ?? 0), model: row.column("model_id")?.string,
+                agent: row.column("agent_name")?.string, figures: figures, latencies: latencies)
+        }
+        return accumulator.stats(for: query)
+    }
+
+    package func sessionCost(_ sessionID: String) async throws -> Double {
+        try await reader.query("SELECT total_cost_usd FROM sessions WHERE session_id = ?", [.text(sessionID)])
+            .first?.column("total_cost_usd")?.double ?? 0
+    }
+
+    package func spend(sinceMicros: Int64) async throws -> SpendTotals {
+        let rows = try await reader.query(
+            """
+            SELECT agent_name, user_id, total(cost_usd) AS spend FROM calls
+            WHERE ts_micros >= ? AND NOT blocked GROUP BY agent_name, user_id
+            """,
+            [.integer(Int(sinceMicros))])
+        var totals = SpendTotals()
+        for row in rows {
+            totals.add(
+                row.column("spend")?.double ?? 0, agent: row.column("agent_name")?.string, user: row.column("user_id")?.string)
+        }
+        return totals
+    }
+}

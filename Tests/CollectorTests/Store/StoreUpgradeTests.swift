@@ -1,0 +1,75 @@
+import Foundation
+import LedgerTestSupport
+import SQLiteNIO
+import Testing
+
+@testable import Collector
+
+extension StoreTests {
+    /// A database written at schema version 1 keeps working after the later migrations: its calls are found by
+    /// search and its sessions by app.
+    @Suite struct Upgrade {
+        static let message = #"[{"role":"user","content":"Grüße aus Zürich"}]"#
+
+        @Test func sqliteFromVersion1() async throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentledger-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("old.db").path
+            let old = try await SQLiteConnection.open(storage: .file(path: path), logger: Integration.logger)
+            _ = try await old.query(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)")
+            for statement in SQLiteSchema.migrations[0].statements { _ = try await old.query(statement) }
+            _ = try await old.query("INSERT INTO schema_migrations VALUES (1, 'calls and session aggregates', 0)")
+            _ = try await old.query(
+                """
+                INSERT INTO calls (action_id, session_id, ts_micros, messages, content, stream, blocked, app_id, outcome)
+                VALUES ('old', 's', 1, ?, 'done', 0, 0, 'app1', 'completed')
+                """, [.text(Self.message)])
+            _ = try await old.query(
+                """
+                INSERT INTO sessions VALUES ('s', 1, 1, 2, 1, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL)
+                """)
+            try await old.close()
+
+            let store = try await SQLiteStore.open(path: path, logger: Integration.logger)
+            do {
+                try await Self.expectUpgraded(store)
+            } catch {
+                try? await store.close()
+                throw error
+            }
+            try await store.close()
+        }
+
+        @Test(.enabled(if: PostgresTestCluster.isConfigured, PostgresTestCluster.notConfigured))
+        func postgresFromVersion1() async throws {
+            try await PostgresTestCluster.withDatabase { dsn in
+                let setup =
+                    [PostgresSchema.createMigrationsTable] + PostgresSchema.migrations[0].statements + [
+                        "INSERT INTO schema_migrations (version, name) VALUES (1, 'calls and session aggregates')",
+                        """
+                        INSERT INTO calls (action_id, session_id, ts_micros, messages, content, stream, blocked, app_id, outcome)
+                        VALUES ('old', 's', 1, '\(Self.message)', 'done', false, false, 'app1', 'completed')
+                        """,
+                        "INSERT INTO sessions VALUES ('s', 1, 1, 2, 1, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL)",
+                    ]
+                try await PostgresTestCluster.psql(dsn, setup.joined(separator: ";\n"))
+                try await PostgresTestCluster.withRunningStore(dsn: dsn) { store in try await Self.expectUpgraded(store) }
+            }
+        }
+
+        static func expectUpgraded(_ store: any Store) async throws {
+            await #expect(throws: StoreError.self) { try await store.checkReady() }
+            try await store.migrate()
+            try await store.checkReady()
+            #expect(try await store.search(SearchQuery(text: "Zürich")).map(\.actionID) == ["old"])
+            #expect(try await store.search(SearchQuery(text: "done")).map(\.actionID) == ["old"])
+            var query = SessionQuery()
+            query.appID = "app1"
+            #expect(try await store.sessions(query).sessions.map(\.sessionID) == ["s"])
+            _ = try await store.insert([.stored("new", session: "s", at: 5)])
+            #expect(try await store.sessions(query).sessions.first?.callCount == 2)
+        }
+    }
+}
