@@ -14,7 +14,7 @@ struct MockCompletion: Sendable {
 
     init(request: MockRequest, scenario: MockScenario, provider: MockProvider) {
         if scenario == .toolCall {
-            let idPrefix = provider == .openAI ? "call_" : "toolu_"
+            let idPrefix = provider.family == .openAI ? "call_" : "toolu_"
             toolCalls = MockToolCall.weatherAndTime(idPrefix: idPrefix, digest: request.digest)
             text = provider == .anthropic ? "I'll look up the weather and the time in Paris." : nil
         } else {
@@ -25,7 +25,7 @@ struct MockCompletion: Sendable {
         let outputCharacters = (text?.count ?? 0) + toolCalls.reduce(0) { $0 + $1.arguments.count }
         reasoningTokens = scenario == .reasoning ? 64 : 0
         completionTokens = MockRequest.tokens(forCharacters: outputCharacters) + reasoningTokens
-        switch (scenario, provider) {
+        switch (scenario, provider.family) {
         case (.cache, .openAI):
             cacheReadTokens = 1024
             cacheWriteTokens = 0

@@ -1,6 +1,7 @@
 import Foundation
 
-/// What the mock reads from a chat request body: enough to build a deterministic answer.
+/// What the mock reads from a request body (chat `messages`, Anthropic `system`, Responses `input` and
+/// `instructions`): enough to build a deterministic answer.
 struct MockRequest: Sendable {
     let model: String
     let stream: Bool
@@ -31,6 +32,20 @@ struct MockRequest: Sendable {
             texts.append(contentsOf: messageTexts)
             if message["role"] as? String == "user" {
                 lastUser = messageTexts.joined(separator: " ")
+            }
+        }
+        if let instructions = root["instructions"] {
+            texts.append(contentsOf: Self.texts(in: instructions))
+        }
+        if let input = root["input"] as? String {
+            texts.append(input)
+            lastUser = input
+        }
+        for case let item as [String: Any] in (root["input"] as? [Any]) ?? [] {
+            let itemTexts = (item["content"] ?? item["output"]).map(Self.texts(in:)) ?? []
+            texts.append(contentsOf: itemTexts)
+            if item["role"] as? String == "user" {
+                lastUser = itemTexts.joined(separator: " ")
             }
         }
         lastUserText = lastUser

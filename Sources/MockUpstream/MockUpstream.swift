@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// A scriptable LLM upstream (OpenAI chat, Anthropic messages) for tests, benchmarks and the demo.
+/// A scriptable LLM upstream (OpenAI chat and responses, Anthropic messages) for tests, benchmarks and the demo.
 ///
 /// Answers are deterministic: the same request gives the same bytes, with ids derived from the request and a
 /// fixed `created` time. The request header `x-mock-scenario` selects a behaviour (see `MockScenario`) and
@@ -36,6 +36,9 @@ package enum MockUpstream {
         }
         router.post("/v1/messages") { request, _ in
             try await chat(request, provider: .anthropic)
+        }
+        router.post("/v1/responses") { request, _ in
+            try await chat(request, provider: .openAIResponses)
         }
         router.get("/v1/models") { _, _ in
             ProviderError.jsonResponse(status: 200, body: models, provider: .openAI, requestID: "req_models")
@@ -77,6 +80,8 @@ package enum MockUpstream {
             return OpenAIChatResponder(request: parsed, scenario: scenario).response(delay: delay)
         case .anthropic:
             return AnthropicMessagesResponder(request: parsed, scenario: scenario).response(delay: delay)
+        case .openAIResponses:
+            return OpenAIResponsesResponder(request: parsed, scenario: scenario).response(delay: delay)
         }
     }
 

@@ -6,12 +6,12 @@ enum ProviderError {
     /// The answer of an `error_*` scenario.
     static func scenarioResponse(status: Int, provider: MockProvider, requestID: String) -> Response {
         let (kind, message): (String, String)
-        switch (provider, status) {
+        switch (provider.family, status) {
         case (.openAI, 400):
             (kind, message) = ("invalid_request_error", "Invalid value for 'messages': mock scenario error_400.")
         case (.openAI, 429):
             (kind, message) = ("requests", "Rate limit reached for requests (mock scenario error_429).")
-        case (.openAI, _):
+        case (.openAI, _), (.openAIResponses, _):
             (kind, message) = ("server_error", "The server had an error while processing your request (mock scenario error_500).")
         case (.anthropic, 400):
             (kind, message) = ("invalid_request_error", "messages: mock scenario error_400.")
@@ -49,8 +49,8 @@ enum ProviderError {
     ]
 
     private static func body(provider: MockProvider, kind: String, message: String, code: String?) -> MockJSON {
-        switch provider {
-        case .openAI:
+        switch provider.family {
+        case .openAI, .openAIResponses:
             ["error": ["message": .string(message), "type": .string(kind), "param": nil, "code": .optional(code)]]
         case .anthropic:
             ["type": "error", "error": ["type": .string(kind), "message": .string(message)]]

@@ -42,7 +42,9 @@ enum OpenAIChatAdapter: ProviderAdapter {
         reading.stopReason = choice?["finish_reason"]?.stringValue
         guard let message = choice?["message"] else { return reading }
         reading.content = MessageText.text(of: message["content"], separator: "")
-        if reading.content == nil, let refusal = message["refusal"]?.stringValue { reading.content = refusal }
+        if reading.content?.isEmpty ?? true, let refusal = message["refusal"]?.stringValue, !refusal.isEmpty {
+            reading.content = refusal
+        }
         reading.toolCalls = (message["tool_calls"]?.arrayValue ?? []).map(toolCall)
         if let legacy = message["function_call"], legacy.objectValue != nil {
             reading.toolCalls.append(

@@ -56,8 +56,8 @@ struct OpenAIChatStream {
         if let id { call.id = id }
         let function = delta["function"] ?? delta["custom"]
         if let name = function?["name"]?.stringValue { call.name = name }
-        if let fragment = function?["arguments"]?.stringValue ?? function?["input"]?.stringValue {
-            call.arguments += fragment
+        if let fragment = function?["arguments"] ?? function?["input"], fragment != .null {
+            call.arguments += OpenAIChatAdapter.argumentsText(fragment)
         }
         toolCalls[slot] = call
     }

@@ -55,7 +55,8 @@ package struct CallRecord: Sendable, Equatable {
     }
 }
 
-/// A tool call the model asked for. `arguments` is always a JSON string, whatever the provider sent.
+/// A tool call the model asked for. `arguments` is always a JSON string, whatever the provider sent; an unknown
+/// `id` or `name` is written as `null`, never left out.
 package struct ToolCall: Sendable, Equatable, Codable {
     package var id: String?
     package var name: String?
@@ -66,20 +67,39 @@ package struct ToolCall: Sendable, Equatable, Codable {
         self.name = name
         self.arguments = arguments
     }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(arguments, forKey: .arguments)
+    }
 }
 
 /// A tool's answer, sent by the agent in the request that follows the call that asked for it.
 package struct ToolResult: Sendable, Equatable, Codable {
     package var toolCallID: String?
     package var content: JSONValue
+    /// The action id of the earlier call whose `tool_calls` held `toolCallID`; set by `ToolLinks` when a
+    /// session is read, nil when not linked.
+    package var requestedBy: String?
 
-    package init(toolCallID: String?, content: JSONValue) {
+    package init(toolCallID: String?, content: JSONValue, requestedBy: String? = nil) {
         self.toolCallID = toolCallID
         self.content = content
+        self.requestedBy = requestedBy
     }
 
     enum CodingKeys: String, CodingKey {
         case toolCallID = "tool_call_id"
         case content
+        case requestedBy = "requested_by"
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(toolCallID, forKey: .toolCallID)
+        try container.encode(content, forKey: .content)
+        try container.encode(requestedBy, forKey: .requestedBy)
     }
 }

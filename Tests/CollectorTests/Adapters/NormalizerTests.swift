@@ -61,7 +61,7 @@ struct NormalizerTests {
         #expect(record.provider == provider)
     }
 
-    @Test func responsesAPIIsRecordedWithoutParsing() {
+    @Test func aResponsesStreamCutAfterItsFirstEventKeepsTheRequest() {
         let request = #"{"model":"gpt-5","input":"hello","stream":true,"max_output_tokens":300}"#
         let body = "event: response.created\ndata: {\"type\":\"response.created\"}\n\n"
         let record = CapturedCallFixture.record(
@@ -69,10 +69,11 @@ struct NormalizerTests {
                 path: "/v1/responses", request: request, response: body, contentType: "text/event-stream"))
         #expect(record.provider == "openai")
         #expect(record.modelID == "gpt-5")
-        #expect(record.messages.isEmpty)
+        #expect(record.messages == [.object(["role": .string("user"), "content": .string("hello")])])
         #expect(record.stream)
         #expect(record.maxTokens == 300)
         #expect(record.statusCode == 200)
+        #expect(record.content == nil)
         #expect(record.errorDetail == nil)
     }
 
