@@ -18,7 +18,9 @@ struct AgentLedger: AsyncParsableCommand {
         commandName: "agentledger",
         abstract: "Capture, price and budget every LLM call your agents make.",
         version: "0.1.0",
-        subcommands: [UpCommand.self, SidecarCommand.self, CollectorCommand.self, MockUpstreamCommand.self]
+        subcommands: [
+            UpCommand.self, DemoCommand.self, SidecarCommand.self, CollectorCommand.self, MockUpstreamCommand.self,
+        ]
     )
 }
 

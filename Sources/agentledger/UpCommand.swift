@@ -19,57 +19,63 @@ struct UpCommand: AsyncParsableCommand {
     @OptionGroup var pricing: PricingOptions
 
     func run() async throws {
-        try await withConfigurationErrors {
-            let settings = Settings()
-            let logger = Runtime.logger("agentledger")
-            let host = settings.string(listen.host, "AGENTLEDGER_HOST", default: "0.0.0.0")
-            let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: 8000)
-            // The proxy's settings are checked before the store opens, so a typo never leaves files behind.
-            var sidecarSettings = try Runtime.sidecarSettings(proxy, link: nil, spool: spool, token: token, settings: settings)
-            let collector = try await Runtime.collector(
-                store, token: token, enforcement: enforcement, alerts: alerts, pricing: pricing, settings: settings,
-                logger: logger)
-            // The sidecar half reaches the collector half over loopback TCP, the same path a remote sidecar takes.
-            let ingestHost = collector.ingest.configuration.host
-            sidecarSettings.collector = (
-                ingestHost == "0.0.0.0" || ingestHost == "::" ? "127.0.0.1" : ingestHost, collector.ingest.port
-            )
-            let sidecar = try Runtime.sidecar(sidecarSettings, logger: logger)
+        try await withConfigurationErrors { try await serve(banner: "AgentLedger up") }
+    }
 
-            let router = Router()
-            var api = collector.api
-            let shipper = sidecar.proxy.shipper
-            let collectorMetrics = api.extraMetrics
-            api.extraMetrics = { collectorMetrics() + SidecarMetrics.prometheusText(shipper) }
-            api.addRoutes(to: router)
-            let app = Application(
-                responder: UpResponder(api: router.buildResponder(), proxy: sidecar.proxy),
-                configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
-                onServerRunning: { channel in
-                    let bound = channel.localAddress?.port ?? port
-                    FileHandleOutput.standardOutput(
-                        """
-                        AgentLedger up
-                          proxy      http://\(host):\(bound)  ->  \(sidecar.configuration.upstreamURL)
-                          dashboard  http://\(host == "0.0.0.0" ? "localhost" : host):\(bound)/
-                          ingest     \(collector.ingest.configuration.host):\(collector.ingest.port)
-                          store      \(collector.dsn)
+    /// Runs both halves until SIGTERM. `demo` passes its simulated upstream and a task to start once serving.
+    func serve(
+        banner: String, settings: Settings = Settings(), extraServices: [any Service] = [],
+        whenServing: @escaping @Sendable (_ port: Int) -> Void = { _ in }
+    ) async throws {
+        let logger = Runtime.logger("agentledger")
+        let host = settings.string(listen.host, "AGENTLEDGER_HOST", default: "0.0.0.0")
+        let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: 8000)
+        // The proxy's settings are checked before the store opens, so a typo never leaves files behind.
+        var sidecarSettings = try Runtime.sidecarSettings(proxy, link: nil, spool: spool, token: token, settings: settings)
+        let collector = try await Runtime.collector(
+            store, token: token, enforcement: enforcement, alerts: alerts, pricing: pricing, settings: settings,
+            logger: logger)
+        // The sidecar half reaches the collector half over loopback TCP, the same path a remote sidecar takes.
+        let ingestHost = collector.ingest.configuration.host
+        sidecarSettings.collector = (
+            ingestHost == "0.0.0.0" || ingestHost == "::" ? "127.0.0.1" : ingestHost, collector.ingest.port
+        )
+        let sidecar = try Runtime.sidecar(sidecarSettings, logger: logger)
 
-                        """)
-                },
-                logger: logger)
-            do {
-                // The Postgres store runs its pool as a service, first so it stops last.
-                let store = collector.store as? any Service
-                let services: [any Service] = (store.map { [$0] } ?? []) + collector.services + [sidecar.link, app]
-                try await Runtime.run(services, logger: logger)
-            } catch {
-                try? await sidecar.client.shutdown()
-                try? await collector.store.close()
-                throw error
-            }
-            try await sidecar.client.shutdown()
-            try await collector.store.close()
+        let router = Router()
+        var api = collector.api
+        let shipper = sidecar.proxy.shipper
+        let collectorMetrics = api.extraMetrics
+        api.extraMetrics = { collectorMetrics() + SidecarMetrics.prometheusText(shipper) }
+        api.addRoutes(to: router)
+        let app = Application(
+            responder: UpResponder(api: router.buildResponder(), proxy: sidecar.proxy),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                FileHandleOutput.standardOutput(
+                    """
+                    \(banner)
+                      proxy      http://\(host):\(bound)  ->  \(sidecar.configuration.upstreamURL)
+                      dashboard  http://\(host == "0.0.0.0" ? "localhost" : host):\(bound)/
+                      ingest     \(collector.ingest.configuration.host):\(collector.ingest.port)
+                      store      \(collector.dsn)
+
+                    """)
+                whenServing(bound)
+            },
+            logger: logger)
+        do {
+            // The Postgres store runs its pool as a service, first so it stops last.
+            let store = collector.store as? any Service
+            let services: [any Service] = (store.map { [$0] } ?? []) + collector.services + extraServices + [sidecar.link, app]
+            try await Runtime.run(services, logger: logger)
+        } catch {
+            try? await sidecar.client.shutdown()
+            try? await collector.store.close()
+            throw error
         }
+        try await sidecar.client.shutdown()
+        try await collector.store.close()
     }
 }

@@ -46,14 +46,17 @@ package struct CollectorAPI: Sendable {
             let sessionID = try context.parameters.require("session_id")
             let calls = try await store.calls(inSession: sessionID)
             guard !calls.isEmpty else { throw APIError(.notFound, "session_id not found") }
-            return try JSONResponse.make(calls)
+            return try JSONResponse.make(ToolLinks.link(calls))
         }
         router.get("explain/{action_id}") { _, context in
             let actionID = try context.parameters.require("action_id")
             guard let call = try await store.call(actionID: actionID) else {
                 throw APIError(.notFound, "action_id not found")
             }
-            return try JSONResponse.make(call)
+            // A call's tool results name the call that asked for them, which is an earlier call of its session.
+            guard let sessionID = call.sessionID, call.toolResults?.isEmpty == false else { return try JSONResponse.make(call) }
+            let linked = ToolLinks.link(try await store.calls(inSession: sessionID))
+            return try JSONResponse.make(linked.first { $0.actionID == actionID } ?? call)
         }
         router.get("api/sessions") { request, _ in
             let page = try await store.sessions(try Self.sessionQuery(QueryParameters(request.uri.query)))
