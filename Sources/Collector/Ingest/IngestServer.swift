@@ -79,28 +79,50 @@ package struct IngestServer: Service {
     /// RECORDS a sidecar may have in flight on one link before it is cut off (sidecars keep 4).
     static let maxQueuedBatches = 32
 
-    /// Commits a link's batches in arrival order and ACKs each; a batch the store refuses is reported and the link
-    /// closed, so the sidecar resends it on its next link.
+    /// Batches of one link committed at the same time: a sidecar keeps several in flight, and the store's round
+    /// trips overlap (ACKs are matched by batch id, so their order does not matter).
+    static let commitsInFlight = 2
+
+    /// Commits a link's batches (at most `commitsInFlight` at once) and ACKs each; a batch the store refuses is
+    /// reported and the link closed, so the sidecar resends it on its next link.
     private func commit(
         _ batches: AsyncStream<Records>, queued: QueueDepth, outbound: NIOAsyncChannelOutboundWriter<Message>,
         channel: any Channel
     ) async throws {
-        for await records in batches {
-            defer { queued.batches.subtract(1, ordering: .relaxed) }
-            do {
-                let result = try await pipeline.commit(records.calls)
-                try await outbound.write(
-                    .ack(
-                        Ack(
-                            batchID: records.batchID, stored: UInt32(result.stored), duplicates: UInt32(result.duplicates))))
-            } catch {
-                counters.add(.batchesFailed)
-                logger.error("batch not committed; the sidecar keeps it", metadata: ["error": "\(error)"])
-                try? await outbound.write(
-                    .error(ErrorMessage(code: .storeUnavailable, message: "store unavailable", batchID: records.batchID)))
-                channel.close(promise: nil)
-                return
+        await withTaskGroup(of: Bool.self) { group in
+            var running = 0
+            for await records in batches {
+                if running == Self.commitsInFlight {
+                    running -= 1
+                    guard await group.next() == true else { break }
+                }
+                running += 1
+                group.addTask { await commitOne(records, queued: queued, outbound: outbound, channel: channel) }
             }
+            for await committed in group where !committed {
+                group.cancelAll()
+                break
+            }
+        }
+    }
+
+    /// Commits and ACKs one batch; false when the store refused it and the link is closing.
+    private func commitOne(
+        _ records: Records, queued: QueueDepth, outbound: NIOAsyncChannelOutboundWriter<Message>, channel: any Channel
+    ) async -> Bool {
+        defer { queued.batches.subtract(1, ordering: .relaxed) }
+        do {
+            let result = try await pipeline.commit(records.calls)
+            try await outbound.write(
+                .ack(Ack(batchID: records.batchID, stored: UInt32(result.stored), duplicates: UInt32(result.duplicates))))
+            return true
+        } catch {
+            counters.add(.batchesFailed)
+            logger.error("batch not committed; the sidecar keeps it", metadata: ["error": "\(error)"])
+            try? await outbound.write(
+                .error(ErrorMessage(code: .storeUnavailable, message: "store unavailable", batchID: records.batchID)))
+            channel.close(promise: nil)
+            return false
         }
     }
 
