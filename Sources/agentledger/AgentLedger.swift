@@ -19,7 +19,8 @@ struct AgentLedger: AsyncParsableCommand {
         abstract: "Capture, price and budget every LLM call your agents make.",
         version: "0.1.0",
         subcommands: [
-            UpCommand.self, DemoCommand.self, SidecarCommand.self, CollectorCommand.self, MockUpstreamCommand.self,
+            UpCommand.self, DemoCommand.self, SidecarCommand.self, CollectorCommand.self, VerifyExportCommand.self,
+            MockUpstreamCommand.self,
         ]
     )
 }

@@ -9,11 +9,8 @@ struct CollectorCommand: AsyncParsableCommand {
         commandName: "collector", abstract: "Run the collector: ingest from sidecars, store, API.")
 
     @OptionGroup var http: HTTPOptions
-    @OptionGroup var store: StoreOptions
+    @OptionGroup var collectorOptions: CollectorOptions
     @OptionGroup var token: TokenOptions
-    @OptionGroup(title: "Budgets and rate limits") var enforcement: EnforcementOptions
-    @OptionGroup(title: "Alerts") var alerts: AlertOptions
-    @OptionGroup var pricing: PricingOptions
 
     func run() async throws {
         try await withConfigurationErrors {
@@ -21,11 +18,9 @@ struct CollectorCommand: AsyncParsableCommand {
             let logger = Runtime.logger("agentledger.collector")
             let host = settings.string(http.httpHost, "AGENTLEDGER_HTTP_HOST", default: "0.0.0.0")
             let port = try settings.port(http.httpPort, "AGENTLEDGER_HTTP_PORT", default: 8080)
-            let collector = try await Runtime.collector(
-                store, token: token, enforcement: enforcement, alerts: alerts, pricing: pricing, settings: settings,
-                logger: logger)
+            let collector = try await Runtime.collector(collectorOptions, token: token, settings: settings, logger: logger)
             let router = Router()
-            collector.api.addRoutes(to: router)
+            try collector.addRoutes(to: router, settings: settings)
             let app = Application(
                 router: router,
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),

@@ -109,3 +109,22 @@ struct PricingOptions: ParsableArguments {
     @Option(help: "JSON file of extra or overriding model prices. [env: AGENTLEDGER_PRICING_FILE; default none]")
     var pricingFile: String?
 }
+
+/// Who may read the collector's data, and how exports are signed.
+struct AccessOptions: ParsableArguments {
+    @Option(
+        help:
+            "Key required on the dashboard's data, the API, /ws, /mcp and exports. [env: AGENTLEDGER_API_KEY; default none]")
+    var apiKey: String?
+    @Option(help: "When set, exports carry an HMAC-SHA256 signature. [env: AGENTLEDGER_EXPORT_HMAC_KEY; default none]")
+    var exportHmacKey: String?
+}
+
+/// Everything the collector half takes besides the ingest token (shared with the sidecar half in `up`).
+struct CollectorOptions: ParsableArguments {
+    @OptionGroup var store: StoreOptions
+    @OptionGroup(title: "Access") var access: AccessOptions
+    @OptionGroup(title: "Budgets and rate limits") var enforcement: EnforcementOptions
+    @OptionGroup(title: "Alerts") var alerts: AlertOptions
+    @OptionGroup var pricing: PricingOptions
+}

@@ -1,4 +1,5 @@
 import Collector
+import Hummingbird
 
 extension Runtime {
     /// Alert thresholds and the webhook; alerts are off without a webhook URL.
@@ -48,5 +49,23 @@ extension Runtime {
             policy.rateWindowMicros = Int64(window) * 1000
         }
         return policy
+    }
+}
+
+extension Runtime.CollectorParts {
+    /// Everything the collector serves over HTTP, behind the API key when one is set: the API, exports, the dashboard.
+    /// `extraMetrics` is appended to `/metrics` (the sidecar half's counters in `up`).
+    func addRoutes(
+        to router: Router<BasicRequestContext>, settings: Settings, extraMetrics: @escaping @Sendable () -> String = { "" }
+    ) throws {
+        if let apiKey {
+            // The dashboard's page and assets load without the key so the page can ask for it; its data cannot.
+            router.add(middleware: APIKeyMiddleware(key: apiKey, openPaths: ["/healthz", "/readyz", "/", "/assets/*", "/ws"]))
+        }
+        var api = self.api
+        let collectorMetrics = api.extraMetrics
+        api.extraMetrics = { collectorMetrics() + extraMetrics() }
+        api.addRoutes(to: router)
+        ExportRoutes(store: store, hmacKey: exportHMACKey, version: AgentLedger.configuration.version).addRoutes(to: router)
     }
 }

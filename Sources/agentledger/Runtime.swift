@@ -19,6 +19,9 @@ enum Runtime {
         var api: CollectorAPI
         var enforcer: Enforcer
         var alerting: Alerting?
+        /// `AGENTLEDGER_API_KEY`: nil leaves the API open.
+        var apiKey: APIKey?
+        var exportHMACKey: String?
 
         /// The collector's long-running parts after the store: ingest, the enforcement sweeper, alert delivery.
         var services: [any Service] {
@@ -44,13 +47,15 @@ enum Runtime {
         return logger
     }
 
-    static func collector(
-        _ options: StoreOptions, token: TokenOptions, enforcement: EnforcementOptions, alerts: AlertOptions,
-        pricing: PricingOptions, settings: Settings, logger: Logger
-    ) async throws -> CollectorParts {
-        let policy = try enforcementPolicy(enforcement, settings: settings)
-        let alertConfig = try self.alertConfig(alerts, settings: settings)
-        let prices = try priceTable(pricing, settings: settings)
+    static func collector(_ all: CollectorOptions, token: TokenOptions, settings: Settings, logger: Logger) async throws
+        -> CollectorParts
+    {
+        let options = all.store
+        let policy = try enforcementPolicy(all.enforcement, settings: settings)
+        let alertConfig = try self.alertConfig(all.alerts, settings: settings)
+        let prices = try priceTable(all.pricing, settings: settings)
+        let apiKey = APIKey(secret: settings.string(all.access.apiKey, "AGENTLEDGER_API_KEY"))
+        let exportHMACKey = settings.string(all.access.exportHmacKey, "AGENTLEDGER_EXPORT_HMAC_KEY")
         let dsn = settings.string(options.dsn, "AGENTLEDGER_DSN", default: "sqlite:///agentledger.db")
         var ingest = IngestServer.Configuration()
         ingest.host = settings.string(options.ingestHost, "AGENTLEDGER_INGEST_HOST", default: "0.0.0.0")
@@ -92,6 +97,7 @@ enum Runtime {
         api.extraMetrics = { enforcer.counters.prometheusText() + (alerting?.prometheusText() ?? "") }
         return CollectorParts(
             store: store, counters: counters, ingest: server, api: api, enforcer: enforcer, alerting: alerting,
+            apiKey: apiKey, exportHMACKey: exportHMACKey,
             dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
     }
 

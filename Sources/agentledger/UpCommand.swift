@@ -12,11 +12,8 @@ struct UpCommand: AsyncParsableCommand {
     @OptionGroup var listen: ListenOptions
     @OptionGroup var proxy: ProxyOptions
     @OptionGroup var spool: SpoolOptions
-    @OptionGroup var store: StoreOptions
+    @OptionGroup var collectorOptions: CollectorOptions
     @OptionGroup var token: TokenOptions
-    @OptionGroup(title: "Budgets and rate limits") var enforcement: EnforcementOptions
-    @OptionGroup(title: "Alerts") var alerts: AlertOptions
-    @OptionGroup var pricing: PricingOptions
 
     func run() async throws {
         try await withConfigurationErrors { try await serve(banner: "AgentLedger up") }
@@ -32,9 +29,7 @@ struct UpCommand: AsyncParsableCommand {
         let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: 8000)
         // The proxy's settings are checked before the store opens, so a typo never leaves files behind.
         var sidecarSettings = try Runtime.sidecarSettings(proxy, link: nil, spool: spool, token: token, settings: settings)
-        let collector = try await Runtime.collector(
-            store, token: token, enforcement: enforcement, alerts: alerts, pricing: pricing, settings: settings,
-            logger: logger)
+        let collector = try await Runtime.collector(collectorOptions, token: token, settings: settings, logger: logger)
         // The sidecar half reaches the collector half over loopback TCP, the same path a remote sidecar takes.
         let ingestHost = collector.ingest.configuration.host
         sidecarSettings.collector = (
@@ -43,11 +38,8 @@ struct UpCommand: AsyncParsableCommand {
         let sidecar = try Runtime.sidecar(sidecarSettings, logger: logger)
 
         let router = Router()
-        var api = collector.api
         let shipper = sidecar.proxy.shipper
-        let collectorMetrics = api.extraMetrics
-        api.extraMetrics = { collectorMetrics() + SidecarMetrics.prometheusText(shipper) }
-        api.addRoutes(to: router)
+        try collector.addRoutes(to: router, settings: settings, extraMetrics: { SidecarMetrics.prometheusText(shipper) })
         let app = Application(
             responder: UpResponder(api: router.buildResponder(), proxy: sidecar.proxy),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),

@@ -16,7 +16,10 @@ package struct CollectorAPI: Sendable {
     }
 
     /// First path segments the API owns; in `up` mode every other path goes to the proxy.
-    package static let ownedPrefixes: Set<Substring> = ["api", "session", "explain", "metrics", "healthz", "readyz"]
+    /// `""` is the dashboard's page at `/`; `ws`, `assets`, `export` and `mcp` are served by their own routes.
+    package static let ownedPrefixes: Set<Substring> = [
+        "", "api", "session", "explain", "metrics", "healthz", "readyz", "export", "assets", "ws", "mcp",
+    ]
 
     /// Whether a request target belongs to the API rather than the proxy.
     package static func owns(path: String) -> Bool {
