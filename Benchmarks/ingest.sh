@@ -35,7 +35,7 @@ best=0
 failed=0
 for links in $link_counts; do
   for batch in $batches; do
-    pg_sql "TRUNCATE calls, sessions" >/dev/null
+    pg_sql "TRUNCATE calls, sessions, messages" >/dev/null
     pg_sql "CHECKPOINT" >/dev/null
     collector_cpu=$(cpu_seconds "$collector_pid"); postgres_cpu=$(pg_cpu_seconds)
     result=$(python3 Benchmarks/ingest_load.py load --port "$ingest_port" --links "$links" --batch "$batch" \
@@ -67,7 +67,7 @@ echo "collector: $(metric "$metrics" agentledger_records_stored_total) stored, $
 # The ceiling: as many rows as the largest run acknowledged, the same stored row with unique keys, one COPY each.
 pg_sql "CREATE TABLE calls_copy (LIKE calls INCLUDING ALL)" >/dev/null
 python3 Benchmarks/ingest_load.py csv --row "$work/row.csv" --count "$best" --out "$work/rows.csv"
-pg_sql "TRUNCATE calls, sessions" >/dev/null
+pg_sql "TRUNCATE calls, sessions, messages" >/dev/null
 echo
 for attempt in 1 2 3; do  # three loads, the median counts
   pg_sql "TRUNCATE calls_copy" >/dev/null

@@ -1,20 +1,22 @@
 import Foundation
+import NIOCore
 import SQLiteNIO
 
-/// How a `CallRecord` maps to a row of `calls`: one list of columns, used for insert and select alike.
+/// How a `CallRecord` maps to a row of `calls`: one list of columns, used for insert and select alike. The messages
+/// are stored apart (`MessageBatch`); a row holds their digests.
 extension CallRecord {
     static let columns = [
-        "action_id", "session_id", "ts_micros", "model_id", "provider", "messages", "system_prompt", "tools", "tool_calls",
+        "action_id", "session_id", "ts_micros", "model_id", "provider", "message_hashes", "system_prompt", "tools", "tool_calls",
         "tool_results", "content", "stop_reason", "tokens_in", "tokens_out", "tokens_cache_read", "tokens_cache_write",
         "tokens_reasoning", "cost_usd", "price_table", "latency_ms", "ttft_ms", "stream", "status_code", "error_detail",
         "blocked", "agent_name", "user_id", "app_id", "environment", "parent_action_id", "handoff_from", "handoff_to",
         "temperature", "max_tokens", "source", "outcome",
     ]
 
-    var sqliteBinds: [SQLiteData] {
+    func sqliteBinds(messageHashes: [UInt8]) -> [SQLiteData] {
         [
             .text(actionID), .optionalText(sessionID), .integer(Int(timestampMicros)), .optionalText(modelID),
-            .optionalText(provider), .text(JSONText.encode(messages)), .optionalText(systemPrompt),
+            .optionalText(provider), .blob(ByteBuffer(bytes: messageHashes)), .optionalText(systemPrompt),
             .optionalText(tools.map(JSONText.encode)), .optionalText(toolCalls.map(JSONText.encode)),
             .optionalText(toolResults.map(JSONText.encode)), .optionalText(content), .optionalText(stopReason),
             .optionalInteger(tokensIn), .optionalInteger(tokensOut), .optionalInteger(tokensCacheRead),
@@ -27,6 +29,7 @@ extension CallRecord {
         ]
     }
 
+    /// The row's fields but the messages, which `SQLiteStore` assembles from `message_hashes`.
     init(row: SQLiteRow) throws {
         func text(_ name: String) -> String? { row.column(name)?.string }
         func int(_ name: String) -> Int? { row.column(name)?.integer }
@@ -38,7 +41,6 @@ extension CallRecord {
         sessionID = text("session_id")
         modelID = text("model_id")
         provider = text("provider")
-        messages = try text("messages").map { try JSONText.decode([JSONValue].self, $0) } ?? []
         systemPrompt = text("system_prompt")
         tools = try text("tools").map { try JSONText.decode(JSONValue.self, $0) }
         toolCalls = try text("tool_calls").map { try JSONText.decode([ToolCall].self, $0) }

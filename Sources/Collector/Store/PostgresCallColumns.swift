@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 
 /// How `CallRecord`s map to rows of the Postgres `calls` table: one array bind per column for a batch insert, and back.
+/// The messages go to the `messages` table, once each (`MessageBatch`); a call row holds their digests.
 ///
 /// Postgres text and jsonb cannot hold NUL characters, so a NUL in a record is stored as U+FFFD; anything else
 /// round-trips unchanged.
@@ -14,36 +15,63 @@ enum PostgresCallColumns {
         var isJSON = false
         /// The session aggregates need a few values that are not columns of `calls`.
         var isStored = true
-        var values: @Sendable ([CallRecord]) -> any PostgresDynamicTypeEncodable
+        var values: @Sendable (Batch) -> any PostgresDynamicTypeEncodable
 
         static func text(_ name: String, stored: Bool = true, _ value: @escaping @Sendable (CallRecord) -> String?) -> Column {
             Column(name: name, arrayType: "text[]", isStored: stored) {
-                PostgresNullableArray($0.map { value($0).map(withoutNUL) })
+                PostgresNullableArray($0.records.map { value($0).map(withoutNUL) })
             }
         }
 
         static func json(_ name: String, _ value: @escaping @Sendable (CallRecord) -> String?) -> Column {
-            Column(name: name, arrayType: "text[]", isJSON: true) { PostgresNullableArray($0.map(value)) }
+            Column(name: name, arrayType: "text[]", isJSON: true) { PostgresNullableArray($0.records.map(value)) }
         }
 
         static func int(_ name: String, stored: Bool = true, _ value: @escaping @Sendable (CallRecord) -> Int?) -> Column {
-            Column(name: name, arrayType: "int8[]", isStored: stored) { PostgresNullableArray($0.map(value)) }
+            Column(name: name, arrayType: "int8[]", isStored: stored) { PostgresNullableArray($0.records.map(value)) }
         }
 
         static func double(_ name: String, _ value: @escaping @Sendable (CallRecord) -> Double?) -> Column {
-            Column(name: name, arrayType: "float8[]") { PostgresNullableArray($0.map(value)) }
+            Column(name: name, arrayType: "float8[]") { PostgresNullableArray($0.records.map(value)) }
         }
 
         static func bool(_ name: String, stored: Bool = true, _ value: @escaping @Sendable (CallRecord) -> Bool) -> Column {
-            Column(name: name, arrayType: "bool[]", isStored: stored) { PostgresNullableArray($0.map(value)) }
+            Column(name: name, arrayType: "bool[]", isStored: stored) { PostgresNullableArray($0.records.map(value)) }
         }
     }
+
+    /// What a batch's binds are made of: the records, their messages, and the search words both contribute.
+    struct Batch {
+        var records: [CallRecord]
+        var messages: MessageBatch
+        /// Per record, the words of its agent, user, output and system prompt.
+        var searchHeads: [String] = []
+        /// Per distinct message, its words, indexed with its owner when the message is new to the store.
+        var messageWords: [String]
+
+        init(_ records: [CallRecord]) {
+            self.records = records
+            messages = MessageBatch(records)
+            messageWords = Array(repeating: "", count: messages.messages.count)
+            var byOwner = [[Int]](repeating: [], count: records.count)
+            for (index, message) in messages.messages.enumerated() { byOwner[message.owner].append(index) }
+            for (owner, record) in records.enumerated() {
+                let parts = SearchText.parts(for: record, messages: byOwner[owner].map { messages.messages[$0].value })
+                searchHeads.append(parts.head)
+                for (index, words) in zip(byOwner[owner], parts.messages) { messageWords[index] = words }
+            }
+        }
+    }
+
+    /// The binds after the columns' for the batch's distinct messages, as `unnest` takes them.
+    static let messageArrays = ["hash bytea[]", "body text[]", "owner int8[]", "position int8[]", "words text[]"]
 
     /// Every column of `calls` (minus the generated `ts`), then the batch-only values, in bind order.
     static let batch: [Column] = [
         .text("action_id") { $0.actionID }, .text("session_id") { $0.sessionID },
         .int("ts_micros") { Int($0.timestampMicros) }, .text("model_id") { $0.modelID }, .text("provider") { $0.provider },
-        .json("messages") { json(JSONText.encode($0.messages)) }, .text("system_prompt") { $0.systemPrompt },
+        Column(name: "message_hashes", arrayType: "bytea[]") { $0.messages.digests.map { ByteBuffer(bytes: $0) } },
+        .text("system_prompt") { $0.systemPrompt },
         .json("tools") { $0.tools.map { json(JSONText.encode($0)) } },
         .json("tool_calls") { $0.toolCalls.map { json(JSONText.encode($0)) } },
         .json("tool_results") { $0.toolResults.map { json(JSONText.encode($0)) } }, .text("content") { $0.content },
@@ -58,7 +86,7 @@ enum PostgresCallColumns {
         .text("handoff_to") { $0.handoffTo }, .double("temperature") { $0.temperature },
         .int("max_tokens") { $0.maxTokens }, .text("source") { $0.source }, .text("outcome") { $0.outcome },
         .bool("is_error", stored: false) { $0.isError },
-        .text("search_text", stored: false) { SearchText.document(for: $0) },
+        Column(name: "search_text", arrayType: "text[]", isStored: false) { $0.searchHeads.map(withoutNUL) },
         .int("ended_at", stored: false) { record in
             let latency = record.latencyMS ?? 0
             return Int(record.timestampMicros) + (latency.isFinite ? Int(latency * 1000) : 0)
@@ -67,15 +95,29 @@ enum PostgresCallColumns {
 
     static let stored = batch.filter(\.isStored)
 
-    /// The binds of `PostgresSchema.insertBatch`, one array per column of `batch`.
+    /// The binds of `PostgresSchema.insertBatch`: one array per column of `batch`, then the `messageArrays`.
     static func bindings(for records: [CallRecord]) -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: batch.count)
+        let values = Batch(records)
+        var bindings = PostgresBindings(capacity: batch.count + messageArrays.count)
         for column in batch {
-            bindings.append(column.values(records))
+            bindings.append(column.values(values))
         }
+        let messages = values.messages.messages
+        bindings.append(messages.map { ByteBuffer(bytes: $0.digest) })
+        bindings.append(messages.map { json($0.text) })
+        bindings.append(messages.map { $0.owner + 1 })
+        bindings.append(messages.map(\.position))
+        bindings.append(values.messageWords.map(withoutNUL))
         return bindings
     }
 
+    /// The digests of a row's messages, in order.
+    static func messageDigests(from row: PostgresRow) throws -> [[UInt8]] {
+        let bytes = try row.makeRandomAccess()["message_hashes"].decode(ByteBuffer?.self)
+        return try MessageDigest.split(bytes.map { Array($0.readableBytesView) })
+    }
+
+    /// The row's fields but the messages, which the reads assemble from `messageDigests(from:)`.
     static func record(from row: PostgresRow) throws -> CallRecord {
         let cells = row.makeRandomAccess()
         func text(_ name: String) throws -> String? { try cells[name].decode(String?.self) }
@@ -89,7 +131,6 @@ enum PostgresCallColumns {
         record.sessionID = try text("session_id")
         record.modelID = try text("model_id")
         record.provider = try text("provider")
-        record.messages = try text("messages").map { try JSONText.decode([JSONValue].self, $0) } ?? []
         record.systemPrompt = try text("system_prompt")
         record.tools = try text("tools").map { try JSONText.decode(JSONValue.self, $0) }
         record.toolCalls = try text("tool_calls").map { try JSONText.decode([ToolCall].self, $0) }
@@ -124,7 +165,7 @@ enum PostgresCallColumns {
     }
 
     /// JSON text for a jsonb column; strings holding NUL are cleaned first (the writer escapes NUL as `\u0000`).
-    private static func json(_ text: String) -> String {
+    static func json(_ text: String) -> String {
         guard JSONText.containsEscapedNUL(text) else { return text }
         // Escaped backslashes are set aside first, so `\\u0000` (a backslash, then "u0000") stays as it is.
         // A raw U+0001 never occurs in encoded JSON: the encoder escapes control characters.

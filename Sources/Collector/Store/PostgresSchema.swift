@@ -94,6 +94,27 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX calls_search ON calls USING gin (search)",
             ]),
+        Migration(
+            version: 3, name: "messages stored once, calls hold their digests",
+            statements: [
+                "CREATE TABLE messages (hash bytea PRIMARY KEY, body jsonb NOT NULL)",
+                "ALTER TABLE calls ADD COLUMN message_hashes bytea",
+                // Digests of the jsonb text: SQL cannot write the canonical text Swift hashes (`MessageDigest`), so a
+                // conversation that goes on after the upgrade stores its history once more, then shares it again.
+                """
+                INSERT INTO messages (hash, body)
+                SELECT sha256(convert_to(m::text, 'UTF8')), m FROM calls, jsonb_array_elements(calls.messages) AS m
+                ON CONFLICT (hash) DO NOTHING
+                """,
+                """
+                UPDATE calls SET message_hashes = coalesce(
+                    (SELECT string_agg(sha256(convert_to(m::text, 'UTF8')), ''::bytea ORDER BY n)
+                        FROM jsonb_array_elements(calls.messages) WITH ORDINALITY AS e(m, n)),
+                    ''::bytea)
+                """,
+                "ALTER TABLE calls ALTER COLUMN message_hashes SET NOT NULL",
+                "ALTER TABLE calls DROP COLUMN messages",
+            ]),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
@@ -106,8 +127,9 @@ enum PostgresSchema {
     /// Held for the migration transaction, so collectors starting together migrate one after the other.
     static let migrationLockKey = 0x6167_6c65_6467_6572  // "agledger"
 
-    /// One statement, so one round trip and one transaction: unnest the column arrays, insert the calls that are new
-    /// (with their search words), fold exactly those into their sessions (one row per session; the last non-null
+    /// One statement, so one round trip and one transaction: unnest the column arrays, insert the batch's distinct
+    /// messages the store lacks, insert the calls that are new (with their search words: their own, and those of the
+    /// new messages they are first to hold), fold exactly those into their sessions (one row per session; the last non-null
     /// name of the batch wins, as on SQLite; blocked calls cost nothing), and answer the new calls' ids. Rows are
     /// written in key order so concurrent collectors lock in the same order.
     static let insertBatch: String = {
@@ -117,6 +139,10 @@ enum PostgresSchema {
         let stored = PostgresCallColumns.stored
         let storedNames = stored.map(\.name).joined(separator: ", ")
         let storedValues = stored.map { $0.isJSON ? "\($0.name)::jsonb" : $0.name }.joined(separator: ", ")
+        let messageArrays = PostgresCallColumns.messageArrays.enumerated().map { index, column in
+            "$\(columns.count + index + 1)::\(column.split(separator: " ")[1])"
+        }.joined(separator: ", ")
+        let messageNames = PostgresCallColumns.messageArrays.map { $0.split(separator: " ")[0] }.joined(separator: ", ")
         func latest(_ column: String) -> String {
             "(array_agg(\(column) ORDER BY ord DESC) FILTER (WHERE \(column) IS NOT NULL))[1]"
         }
@@ -124,9 +150,22 @@ enum PostgresSchema {
             WITH batch AS (
                 SELECT * FROM unnest(\(arrays)) WITH ORDINALITY AS b(\(names), ord)
             ),
+            message AS (
+                SELECT * FROM unnest(\(messageArrays)) AS m(\(messageNames))
+            ),
+            new_message AS (
+                INSERT INTO messages (hash, body) SELECT hash, body::jsonb FROM message ORDER BY hash
+                ON CONFLICT (hash) DO NOTHING
+                RETURNING hash
+            ),
+            brought AS (
+                SELECT owner, string_agg(words, ' ' ORDER BY position DESC) AS words
+                FROM message JOIN new_message USING (hash) GROUP BY owner
+            ),
             inserted AS (
                 INSERT INTO calls (\(storedNames), search)
-                SELECT \(storedValues), to_tsvector('simple', search_text) FROM batch ORDER BY action_id COLLATE "C"
+                SELECT \(storedValues), to_tsvector('simple', concat_ws(' ', search_text, brought.words))
+                FROM batch LEFT JOIN brought ON brought.owner = batch.ord ORDER BY action_id COLLATE "C"
                 ON CONFLICT (action_id) DO NOTHING
                 RETURNING action_id
             ),

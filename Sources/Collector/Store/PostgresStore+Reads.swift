@@ -154,9 +154,25 @@ extension PostgresStore {
         }
     }
 
+    /// The calls a query selects, with their messages: one more query loads each distinct message once.
     private func records(_ what: String, _ query: PostgresQuery) async throws -> [CallRecord] {
         try await bounded(what) { client in
-            try await client.query(query).collect().map(PostgresCallColumns.record(from:))
+            let rows = try await client.query(query).collect()
+            var records = try rows.map(PostgresCallColumns.record(from:))
+            let digests = try rows.map(PostgresCallColumns.messageDigests(from:))
+            let needed = MessageDigest.distinct(digests)
+            var bodies: [[UInt8]: String] = [:]
+            if !needed.isEmpty {
+                var binds = PostgresBindings()
+                binds.append(needed.map { ByteBuffer(bytes: $0) })
+                let messages = PostgresQuery(
+                    unsafeSQL: "SELECT hash, body FROM messages WHERE hash = ANY($1::bytea[])", binds: binds)
+                for try await (hash, body) in try await client.query(messages).decode((ByteBuffer, String).self) {
+                    bodies[Array(hash.readableBytesView)] = body
+                }
+            }
+            try MessageDigest.assemble(&records, digests: digests, bodies: bodies)
+            return records
         }
     }
 }

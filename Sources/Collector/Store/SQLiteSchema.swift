@@ -91,6 +91,23 @@ enum SQLiteSchema {
                 FROM calls
                 """,
             ]),
+        Migration(
+            version: 3, name: "messages stored once, calls hold their digests",
+            statements: [
+                // A rowid table: bodies are often larger than WITHOUT ROWID tables suit.
+                "CREATE TABLE messages (hash BLOB NOT NULL UNIQUE, body TEXT NOT NULL)",
+                "ALTER TABLE calls ADD COLUMN message_hashes BLOB NOT NULL DEFAULT x''",
+                // json_quote passes an object or array through and quotes a bare string (functions: SQLiteMessageFunctions).
+                """
+                INSERT INTO messages (hash, body)
+                SELECT agentledger_digest(body), body
+                FROM (SELECT agentledger_message(json_quote(value)) AS body FROM calls, json_each(calls.messages))
+                WHERE true
+                ON CONFLICT (hash) DO NOTHING
+                """,
+                "UPDATE calls SET message_hashes = agentledger_digests(messages)",
+                "ALTER TABLE calls DROP COLUMN messages",
+            ]),
     ]
 
     /// Folds one new call into its session's aggregates (bind order: see `SQLiteStore.sessionBinds`).

@@ -1,3 +1,4 @@
+import NIOCore
 import SQLiteNIO
 
 /// What the API and budget enforcement read from SQLite, all on the reader connection.
@@ -5,13 +6,35 @@ extension SQLiteStore {
     private static let selectCalls = "SELECT \(CallRecord.columns.map { "calls.\($0)" }.joined(separator: ", ")) FROM calls"
 
     package func calls(inSession sessionID: String) async throws -> [CallRecord] {
-        try await reader.query(
-            Self.selectCalls + " WHERE session_id = ? ORDER BY ts_micros, action_id", [.text(sessionID)]
-        ).map(CallRecord.init(row:))
+        try await records(Self.selectCalls + " WHERE session_id = ? ORDER BY ts_micros, action_id", [.text(sessionID)])
     }
 
     package func call(actionID: String) async throws -> CallRecord? {
-        try await reader.query(Self.selectCalls + " WHERE action_id = ?", [.text(actionID)]).first.map(CallRecord.init(row:))
+        try await records(Self.selectCalls + " WHERE action_id = ?", [.text(actionID)]).first
+    }
+
+    /// The calls a query selects, with their messages loaded in one more query per few hundred distinct messages.
+    private func records(_ sql: String, _ binds: [SQLiteData]) async throws -> [CallRecord] {
+        let rows = try await reader.query(sql, binds)
+        var records = try rows.map(CallRecord.init(row:))
+        let digests = try rows.map { row in
+            try MessageDigest.split(row.column("message_hashes")?.blob.map { Array($0.readableBytesView) })
+        }
+        let needed = MessageDigest.distinct(digests)
+        var bodies: [[UInt8]: String] = [:]
+        for start in stride(from: 0, to: needed.count, by: 500) {
+            let chunk = needed[start..<min(start + 500, needed.count)]
+            let rows = try await reader.query(
+                "SELECT hash, body FROM messages WHERE hash IN ("
+                    + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")",
+                chunk.map { .blob(ByteBuffer(bytes: $0)) })
+            for row in rows {
+                guard let hash = row.column("hash")?.blob, let body = row.column("body")?.string else { continue }
+                bodies[Array(hash.readableBytesView)] = body
+            }
+        }
+        try MessageDigest.assemble(&records, digests: digests, bodies: bodies)
+        return records
     }
 
     package func sessions(_ query: SessionQuery) async throws -> SessionPage {
@@ -58,11 +81,10 @@ extension SQLiteStore {
         let terms = query.terms
         guard !terms.isEmpty else { return [] }
         let match = terms.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " ")
-        return try await reader.query(
+        return try await records(
             Self.selectCalls + " JOIN calls_search ON calls_search.rowid = calls.rowid WHERE calls_search MATCH ?"
                 + " ORDER BY calls.ts_micros DESC, calls.action_id DESC LIMIT ?",
-            [.text(match), .integer(query.limit)]
-        ).map(CallRecord.init(row:))
+            [.text(match), .integer(query.limit)])
     }
 
     /// Sums per (bucket, model, agent) in SQL, with each group's latencies as a JSON array for the percentiles.

@@ -32,6 +32,7 @@ package final class SQLiteStore: Store {
             _ = try await writer.query(pragma)
         }
         _ = try await reader.query("PRAGMA busy_timeout = 5000")
+        try await SQLiteMessageFunctions.install(on: writer)
     }
 
     package func migrate() async throws {
@@ -65,17 +66,24 @@ package final class SQLiteStore: Store {
 
     private static let indexCall = "INSERT INTO calls_search (rowid, document) VALUES (?, ?)"
 
+    /// Messages new to the store are written once; each call then stores their digests and indexes for search
+    /// the messages it brought (those new to the store that it holds first in the batch), not the history it resends.
     package func insert(_ records: [CallRecord]) async throws -> InsertResult {
         guard !records.isEmpty else { return InsertResult(newActionIDs: [], duplicates: 0) }
+        let batch = MessageBatch(records)
         return try await writeLock.withLock {
             _ = try await writer.query("BEGIN IMMEDIATE")
             do {
+                let fresh = try await storeNewMessages(batch.messages)
+                let owned = batch.owned(fresh)
                 var new = Set<String>()
-                for record in records {
-                    let inserted = try await writer.query(Self.insertCall, record.sqliteBinds)
+                for (index, record) in records.enumerated() {
+                    let inserted = try await writer.query(
+                        Self.insertCall, record.sqliteBinds(messageHashes: batch.digests[index]))
                     guard let rowid = inserted.first?.column("rowid")?.integer else { continue }
                     new.insert(record.actionID)
-                    _ = try await writer.query(Self.indexCall, [.integer(rowid), .text(SearchText.document(for: record))])
+                    let document = SearchText.document(for: record, messages: owned[index])
+                    _ = try await writer.query(Self.indexCall, [.integer(rowid), .text(document)])
                     if record.sessionID != nil {
                         _ = try await writer.query(SQLiteSchema.upsertSession, Self.sessionBinds(record))
                     }
@@ -87,6 +95,33 @@ package final class SQLiteStore: Store {
                 throw error
             }
         }
+    }
+
+    /// Rows per statement when looking up or writing messages, within SQLite's limit on bound values.
+    private static let messageChunk = 250
+
+    /// Writes the messages the store does not hold yet and answers them. Runs in the insert's transaction, which
+    /// holds the database's write lock, so nothing else adds messages meanwhile.
+    private func storeNewMessages(_ messages: [MessageBatch.Message]) async throws -> [MessageBatch.Message] {
+        var known = Set<[UInt8]>()
+        for start in stride(from: 0, to: messages.count, by: Self.messageChunk) {
+            let chunk = messages[start..<min(start + Self.messageChunk, messages.count)]
+            let rows = try await writer.query(
+                "SELECT hash FROM messages WHERE hash IN (" + Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                    + ")", chunk.map { .blob(ByteBuffer(bytes: $0.digest)) })
+            for row in rows {
+                if let hash = row.column("hash")?.blob { known.insert(Array(hash.readableBytesView)) }
+            }
+        }
+        let fresh = messages.filter { !known.contains($0.digest) }
+        for start in stride(from: 0, to: fresh.count, by: Self.messageChunk) {
+            let chunk = fresh[start..<min(start + Self.messageChunk, fresh.count)]
+            _ = try await writer.query(
+                "INSERT INTO messages (hash, body) VALUES "
+                    + Array(repeating: "(?, ?)", count: chunk.count).joined(separator: ", "),
+                chunk.flatMap { [.blob(ByteBuffer(bytes: $0.digest)), .text($0.text)] })
+        }
+        return fresh
     }
 
     private static func sessionBinds(_ record: CallRecord) -> [SQLiteData] {

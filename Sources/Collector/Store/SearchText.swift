@@ -16,15 +16,29 @@ enum SearchText {
     ]
 
     /// What a call is found by: agent, user, output, system prompt, then the messages newest first.
-    static func document(for record: CallRecord) -> String {
+    static func document(for record: CallRecord) -> String { document(for: record, messages: record.messages) }
+
+    /// The document of a call indexed with only some of its messages: the stores index the messages a call brings
+    /// that were new to the store, not the history it resends.
+    static func document(for record: CallRecord, messages: [JSONValue]) -> String {
+        let parts = parts(for: record, messages: messages)
+        return ([parts.head] + parts.messages.reversed()).filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
+    /// The same words in pieces: agent, user, output and system prompt, then one string per message in the order
+    /// given, within one byte budget spent newest message first (an older message past it gets "").
+    static func parts(for record: CallRecord, messages: [JSONValue]) -> (head: String, messages: [String]) {
         var document = Normalized(capacity: maximumDocumentBytes)
         for part in [record.agentName, record.userID, record.content, record.systemPrompt] {
             if let part { document.append(part) }
         }
-        for message in record.messages.reversed() where !document.isFull {
-            appendStrings(of: message, to: &document)
+        let head = document.take()
+        var words = [String](repeating: "", count: messages.count)
+        for index in messages.indices.reversed() where !document.isFull {
+            appendStrings(of: messages[index], to: &document)
+            words[index] = document.take()
         }
-        return document.text
+        return (head, words)
     }
 
     /// The query's whitespace-separated terms, each normalized to one or more words; terms without a letter
@@ -53,6 +67,8 @@ enum SearchText {
     /// Words separated by single spaces, as UTF-8, up to a byte budget. ASCII text takes a byte-wise path.
     private struct Normalized {
         private var bytes: [UInt8] = []
+        /// Bytes already handed out by `take()`, which count against the budget.
+        private var taken = 0
         private let capacity: Int
         private(set) var isFull = false
 
@@ -60,6 +76,15 @@ enum SearchText {
 
         var text: String {
             String(decoding: bytes.last == 0x20 ? bytes.dropLast() : bytes[...], as: UTF8.self)
+        }
+
+        /// The words so far, which are then cleared; the budget stays spent.
+        mutating func take() -> String {
+            defer {
+                taken += bytes.count
+                bytes.removeAll(keepingCapacity: true)
+            }
+            return text
         }
 
         mutating func append(_ raw: String) {
@@ -101,7 +126,7 @@ enum SearchText {
         }
 
         private mutating func add(_ scalar: Unicode.Scalar) {
-            guard bytes.count + UTF8.width(scalar) < capacity else {
+            guard taken + bytes.count + UTF8.width(scalar) < capacity else {
                 isFull = true
                 return
             }
@@ -109,7 +134,7 @@ enum SearchText {
         }
 
         private mutating func add(_ byte: UInt8) {
-            guard bytes.count + 1 < capacity else {
+            guard taken + bytes.count + 1 < capacity else {
                 isFull = true
                 return
             }

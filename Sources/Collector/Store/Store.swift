@@ -9,7 +9,8 @@ package protocol Store: Sendable {
     func call(actionID: String) async throws -> CallRecord?
     /// Session aggregates, newest first, with the total number of matches.
     func sessions(_ query: SessionQuery) async throws -> SessionPage
-    /// Calls whose prompt, output, agent or user hold every term of the query (see `SearchText`), newest first.
+    /// Calls whose prompt, output, agent or user hold every term of the query (see `SearchText`), newest first. A
+    /// message is searched in the call that first stored it, not in the later calls that resend it as history.
     func search(_ query: SearchQuery) async throws -> [CallRecord]
     /// Spend, calls, tokens, errors and latency over a time range, per bucket, per model and per agent.
     func stats(_ query: StatsQuery) async throws -> CallStats

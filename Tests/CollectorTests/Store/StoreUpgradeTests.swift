@@ -7,9 +7,10 @@ import Testing
 
 extension StoreTests {
     /// A database written at schema version 1 keeps working after the later migrations: its calls are found by
-    /// search and its sessions by app.
+    /// search and its sessions by app, and read back with their messages, now stored apart.
     @Suite struct Upgrade {
-        static let message = #"[{"role":"user","content":"Grüße aus Zürich"}]"#
+        static let message =
+            #"[{"role":"user","content":"Grüße aus Zürich","n":1.5},"a bare string",{"content":"x","role":"user"}]"#
 
         @Test func sqliteFromVersion1() async throws {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentledger-\(UUID().uuidString)")
@@ -63,6 +64,8 @@ extension StoreTests {
             await #expect(throws: StoreError.self) { try await store.checkReady() }
             try await store.migrate()
             try await store.checkReady()
+            let messages = try JSONText.decode([JSONValue].self, message)
+            #expect(try await store.call(actionID: "old")?.messages == messages)
             #expect(try await store.search(SearchQuery(text: "Zürich")).map(\.actionID) == ["old"])
             #expect(try await store.search(SearchQuery(text: "done")).map(\.actionID) == ["old"])
             var query = SessionQuery()
