@@ -44,10 +44,14 @@ package struct MessageEncoder: MessageToByteEncoder {
 package typealias MessageChannel = NIOAsyncChannel<Message, Message>
 
 extension MessageChannel {
-    /// Adds the frame codec to a fresh channel and wraps it for async use.
-    package static func wrapping(_ channel: any Channel, maxFrameBytes: Int) throws -> MessageChannel {
+    /// Adds the frame codec to a fresh channel, then `handlers` (which see `Message`s both ways), and wraps it for
+    /// async use.
+    package static func wrapping(
+        _ channel: any Channel, maxFrameBytes: Int, handlers: [any ChannelHandler] = []
+    ) throws -> MessageChannel {
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MessageDecoder(maxFrameBytes: maxFrameBytes)))
         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(MessageEncoder()))
+        for handler in handlers { try channel.pipeline.syncOperations.addHandler(handler) }
         return try MessageChannel(wrappingChannelSynchronously: channel)
     }
 }

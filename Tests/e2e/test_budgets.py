@@ -9,6 +9,7 @@ tokens), so a call's worst case is exactly `max_tokens` x $0.00001 whatever its 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,8 +37,17 @@ def sqlite_dsn(workdir: Path, name: str) -> str:
     return f"sqlite:///{workdir / name}"
 
 
-def call(base_url: str, session_id: str, *, agent: str | None = None, user: str | None = None, slow: bool = False):
-    """One chat call through a sidecar; a slow one streams for about a second, so it stays in flight."""
+def call(
+    base_url: str,
+    session_id: str,
+    *,
+    agent: str | None = None,
+    user: str | None = None,
+    slow: bool = False,
+    start: threading.Barrier | None = None,
+):
+    """One chat call through a sidecar; a slow one streams for a few seconds, so it stays in flight while the others
+    are admitted; `start` lines concurrent calls up so they leave together."""
     headers = {"authorization": f"Bearer {API_KEY_OPENAI}", "x-agentledger-session-id": session_id}
     if agent:
         headers["x-agentledger-agent-name"] = agent
@@ -46,8 +56,10 @@ def call(base_url: str, session_id: str, *, agent: str | None = None, user: str 
     body = {"model": MODEL, "max_tokens": MAX_TOKENS, "messages": [{"role": "user", "content": "hello"}]}
     if slow:
         body["stream"] = True
-        headers["x-mock-delay-ms"] = "150"
+        headers["x-mock-delay-ms"] = "400"
     with http_client(timeout=30.0) as client:
+        if start is not None:
+            start.wait(timeout=20)
         response = client.post(f"{base_url}/v1/chat/completions", json=body, headers=headers)
         return response.status_code, dict(response.headers), response.text
 
@@ -70,8 +82,11 @@ def test_fifty_concurrent_calls_from_two_sidecars_with_room_for_five_let_five_th
     )
     pods = [fleet.sidecar(collector.ingest_address, source=f"pod-{name}") for name in "ab"]
     session = new_session_id("budget50")
+    # All 50 leave together and stream for seconds: every admission happens while the first five are in flight, so
+    # no settled call can free room (their real cost is far below the worst case reserved for them).
+    start = threading.Barrier(50)
     with ThreadPoolExecutor(max_workers=50) as pool:
-        results = list(pool.map(lambda index: call(pods[index % 2].url, session, slow=True), range(50)))
+        results = list(pool.map(lambda index: call(pods[index % 2].url, session, slow=True, start=start), range(50)))
 
     statuses = [status for status, _, _ in results]
     assert statuses.count(200) == 5, f"admitted {statuses.count(200)} of 50 with room for 5\n{fleet.logs()}"

@@ -6,6 +6,9 @@ package struct EnforcementState: Sendable {
     let prices: PriceTable
     package private(set) var ledger: SpendLedger
     private var rates: RateWindows
+    /// Prices by the model name as sidecars send it: a name lookup canonicalizes and probes the table, an admission
+    /// should not. Bounded: cleared when it holds more names than any fleet uses.
+    private var priceCache: [String: ModelPrice?] = [:]
 
     package init(policy: EnforcementPolicy, prices: PriceTable, now: Int64) {
         self.policy = policy
@@ -34,11 +37,20 @@ package struct EnforcementState: Sendable {
 
     /// The worst case a call can cost: its body as input tokens (four bytes a token, an over-estimate for JSON) plus
     /// `max_tokens` (or the policy's default) of output, at the model's prices. Zero for a model with no known price.
-    package func worstCase(of request: AdmissionRequest) -> Nanodollars? {
-        prices.estimatedCost(
-            model: request.model, inputTokens: (request.bodyBytes + 3) / 4,
-            outputTokens: request.maxTokens ?? policy.defaultMaxTokens
-        ).map { Nanodollars(usd: $0) }
+    package mutating func worstCase(of request: AdmissionRequest) -> Nanodollars? {
+        let price: ModelPrice?
+        if let cached = priceCache[request.model] {
+            price = cached
+        } else {
+            if priceCache.count >= 4096 { priceCache = [:] }
+            price = prices.price(for: request.model)
+            priceCache[request.model] = price
+        }
+        return price.map {
+            Nanodollars(
+                usd: $0.cost(inputTokens: (request.bodyBytes + 3) / 4, outputTokens: request.maxTokens ?? policy.defaultMaxTokens)
+            )
+        }
     }
 
     /// Decides on one call. Rate limits are checked first, then budgets; only an admitted call counts against the

@@ -43,23 +43,41 @@ package final class Enforcer: Service, Sendable {
         }
     }
 
-    /// Decides on one ADMIT.
+    /// Decides on one ADMIT, first reading the session's lifetime spend from the store when it is not in memory.
     package func verdict(for admit: Admit) async -> Verdict {
-        let request = AdmissionRequest(
-            actionID: admit.actionID,
-            keys: SpendLedger.Keys(sessionID: admit.sessionID, agentName: admit.agentName, userID: admit.userID),
-            model: admit.model, bodyBytes: Int(admit.bodyBytes), maxTokens: admit.maxTokens.map(Int.init))
+        let request = Self.request(admit)
         if let session = state.withLock({ $0.sessionToLoad(for: request) }) {
             await loadSession(session)
         }
-        let decision = state.withLock { $0.admit(request, now: now()) }
+        return answer(admit, state.withLock { $0.admit(request, now: now()) })
+    }
+
+    /// Decides on one ADMIT without waiting, or returns nil when the session's spend must first be read from the
+    /// store (then call `verdict(for:)`).
+    package func immediateVerdict(for admit: Admit) -> Verdict? {
+        let request = Self.request(admit)
+        let time = now()
+        let decision = state.withLock { state -> AdmissionDecision? in
+            state.sessionToLoad(for: request) == nil ? state.admit(request, now: time) : nil
+        }
+        return decision.map { answer(admit, $0) }
+    }
+
+    private static func request(_ admit: Admit) -> AdmissionRequest {
+        AdmissionRequest(
+            actionID: admit.actionID,
+            keys: SpendLedger.Keys(sessionID: admit.sessionID, agentName: admit.agentName, userID: admit.userID),
+            model: admit.model, bodyBytes: Int(admit.bodyBytes), maxTokens: admit.maxTokens.map(Int.init))
+    }
+
+    private func answer(_ admit: Admit, _ decision: AdmissionDecision) -> Verdict {
         switch decision {
         case .admit:
             counters.add(.admitted)
             return Verdict(requestID: admit.requestID, decision: .admit)
         case .refuse(let refusal):
             counters.add(refusal.kind == .budget ? .refusedBudget : .refusedRate)
-            logger.info(
+            logger.debug(
                 "call refused", metadata: ["type": "\(refusal.kind.rawValue)", "action_id": "\(admit.actionID)"])
             return Verdict(
                 requestID: admit.requestID, decision: .refuse, refusalType: refusal.kind.rawValue, message: refusal.message,

@@ -93,8 +93,12 @@ package struct SpendLedger: Sendable {
 
     // MARK: Session loading
 
-    /// Whether the session's lifetime spend must be read from the store before it can be judged.
-    package func needsLoading(_ session: String) -> Bool { sessions[session] == nil }
+    /// Whether the session's lifetime spend is not known yet (never read, or being read): it cannot be judged until
+    /// the store has answered.
+    package func needsLoading(_ session: String) -> Bool {
+        if case .known? = sessions[session] { return false }
+        return true
+    }
 
     package mutating func beginLoading(_ session: String) {
         if sessions[session] == nil { sessions[session] = .loading(pending: .zero) }

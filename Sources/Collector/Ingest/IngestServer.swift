@@ -54,7 +54,9 @@ package struct IngestServer: Service {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(CloseWhenIdle())
-                    return try MessageChannel.wrapping(channel, maxFrameBytes: maxFrameBytes)
+                    return try MessageChannel.wrapping(
+                        channel, maxFrameBytes: maxFrameBytes,
+                        handlers: enforcer.map { [AdmissionHandler(enforcer: $0)] } ?? [])
                 }
             }
         let port = server.channel.localAddress?.port ?? configuration.port

@@ -25,6 +25,12 @@ package struct ModelPrice: Sendable, Equatable {
 
     /// USD from a sum of token counts times per-million rates, rounded to 10 decimal places: that sheds
     /// floating-point noise only, since a price has at most a few significant decimals.
+    /// `inputTokens` at the input rate and `outputTokens` at the output rate, no cache discount: the worst case of a
+    /// call before its usage is known.
+    package func cost(inputTokens: Int, outputTokens: Int) -> Double {
+        Self.dollars(fromTokensTimesRates: Double(max(inputTokens, 0)) * input + Double(max(outputTokens, 0)) * output)
+    }
+
     static func dollars(fromTokensTimesRates sum: Double) -> Double {
         (sum * 10_000).rounded() / 1e10
     }

@@ -42,9 +42,7 @@ package struct PriceTable: Sendable {
     /// The most a call can cost before its usage is known, for budget admission: every input token at the input
     /// rate (no cache discount) and `outputTokens` at the output rate. Nil for a model the table does not know.
     package func estimatedCost(model: String, inputTokens: Int, outputTokens: Int) -> Double? {
-        guard let price = price(for: model) else { return nil }
-        let sum = Double(max(inputTokens, 0)) * price.input + Double(max(outputTokens, 0)) * price.output
-        return ModelPrice.dollars(fromTokensTimesRates: sum)
+        price(for: model)?.cost(inputTokens: inputTokens, outputTokens: outputTokens)
     }
 
     /// Lower-cased, without a gateway prefix (`openai/`, `openrouter/anthropic/`, Bedrock's `us.anthropic.`);

@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func theWorstCaseIsTheBodyAsInputPlusMaxTokensAtTheModelsPrices() {
-        let state = Self.state { $0.dailyBudget = 1 }
+        var state = Self.state { $0.dailyBudget = 1 }
         #expect(state.worstCase(of: Self.request("a")) == Self.callCost)
         var noMax = Self.request("b")
         noMax.maxTokens = nil
@@ -120,6 +120,7 @@ import Testing
         var state = EnforcementState(policy: policy, prices: .builtIn, now: Self.morning)
         #expect(state.sessionToLoad(for: Self.request("a", session: "s9")) == "s9")
         state.beginLoading(session: "s9")
+        #expect(state.sessionToLoad(for: Self.request("b", session: "s9")) == "s9", "a loading session is not judged yet")
         state.settle(
             actionID: "x", costUSD: 0.25, keys: SpendLedger.Keys(sessionID: "s9"), arrivedAt: Self.morning, now: Self.morning)
         state.finishLoading(session: "s9", stored: Nanodollars(usd: 0.5), now: Self.morning)

@@ -77,4 +77,19 @@ import Testing
         #expect(
             CallSummary(body: ByteBuffer(string: #"{"model":"m","max_tokens":-1}"#)) == CallSummary(model: "m", maxTokens: nil))
     }
+
+    @Test func theScanReadsOnlyTopLevelMembersWhateverComesBefore() {
+        let body = #"""
+            { "messages" : [ {"role":"user","content":"say "model": "evil", {"max_tokens": 1}"},
+              {"model": "nested", "max_tokens": 5, "x": [1, [2, {"y": "}"}]]} ],
+              "stream": true, "temperature": 0.5, "tools": [], "meta": null,
+              "model" : "claude-3-5-sonnet\u0020x", "max_tokens" : 2048.0 }
+            """#
+        #expect(
+            CallSummary(body: ByteBuffer(string: body)) == CallSummary(model: #"claude-3-5-sonnet x"#, maxTokens: 2048))
+        #expect(
+            CallSummary(body: ByteBuffer(string: #"{"model": 7, "max_tokens": "9"}"#)) == CallSummary(model: "", maxTokens: nil))
+        #expect(CallSummary(body: ByteBuffer(string: #"{"model": "cut"#)) == CallSummary(model: "", maxTokens: nil))
+        #expect(CallSummary(body: ByteBuffer(string: "[1,2]")) == CallSummary(model: "", maxTokens: nil))
+    }
 }
