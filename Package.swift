@@ -70,6 +70,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Dashboard/Assets"],
             swiftSettings: strict
         ),
         // A scriptable LLM upstream (OpenAI chat, Anthropic messages) for tests, benchmarks and the demo.
@@ -88,6 +89,7 @@ let package = Package(
             dependencies: [
                 "Sidecar", "Collector", "MockUpstream", "LedgerProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -125,6 +127,8 @@ let package = Package(
             dependencies: [
                 "Collector", "LedgerProtocol", "LedgerProtocolNIO", "LedgerTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -23,6 +23,7 @@ struct CollectorCommand: AsyncParsableCommand {
             try collector.addRoutes(to: router, settings: settings)
             let app = Application(
                 router: router,
+                server: collector.webSocketServer(),
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
                 onServerRunning: { channel in
                     FileHandleOutput.standardOutput(

@@ -1,5 +1,7 @@
 import Collector
 import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
 
 extension Runtime {
     /// Alert thresholds and the webhook; alerts are off without a webhook URL.
@@ -67,5 +69,14 @@ extension Runtime.CollectorParts {
         api.extraMetrics = { collectorMetrics() + extraMetrics() }
         api.addRoutes(to: router)
         ExportRoutes(store: store, hmacKey: exportHMACKey, version: AgentLedger.configuration.version).addRoutes(to: router)
+        DashboardRoutes.add(to: router)
+    }
+
+    /// The live feed's WebSocket route. It has its own router: browsers cannot send a header on a WebSocket, so it
+    /// authenticates with the key in its first message instead of the middleware.
+    func webSocketServer() -> HTTPServerBuilder {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        liveFeed.addRoute(to: router, apiKey: apiKey)
+        return .http1WebSocketUpgrade(webSocketRouter: router)
     }
 }

@@ -21,6 +21,7 @@ enum Runtime {
         var alerting: Alerting?
         /// `AGENTLEDGER_API_KEY`: nil leaves the API open.
         var apiKey: APIKey?
+        var liveFeed: LiveFeed
         var exportHMACKey: String?
 
         /// The collector's long-running parts after the store: ingest, the enforcement sweeper, alert delivery.
@@ -80,9 +81,10 @@ enum Runtime {
                 throw ConfigurationError(description: "AGENTLEDGER_DSN: cannot read today's spend: \(error)")
             }
         }
+        let liveFeed = LiveFeed()
         let pipeline = IngestPipeline(
             normalizer: Normalizer(prices: prices), store: store, counters: counters, enforcer: enforcer,
-            alerting: alerting)
+            alerting: alerting, liveFeed: liveFeed)
         let server: IngestServer
         do {
             server = try await IngestServer.bind(
@@ -97,7 +99,7 @@ enum Runtime {
         api.extraMetrics = { enforcer.counters.prometheusText() + (alerting?.prometheusText() ?? "") }
         return CollectorParts(
             store: store, counters: counters, ingest: server, api: api, enforcer: enforcer, alerting: alerting,
-            apiKey: apiKey, exportHMACKey: exportHMACKey,
+            apiKey: apiKey, liveFeed: liveFeed, exportHMACKey: exportHMACKey,
             dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
     }
 

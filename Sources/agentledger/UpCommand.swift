@@ -42,6 +42,7 @@ struct UpCommand: AsyncParsableCommand {
         try collector.addRoutes(to: router, settings: settings, extraMetrics: { SidecarMetrics.prometheusText(shipper) })
         let app = Application(
             responder: UpResponder(api: router.buildResponder(), proxy: sidecar.proxy),
+            server: collector.webSocketServer(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port

@@ -10,16 +10,19 @@ package struct IngestPipeline: Sendable {
     let enforcer: Enforcer?
     /// Raises alerts on newly stored calls, off the commit path.
     let alerting: Alerting?
+    /// Tells dashboards about newly stored calls (`/ws`).
+    let liveFeed: LiveFeed?
 
     package init(
         normalizer: Normalizer, store: any Store, counters: CollectorCounters, enforcer: Enforcer? = nil,
-        alerting: Alerting? = nil
+        alerting: Alerting? = nil, liveFeed: LiveFeed? = nil
     ) {
         self.normalizer = normalizer
         self.store = store
         self.counters = counters
         self.enforcer = enforcer
         self.alerting = alerting
+        self.liveFeed = liveFeed
     }
 
     /// Commits a batch; returns only once it is durable in the store.
@@ -28,8 +31,10 @@ package struct IngestPipeline: Sendable {
         let records = calls.map { normalizer.record(from: ContentDecoding.decoded($0)) }
         let result = try await store.insert(records)
         enforcer?.settle(records, newActionIDs: result.newActionIDs)
-        if let alerting {
-            alerting.observe(records.filter { result.newActionIDs.contains($0.actionID) })
+        if alerting != nil || liveFeed != nil {
+            let new = result.stored == records.count ? records : records.filter { result.newActionIDs.contains($0.actionID) }
+            alerting?.observe(new)
+            liveFeed?.publish(new)
         }
         counters.add(.recordsStored, result.stored)
         counters.add(.recordsDuplicate, result.duplicates)
