@@ -23,8 +23,10 @@ package final class AdmissionClient: Sendable {
     }
 
     private struct Link: ~Copyable {
-        /// Frames for the link's admission writer; nil while no link is up.
-        var outbox: AsyncStream<[UInt8]>.Continuation?
+        /// Wakes the link's admission writer; nil while no link is up.
+        var outbox: AsyncStream<Void>.Continuation?
+        /// ADMIT frames not yet taken by the writer: under load several go out with one write and one flush.
+        var frames: [ByteBuffer] = []
         /// WELCOME arrived on the current link.
         var welcomed = false
         /// What the last WELCOME said; kept while the link is down, so a lost link means "unavailable".
@@ -45,12 +47,13 @@ package final class AdmissionClient: Sendable {
     /// Whether the collector asked for ADMIT before each call (WELCOME's `admission_required`).
     package var isRequired: Bool { link.withLock { $0.required } }
 
-    /// A new link: returns the ADMIT frames its writer must send once it is welcomed.
-    package func attach() -> AsyncStream<[UInt8]> {
-        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
+    /// A new link: returns the stream that wakes its writer whenever `takeFrames()` has ADMITs to send.
+    package func attach() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let abandoned = link.withLock { link -> [Pending] in
             link.outbox?.finish()
             link.outbox = continuation
+            link.frames = []
             link.welcomed = false
             defer { link.pending = [:] }
             return Array(link.pending.values)
@@ -72,11 +75,20 @@ package final class AdmissionClient: Sendable {
         let abandoned = link.withLock { link -> [Pending] in
             link.outbox?.finish()
             link.outbox = nil
+            link.frames = []
             link.welcomed = false
             defer { link.pending = [:] }
             return Array(link.pending.values)
         }
         Self.fail(abandoned, "collector link lost before a verdict")
+    }
+
+    /// The ADMIT frames waiting to be written, in order.
+    package func takeFrames() -> [ByteBuffer] {
+        link.withLock { link in
+            defer { link.frames = [] }
+            return link.frames
+        }
     }
 
     /// A VERDICT arrived.
@@ -94,14 +106,15 @@ package final class AdmissionClient: Sendable {
             return link.nextID
         }
         guard let id else { return isRequired ? .unavailable("no collector link") : .notRequired }
-        let frame = Message.admit(makeAdmit(id)).encodedFrame()
+        let frame = ByteBuffer(bytes: Message.admit(makeAdmit(id)).encodedFrame())
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         let timeout = self.timeout
         return await withCheckedContinuation { continuation in
             let sent = link.withLock { link -> Bool in
                 guard let outbox = link.outbox else { return false }
                 link.pending[id] = Pending(continuation: continuation)
-                outbox.yield(frame)
+                link.frames.append(frame)
+                outbox.yield()
                 return true
             }
             guard sent else {

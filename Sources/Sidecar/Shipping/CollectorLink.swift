@@ -147,7 +147,10 @@ package struct CollectorLink: Service {
                 group.addTask { try await send(outbound, wake: wake) }
                 group.addTask { try await ping(outbound) }
                 group.addTask {
-                    for await frame in admits { try await outbound.write(ByteBuffer(bytes: frame)) }
+                    for await _ in admits {
+                        let frames = admission.takeFrames()
+                        if !frames.isEmpty { try await outbound.write(contentsOf: frames) }
+                    }
                 }
                 // Whichever ends first (link closed, or drained on shutdown) ends the connection.
                 try await group.next()

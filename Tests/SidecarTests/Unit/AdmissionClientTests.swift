@@ -26,9 +26,13 @@ import Testing
         async let first = client.admit(Self.admit)
         async let second = client.admit(Self.admit)
         var sent: [Admit] = []
-        for await frame in outbox {
-            guard case .admit(let admit) = try FrameDecoder.decodeSingle(frame) else { continue }
-            sent.append(admit)
+        for await _ in outbox {
+            for frame in client.takeFrames() {
+                guard case .admit(let admit) = try FrameDecoder.decodeSingle(Array(frame.readableBytesView)) else {
+                    continue
+                }
+                sent.append(admit)
+            }
             if sent.count == 2 { break }
         }
         let refusal = Verdict(requestID: sent[1].requestID, decision: .refuse, refusalType: "rate_limit_exceeded")
