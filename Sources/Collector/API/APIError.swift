@@ -30,4 +30,19 @@ package enum JSONResponse {
         fields[.contentType] = "application/json"
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
+
+    /// Records as a JSON array, written directly (the read path's hot spot was `JSONEncoder`).
+    package static func records(_ records: [CallRecord]) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: CallRecord.jsonArray(records))))
+    }
+
+    /// One record as a JSON object.
+    package static func record(_ record: CallRecord) -> Response {
+        var bytes: [UInt8] = []
+        record.appendJSON(to: &bytes)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
 }

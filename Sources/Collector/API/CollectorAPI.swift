@@ -49,7 +49,7 @@ package struct CollectorAPI: Sendable {
             let sessionID = try context.parameters.require("session_id")
             let calls = try await store.calls(inSession: sessionID)
             guard !calls.isEmpty else { throw APIError(.notFound, "session_id not found") }
-            return try JSONResponse.make(ToolLinks.link(calls))
+            return JSONResponse.records(ToolLinks.link(calls))
         }
         router.get("explain/{action_id}") { _, context in
             let actionID = try context.parameters.require("action_id")
@@ -57,16 +57,16 @@ package struct CollectorAPI: Sendable {
                 throw APIError(.notFound, "action_id not found")
             }
             // A call's tool results name the call that asked for them, which is an earlier call of its session.
-            guard let sessionID = call.sessionID, call.toolResults?.isEmpty == false else { return try JSONResponse.make(call) }
+            guard let sessionID = call.sessionID, call.toolResults?.isEmpty == false else { return JSONResponse.record(call) }
             let linked = ToolLinks.link(try await store.calls(inSession: sessionID))
-            return try JSONResponse.make(linked.first { $0.actionID == actionID } ?? call)
+            return JSONResponse.record(linked.first { $0.actionID == actionID } ?? call)
         }
         router.get("api/sessions") { request, _ in
             let page = try await store.sessions(try Self.sessionQuery(QueryParameters(request.uri.query)))
             return try JSONResponse.make(page.sessions, headers: [HTTPField.Name("X-Total-Count")!: String(page.total)])
         }
         router.get("api/search") { request, _ in
-            try JSONResponse.make(try await store.search(try Self.searchQuery(QueryParameters(request.uri.query))))
+            JSONResponse.records(try await store.search(try Self.searchQuery(QueryParameters(request.uri.query))))
         }
         router.get("api/stats") { request, _ in
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
