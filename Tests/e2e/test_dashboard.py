@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -9,7 +10,7 @@ from typing import Iterator
 import pytest
 
 from conftest import start_ledger
-from support import API_KEY_OPENAI, REPO_ROOT, Ledger, http_client, new_session_id
+from support import API_KEY_OPENAI, Ledger, http_client, new_session_id
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -19,7 +20,8 @@ if not CHROMIUM.is_file():
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 MODEL = "gpt-4o-mini"
-SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+# The README's screenshots come from the demo run (test_demo_dashboard.py); these are for looking at failures.
+SCREENSHOTS = Path(tempfile.gettempdir()) / "agentledger-dashboard-screenshots"
 XSS_SCRIPT = "<script>window.__xss=1</script>"
 XSS_IMG = '"><img src=x onerror=window.__xss=2>'
 

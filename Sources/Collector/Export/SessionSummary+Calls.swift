@@ -25,6 +25,9 @@ extension SessionSummary {
             userID = call.userID ?? userID
             environment = call.environment ?? environment
             appID = call.appID ?? appID
+            if let source = call.source, !sources.contains(source), sources.count < SessionSummary.maximumSources {
+                sources.append(source)
+            }
         }
     }
 }

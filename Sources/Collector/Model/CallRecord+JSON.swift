@@ -61,7 +61,7 @@ extension SessionSummary: Encodable {
         case sessionID = "session_id", callCount = "call_count", startedAt = "started_at", endedAt = "ended_at"
         case totalLatencyMS = "total_latency_ms", totalTokensIn = "total_tokens_in", totalTokensOut = "total_tokens_out"
         case totalCostUSD = "total_cost_usd", errorCount = "error_count", blockedCount = "blocked_count"
-        case modelID = "model_id", agentName = "agent_name", userID = "user_id", environment
+        case modelID = "model_id", agentName = "agent_name", userID = "user_id", environment, sources
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -80,5 +80,6 @@ extension SessionSummary: Encodable {
         try c.encode(agentName, forKey: .agentName)
         try c.encode(userID, forKey: .userID)
         try c.encode(environment, forKey: .environment)
+        try c.encode(sources, forKey: .sources)
     }
 }

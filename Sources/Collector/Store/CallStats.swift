@@ -6,13 +6,15 @@
 ///   "since": "2026-04-03T00:00:00.000000Z", "until": "2026-04-04T00:00:00.000000Z", "bucket": "hour",
 ///   "totals": {"spend_usd": 1.25, "calls": 10, "tokens_in": 1000, "tokens_out": 200, "errors": 1, "blocked": 1,
 ///              "latency_p50_ms": 12.5, "latency_p95_ms": 40.1, "latency_p99_ms": 48.9},
-///   "buckets": [{"start": "2026-04-03T10:00:00.000000Z", "spend_usd": …, "calls": …, …}],
+///   "buckets": [{"start": "2026-04-03T10:00:00.000000Z", "spend_usd": …, "calls": …, …,
+///                "spend_by_model": [{"model_id": "gpt-4o", "spend_usd": …}]}],
 ///   "by_model": [{"model_id": "gpt-4o", "spend_usd": …, …}],
 ///   "by_agent": [{"agent_name": "writer", "spend_usd": …, …}]
 /// }
 /// ```
 /// `buckets` are oldest first and only those with calls; `by_model` and `by_agent` are highest spend first, with
-/// `null` for calls without a model or agent. `spend_usd` sums `cost_usd` (blocked calls cost nothing); `errors`
+/// `null` for calls without a model or agent. A bucket's `spend_by_model` has the spend of the range's top
+/// `bucketModels` models (in `by_model` order, those with calls in the bucket); the rest of its spend is other models'. `spend_usd` sums `cost_usd` (blocked calls cost nothing); `errors`
 /// counts calls with a status >= 400, no status, or an outcome other than `completed`, blocked calls aside;
 /// latency percentiles interpolate linearly (as Postgres `percentile_cont`) and are `null` without latencies.
 package struct CallStats: Sendable, Equatable {
@@ -35,7 +37,12 @@ package struct CallStats: Sendable, Equatable {
     package struct Bucket: Sendable, Equatable {
         package var startMicros: Int64
         package var figures: Figures
+        /// The bucket's spend per model (`nil`: calls without one), every model with a call in the bucket.
+        package var spendByModel: [String?: Double] = [:]
     }
+
+    /// How many models (the top spenders of the range) each bucket's `spend_by_model` lists.
+    package static let bucketModels = 6
 
     /// The figures of the calls of one model or agent (`nil`: calls without one).
     package struct Group: Sendable, Equatable {
@@ -75,10 +82,23 @@ extension CallStats: Encodable {
         init?(intValue: Int) { nil }
     }
 
-    /// One JSON object: an optional leading field, then the figures.
+    /// One model's share of a bucket's spend.
+    private struct ModelSpend: Encodable {
+        var model: String?
+        var spendUSD: Double
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(model, forKey: Key("model_id"))
+            try c.encode(spendUSD, forKey: Key("spend_usd"))
+        }
+    }
+
+    /// One JSON object: an optional leading field, then the figures, then a bucket's spend per model.
     private struct Row: Encodable {
         var label: (name: String, value: String?)?
         var figures: Figures
+        var models: [ModelSpend]?
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: Key.self)
@@ -92,6 +112,7 @@ extension CallStats: Encodable {
             try c.encode(figures.latencyP50MS.map(CallRecord.milliseconds), forKey: Key("latency_p50_ms"))
             try c.encode(figures.latencyP95MS.map(CallRecord.milliseconds), forKey: Key("latency_p95_ms"))
             try c.encode(figures.latencyP99MS.map(CallRecord.milliseconds), forKey: Key("latency_p99_ms"))
+            if let models { try c.encode(models, forKey: Key("spend_by_model")) }
         }
     }
 
@@ -101,8 +122,13 @@ extension CallStats: Encodable {
         try c.encode(ISOTimestamp.format(micros: query.untilMicros), forKey: Key("until"))
         try c.encode(query.bucket.rawValue, forKey: Key("bucket"))
         try c.encode(Row(figures: totals), forKey: Key("totals"))
+        let top = byModel.prefix(Self.bucketModels).map(\.key)
         try c.encode(
-            buckets.map { Row(label: ("start", ISOTimestamp.format(micros: $0.startMicros)), figures: $0.figures) },
+            buckets.map { bucket in
+                Row(
+                    label: ("start", ISOTimestamp.format(micros: bucket.startMicros)), figures: bucket.figures,
+                    models: top.compactMap { model in bucket.spendByModel[model].map { ModelSpend(model: model, spendUSD: $0) } })
+            },
             forKey: Key("buckets"))
         try c.encode(byModel.map { Row(label: ("model_id", $0.key), figures: $0.figures) }, forKey: Key("by_model"))
         try c.encode(byAgent.map { Row(label: ("agent_name", $0.key), figures: $0.figures) }, forKey: Key("by_agent"))

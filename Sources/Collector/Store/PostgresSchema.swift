@@ -115,6 +115,30 @@ enum PostgresSchema {
                 "ALTER TABLE calls ALTER COLUMN message_hashes SET NOT NULL",
                 "ALTER TABLE calls DROP COLUMN messages",
             ]),
+        Migration(
+            version: 4, name: "sessions list the sidecars they were seen on",
+            statements: [
+                // Distinct `source` values, first seen first, at most `SessionSummary.maximumSources`.
+                "ALTER TABLE sessions ADD COLUMN sources text[] NOT NULL DEFAULT '{}'",
+                """
+                UPDATE sessions s SET sources = seen.sources
+                FROM (
+                    SELECT session_id, (array_agg(source ORDER BY first, source))[1:16] AS sources
+                    FROM (SELECT session_id, source, min(ts_micros) AS first FROM calls
+                        WHERE session_id IS NOT NULL AND source IS NOT NULL GROUP BY session_id, source) per_source
+                    GROUP BY session_id
+                ) seen
+                WHERE seen.session_id = s.session_id
+                """,
+            ]),
+        Migration(
+            version: 5, name: "finer planner statistics for search words",
+            statements: [
+                // With the default sample, a rare word was estimated at thousands of matches, and the planner walked
+                // the whole time index instead of the GIN index (4 s instead of 0.2 ms at 1M calls).
+                "ALTER TABLE calls ALTER COLUMN search SET STATISTICS 1000",
+                "ANALYZE calls",
+            ]),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
@@ -172,18 +196,24 @@ enum PostgresSchema {
             fresh AS (
                 SELECT batch.* FROM batch JOIN inserted ON inserted.action_id = batch.action_id COLLATE "C"
             ),
+            fresh_sources AS (
+                SELECT session_id, (array_agg(source ORDER BY first))[1:\(SessionSummary.maximumSources)] AS sources
+                FROM (SELECT session_id, source, min(ord) AS first FROM fresh
+                    WHERE session_id IS NOT NULL AND source IS NOT NULL GROUP BY session_id, source) per_source
+                GROUP BY session_id
+            ),
             folded AS (
                 INSERT INTO sessions AS s (session_id, call_count, started_at, ended_at, total_latency_ms,
                     total_tokens_in, total_tokens_out, total_cost_usd, error_count, blocked_count,
-                    model_id, agent_name, user_id, environment, app_id)
+                    model_id, agent_name, user_id, environment, app_id, sources)
                 SELECT session_id, count(*), min(ts_micros), max(ended_at), sum(coalesce(latency_ms, 0)),
                     sum(coalesce(tokens_in, 0)), sum(coalesce(tokens_out, 0)),
                     coalesce(sum(cost_usd) FILTER (WHERE NOT blocked), 0),
                     count(*) FILTER (WHERE is_error), count(*) FILTER (WHERE blocked),
                     \(latest("model_id")), \(latest("agent_name")), \(latest("user_id")), \(latest("environment")),
-                    \(latest("app_id"))
-                FROM fresh WHERE session_id IS NOT NULL
-                GROUP BY session_id ORDER BY session_id COLLATE "C"
+                    \(latest("app_id")), coalesce(fresh_sources.sources, '{}')
+                FROM fresh LEFT JOIN fresh_sources USING (session_id) WHERE session_id IS NOT NULL
+                GROUP BY session_id, fresh_sources.sources ORDER BY session_id COLLATE "C"
                 ON CONFLICT (session_id) DO UPDATE SET
                     call_count = s.call_count + excluded.call_count,
                     started_at = least(s.started_at, excluded.started_at),
@@ -198,7 +228,15 @@ enum PostgresSchema {
                     agent_name = coalesce(excluded.agent_name, s.agent_name),
                     user_id = coalesce(excluded.user_id, s.user_id),
                     environment = coalesce(excluded.environment, s.environment),
-                    app_id = coalesce(excluded.app_id, s.app_id)
+                    app_id = coalesce(excluded.app_id, s.app_id),
+                    sources = CASE
+                        WHEN excluded.sources <@ s.sources OR cardinality(s.sources) >= \(SessionSummary.maximumSources)
+                            THEN s.sources
+                        ELSE (SELECT array_agg(source ORDER BY first) FROM (
+                            SELECT source, min(n) AS first FROM unnest(s.sources || excluded.sources)
+                                WITH ORDINALITY AS merged(source, n)
+                            GROUP BY source ORDER BY first LIMIT \(SessionSummary.maximumSources)) kept)
+                        END
             )
             SELECT action_id FROM inserted
             """

@@ -63,7 +63,7 @@ extension PostgresStore {
             blockedCount: try cells["blocked_count"].decode(Int.self),
             modelID: try cells["model_id"].decode(String?.self), agentName: try cells["agent_name"].decode(String?.self),
             userID: try cells["user_id"].decode(String?.self), environment: try cells["environment"].decode(String?.self),
-            appID: try cells["app_id"].decode(String?.self))
+            appID: try cells["app_id"].decode(String?.self), sources: try cells["sources"].decode([String].self))
     }
 
     /// Each term is a phrase query (`phraseto_tsquery`) of its words, the terms ANDed, as on SQLite.
@@ -82,7 +82,8 @@ extension PostgresStore {
                 binds: binds))
     }
 
-    /// One pass over the range with grouping sets: the totals, then per bucket, per model and per agent.
+    /// One pass over the range with grouping sets: the totals, then per bucket, per model, per agent and per bucket
+    /// and model.
     package func stats(_ query: StatsQuery) async throws -> CallStats {
         var binds = PostgresBindings()
         binds.append(query.bucket.micros)
@@ -101,7 +102,7 @@ extension PostgresStore {
                     tokens_out, status_code, outcome, blocked, latency_ms
                 FROM calls WHERE ts_micros BETWEEN $2 AND $3
             ) c
-            GROUP BY GROUPING SETS ((), (bucket), (model_id), (agent_name))
+            GROUP BY GROUPING SETS ((), (bucket), (model_id), (agent_name), (bucket, model_id))
             """
         let statement = PostgresQuery(unsafeSQL: sql, binds: binds)
         let rows = try await bounded("stats") { client in try await client.query(statement).collect() }
@@ -109,6 +110,7 @@ extension PostgresStore {
         var buckets: [CallStats.Bucket] = []
         var byModel: [CallStats.Group] = []
         var byAgent: [CallStats.Group] = []
+        var bucketModels: [Int64: [String?: Double]] = [:]
         for row in rows {
             let cells = row.makeRandomAccess()
             var figures = CallStats.Figures()
@@ -126,9 +128,13 @@ extension PostgresStore {
             case 0b011: buckets.append(CallStats.Bucket(startMicros: try cells["bucket"].decode(Int64.self), figures: figures))
             case 0b101: byModel.append(CallStats.Group(key: try cells["model_id"].decode(String?.self), figures: figures))
             case 0b110: byAgent.append(CallStats.Group(key: try cells["agent_name"].decode(String?.self), figures: figures))
+            case 0b001:
+                let bucket = try cells["bucket"].decode(Int64.self)
+                bucketModels[bucket, default: [:]][try cells["model_id"].decode(String?.self)] = figures.spendUSD
             default: break
             }
         }
+        for index in buckets.indices { buckets[index].spendByModel = bucketModels[buckets[index].startMicros] ?? [:] }
         return CallStats(query: query, totals: totals, buckets: buckets, byModel: byModel, byAgent: byAgent)
     }
 

@@ -108,14 +108,29 @@ enum SQLiteSchema {
                 "UPDATE calls SET message_hashes = agentledger_digests(messages)",
                 "ALTER TABLE calls DROP COLUMN messages",
             ]),
+        Migration(
+            version: 4, name: "sessions list the sidecars they were seen on",
+            statements: [
+                // A JSON array of distinct `source` values, first seen first, at most `SessionSummary.maximumSources`.
+                "ALTER TABLE sessions ADD COLUMN sources TEXT NOT NULL DEFAULT '[]'",
+                """
+                UPDATE sessions SET sources = (SELECT json_group_array(source) FROM (
+                    SELECT source FROM calls WHERE calls.session_id = sessions.session_id AND source IS NOT NULL
+                    GROUP BY source ORDER BY min(ts_micros), source LIMIT 16))
+                """,
+            ]),
+        Migration(
+            // Postgres needed finer statistics for its search column; FTS5 plans need nothing, so the versions stay aligned.
+            version: 5, name: "finer planner statistics for search words", statements: ["PRAGMA optimize"]),
     ]
 
     /// Folds one new call into its session's aggregates (bind order: see `SQLiteStore.sessionBinds`).
     static let upsertSession = """
         INSERT INTO sessions (session_id, call_count, started_at, ended_at, total_latency_ms, total_tokens_in,
             total_tokens_out, total_cost_usd, error_count, blocked_count, model_id, agent_name, user_id, environment,
-            app_id)
-        VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+            app_id, sources)
+        VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+            CASE WHEN ?15 IS NULL THEN '[]' ELSE json_array(?15) END)
         ON CONFLICT (session_id) DO UPDATE SET
             call_count = call_count + 1,
             started_at = min(started_at, excluded.started_at),
@@ -130,7 +145,11 @@ enum SQLiteSchema {
             agent_name = coalesce(excluded.agent_name, agent_name),
             user_id = coalesce(excluded.user_id, user_id),
             environment = coalesce(excluded.environment, environment),
-            app_id = coalesce(excluded.app_id, app_id)
+            app_id = coalesce(excluded.app_id, app_id),
+            sources = CASE
+                WHEN ?15 IS NULL OR json_array_length(sources) >= \(SessionSummary.maximumSources)
+                    OR EXISTS (SELECT 1 FROM json_each(sessions.sources) WHERE value = ?15) THEN sources
+                ELSE json_insert(sources, '$[#]', ?15) END
         """
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }

@@ -71,7 +71,8 @@ extension SQLiteStore {
                 blockedCount: row.column("blocked_count")?.integer ?? 0,
                 modelID: row.column("model_id")?.string, agentName: row.column("agent_name")?.string,
                 userID: row.column("user_id")?.string, environment: row.column("environment")?.string,
-                appID: row.column("app_id")?.string)
+                appID: row.column("app_id")?.string,
+                sources: (try? JSONText.decode([String].self, row.column("sources")?.string ?? "[]")) ?? [])
         }
         return SessionPage(sessions: sessions, total: total)
     }

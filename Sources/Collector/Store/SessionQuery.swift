@@ -48,4 +48,9 @@ package struct SessionSummary: Sendable, Equatable {
     package var userID: String?
     package var environment: String?
     package var appID: String?
+    /// The distinct sidecar identities (`source`) of the session's calls, first seen first; at most `maximumSources`.
+    package var sources: [String] = []
+
+    /// How many sources a session keeps; calls from further sidecars are counted but their source is not listed.
+    package static let maximumSources = 16
 }

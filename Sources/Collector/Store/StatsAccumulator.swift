@@ -30,6 +30,7 @@ struct StatsAccumulator {
     private var buckets: [Int64: Partial] = [:]
     private var models: [String?: Partial] = [:]
     private var agents: [String?: Partial] = [:]
+    private var bucketModels: [Int64: [String?: Double]] = [:]
 
     mutating func add(
         bucket: Int64, model: String?, agent: String?, figures: CallStats.Figures, latencies: [Double]
@@ -38,12 +39,16 @@ struct StatsAccumulator {
         buckets[bucket, default: Partial()].add(figures, latencies: latencies)
         models[model, default: Partial()].add(figures, latencies: latencies)
         agents[agent, default: Partial()].add(figures, latencies: latencies)
+        bucketModels[bucket, default: [:]][model, default: 0] += figures.spendUSD
     }
 
     func stats(for query: StatsQuery) -> CallStats {
         CallStats(
             query: query, totals: totals.finished(),
-            buckets: buckets.map { CallStats.Bucket(startMicros: $0.key, figures: $0.value.finished()) },
+            buckets: buckets.map {
+                CallStats.Bucket(
+                    startMicros: $0.key, figures: $0.value.finished(), spendByModel: bucketModels[$0.key] ?? [:])
+            },
             byModel: models.map { CallStats.Group(key: $0.key, figures: $0.value.finished()) },
             byAgent: agents.map { CallStats.Group(key: $0.key, figures: $0.value.finished()) })
     }

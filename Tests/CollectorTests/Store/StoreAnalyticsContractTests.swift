@@ -37,6 +37,30 @@ extension StoreTests {
         }
 
         @Test(arguments: StoreKind.testable)
+        func sessionsListEachSourceOnceFirstSeenFirstUpToTheBound(kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                func call(_ id: String, session: String = "s", source: String?) -> CallRecord {
+                    var record = CallRecord.stored(id, session: session, at: 1)
+                    record.source = source
+                    return record
+                }
+                _ = try await store.insert([call("a", source: "vm-b"), call("b", source: "vm-a"), call("c", source: "vm-b")])
+                _ = try await store.insert([call("d", source: nil), call("e", source: "vm-c"), call("f", source: "vm-a")])
+                _ = try await store.insert([call("a", source: "vm-z")])
+                _ = try await store.insert([call("g", session: "none", source: nil)])
+                let many = (0..<20).map { call("m\($0)", session: "many", source: "vm-\($0)") }
+                _ = try await store.insert(Array(many[..<10]))
+                for record in many[10...] { _ = try await store.insert([record]) }
+                let sessions = try await store.sessions(SessionQuery()).sessions
+                func sources(_ id: String) -> [String]? { sessions.first { $0.sessionID == id }?.sources }
+                #expect(sources("s") == ["vm-b", "vm-a", "vm-c"], "a duplicate call adds nothing")
+                #expect(sources("none") == [])
+                #expect(sources("many") == (0..<SessionSummary.maximumSources).map { "vm-\($0)" })
+                #expect(sessions.first { $0.sessionID == "many" }?.callCount == 20)
+            }
+        }
+
+        @Test(arguments: StoreKind.testable)
         func statsSumPerBucketModelAndAgent(kind: StoreKind) async throws {
             try await kind.withStore { store in
                 let start = 1_775_217_600 * Self.second  // a whole hour
@@ -75,6 +99,11 @@ extension StoreTests {
                 let first = try #require(stats.buckets.first?.figures)
                 #expect(first.calls == 5 && first.errors == 1 && first.blocked == 1 && first.spendUSD == 1.75)
                 #expect(first.latencyP50MS == 25)
+                #expect(stats.buckets.map(\.spendByModel) == [["gpt-4o": 1.5, "claude": 0.25], ["gpt-4o": 0.5]])
+                let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(stats)) as? [String: Any]
+                let buckets = try #require(json?["buckets"] as? [[String: Any]])
+                let shares = buckets.map { ($0["spend_by_model"] as? [[String: Any]])?.map { $0["model_id"] as? String } }
+                #expect(shares == [["gpt-4o", "claude"], ["gpt-4o"]], "in by_model order")
                 #expect(abs((first.latencyP95MS ?? 0) - 38.5) < 1e-9)
                 #expect(abs((first.latencyP99MS ?? 0) - 39.7) < 1e-9)
                 #expect(stats.byModel.map(\.key) == ["gpt-4o", "claude"])

@@ -24,8 +24,9 @@ extension StoreTests {
             _ = try await old.query("INSERT INTO schema_migrations VALUES (1, 'calls and session aggregates', 0)")
             _ = try await old.query(
                 """
-                INSERT INTO calls (action_id, session_id, ts_micros, messages, content, stream, blocked, app_id, outcome)
-                VALUES ('old', 's', 1, ?, 'done', 0, 0, 'app1', 'completed')
+                INSERT INTO calls (action_id, session_id, ts_micros, messages, content, stream, blocked, app_id, outcome,
+                    source)
+                VALUES ('old', 's', 1, ?, 'done', 0, 0, 'app1', 'completed', 'vm-old')
                 """, [.text(Self.message)])
             _ = try await old.query(
                 """
@@ -50,8 +51,9 @@ extension StoreTests {
                     [PostgresSchema.createMigrationsTable] + PostgresSchema.migrations[0].statements + [
                         "INSERT INTO schema_migrations (version, name) VALUES (1, 'calls and session aggregates')",
                         """
-                        INSERT INTO calls (action_id, session_id, ts_micros, messages, content, stream, blocked, app_id, outcome)
-                        VALUES ('old', 's', 1, '\(Self.message)', 'done', false, false, 'app1', 'completed')
+                        INSERT INTO calls (action_id, session_id, ts_micros, messages, content, stream, blocked, app_id, outcome,
+                            source)
+                        VALUES ('old', 's', 1, '\(Self.message)', 'done', false, false, 'app1', 'completed', 'vm-old')
                         """,
                         "INSERT INTO sessions VALUES ('s', 1, 1, 2, 1, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL)",
                     ]
@@ -71,8 +73,12 @@ extension StoreTests {
             var query = SessionQuery()
             query.appID = "app1"
             #expect(try await store.sessions(query).sessions.map(\.sessionID) == ["s"])
-            _ = try await store.insert([.stored("new", session: "s", at: 5)])
+            #expect(try await store.sessions(query).sessions.first?.sources == ["vm-old"])
+            var new = CallRecord.stored("new", session: "s", at: 5)
+            new.source = "vm-new"
+            _ = try await store.insert([new])
             #expect(try await store.sessions(query).sessions.first?.callCount == 2)
+            #expect(try await store.sessions(query).sessions.first?.sources == ["vm-old", "vm-new"])
         }
     }
 }

@@ -55,6 +55,57 @@ export function lineChart(title, series, { from, to, format = String, width = 56
     legend(series));
 }
 
+/**
+ * Stacked columns over time: `buckets` is [{start: Date, parts: [{name, value}]}], one column per bucket of
+ * `bucketMs`, its parts stacked in the order of `names` (the legend).
+ */
+export function stackedColumns(title, names, buckets, { from, to, bucketMs, format = String, width = 560, height = 220 } = {}) {
+  const left = 84;
+  const bottom = 24;
+  const plotW = width - left - 12;
+  const plotH = height - bottom - 12;
+  const t0 = from.getTime();
+  const span = Math.max(1, to.getTime() - t0);
+  const totals = buckets.map((b) => b.parts.reduce((sum, p) => sum + p.value, 0));
+  const max = niceMax(Math.max(0, ...totals));
+  const x = (ms) => left + ((ms - t0) / span) * plotW;
+  const y = (v) => 12 + plotH - (v / max) * plotH;
+  const grid = [0, 0.25, 0.5, 0.75, 1].map((f) => svg('g', { class: 'grid' },
+    svg('line', { x1: left, x2: left + plotW, y1: y(max * f), y2: y(max * f) }),
+    svg('text', { x: left - 6, y: y(max * f) + 4, 'text-anchor': 'end' }, format(max * f))));
+  const ticks = [0, 0.5, 1].map((f) => {
+    const date = new Date(t0 + span * f);
+    const label = span > 2 * 86400000 ? date.toLocaleDateString() : date.toLocaleTimeString([], {
+      hour: '2-digit', minute: '2-digit',
+    });
+    const anchor = f === 0 ? 'start' : f === 1 ? 'end' : 'middle';
+    return svg('text', { x: left + plotW * f, y: height - 6, 'text-anchor': anchor }, label);
+  });
+  const columnW = Math.max(3, (bucketMs / span) * plotW - 1);
+  const columns = buckets.map((bucket) => {
+    const start = Math.min(x(bucket.start.getTime()), left + plotW - columnW);
+    let base = 0;
+    const parts = names.map((name, i) => {
+      const part = bucket.parts.find((p) => p.name === name);
+      if (!part || !(part.value > 0)) return '';
+      const top = y(base + part.value);
+      const rect = svg('rect', {
+        x: start.toFixed(1), y: top.toFixed(1), width: columnW.toFixed(1), height: (y(base) - top).toFixed(1),
+        fill: palette[i % palette.length], dataset: { name },
+      }, svg('title', {}, `${name}: ${format(part.value)} at ${bucket.start.toLocaleString()}`));
+      base += part.value;
+      return rect;
+    });
+    return svg('g', { class: 'column' }, parts);
+  });
+  const empty = buckets.length ? '' : svg('text', { x: left + plotW / 2, y: 12 + plotH / 2, 'text-anchor': 'middle',
+    class: 'empty' }, 'no calls in this range');
+  return el('figure', { class: 'chart' }, el('figcaption', {}, title),
+    svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title },
+      grid, ticks, columns, empty),
+    legend(names.map((name) => ({ name }))));
+}
+
 /** Horizontal bars: `rows` is [{label, value}], highest first. */
 export function barChart(title, rows, { format = String, width = 560 } = {}) {
   const rowH = 24;

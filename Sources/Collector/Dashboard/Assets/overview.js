@@ -1,6 +1,6 @@
 // Overview: spend, calls, errors and latency over time, and spend by model and by agent, from /api/stats.
 import { api } from './api.js';
-import { barChart, lineChart } from './charts.js';
+import { barChart, lineChart, stackedColumns } from './charts.js';
 import { count, el, hashFor, millis, money } from './dom.js';
 
 const ranges = {
@@ -9,6 +9,24 @@ const ranges = {
   '7d': { label: 'Last 7 days', ms: 7 * 86400e3, bucket: 'hour' },
   '30d': { label: 'Last 30 days', ms: 30 * 86400e3, bucket: 'day' },
 };
+const bucketMs = { minute: 60e3, hour: 3600e3, day: 86400e3 };
+
+/** Each bucket's spend split by the models the API lists for it, the rest as "other models". */
+function spendByModel(stats) {
+  const label = (model) => model ?? '(no model)';
+  const names = [];
+  const buckets = stats.buckets.map((b) => {
+    const listed = b.spend_by_model || [];
+    const parts = listed.map((share) => ({ name: label(share.model_id), value: share.spend_usd }));
+    const rest = b.spend_usd - listed.reduce((sum, share) => sum + share.spend_usd, 0);
+    if (rest > 1e-12) parts.push({ name: 'other models', value: rest });
+    for (const part of parts) if (!names.includes(part.name)) names.push(part.name);
+    return { start: new Date(b.start), parts };
+  });
+  const order = stats.by_model.map((g) => label(g.model_id));
+  names.sort((a, b) => (order.indexOf(a) >>> 0) - (order.indexOf(b) >>> 0));
+  return { names, buckets };
+}
 
 function card(label, value) {
   return el('div', { class: 'card' }, el('div', { class: 'card-value' }, value), label);
@@ -30,6 +48,7 @@ export function overviewView(params) {
     const series = (name, field) => ({ name, points: stats.buckets.map((b) => [at(b), b[field]]) });
     const options = { from: since, to: until };
     const t = stats.totals;
+    const spend = spendByModel(stats);
     const groups = (rows, field, none) => rows.map((r) => ({ label: r[field] || none, value: r.spend_usd }));
     content.replaceChildren(
       el('div', { class: 'cards' }, card('spend', money(t.spend_usd)), card('calls', count(t.calls)),
@@ -38,7 +57,8 @@ export function overviewView(params) {
         card('latency p50 / p95 / p99',
           `${millis(t.latency_p50_ms)} / ${millis(t.latency_p95_ms)} / ${millis(t.latency_p99_ms)}`)),
       el('div', { class: 'chart-grid' },
-        lineChart('Spend over time (USD)', [series('spend', 'spend_usd')], { ...options, format: money }),
+        stackedColumns('Spend over time by model (USD)', spend.names, spend.buckets,
+          { ...options, bucketMs: bucketMs[range.bucket], format: money }),
         lineChart('Calls and errors', [series('calls', 'calls'), series('errors', 'errors'),
           series('blocked', 'blocked')], { ...options, format: (v) => count(Math.round(v * 10) / 10) }),
         lineChart('Latency percentiles', [series('p50', 'latency_p50_ms'), series('p95', 'latency_p95_ms'),

@@ -4,6 +4,7 @@ import { callState, count, el, hashFor, millis, money, sessionHash, span, time }
 import { fleetStrip } from './fleet.js';
 
 const pageSize = 50;
+const maxSources = 16;
 const filterFields = [
   ['agent', 'Agent'], ['user', 'User'], ['app', 'App'], ['environment', 'Environment'],
   ['since', 'Since'], ['until', 'Until'],
@@ -92,7 +93,7 @@ function fold(session, record) {
     agent_name: record.agent_name ?? session.agent_name ?? null,
     user_id: record.user_id ?? session.user_id ?? null,
     environment: record.environment ?? session.environment ?? null,
-    sources: [...sources],
+    sources: [...sources].slice(0, maxSources),
   };
 }
 

@@ -73,6 +73,7 @@ extension DashboardAssets {
             .filters { display: flex; flex-wrap: wrap; gap: 10px; align-items: end; margin-bottom: 8px; }
             .filters label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); gap: 2px; }
             .filters input { padding: 4px 6px; border: 1px solid var(--line); border-radius: 4px; }
+            .filters input[type="text"] { width: 140px; }
             button, .button-link {
               padding: 5px 12px; border-radius: 6px; border: 1px solid var(--line); background: var(--panel); cursor: pointer;
               font: inherit; color: var(--text);
@@ -138,6 +139,7 @@ extension DashboardAssets {
             .chart-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(580px, 1fr)); gap: 14px; }
             .chart { margin: 0; background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 10px; }
             .chart figcaption { font-weight: 600; margin-bottom: 6px; }
+            .chart svg { width: 100%; height: auto; max-height: 320px; }
             .chart text { font-size: 11px; fill: var(--muted); }
             .chart .grid line { stroke: var(--line); }
             .chart .bar text { fill: var(--text); }

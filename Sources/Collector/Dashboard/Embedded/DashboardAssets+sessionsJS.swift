@@ -11,6 +11,7 @@ extension DashboardAssets {
             import { fleetStrip } from './fleet.js';
 
             const pageSize = 50;
+            const maxSources = 16;
             const filterFields = [
               ['agent', 'Agent'], ['user', 'User'], ['app', 'App'], ['environment', 'Environment'],
               ['since', 'Since'], ['until', 'Until'],
@@ -99,7 +100,7 @@ extension DashboardAssets {
                 agent_name: record.agent_name ?? session.agent_name ?? null,
                 user_id: record.user_id ?? session.user_id ?? null,
                 environment: record.environment ?? session.environment ?? null,
-                sources: [...sources],
+                sources: [...sources].slice(0, maxSources),
               };
             }
 
