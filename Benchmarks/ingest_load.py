@@ -191,7 +191,8 @@ class Link:
         message_type, payload = await self.read_frame()
         if message_type != WELCOME:
             raise RuntimeError(f"link {self.index}: expected WELCOME, got type {message_type}: {payload[:200]!r}")
-        self.max_frame = struct.unpack_from(">I", payload, len(payload) - 4)[0]
+        (id_length,) = struct.unpack_from(">I", payload, 2)  # protocol_version, collector_id, max_frame_bytes, ...
+        (self.max_frame,) = struct.unpack_from(">I", payload, 6 + id_length)
         if len(self.template) - 4 > self.max_frame:
             raise RuntimeError(f"a batch of {self.args.batch} records exceeds max_frame_bytes {self.max_frame}")
 
