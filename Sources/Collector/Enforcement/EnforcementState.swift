@@ -103,7 +103,11 @@ package struct EnforcementState: Sendable {
         var key: String
         var rpm: Int
         var label: String
-        var subject: String
+        /// What the key names (`session`, `agent`, `user`) and its id; nil for the global limit.
+        var owner: (kind: String, id: String)?
+
+        /// Built only for a refusal.
+        var subject: String { owner.map { " for \($0.kind) \($0.id)" } ?? "" }
     }
 
     private var windowText: String {
@@ -112,15 +116,15 @@ package struct EnforcementState: Sendable {
 
     private func rateLimits(for keys: SpendLedger.Keys) -> [RateLimit] {
         var limits: [RateLimit] = []
-        if let rpm = policy.globalRPM { limits.append(RateLimit(key: "*", rpm: rpm, label: "Global", subject: "")) }
+        if let rpm = policy.globalRPM { limits.append(RateLimit(key: "*", rpm: rpm, label: "Global", owner: nil)) }
         if let rpm = policy.sessionRPM, let id = keys.sessionID {
-            limits.append(RateLimit(key: "s:" + id, rpm: rpm, label: "Session", subject: " for session \(id)"))
+            limits.append(RateLimit(key: "s:" + id, rpm: rpm, label: "Session", owner: ("session", id)))
         }
         if let rpm = policy.agentRPM, let name = keys.agentName {
-            limits.append(RateLimit(key: "a:" + name, rpm: rpm, label: "Agent", subject: " for agent \(name)"))
+            limits.append(RateLimit(key: "a:" + name, rpm: rpm, label: "Agent", owner: ("agent", name)))
         }
         if let rpm = policy.userRPM, let id = keys.userID {
-            limits.append(RateLimit(key: "u:" + id, rpm: rpm, label: "User", subject: " for user \(id)"))
+            limits.append(RateLimit(key: "u:" + id, rpm: rpm, label: "User", owner: ("user", id)))
         }
         return limits
     }
@@ -128,14 +132,17 @@ package struct EnforcementState: Sendable {
     /// The first budget that this call's worst case would push past its limit: session, agent, user, then daily.
     private func budgetRefusal(for keys: SpendLedger.Keys, estimate: Nanodollars, now: Int64) -> Refusal? {
         let untilMidnight = Int((ledger.day + SpendLedger.microsPerDay - now + 999_999) / 1_000_000)
-        func check(_ budget: Double?, _ committed: Nanodollars?, _ what: String, _ key: String, retry: Int?) -> Refusal? {
+        // The key's text is built only for a refusal: admissions are the hot path.
+        func check(
+            _ budget: Double?, _ committed: Nanodollars?, _ what: String, _ key: @autoclosure () -> String, retry: Int?
+        ) -> Refusal? {
             guard let budget, let committed else { return nil }
             let limit = Nanodollars(usd: budget)
             guard committed + estimate > limit else { return nil }
             return Refusal(
                 kind: .budget,
                 message: "\(what) budget of \(limit) exceeded (current spend and reservations: \(committed), "
-                    + "this call up to \(estimate))\(key).",
+                    + "this call up to \(estimate))\(key()).",
                 retryAfterSeconds: retry)
         }
         if let session = keys.sessionID,

@@ -1,26 +1,24 @@
+import DequeModule
+
 /// Sliding-window request counters per key, kept as the admission times inside the window (at most `limit` per key,
 /// so memory is bounded by the limits and by the keys active in the last window; `evictIdle` drops the rest).
 package struct RateWindows: Sendable {
-    /// The admission times of one key, oldest first, in a ring that never holds more than the limit.
+    /// The admission times of one key, oldest first, never more than the limit: O(1) at both ends, with no
+    /// compaction pause however large the limit.
     struct Window: Sendable {
-        private var times: [Int64] = []
-        private var head = 0
+        private var times = Deque<Int64>()
 
-        var count: Int { times.count - head }
-        var oldest: Int64? { head < times.count ? times[head] : nil }
+        var count: Int { times.count }
+        var oldest: Int64? { times.first }
         var newest: Int64? { times.last }
 
         mutating func dropOlder(than cutoff: Int64) {
-            while head < times.count, times[head] <= cutoff { head += 1 }
-            if head > 32 && head * 2 > times.count {
-                times.removeFirst(head)
-                head = 0
-            }
+            while let first = times.first, first <= cutoff { times.removeFirst() }
         }
 
         mutating func append(_ time: Int64, keeping limit: Int) {
             times.append(time)
-            while count > limit { head += 1 }
+            while times.count > limit { times.removeFirst() }
         }
     }
 
