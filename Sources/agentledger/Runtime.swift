@@ -68,17 +68,16 @@ enum Runtime {
         let counters = CollectorCounters()
         let enforcer = Enforcer(policy: policy, prices: prices, store: store, logger: logger)
         let alerting = Alerting(config: alertConfig, logger: logger)
+        // Budgets and the daily-spend alert start from what the store says today has spent. Read once the services
+        // run (a Postgres store answers only then) and before the first sidecar is served.
+        var seedToday: (@Sendable () async throws -> Void)?
         if policy.hasBudgets || alerting != nil {
-            // Budgets and the daily-spend alert start from what the store says today has spent.
-            let dayStart = SpendLedger.dayStart(of: Enforcer.wallClockMicros())
-            do {
+            seedToday = { @Sendable [logger] in
+                let dayStart = SpendLedger.dayStart(of: Enforcer.wallClockMicros())
                 let today = try await store.spend(sinceMicros: dayStart)
                 enforcer.seedToday(today)
                 alerting?.seedDailySpend(dayStartMicros: dayStart, amount: today.total)
                 logger.info("today's spend read from the store", metadata: ["usd": "\(today.total)"])
-            } catch {
-                try? await store.close()
-                throw ConfigurationError(description: "AGENTLEDGER_DSN: cannot read today's spend: \(error)")
             }
         }
         let liveFeed = LiveFeed()
@@ -89,7 +88,7 @@ enum Runtime {
         do {
             server = try await IngestServer.bind(
                 configuration: ingest, pipeline: pipeline, counters: counters, enforcer: policy.isActive ? enforcer : nil,
-                logger: logger)
+                beforeAccepting: seedToday, logger: logger)
         } catch {
             try? await store.close()
             throw ConfigurationError(

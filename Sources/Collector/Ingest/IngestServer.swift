@@ -32,6 +32,8 @@ package struct IngestServer: Service {
     let counters: CollectorCounters
     /// Decides ADMITs; nil admits every call (nothing to enforce).
     let enforcer: Enforcer?
+    /// Runs once the service group is up and before the first link is served (the store answers only then).
+    let beforeAccepting: (@Sendable () async throws -> Void)?
     let logger: Logger
     private let server: NIOAsyncChannel<MessageChannel, Never>
     /// The port actually bound (differs from the configured one when that was 0).
@@ -40,7 +42,7 @@ package struct IngestServer: Service {
     /// Binds the listener now, so a taken port fails at start-up rather than inside the service group.
     package static func bind(
         configuration: Configuration, pipeline: IngestPipeline, counters: CollectorCounters, enforcer: Enforcer? = nil,
-        logger: Logger
+        beforeAccepting: (@Sendable () async throws -> Void)? = nil, logger: Logger
     ) async throws -> IngestServer {
         let maxFrameBytes = configuration.maxFrameBytes
         let idle = TimeAmount.nanoseconds(
@@ -61,18 +63,20 @@ package struct IngestServer: Service {
             }
         let port = server.channel.localAddress?.port ?? configuration.port
         return IngestServer(
-            configuration: configuration, pipeline: pipeline, counters: counters, enforcer: enforcer, logger: logger,
-            server: server, port: port)
+            configuration: configuration, pipeline: pipeline, counters: counters, enforcer: enforcer,
+            beforeAccepting: beforeAccepting, logger: logger, server: server, port: port)
     }
 
     private init(
         configuration: Configuration, pipeline: IngestPipeline, counters: CollectorCounters, enforcer: Enforcer?,
-        logger: Logger, server: NIOAsyncChannel<MessageChannel, Never>, port: Int
+        beforeAccepting: (@Sendable () async throws -> Void)?, logger: Logger, server: NIOAsyncChannel<MessageChannel, Never>,
+        port: Int
     ) {
         self.configuration = configuration
         self.pipeline = pipeline
         self.counters = counters
         self.enforcer = enforcer
+        self.beforeAccepting = beforeAccepting
         self.logger = logger
         self.server = server
         self.port = port
@@ -129,6 +133,8 @@ package struct IngestServer: Service {
     }
 
     package func run() async throws {
+        // Sidecars that connect meanwhile wait in the listen backlog, well within their HELLO deadline.
+        try await beforeAccepting?()
         logger.info("ingest listening", metadata: ["address": "\(configuration.host):\(port)"])
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in

@@ -57,14 +57,7 @@ final class FakeCollector: Sendable {
 
     /// Starts listening: on a free port the first time, on the same port afterwards.
     func start() async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try MessageChannel.wrapping(channel, maxFrameBytes: WireFormat.defaultMaxFrameBytes)
-                }
-            }
+        let server = try await bind()
         let bound = server.channel.localAddress?.port ?? 0
         boundPort.withLock { $0 = bound }
         let loop = Task<Void, Never> {
@@ -81,6 +74,27 @@ final class FakeCollector: Sendable {
         state.withLock {
             $0.server = server.channel
             $0.acceptLoop = loop
+        }
+    }
+
+    /// Binds the listener. A restart on the same port retries for a few seconds: under a loaded test run another
+    /// process may briefly hold the port (an outgoing connection's ephemeral port) right after `stop()`.
+    private func bind() async throws -> NIOAsyncChannel<MessageChannel, Never> {
+        var attempt = 0
+        while true {
+            do {
+                return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .bind(host: "127.0.0.1", port: port) { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try MessageChannel.wrapping(channel, maxFrameBytes: WireFormat.defaultMaxFrameBytes)
+                        }
+                    }
+            } catch let error as IOError where error.errnoCode == EADDRINUSE && port != 0 && attempt < 50 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
         }
     }
 
