@@ -73,7 +73,7 @@ enum Runtime {
         var seedToday: (@Sendable () async throws -> Void)?
         if policy.hasBudgets || alerting != nil {
             seedToday = { @Sendable [logger] in
-                let dayStart = SpendLedger.dayStart(of: Enforcer.wallClockMicros())
+                let dayStart = SpendLedger.dayStart(of: WallClock.nowMicros())
                 let today = try await store.spend(sinceMicros: dayStart)
                 enforcer.seedToday(today)
                 alerting?.seedDailySpend(dayStartMicros: dayStart, amount: today.total)

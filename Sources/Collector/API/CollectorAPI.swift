@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LedgerProtocol
 import Logging
 
 /// The collector's HTTP API (CONTRACT.md section 6): sessions, calls, search, stats, health and metrics.
@@ -69,7 +70,7 @@ package struct CollectorAPI: Sendable {
             JSONResponse.records(try await store.search(try Self.searchQuery(QueryParameters(request.uri.query))))
         }
         router.get("api/stats") { request, _ in
-            let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+            let now = WallClock.nowMicros()
             return try JSONResponse.make(try await store.stats(try Self.statsQuery(QueryParameters(request.uri.query), now: now)))
         }
     }

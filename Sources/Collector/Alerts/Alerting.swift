@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Foundation
+import LedgerProtocol
 import Logging
 import Synchronization
 
@@ -20,7 +20,7 @@ package final class Alerting: Sendable {
 
     package init(
         config: AlertConfig, dispatcher: AlertDispatcher,
-        nowMicros: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
+        nowMicros: @escaping @Sendable () -> Int64 = WallClock.nowMicros
     ) {
         self.dispatcher = dispatcher
         rules = Mutex(AlertRules(config: config))

@@ -1,4 +1,3 @@
-import Foundation
 import LedgerProtocol
 import Logging
 import ServiceLifecycle
@@ -20,17 +19,13 @@ package final class Enforcer: Service, Sendable {
 
     package init(
         policy: EnforcementPolicy, prices: PriceTable, store: any Store, logger: Logger,
-        now: @escaping @Sendable () -> Int64 = Enforcer.wallClockMicros
+        now: @escaping @Sendable () -> Int64 = WallClock.nowMicros
     ) {
         self.policy = policy
         self.store = store
         self.logger = logger
         self.now = now
         state = Mutex(EnforcementState(policy: policy, prices: prices, now: now()))
-    }
-
-    package static func wallClockMicros() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
     }
 
     /// Today's spend (total, per agent, per user) as the store has it, so a restart keeps the morning's spend.

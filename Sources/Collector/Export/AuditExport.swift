@@ -26,7 +26,8 @@ package struct AuditExport: Sendable {
         guard let session = SessionSummary(sessionID: sessionID, calls: linked) else { return nil }
         self.session = session
         self.calls = linked
-        self.callsJSON = try Self.json(of: linked)
+        // The calls exactly as `/session` writes them.
+        self.callsJSON = try JSONReader.parse(CallRecord.jsonArray(linked))
         self.generatedAtMicros = generatedAtMicros
         self.generator = generator
         let canonical = try CanonicalJSON.bytes(of: callsJSON)

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LedgerProtocol
 import NIOCore
 
 /// `GET /export/{session_id}` (the JSON audit export) and `GET /export/{session_id}/report` (its printable HTML
@@ -15,7 +16,7 @@ package struct ExportRoutes: Sendable {
     /// product version written in `generator`.
     package init(
         store: any Store, hmacKey: String?, version: String,
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+        now: @escaping @Sendable () -> Int64 = WallClock.nowMicros
     ) {
         self.store = store
         self.hmacKey = hmacKey?.isEmpty == false ? hmacKey : nil

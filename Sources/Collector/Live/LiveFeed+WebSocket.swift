@@ -56,10 +56,12 @@ extension LiveFeed {
         case .missed(let count):
             return #"{"type":"missed","count":\#(count)}"#
         case .call(let record):
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-            guard let data = try? encoder.encode(record), data.count > 2 else { return #"{"type":"call"}"# }
-            return #"{"type":"call","# + String(decoding: data.dropFirst(), as: UTF8.self)
+            // The record as `/explain` writes it, with `"type":"call"` spliced in after its opening brace.
+            var bytes = Array(#"{"type":"call","#.utf8)
+            var object: [UInt8] = []
+            record.appendJSON(to: &object)
+            bytes.append(contentsOf: object.dropFirst())
+            return String(decoding: bytes, as: UTF8.self)
         }
     }
 

@@ -1,3 +1,5 @@
+import LedgerProtocol
+
 /// Action ids are UUIDv7: time-ordered, so records of one sidecar sort by arrival, and unique without coordination.
 package enum ActionID {
     package static func make() -> String {
