@@ -57,24 +57,19 @@ package struct EnforcementState: Sendable {
     /// windows and holds a reservation, so a refused call costs its key nothing.
     package mutating func admit(_ request: AdmissionRequest, now: Int64) -> AdmissionDecision {
         ledger.advance(to: now)
-        let limits = rateLimits(for: request.keys)
-        for limit in limits {
-            if let wait = rates.wait(for: limit.key, limit: limit.rpm, now: now) {
-                let current = rates.count(for: limit.key, now: now)
-                let seconds = Int((wait + 999_999) / 1_000_000)
-                return .refuse(
-                    Refusal(
-                        kind: .rateLimit,
-                        message: "\(limit.label) rate limit of \(limit.rpm) requests per \(windowText) exceeded "
-                            + "(current: \(current))\(limit.subject). Retry after \(seconds) s.",
-                        retryAfterSeconds: seconds))
-            }
+        for scope in RateWindows.Scope.allCases {
+            guard let (rpm, id) = rateLimit(scope, request.keys),
+                let wait = rates.wait(scope, id, limit: rpm, now: now)
+            else { continue }
+            return .refuse(rateRefusal(scope, id, rpm: rpm, wait: wait, now: now))
         }
         let estimate = worstCase(of: request) ?? .zero
         if let refusal = budgetRefusal(for: request.keys, estimate: estimate, now: now) {
             return .refuse(refusal)
         }
-        for limit in limits { rates.record(limit.key, limit: limit.rpm, now: now) }
+        for scope in RateWindows.Scope.allCases {
+            if let (rpm, id) = rateLimit(scope, request.keys) { rates.record(scope, id, limit: rpm, now: now) }
+        }
         if policy.hasBudgets {
             ledger.reserve(
                 request.actionID, amount: estimate, keys: request.keys, now: now, lifetime: policy.reservationLifetimeMicros)
@@ -99,34 +94,35 @@ package struct EnforcementState: Sendable {
 
     // MARK: Rules
 
-    private struct RateLimit {
-        var key: String
-        var rpm: Int
-        var label: String
-        /// What the key names (`session`, `agent`, `user`) and its id; nil for the global limit.
-        var owner: (kind: String, id: String)?
-
-        /// Built only for a refusal.
-        var subject: String { owner.map { " for \($0.kind) \($0.id)" } ?? "" }
-    }
-
     private var windowText: String {
         policy.rateWindowMicros == 60_000_000 ? "minute" : "\(Double(policy.rateWindowMicros) / 1_000_000) s"
     }
 
-    private func rateLimits(for keys: SpendLedger.Keys) -> [RateLimit] {
-        var limits: [RateLimit] = []
-        if let rpm = policy.globalRPM { limits.append(RateLimit(key: "*", rpm: rpm, label: "Global", owner: nil)) }
-        if let rpm = policy.sessionRPM, let id = keys.sessionID {
-            limits.append(RateLimit(key: "s:" + id, rpm: rpm, label: "Session", owner: ("session", id)))
+    /// The limit of one scope that applies to a call, with the key it counts (the global scope's key is empty).
+    private func rateLimit(_ scope: RateWindows.Scope, _ keys: SpendLedger.Keys) -> (rpm: Int, id: String)? {
+        switch scope {
+        case .global: policy.globalRPM.map { ($0, "") }
+        case .session: policy.sessionRPM.flatMap { rpm in keys.sessionID.map { (rpm, $0) } }
+        case .agent: policy.agentRPM.flatMap { rpm in keys.agentName.map { (rpm, $0) } }
+        case .user: policy.userRPM.flatMap { rpm in keys.userID.map { (rpm, $0) } }
         }
-        if let rpm = policy.agentRPM, let name = keys.agentName {
-            limits.append(RateLimit(key: "a:" + name, rpm: rpm, label: "Agent", owner: ("agent", name)))
-        }
-        if let rpm = policy.userRPM, let id = keys.userID {
-            limits.append(RateLimit(key: "u:" + id, rpm: rpm, label: "User", owner: ("user", id)))
-        }
-        return limits
+    }
+
+    /// Built only for a refusal: admissions are the hot path.
+    private func rateRefusal(_ scope: RateWindows.Scope, _ id: String, rpm: Int, wait: Int64, now: Int64) -> Refusal {
+        let (label, subject) =
+            switch scope {
+            case .global: ("Global", "")
+            case .session: ("Session", " for session \(id)")
+            case .agent: ("Agent", " for agent \(id)")
+            case .user: ("User", " for user \(id)")
+            }
+        let seconds = Int((wait + 999_999) / 1_000_000)
+        return Refusal(
+            kind: .rateLimit,
+            message: "\(label) rate limit of \(rpm) requests per \(windowText) exceeded "
+                + "(current: \(rates.count(scope, id, now: now)))\(subject). Retry after \(seconds) s.",
+            retryAfterSeconds: seconds)
     }
 
     /// The first budget that this call's worst case would push past its limit: session, agent, user, then daily.

@@ -2,7 +2,15 @@ import DequeModule
 
 /// Sliding-window request counters per key, kept as the admission times inside the window (at most `limit` per key,
 /// so memory is bounded by the limits and by the keys active in the last window; `evictIdle` drops the rest).
+///
+/// Keys live in one table per scope, so a key is its id as the sidecar sent it: nothing is concatenated or
+/// allocated to look one up, and a window is changed in place, never copied.
 package struct RateWindows: Sendable {
+    /// What a rate limit counts.
+    package enum Scope: Sendable, CaseIterable {
+        case global, session, agent, user
+    }
+
     /// The admission times of one key, oldest first, never more than the limit: O(1) at both ends, with no
     /// compaction pause however large the limit.
     struct Window: Sendable {
@@ -23,32 +31,60 @@ package struct RateWindows: Sendable {
     }
 
     let windowMicros: Int64
-    private var windows: [String: Window] = [:]
+    private var global = Window()
+    private var sessions: [String: Window] = [:]
+    private var agents: [String: Window] = [:]
+    private var users: [String: Window] = [:]
 
     package init(windowMicros: Int64) {
         self.windowMicros = windowMicros
     }
 
-    /// When `key` is at `limit` within the window ending `now`: the microseconds until its oldest admission leaves
-    /// the window. Nil when another request fits.
-    package mutating func wait(for key: String, limit: Int, now: Int64) -> Int64? {
+    /// When the key is at `limit` within the window ending `now`: the microseconds until its oldest admission leaves
+    /// the window. Nil when another request fits. The global scope ignores `id`.
+    package mutating func wait(_ scope: Scope, _ id: String, limit: Int, now: Int64) -> Int64? {
         guard limit > 0 else { return windowMicros }
-        guard var window = windows[key] else { return nil }
-        window.dropOlder(than: now - windowMicros)
-        windows[key] = window
-        guard window.count >= limit, let oldest = window.oldest else { return nil }
+        let cutoff = now - windowMicros
+        let window: Window?
+        switch scope {
+        case .global:
+            global.dropOlder(than: cutoff)
+            window = global
+        case .session:
+            sessions[id]?.dropOlder(than: cutoff)
+            window = sessions[id]
+        case .agent:
+            agents[id]?.dropOlder(than: cutoff)
+            window = agents[id]
+        case .user:
+            users[id]?.dropOlder(than: cutoff)
+            window = users[id]
+        }
+        guard let window, window.count >= limit, let oldest = window.oldest else { return nil }
         return max(1, oldest + windowMicros - now)
     }
 
     /// Counts an admitted request.
-    package mutating func record(_ key: String, limit: Int, now: Int64) {
+    package mutating func record(_ scope: Scope, _ id: String, limit: Int, now: Int64) {
         guard limit > 0 else { return }
-        windows[key, default: Window()].append(now, keeping: limit)
+        switch scope {
+        case .global: global.append(now, keeping: limit)
+        case .session: sessions[id, default: Window()].append(now, keeping: limit)
+        case .agent: agents[id, default: Window()].append(now, keeping: limit)
+        case .user: users[id, default: Window()].append(now, keeping: limit)
+        }
     }
 
-    /// The requests of `key` inside the window ending `now`.
-    package func count(for key: String, now: Int64) -> Int {
-        guard var window = windows[key] else { return 0 }
+    /// The requests of the key inside the window ending `now`.
+    package func count(_ scope: Scope, _ id: String, now: Int64) -> Int {
+        let window: Window? =
+            switch scope {
+            case .global: global
+            case .session: sessions[id]
+            case .agent: agents[id]
+            case .user: users[id]
+            }
+        guard var window else { return 0 }
         window.dropOlder(than: now - windowMicros)
         return window.count
     }
@@ -56,8 +92,12 @@ package struct RateWindows: Sendable {
     /// Forgets keys with no admission inside the window ending `now`.
     package mutating func evictIdle(now: Int64) {
         let cutoff = now - windowMicros
-        windows = windows.filter { ($0.value.newest ?? .min) > cutoff }
+        global.dropOlder(than: cutoff)
+        sessions = sessions.filter { ($0.value.newest ?? .min) > cutoff }
+        agents = agents.filter { ($0.value.newest ?? .min) > cutoff }
+        users = users.filter { ($0.value.newest ?? .min) > cutoff }
     }
 
-    package var keyCount: Int { windows.count }
+    /// Keys with a window in memory (the global window counts once it holds an admission).
+    package var keyCount: Int { sessions.count + agents.count + users.count + (global.count > 0 ? 1 : 0) }
 }

@@ -194,4 +194,26 @@ import Testing
         _ = state.sweep(now: Self.morning + 11 * Self.minute)
         #expect(state.ledger.sessionCount == 0)
     }
+
+    @Test func onlyReservationsWithoutARecordExpireAndAReplayedAdmitHoldsOnce() {
+        var ledger = SpendLedger(now: Self.morning)
+        let keys = SpendLedger.Keys(sessionID: "s1", agentName: "writer", userID: "ann")
+        let amount = Nanodollars(1_000)
+        for index in 0..<3_000 {
+            ledger.reserve("call-\(index)", amount: amount, keys: keys, now: Self.morning, lifetime: Self.minute)
+            if index % 1_000 != 0 {
+                ledger.settle("call-\(index)", cost: .zero, keys: keys, arrivedAt: Self.morning, now: Self.morning)
+            }
+        }
+        ledger.reserve("call-0", amount: amount, keys: keys, now: Self.morning, lifetime: Self.minute)
+        #expect(ledger.reservationCount == 3)
+        #expect(ledger.dailyCommitted == Nanodollars(3_000), "a replayed ADMIT replaces its reservation")
+        #expect(ledger.agentCommitted("writer") == Nanodollars(3_000))
+        #expect(ledger.sweep(now: Self.morning + Self.minute - 1, sessionIdle: Self.minute) == 0)
+        #expect(ledger.sweep(now: Self.morning + Self.minute, sessionIdle: Self.minute) == 3)
+        #expect(ledger.dailyCommitted == .zero)
+        #expect(ledger.agentCommitted("writer") == .zero)
+        #expect(ledger.userCommitted("ann") == .zero)
+        #expect(ledger.reservationCount == 0)
+    }
 }
