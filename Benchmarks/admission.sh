@@ -9,7 +9,9 @@
 #
 # Part 2, the proxied call: wrk against the nginx mock upstream directly, through a sidecar whose collector has no
 # budgets (no ADMIT) and through a sidecar whose collector enforces budgets (one ADMIT per call), alternately in
-# each repetition: 1 connection (latency) and 16 connections (throughput). Sidecars on core 0; collectors, nginx
+# each repetition: 1 connection (latency), 16 connections (throughput) and 64. For the sidecar with budgets, the
+# admission round trip at 1, 16 and 64 concurrent calls is read from its own histogram
+# (agentledger_sidecar_admission_seconds), scraped before and after each run. Sidecars on core 0; collectors, nginx
 # and wrk on core 1 (as MODE=split in call-path.sh).
 #
 # The machine is shared and noisy: every figure is the median of REPS repetitions, each printed as it runs.
@@ -161,6 +163,23 @@ wrk_run() { # path connections -> "p50_us p99_us requests/s sidecar-CPU-µs/call
       'BEGIN {split(b, x, " "); split(a, y, " "); printf "%.0f %.0f", (y[1]-x[1])*1e6/n, (y[2]-x[2])*1e6/n}')"
 }
 
+# admission_percentiles BEFORE AFTER: the sidecar's agentledger_sidecar_admission_seconds histogram between two
+# scrapes: "count p50 p99", each percentile as the upper bound of the bucket it falls in, in µs.
+admission_percentiles() {
+  python3 - "$1" "$2" <<'PY'
+import re, sys
+def buckets(path):
+    found = re.findall(r'^agentledger_sidecar_admission_seconds_bucket\{le="([^"]+)"\} (\d+)$', open(path).read(), re.M)
+    return [(float(le), int(n)) for le, n in found]
+before, after = buckets(sys.argv[1]), buckets(sys.argv[2])
+counts = [(le, n - m) for (le, n), (_, m) in zip(after, before)]
+total = counts[-1][1]
+def percentile(q):
+    return next(("%.0f" % (le * 1e6) if le != float("inf") else "inf") for le, n in counts if n >= q * total)
+print(total, percentile(0.5), percentile(0.99)) if total else print(0, "-", "-")
+PY
+}
+
 for path in no-budgets with-budgets; do # warm the connection pools and the collector links
   taskset -c 1 wrk -t1 -c16 -d2s -s "$work/request.lua" "${url[$path]}/v1/chat/completions" >/dev/null
 done
@@ -168,12 +187,20 @@ admits_before=$(metric "http://127.0.0.1:${api[budgets]}/metrics" agentledger_ad
 echo
 echo "## Part 2: proxied call, direct vs sidecar (collector without / with budgets), sidecars on core 0"
 echo "per run: path connections p50-µs p99-µs requests/s sidecar-CPU-µs/call collector-CPU-µs/call"
+sidecar_metrics="http://127.0.0.1:${proxy[with-budgets]}/agentledger/metrics"
 for rep in $(seq 1 "$reps"); do
-  for c in 1 16; do
+  for c in 1 16 64; do
     for path in direct no-budgets with-budgets; do
+      [ "$path" = with-budgets ] && curl -fsS "$sidecar_metrics" >"$work/hist-before"
       line=$(wrk_run "$path" "$c")
       echo "$line" >>"$work/wrk-$path-$c"
       echo "  rep $rep $path c=$c $line"
+      if [ "$path" = with-budgets ]; then
+        curl -fsS "$sidecar_metrics" >"$work/hist-after"
+        trip=$(admission_percentiles "$work/hist-before" "$work/hist-after")
+        echo "$trip" >>"$work/trip-$c"
+        echo "  rep $rep admission round trip in the sidecar, c=$c: count p50<= p99<= (µs) $trip"
+      fi
     done
   done
 done
@@ -203,4 +230,16 @@ awk -v a50="$(median "$work/wrk-no-budgets-1" 1)" -v b50="$(median "$work/wrk-wi
   -v arps="$(median "$work/wrk-no-budgets-16" 3)" -v brps="$(median "$work/wrk-with-budgets-16" 3)" \
   'BEGIN {printf "\nbudgets vs no budgets: p50 %+.0f µs (%.2f×), p99 %+.0f µs (%.2f×), throughput %.2f×\n",
     b50-a50, b50/a50, b99-a99, b99/a99, brps/arps}'
+echo
+echo "Admission round trip as the sidecar with budgets waited for it (its agentledger_sidecar_admission_seconds"
+echo "histogram between scrapes; a percentile is the upper bound of its bucket), and the calls at the same load:"
+echo
+echo "| concurrent calls | ADMITs per run | round trip p50 | round trip p99 | call p99, no budgets | call p99, budgets |"
+echo "|---|---|---|---|---|---|"
+for c in 1 16 64; do
+  printf '| %s | %s | ≤ %s µs | ≤ %s µs | %.0f µs | %.0f µs |\n' "$c" "$(median "$work/trip-$c" 1)" \
+    "$(median "$work/trip-$c" 2)" "$(median "$work/trip-$c" 3)" "$(median "$work/wrk-no-budgets-$c" 2)" \
+    "$(median "$work/wrk-with-budgets-$c" 2)"
+done
+echo
 echo "load average after part 2: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -61,8 +61,12 @@ extension MessageChannel {
 package typealias FrameChannel = NIOAsyncChannel<Message, ByteBuffer>
 
 extension FrameChannel {
-    package static func wrapping(_ channel: any Channel, maxFrameBytes: Int) throws -> FrameChannel {
+    /// `handlers` go between the decoder and the async channel: they see decoded messages first.
+    package static func wrapping(
+        _ channel: any Channel, maxFrameBytes: Int, handlers: [any ChannelHandler] = []
+    ) throws -> FrameChannel {
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MessageDecoder(maxFrameBytes: maxFrameBytes)))
+        for handler in handlers { try channel.pipeline.syncOperations.addHandler(handler) }
         return try FrameChannel(wrappingChannelSynchronously: channel)
     }
 }

@@ -3,7 +3,7 @@ package enum SidecarMetrics {
     /// The path the sidecar serves its own metrics on; every other path is proxied.
     package static let path = "/agentledger/metrics"
 
-    package static func prometheusText(_ shipper: Shipper) -> String {
+    package static func prometheusText(_ shipper: Shipper, admission: AdmissionClient) -> String {
         var out = ""
         for name in SidecarCounters.Name.allCases {
             out += "# TYPE \(name.metricName) counter\n\(name.metricName) \(shipper.counters.value(name))\n"
@@ -16,6 +16,8 @@ package enum SidecarMetrics {
         for (name, help, value) in gauges {
             out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n"
         }
+        out += admission.latency.prometheusText(
+            name: "agentledger_sidecar_admission_seconds", help: "ADMIT to VERDICT, as this sidecar waited for it.")
         return out
     }
 }

@@ -13,7 +13,8 @@ package struct SidecarResponder<Context: RequestContext>: HTTPResponder {
         if request.method == .get && request.uri.path == SidecarMetrics.path {
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: SidecarMetrics.prometheusText(proxy.shipper))))
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(string: SidecarMetrics.prometheusText(proxy.shipper, admission: proxy.admission))))
         }
         return try await proxy.respond(to: request, context: context)
     }

@@ -38,6 +38,7 @@ enum Runtime {
     struct SidecarParts {
         var proxy: ProxyResponder<BasicRequestContext>
         var link: CollectorLink
+        var admission: AdmissionClient
         var client: HTTPClient
         var configuration: ProxyConfiguration
     }
@@ -206,7 +207,7 @@ enum Runtime {
         return SidecarParts(
             proxy: ProxyResponder(
                 configuration: resolved.proxy, client: client, shipper: shipper, admission: admission, logger: logger),
-            link: link, client: client, configuration: resolved.proxy)
+            link: link, admission: admission, client: client, configuration: resolved.proxy)
     }
 
     /// Runs the services until SIGTERM or SIGINT, shutting them down in reverse order.

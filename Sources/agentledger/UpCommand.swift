@@ -38,8 +38,9 @@ struct UpCommand: AsyncParsableCommand {
         let sidecar = try Runtime.sidecar(sidecarSettings, logger: logger)
 
         let router = Router()
-        let shipper = sidecar.proxy.shipper
-        try collector.addRoutes(to: router, settings: settings, extraMetrics: { SidecarMetrics.prometheusText(shipper) })
+        let (shipper, admission) = (sidecar.proxy.shipper, sidecar.admission)
+        try collector.addRoutes(
+            to: router, settings: settings, extraMetrics: { SidecarMetrics.prometheusText(shipper, admission: admission) })
         let app = Application(
             responder: UpResponder(api: router.buildResponder(), proxy: sidecar.proxy),
             server: collector.webSocketServer(),

@@ -6,6 +6,9 @@ import Synchronization
 /// Asks the collector whether a call may go upstream: one ADMIT out on the open link, one VERDICT back, matched by
 /// request id. Calls wait at most `timeout`; no link, a link that drops, or no answer in time is `unavailable`, and
 /// the proxy then follows `AGENTLEDGER_ON_COLLECTOR_DOWN`.
+///
+/// Both directions stay on the link's event loop: ADMITs waiting together go out in one write and one flush, and
+/// the VERDICT is resolved where it is read (`VerdictHandler`), so a call costs one hop to the loop and one back.
 package final class AdmissionClient: Sendable {
     /// How an admission ended.
     package enum Outcome: Sendable, Equatable {
@@ -17,22 +20,35 @@ package final class AdmissionClient: Sendable {
         case unavailable(String)
     }
 
+    /// Writes ADMIT frames on the link, then flushes; called on the link's event loop.
+    package typealias FrameWriter = @Sendable ([ByteBuffer]) -> Void
+
     private struct Pending {
         var continuation: CheckedContinuation<Outcome, Never>
-        var timeout: Scheduled<Void>?
+        var askedAt: NIODeadline
     }
 
     private struct Link: ~Copyable {
-        /// Wakes the link's admission writer; nil while no link is up.
-        var outbox: AsyncStream<Void>.Continuation?
-        /// ADMIT frames not yet taken by the writer: under load several go out with one write and one flush.
+        /// Where and how ADMITs are written; nil while no link is up. `generation` tells links apart.
+        var transport: (eventLoop: any EventLoop, write: FrameWriter, generation: UInt64)?
+        var generation: UInt64 = 0
+        var expiry: RepeatedTask?
+        /// ADMIT frames not yet handed to the event loop, and whether a hand-over is already on its way.
         var frames: [ByteBuffer] = []
+        var handOverScheduled = false
         /// WELCOME arrived on the current link.
         var welcomed = false
         /// What the last WELCOME said; kept while the link is down, so a lost link means "unavailable".
         var required = false
         var nextID: UInt64 = 0
         var pending: [UInt64: Pending] = [:]
+        var latency = AdmissionLatency()
+    }
+
+    private enum Queued {
+        case noLink
+        case queued
+        case handOver(any EventLoop, UInt64)
     }
 
     private let link = Mutex(Link())
@@ -47,19 +63,35 @@ package final class AdmissionClient: Sendable {
     /// Whether the collector asked for ADMIT before each call (WELCOME's `admission_required`).
     package var isRequired: Bool { link.withLock { $0.required } }
 
-    /// A new link: returns the stream that wakes its writer whenever `takeFrames()` has ADMITs to send.
-    package func attach() -> AsyncStream<Void> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let abandoned = link.withLock { link -> [Pending] in
-            link.outbox?.finish()
-            link.outbox = continuation
-            link.frames = []
-            link.welcomed = false
-            defer { link.pending = [:] }
-            return Array(link.pending.values)
+    /// Calls waiting for a verdict.
+    package var waitingCount: Int { link.withLock { $0.pending.count } }
+
+    /// The admission round trips seen so far (ADMIT queued to VERDICT read).
+    package var latency: AdmissionLatency { link.withLock { $0.latency } }
+
+    /// A new link: ADMITs are written with `write` on `eventLoop` from now on. Calls still waiting on an earlier link
+    /// get no decision.
+    package func attach(on eventLoop: any EventLoop, write: @escaping FrameWriter) {
+        let timeout = self.timeout
+        // Expiry is checked a few times per timeout: a late verdict is given up at most a tick after the timeout.
+        let tick = TimeAmount.nanoseconds(min(max(timeout.nanoseconds / 8, 1_000_000), 50_000_000))
+        let expiry = eventLoop.scheduleRepeatedTask(initialDelay: tick, delay: tick) { _ in
+            self.expire(olderThan: .now() - timeout)
         }
+        let (abandoned, previous) = link.withLock { link -> ([Pending], RepeatedTask?) in
+            link.generation &+= 1
+            link.transport = (eventLoop, write, link.generation)
+            link.frames = []
+            link.handOverScheduled = false
+            link.welcomed = false
+            defer {
+                link.pending = [:]
+                link.expiry = expiry
+            }
+            return (Array(link.pending.values), link.expiry)
+        }
+        previous?.cancel()
         Self.fail(abandoned, "collector link was replaced")
-        return stream
     }
 
     /// The collector welcomed the link and said whether it wants ADMIT.
@@ -72,73 +104,81 @@ package final class AdmissionClient: Sendable {
 
     /// The link ended: every waiting call is told there is no decision.
     package func detach() {
-        let abandoned = link.withLock { link -> [Pending] in
-            link.outbox?.finish()
-            link.outbox = nil
+        let (abandoned, expiry) = link.withLock { link -> ([Pending], RepeatedTask?) in
+            link.transport = nil
             link.frames = []
             link.welcomed = false
-            defer { link.pending = [:] }
-            return Array(link.pending.values)
+            defer {
+                link.pending = [:]
+                link.expiry = nil
+            }
+            return (Array(link.pending.values), link.expiry)
         }
+        expiry?.cancel()
         Self.fail(abandoned, "collector link lost before a verdict")
-    }
-
-    /// The ADMIT frames waiting to be written, in order.
-    package func takeFrames() -> [ByteBuffer] {
-        link.withLock { link in
-            defer { link.frames = [] }
-            return link.frames
-        }
     }
 
     /// A VERDICT arrived.
     package func resolve(_ verdict: Verdict) {
-        guard let pending = link.withLock({ $0.pending.removeValue(forKey: verdict.requestID) }) else { return }
-        pending.timeout?.cancel()
-        pending.continuation.resume(returning: verdict.decision == .admit ? .admitted : .refused(verdict))
+        let now = NIODeadline.now()
+        let pending = link.withLock { link -> Pending? in
+            guard let pending = link.pending.removeValue(forKey: verdict.requestID) else { return nil }
+            link.latency.record(now - pending.askedAt)
+            return pending
+        }
+        pending?.continuation.resume(returning: verdict.decision == .admit ? .admitted : .refused(verdict))
     }
 
     /// Asks for admission of one call; `makeAdmit` receives the request id.
     package func admit(_ makeAdmit: (UInt64) -> Admit) async -> Outcome {
         let id: UInt64? = link.withLock { link in
-            guard link.required, link.welcomed, link.outbox != nil else { return nil }
+            guard link.required, link.welcomed, link.transport != nil else { return nil }
             link.nextID &+= 1
             return link.nextID
         }
         guard let id else { return isRequired ? .unavailable("no collector link") : .notRequired }
         let frame = ByteBuffer(bytes: Message.admit(makeAdmit(id)).encodedFrame())
-        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
-        let timeout = self.timeout
         return await withCheckedContinuation { continuation in
-            let sent = link.withLock { link -> Bool in
-                guard let outbox = link.outbox else { return false }
-                link.pending[id] = Pending(continuation: continuation)
+            let queued = link.withLock { link -> Queued in
+                guard let transport = link.transport else { return .noLink }
+                link.pending[id] = Pending(continuation: continuation, askedAt: .now())
                 link.frames.append(frame)
-                outbox.yield()
-                return true
+                if link.handOverScheduled { return .queued }
+                link.handOverScheduled = true
+                return .handOver(transport.eventLoop, transport.generation)
             }
-            guard sent else {
-                continuation.resume(returning: .unavailable("collector link lost"))
-                return
+            switch queued {
+            case .noLink: continuation.resume(returning: .unavailable("collector link lost"))
+            case .queued: break
+            case .handOver(let eventLoop, let generation): eventLoop.execute { self.handOver(generation) }
             }
-            let scheduled = eventLoop.scheduleTask(in: timeout) { self.expire(id) }
-            let resolvedAlready = link.withLock { link -> Bool in
-                guard link.pending[id] != nil else { return true }
-                link.pending[id]?.timeout = scheduled
-                return false
-            }
-            if resolvedAlready { scheduled.cancel() }
         }
     }
 
-    private func expire(_ id: UInt64) {
-        guard let pending = link.withLock({ $0.pending.removeValue(forKey: id) }) else { return }
-        pending.continuation.resume(returning: .unavailable("no verdict from the collector in time"))
+    /// On the event loop: writes every ADMIT queued so far, with one flush.
+    private func handOver(_ generation: UInt64) {
+        let taken = link.withLock { link -> ([ByteBuffer], FrameWriter)? in
+            guard let transport = link.transport, transport.generation == generation else { return nil }
+            link.handOverScheduled = false
+            defer { link.frames = [] }
+            return (link.frames, transport.write)
+        }
+        guard let (frames, write) = taken, !frames.isEmpty else { return }
+        write(frames)
+    }
+
+    private func expire(olderThan cutoff: NIODeadline) {
+        let expired = link.withLock { link -> [Pending] in
+            let ids = link.pending.compactMap { $0.value.askedAt <= cutoff ? $0.key : nil }
+            return ids.compactMap { link.pending.removeValue(forKey: $0) }
+        }
+        for pending in expired {
+            pending.continuation.resume(returning: .unavailable("no verdict from the collector in time"))
+        }
     }
 
     private static func fail(_ abandoned: [Pending], _ reason: String) {
         for pending in abandoned {
-            pending.timeout?.cancel()
             pending.continuation.resume(returning: .unavailable(reason))
         }
     }

@@ -125,15 +125,23 @@ package struct CollectorLink: Service {
 
     private func serveOneConnection() async throws {
         let maxFrameBytes = configuration.maxFrameBytes
+        let admission = self.admission
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .connectTimeout(.seconds(3))
             .connect(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture { try FrameChannel.wrapping(channel, maxFrameBytes: maxFrameBytes) }
+                channel.eventLoop.makeCompletedFuture {
+                    try FrameChannel.wrapping(
+                        channel, maxFrameBytes: maxFrameBytes, handlers: [VerdictHandler(admission: admission)])
+                }
             }
         let wake = shipper.attach()
-        let admits = admission.attach()
+        let link = channel.channel
+        admission.attach(on: link.eventLoop) { frames in
+            for frame in frames { link.write(frame, promise: nil) }
+            link.flush()
+        }
         defer {
             admission.detach()
             shipper.linkLost()
@@ -146,12 +154,6 @@ package struct CollectorLink: Service {
                 group.addTask { try await receive(inbound, replies: outbound) }
                 group.addTask { try await send(outbound, wake: wake) }
                 group.addTask { try await ping(outbound) }
-                group.addTask {
-                    for await _ in admits {
-                        let frames = admission.takeFrames()
-                        if !frames.isEmpty { try await outbound.write(contentsOf: frames) }
-                    }
-                }
                 // Whichever ends first (link closed, or drained on shutdown) ends the connection.
                 try await group.next()
                 group.cancelAll()
@@ -179,7 +181,7 @@ package struct CollectorLink: Service {
                 throw LinkError.refused(error)
             case .error(let error):
                 throw LinkError.refused(error)
-            case .verdict(let verdict):
+            case .verdict(let verdict):  // answered by VerdictHandler on the event loop; kept for completeness
                 admission.resolve(verdict)
             case .pong:
                 break

@@ -1,52 +1,107 @@
+import Dispatch
 import LedgerProtocol
 import LedgerTestSupport
 import NIOCore
+import NIOPosix
 import Testing
 
 @testable import Sidecar
 
-/// The admission client's bookkeeping without sockets: frames go to the link's outbox, verdicts come back by id.
+/// The admission client's bookkeeping without sockets: frames go to the link's writer on an event loop, verdicts
+/// come back by id.
 @Suite struct AdmissionClientTests {
     static func admit(_ id: UInt64) -> Admit {
         Admit(requestID: id, actionID: "a\(id)", model: "gpt-4o", bodyBytes: 10)
     }
 
+    /// Attaches a link whose writes arrive on the returned stream, one element per write.
+    static func link(
+        _ client: AdmissionClient, on loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
+    ) -> AsyncStream<[Admit]> {
+        let (stream, continuation) = AsyncStream.makeStream(of: [Admit].self)
+        client.attach(on: loop) { frames in
+            continuation.yield(
+                frames.compactMap { frame in
+                    guard case .admit(let admit)? = try? FrameDecoder.decodeSingle(Array(frame.readableBytesView)) else {
+                        return nil
+                    }
+                    return admit
+                })
+        }
+        return stream
+    }
+
     @Test func withoutARequirementNothingIsAsked() async {
         let client = AdmissionClient()
         #expect(await client.admit(Self.admit) == .notRequired)
-        _ = client.attach()
+        _ = Self.link(client)
         client.welcomed(admissionRequired: false)
         #expect(await client.admit(Self.admit) == .notRequired)
     }
 
-    @Test func aVerdictIsMatchedToItsRequestByID() async throws {
+    @Test func aVerdictIsMatchedToItsRequestByIDAndItsRoundTripIsCounted() async throws {
         let client = AdmissionClient(timeout: .seconds(10))
-        let outbox = client.attach()
+        let writes = Self.link(client)
         client.welcomed(admissionRequired: true)
         async let first = client.admit(Self.admit)
         async let second = client.admit(Self.admit)
         var sent: [Admit] = []
-        for await _ in outbox {
-            for frame in client.takeFrames() {
-                guard case .admit(let admit) = try FrameDecoder.decodeSingle(Array(frame.readableBytesView)) else {
-                    continue
-                }
-                sent.append(admit)
-            }
+        for await admits in writes {
+            sent += admits
             if sent.count == 2 { break }
         }
         let refusal = Verdict(requestID: sent[1].requestID, decision: .refuse, refusalType: "rate_limit_exceeded")
         client.resolve(refusal)
         client.resolve(Verdict(requestID: sent[0].requestID, decision: .admit))
+        client.resolve(Verdict(requestID: 999, decision: .admit))
         let outcomes = await [first, second]
         #expect(Set(sent.map(\.requestID)).count == 2)
         #expect(outcomes.contains(.refused(refusal)))
         #expect(outcomes.contains(.admitted))
+        #expect(client.latency.count == 2, "an unknown request id is not a round trip")
+        let text = client.latency.prometheusText(name: "x_seconds", help: "h")
+        #expect(text.contains("x_seconds_bucket{le=\"+Inf\"} 2\n"))
+        #expect(text.contains("x_seconds_count 2\n"))
+    }
+
+    @Test func admitsWaitingTogetherGoOutInOneWrite() async throws {
+        let client = AdmissionClient(timeout: .seconds(10))
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let writes = Self.link(client, on: loop)
+        client.welcomed(admissionRequired: true)
+        let release = DispatchSemaphore(value: 0)
+        loop.execute { release.wait() }  // the loop is busy while the calls queue up
+        let calls = (0..<50).map { _ in Task { await client.admit(Self.admit) } }
+        #expect(await Integration.eventually { client.waitingCount == 50 }, "50 calls waiting")
+        release.signal()
+        var iterator = writes.makeAsyncIterator()
+        let sent = await iterator.next() ?? []
+        #expect(sent.count == 50, "one write carries every ADMIT queued while the loop was busy")
+        for admit in sent { client.resolve(Verdict(requestID: admit.requestID, decision: .admit)) }
+        for call in calls { #expect(await call.value == .admitted) }
+        #expect(client.waitingCount == 0)
+    }
+
+    @Test func theLatencyHistogramPutsEachRoundTripInItsBucket() {
+        var latency = AdmissionLatency()
+        latency.record(.microseconds(20))
+        latency.record(.microseconds(100))
+        latency.record(.microseconds(101))
+        latency.record(.seconds(3))
+        #expect(latency.counts[0] == 1)
+        #expect(latency.counts[3] == 1, "100 µs is inside the le=0.0001 bucket")
+        #expect(latency.counts[4] == 1)
+        #expect(latency.counts.last == 1)
+        #expect(latency.sumMicros == 3_000_221)
+        let text = latency.prometheusText(name: "x", help: "h")
+        #expect(text.contains("x_bucket{le=\"0.0001\"} 2\n"))
+        #expect(text.contains("x_bucket{le=\"1.0\"} 3\n"))
+        #expect(text.contains("x_bucket{le=\"+Inf\"} 4\n"))
     }
 
     @Test func noVerdictInTimeIsUnavailable() async {
         let client = AdmissionClient(timeout: .milliseconds(50))
-        _ = client.attach()
+        _ = Self.link(client)
         client.welcomed(admissionRequired: true)
         guard case .unavailable(let reason) = await client.admit(Self.admit) else {
             Issue.record("expected no decision")
@@ -57,10 +112,10 @@ import Testing
 
     @Test func aLostLinkReleasesEveryWaitingCallAndLaterCallsAreUnavailable() async throws {
         let client = AdmissionClient(timeout: .seconds(30))
-        let outbox = client.attach()
+        let writes = Self.link(client)
         client.welcomed(admissionRequired: true)
         let waiting = Task { await client.admit(Self.admit) }
-        for await _ in outbox { break }
+        for await _ in writes { break }
         client.detach()
         let outcome = try await Integration.within(.seconds(5), "the waiting call to be released") { await waiting.value }
         #expect(outcome == .unavailable("collector link lost before a verdict"))
