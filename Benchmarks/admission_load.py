@@ -207,13 +207,17 @@ class AdmissionLink(asyncio.Protocol):
 
     def send(self, count: int, now: int) -> None:
         limit = self.args.requests + self.args.warmup
-        frames = []
+        frames, ids = [], []
         while count > 0 and self.next_id < limit and now < self.deadline_ns:
             self.next_id += 1
             frames.append(self.admit_frame(self.next_id))
-            self.sent_at[self.next_id] = now
+            ids.append(self.next_id)
             count -= 1
         if frames:
+            # The clock starts when the batch is built and goes out, not before: building is the loader's own time.
+            sent = time.perf_counter_ns()
+            for request_id in ids:
+                self.sent_at[request_id] = sent
             self.transport.write(b"".join(frames))
         elif not self.sent_at:
             self.stop()
