@@ -9,6 +9,9 @@ package struct ByteWriter: Sendable {
 
     package mutating func write(_ value: UInt8) { bytes.append(value) }
 
+    /// Empties the writer, keeping its storage for the next use.
+    package mutating func clear() { bytes.removeAll(keepingCapacity: true) }
+
     package mutating func write(_ value: UInt16) {
         bytes.append(UInt8(truncatingIfNeeded: value >> 8))
         bytes.append(UInt8(truncatingIfNeeded: value))

@@ -46,10 +46,15 @@ package typealias MessageChannel = NIOAsyncChannel<Message, Message>
 extension MessageChannel {
     /// Adds the frame codec to a fresh channel, then `handlers` (which see `Message`s both ways), and wraps it for
     /// async use.
+    ///
+    /// `frameHandlers` go between the decoder and the encoder: they read `Message`s and write ready-made frames
+    /// (`ByteBuffer`s), and see everything written by the async side as encoded frames.
     package static func wrapping(
-        _ channel: any Channel, maxFrameBytes: Int, handlers: [any ChannelHandler] = []
+        _ channel: any Channel, maxFrameBytes: Int, frameHandlers: [any ChannelHandler] = [],
+        handlers: [any ChannelHandler] = []
     ) throws -> MessageChannel {
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MessageDecoder(maxFrameBytes: maxFrameBytes)))
+        for handler in frameHandlers { try channel.pipeline.syncOperations.addHandler(handler) }
         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(MessageEncoder()))
         for handler in handlers { try channel.pipeline.syncOperations.addHandler(handler) }
         return try MessageChannel(wrappingChannelSynchronously: channel)

@@ -58,7 +58,7 @@ package struct IngestServer: Service {
                     try channel.pipeline.syncOperations.addHandler(CloseWhenIdle())
                     return try MessageChannel.wrapping(
                         channel, maxFrameBytes: maxFrameBytes,
-                        handlers: enforcer.map { [AdmissionHandler(enforcer: $0)] } ?? [])
+                        frameHandlers: enforcer.map { [AdmissionHandler(enforcer: $0)] } ?? [])
                 }
             }
         let port = server.channel.localAddress?.port ?? configuration.port

@@ -19,7 +19,10 @@ struct IngestHarness: Sendable {
     typealias TimedOut = Integration.TimedOut
 
     /// Starts the server, runs `body`, then stops the server and closes the store, even when `body` throws.
-    static func run(token: String? = nil, _ body: (IngestHarness) async throws -> Void) async throws {
+    /// With `policy`, the server enforces it: ADMITs are answered by the `AdmissionHandler` on the event loop.
+    static func run(
+        token: String? = nil, policy: EnforcementPolicy? = nil, _ body: (IngestHarness) async throws -> Void
+    ) async throws {
         let store = try await SQLiteStore.open(path: ":memory:", logger: logger)
         try await store.migrate()
         let counters = CollectorCounters()
@@ -30,7 +33,8 @@ struct IngestHarness: Sendable {
         configuration.collectorID = "test-collector"
         let server = try await IngestServer.bind(
             configuration: configuration, pipeline: IngestPipeline(normalizer: Normalizer(), store: store, counters: counters),
-            counters: counters, logger: logger)
+            counters: counters,
+            enforcer: policy.map { Enforcer(policy: $0, prices: .builtIn, store: store, logger: logger) }, logger: logger)
         let task = Task { try await server.run() }
         let harness = IngestHarness(port: server.port, store: store, counters: counters)
         var failure: (any Error)?

@@ -105,6 +105,37 @@ struct IngestServerTests {
         }
     }
 
+    @Test func admitsSentTogetherGetTheirVerdictsInOrderAfterWelcome() async throws {
+        var policy = EnforcementPolicy()
+        policy.dailyBudget = 0.05
+        try await IngestHarness.run(policy: policy) { harness in
+            let (welcome, verdicts) = try await harness.withLink { link in
+                let welcome = try await link.exchange(ProtocolLink.hello(token: nil))
+                // 400 body bytes and 1,000 output tokens of gpt-4o reserve $0.01025: the fifth call no longer fits.
+                let admits = (1...6).map { index in
+                    Message.admit(
+                        Admit(
+                            requestID: UInt64(index), actionID: "act-\(index)", sessionID: nil, model: "gpt-4o", bodyBytes: 400,
+                            maxTokens: 1000))
+                }
+                try await link.outbound.write(contentsOf: admits)
+                var verdicts: [Verdict] = []
+                while verdicts.count < admits.count, case .verdict(let verdict)? = try await link.receive() {
+                    verdicts.append(verdict)
+                }
+                return (welcome, verdicts)
+            }
+            guard case .welcome(let hello)? = welcome else {
+                Issue.record("expected WELCOME, got \(String(describing: welcome))")
+                return
+            }
+            #expect(hello.admissionRequired)
+            #expect(verdicts.map(\.requestID) == [1, 2, 3, 4, 5, 6])
+            #expect(verdicts.map(\.decision) == [.admit, .admit, .admit, .admit, .refuse, .refuse])
+            #expect(verdicts[4].refusalType == "budget_exceeded")
+        }
+    }
+
     @Test func roguePeersAreCutOffWhileAGoodSidecarKeepsItsAcks() async throws {
         try await IngestHarness.run { harness in
             let good = Task {
