@@ -4,6 +4,8 @@
 # to the spool), then idle again once the collector is back and the spool has drained. The load is open-loop and
 # paced (Benchmarks/paced_load.py: request i is due at i/rate, 16 threads with keep-alive connections), because wrk
 # has no rate option. Loopback only; every phase is bounded in time.
+# The sidecar drops its start-up code pages a second after it listens (Sources/Sidecar/StartupPages.swift), so idle
+# is measured twice: quiet, and again after it has served one metrics scrape (what a liveness probe brings back).
 #
 #   Benchmarks/sidecar-memory.sh [seconds-per-load-phase] [requests-per-second]   (defaults 20, 500)
 set -euo pipefail
@@ -48,6 +50,12 @@ for _ in $(seq 1 50); do
 done
 
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f MiB", k / 1024}'; }
+# The six largest resident mappings by file (or [anon], [heap], [stack]), from /proc/PID/smaps.
+rss_mappings() {
+  awk '/^[0-9a-f]+-[0-9a-f]+ / {n = NF >= 6 ? $6 : "[anon]"; sub(/.*\//, "", n)} /^Rss:/ {r[n] += $2}
+    END {for (n in r) if (r[n] > 0) printf "%d %s\n", r[n], n}' "/proc/$1/smaps" |
+    sort -rn | head -6 | awk '{printf "%s%s %.1f", (NR > 1 ? ", " : ""), $2, $1 / 1024} END {print ""}'
+}
 load() { # phase
   local result
   result=$(python3 Benchmarks/paced_load.py --url "http://127.0.0.1:$sidecar_port/v1/chat/completions" \
@@ -68,6 +76,11 @@ echo
 sleep 3
 idle=$(rss_kib "$sidecar_pid")
 echo "idle 3 s after start: VmRSS $(mib "$idle") ($(rss_split "$sidecar_pid"); $(ls "/proc/$sidecar_pid/task" | wc -l) threads)"
+echo "  largest mappings: $(rss_mappings "$sidecar_pid")"
+curl -sf "$sidecar_metrics" >/dev/null
+sleep 1
+echo "idle after one metrics scrape: VmRSS $(mib "$(rss_kib "$sidecar_pid")") ($(rss_split "$sidecar_pid"))"
+echo "  largest mappings: $(rss_mappings "$sidecar_pid")"
 echo
 echo "| phase | requests/s | p50 | p99 | RSS peak | RSS steady (median, 2nd half) | statuses |"
 echo "|---|---|---|---|---|---|---|"
@@ -92,6 +105,7 @@ sleep 3
 echo
 echo "after the down phase: spool $spooled bytes, in-memory queue $queued bytes"
 echo "idle after the replay: VmRSS $(mib "$(rss_kib "$sidecar_pid")") ($(rss_split "$sidecar_pid")), peak over the run (VmHWM) $(mib "$(hwm_kib "$sidecar_pid")")"
+echo "  largest mappings: $(rss_mappings "$sidecar_pid")"
 echo "sidecar: $captured captured, $(metric "$sidecar_metrics" agentledger_sidecar_calls_acknowledged_total) acknowledged," \
   "$(metric "$sidecar_metrics" agentledger_sidecar_calls_dropped_total) dropped;" \
   "calls in Postgres: $(pg_sql "SELECT count(*) FROM calls")"

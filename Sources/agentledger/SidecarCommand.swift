@@ -28,6 +28,16 @@ struct SidecarCommand: AsyncParsableCommand {
                     FileHandleOutput.standardOutput(
                         "AgentLedger sidecar: proxy http://\(host):\(channel.localAddress?.port ?? port) -> \(sidecar.configuration.upstreamURL)\n"
                     )
+                    // Start-up (argument parsing, relocation, spool recovery, the link's first connect) is over
+                    // within a second of listening; the code only it used is handed back, once. Not awaited here:
+                    // the server accepts connections only after this closure returns.
+                    Task {
+                        try? await Task.sleep(for: .seconds(1))
+                        let released = StartupPages.release()
+                        logger.debug(
+                            "start-up pages released",
+                            metadata: ["mappings": "\(released.mappings)", "bytes": "\(released.bytes)"])
+                    }
                 },
                 logger: logger)
             try await Runtime.run([sidecar.link, app], logger: logger)

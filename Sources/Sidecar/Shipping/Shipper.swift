@@ -21,7 +21,12 @@ package final class Shipper: Sendable {
         var draining = false
         var linksEstablished = 0
         var spoolFailing = false
+        /// The most bytes queued in memory since the heap was last trimmed.
+        var queuedPeak = 0
     }
+
+    /// A queue that held this much and has drained hands the freed heap back to the kernel.
+    private static let trimAfterQueuedBytes = 1 << 20
 
     private let guarded: Mutex<Guarded>
     private let clock = ContinuousClock()
@@ -63,6 +68,7 @@ package final class Shipper: Sendable {
                     // While no link is up the record waits on disk only: memory holds what is about to be sent.
                     if caughtUp && guarded.state.linkReady && guarded.state.hasRoom {
                         guarded.state.enqueue(encoded, segment: segment, nowNanos: now)
+                        guarded.queuedPeak = max(guarded.queuedPeak, guarded.state.queuedBytes)
                         spool.markLoadedToEnd()
                     }
                     guarded.spoolFailing = false
@@ -129,6 +135,7 @@ package final class Shipper: Sendable {
                     for (segment, payload) in try spool.loadNext(maxBytes: guarded.state.limits.maxBatchBytes) {
                         guarded.state.enqueue(payload, segment: segment, nowNanos: now - guarded.state.limits.lingerNanos)
                     }
+                    guarded.queuedPeak = max(guarded.queuedPeak, guarded.state.queuedBytes)
                 } catch {
                     failure = error
                 }
@@ -143,17 +150,36 @@ package final class Shipper: Sendable {
     }
 
     package func acknowledge(_ ack: Ack) {
-        let (known, waker, finished) = guarded.withLock { guarded in
+        let (known, waker, finished, trim) = guarded.withLock { guarded in
             let perSegment = guarded.state.acknowledge(batchID: ack.batchID)
             for (segment, records) in perSegment ?? [:] where segment != 0 {
                 guarded.spool?.acknowledge(segment: segment, records: records)
             }
             let idle = guarded.state.isIdle && !(guarded.spool?.hasUnloaded ?? false)
-            return (perSegment != nil, guarded.waker, guarded.draining && idle)
+            let trim = idle && guarded.queuedPeak >= Self.trimAfterQueuedBytes
+            if trim { guarded.queuedPeak = 0 }
+            return (perSegment != nil, guarded.waker, guarded.draining && idle, trim)
         }
         if known { counters.add(.acknowledged, Int(ack.stored) + Int(ack.duplicates)) }
+        if trim { Self.trimHeap() }
         if finished { waker?.finish() } else { waker?.yield() }
     }
+
+    /// Returns the free pages of every malloc arena to the kernel: after a replay drains, the megabytes of records
+    /// it held are free but would otherwise stay resident in the arenas of the threads that allocated them.
+    private static func trimHeap() {
+        #if canImport(Glibc)
+            // glibc's `malloc_trim` is not in the Glibc module (malloc.h); looked up once.
+            _ = mallocTrim?(0)
+        #endif
+    }
+
+    #if canImport(Glibc)
+        private static let mallocTrim: (@convention(c) (Int) -> Int32)? = dlsym(
+            UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim"
+        )
+        .map { unsafeBitCast($0, to: (@convention(c) (Int) -> Int32).self) }
+    #endif
 
     package func reject(batchID: UInt64) {
         guarded.withLock { $0.state.reject(batchID: batchID) }
