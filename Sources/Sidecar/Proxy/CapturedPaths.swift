@@ -4,7 +4,12 @@ package enum CapturedPaths {
 
     /// Whether a `POST` to this request target (path and query) is a captured LLM call.
     package static func captures(method: String, target: String) -> Bool {
-        method == "POST" && paths.contains(path(of: target))
+        captures(method: method, path: path(of: target))
+    }
+
+    /// Whether a `POST` to this path (from `path(of:)`) is a captured LLM call.
+    static func captures(method: String, path: Substring) -> Bool {
+        method == "POST" && paths.contains(path)
     }
 
     /// OpenAI chat completions (and compatible gateways): the one format whose streams need usage asked for.
@@ -12,8 +17,8 @@ package enum CapturedPaths {
 
     /// The path of a request target, without its query and trailing slashes.
     static func path(of target: String) -> Substring {
-        var path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        while path.count > 1 && path.last == "/" { path.removeLast() }
+        var path = target[..<(target.utf8.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex)]
+        while path.utf8.count > 1 && path.utf8.last == UInt8(ascii: "/") { path.removeLast() }
         return path
     }
 }

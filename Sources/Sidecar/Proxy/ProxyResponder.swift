@@ -14,6 +14,11 @@ package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
     package let shipper: Shipper
     let admission: AdmissionClient
     let logger: Logger
+    /// `configuration.upstreamBase`, computed once.
+    private let upstreamBase: String
+    /// The logger handed to the HTTP client, which only logs at debug and below but sets request metadata on
+    /// every call: nil (its own no-op logger) unless those levels are on.
+    private let clientLogger: Logger?
 
     package init(
         configuration: ProxyConfiguration, client: HTTPClient, shipper: Shipper, admission: AdmissionClient, logger: Logger
@@ -23,13 +28,16 @@ package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
         self.shipper = shipper
         self.admission = admission
         self.logger = logger
+        upstreamBase = String(configuration.upstreamBase)
+        clientLogger = logger.logLevel <= .debug ? logger : nil
     }
 
     package func respond(to request: Request, context: Context) async throws -> Response {
         let started = ContinuousClock.now
         let method = request.method.rawValue
         let target = request.head.path ?? "/"
-        let captured = CapturedPaths.captures(method: method, target: target)
+        let path = CapturedPaths.path(of: target)
+        let captured = CapturedPaths.captures(method: method, path: path)
 
         let declaredLength = request.headers[.contentLength].flatMap { Int($0) }
         if let declaredLength, declaredLength > configuration.maxBodyBytes {
@@ -37,7 +45,7 @@ package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
             return ProxyError.bodyTooLarge(limit: configuration.maxBodyBytes).response
         }
 
-        var outbound = HTTPClientRequest(url: String(configuration.upstreamBase) + target)
+        var outbound = HTTPClientRequest(url: upstreamBase + target)
         outbound.method = HTTPMethod(rawValue: method)
         var metadata = CallMetadata()
         var keptHeaders: [HeaderField] = []
@@ -75,7 +83,7 @@ package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
             shipper.counters.add(.bodyTooLarge)
             return ProxyError.bodyTooLarge(limit: configuration.maxBodyBytes).response
         }
-        let withUsage = CapturedPaths.path(of: target) == CapturedPaths.openAIChat ? UsageInjection.inject(into: body) : nil
+        let withUsage = path == CapturedPaths.openAIChat ? UsageInjection.inject(into: body) : nil
         outbound.body = .bytes(withUsage ?? body)
         let capture = CapturedCall(
             actionID: ActionID.make(), arrivedAtMicros: WallClock.nowMicros() - (ContinuousClock.now - started).micros,
@@ -131,7 +139,8 @@ package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
         let upstream: HTTPClientResponse
         do {
             upstream = try await client.execute(
-                outbound, deadline: .now() + .nanoseconds(Int64(configuration.upstreamHeadTimeout.micros * 1000)), logger: logger)
+                outbound, deadline: .now() + .nanoseconds(Int64(configuration.upstreamHeadTimeout.micros * 1000)),
+                logger: clientLogger)
         } catch {
             shipper.counters.add(.upstreamUnreachable)
             let failure = ProxyError.upstreamUnreachable("\(error)")
@@ -165,7 +174,12 @@ package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
         if let session = capture.call.metadata.sessionID { headers[.agentLedgerSessionID] = session }
         capture.responded(status: upstream.status.code, headers: upstream.headers)
         // The agent did not ask for stream usage: hide what only our request for it added.
-        let filtering = capture.call.usageInjected && upstream.status.code == 200 && Self.isEventStream(upstream.headers)
+        let eventStream = Self.isEventStream(upstream.headers)
+        let filtering = capture.call.usageInjected && upstream.status.code == 200 && eventStream
+        if !eventStream, let contentLength, contentLength > 0, contentLength <= Self.bufferedResponseLimit {
+            return try await respondBuffered(
+                status: status, headers: headers, contentLength: contentLength, body: upstream.body, capture: capture)
+        }
         let shipper = self.shipper
         let upstreamBody = upstream.body
         let tapped = capture
@@ -199,6 +213,43 @@ package struct ProxyResponder<Context: RequestContext>: HTTPResponder {
                 shipper.ship(capture.call)
                 try await writer.finish(nil)
             })
+    }
+
+    /// Largest declared length of a non-stream answer that is read whole before the agent gets it.
+    static var bufferedResponseLimit: Int { 256 << 10 }
+
+    /// A non-stream answer of known, bounded length: read whole, then sent as head and body in one write, which
+    /// saves the per-chunk handoffs of the streaming path. The agent gets the same bytes; should the upstream fail
+    /// part way, it gets the head and the bytes read so far, then the connection ends, as when streaming.
+    private func respondBuffered(
+        status: HTTPResponse.Status, headers: HTTPFields, contentLength: Int, body: HTTPClientResponse.Body,
+        capture tapped: CaptureTap
+    ) async throws -> Response {
+        var capture = tapped
+        var collected = ByteBuffer()
+        do {
+            for try await chunk in body {
+                capture.received(chunk)
+                if collected.readableBytes == 0 {
+                    collected = chunk
+                } else {
+                    collected.writeImmutableBuffer(chunk)
+                }
+            }
+        } catch {
+            capture.finish(outcome: .upstreamFailed, detail: "upstream failed mid-response: \(error)")
+            shipper.ship(capture.call)
+            let partial = collected
+            return Response(
+                status: status, headers: headers,
+                body: ResponseBody(contentLength: contentLength) { writer in
+                    if partial.readableBytes > 0 { try await writer.write(partial) }
+                    throw error
+                })
+        }
+        capture.finish(outcome: .completed, detail: nil)
+        shipper.ship(capture.call)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: collected))
     }
 
     static func isEventStream(_ headers: HTTPHeaders) -> Bool {

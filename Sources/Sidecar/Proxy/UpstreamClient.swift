@@ -12,6 +12,8 @@ package enum UpstreamClient {
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
         // An unreachable upstream answers 502 at once, as a direct call would fail at once; agents' SDKs retry.
         configuration.connectionPool.retryConnectionEstablishment = false
+        // No span per call: the default no-op tracer still costs attribute work and a dynamic cast on every request.
+        configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 }

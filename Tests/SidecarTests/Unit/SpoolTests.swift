@@ -136,5 +136,21 @@ import Testing
 
     @Test func crcMatchesTheStandardCheckValue() {
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        // The table-driven (slicing-by-8) checksum equals the bit-at-a-time definition at every length and alignment.
+        func bitwise(_ bytes: some Sequence<UInt8>) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+            }
+            return ~crc
+        }
+        var generator = SystemRandomNumberGenerator()
+        let data = (0..<301).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        for length in 0...300 {
+            #expect(CRC32.checksum(data[..<length]) == bitwise(data[..<length]), "length \(length)")
+            #expect(CRC32.checksum(data[1..<(1 + length)]) == bitwise(data[1..<(1 + length)]), "offset 1, length \(length)")
+        }
+        #expect(CRC32.checksum(data.lazy.map { $0 }) == bitwise(data), "a sequence that is not contiguous")
     }
 }
