@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Time to the first byte of a streamed (SSE) answer, direct to a fixed nginx upstream and through a sidecar
+# (capture and shipping on, to a collector on SQLite), in one run: the issue-3 target is at most +0.2 ms.
+#
+# nginx answers every POST with a fixed chat-completions event stream (text/event-stream, ten `data:` events and
+# `[DONE]`). The request says `"stream": true`, so the sidecar also asks the upstream for stream usage and filters
+# it back out, as it does for a real agent. Benchmarks/sse_first_byte.py sends REQUESTS requests one after another
+# on one keep-alive connection per path, alternating paths in blocks of 100, and times each from the request's
+# last byte written to the first byte of the answer's body. Sidecar on core 0; nginx, collector and client on
+# core 1. Loopback only; bounded by REQUESTS.
+#
+#   SCRATCH_PATH=.build-release Benchmarks/sse-first-byte.sh        REQUESTS=5000 per path
+set -euo pipefail
+cd "$(dirname "$0")/.."
+requests="${REQUESTS:-5000}"
+for tool in nginx taskset curl python3; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y nginx-light util-linux curl" >&2; exit 1; }
+done
+source Benchmarks/lib.sh # $work, free_port, wait_http, metric, bench_build (sets $bin), the cleanup trap
+bench_build
+
+upstream_port=$(free_port)
+python3 - "$work/nginx.conf" "$work" "$upstream_port" <<'PY'
+import json, sys
+conf, work, port = sys.argv[1], sys.argv[2], sys.argv[3]
+events = []
+for index, word in enumerate("The answer is forty two , as the tests said .".split()):
+    chunk = {"id": "chatcmpl-sse", "object": "chat.completion.chunk", "created": 1700000000, "model": "gpt-4o-mini",
+             "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}]}
+    events.append("data: " + json.dumps(chunk) + "\\n\\n")
+usage = {"id": "chatcmpl-sse", "object": "chat.completion.chunk", "created": 1700000000, "model": "gpt-4o-mini",
+         "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 10, "total_tokens": 22}}
+events.append("data: " + json.dumps(usage) + "\\n\\n")
+events.append("data: [DONE]\\n\\n")
+body = "".join(events).replace("'", "\\'")
+with open(conf, "w") as f:
+    f.write(f"""daemon off;
+worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}/body;
+  server {{
+    listen 127.0.0.1:{port};
+    keepalive_requests 1000000;
+    location / {{
+      default_type text/event-stream;
+      return 200 '{body}';
+    }}
+  }}
+}}
+""")
+PY
+taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" &
+bench_pids+=($!)
+
+ingest_port=$(free_port); api_port=$(free_port)
+env AGENTLEDGER_DSN="sqlite:///$work/ledger.db" AGENTLEDGER_INGEST_HOST=127.0.0.1 AGENTLEDGER_INGEST_PORT="$ingest_port" \
+  AGENTLEDGER_HTTP_HOST=127.0.0.1 AGENTLEDGER_HTTP_PORT="$api_port" LOG_LEVEL=warning \
+  taskset -c 1 "$bin" collector >"$work/collector.log" 2>&1 &
+bench_pids+=($!)
+wait_http "http://127.0.0.1:$api_port/healthz"
+proxy_port=$(free_port)
+env AGENTLEDGER_HOST=127.0.0.1 AGENTLEDGER_PORT="$proxy_port" AGENTLEDGER_UPSTREAM_URL="http://127.0.0.1:$upstream_port" \
+  AGENTLEDGER_COLLECTOR="127.0.0.1:$ingest_port" AGENTLEDGER_SPOOL_DIR="$work/spool" LOG_LEVEL=warning \
+  taskset -c 0 "$bin" sidecar >"$work/sidecar.log" 2>&1 &
+bench_pids+=($!)
+for _ in $(seq 1 100); do
+  [ "$(metric "http://127.0.0.1:$proxy_port/agentledger/metrics" agentledger_sidecar_collector_link_up)" = 1 ] && break
+  sleep 0.1
+done
+
+echo "date: $(date -u '+%F %H:%M UTC')  cores: $(nproc)  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "binary: $bin ($(git rev-parse --short HEAD 2>/dev/null || echo '?'), working tree as built)"
+taskset -c 1 python3 Benchmarks/sse_first_byte.py --direct "$upstream_port" --proxy "$proxy_port" --requests "$requests"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
