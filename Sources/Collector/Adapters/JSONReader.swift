@@ -27,6 +27,10 @@ struct JSONReader {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
+    /// Members and elements of the objects and arrays being read, innermost last: each container takes its own
+    /// off the top when it closes, so reading allocates only the finished containers.
+    private var pendingMembers: [(String, JSONValue)] = []
+    private var pendingElements: [JSONValue] = []
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -85,14 +89,16 @@ struct JSONReader {
         index += 1
     }
 
+    /// Members are gathered in order, then hashed once into a dictionary of the right size (growing the
+    /// dictionary member by member rehashes every key at each resize); a repeated name keeps its last value.
     private mutating func object() throws(Failure) -> JSONValue {
         try enter()
-        var members: [String: JSONValue] = [:]
+        let first = pendingMembers.count
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
             depth -= 1
-            return .object(members)
+            return .object([:])
         }
         while true {
             skipWhitespace()
@@ -102,7 +108,8 @@ struct JSONReader {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            members[key] = try value()
+            let member = try value()
+            pendingMembers.append((key, member))
             skipWhitespace()
             guard index < bytes.count else { throw fail("expected ',' or '}'") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -110,6 +117,9 @@ struct JSONReader {
             } else if bytes[index] == UInt8(ascii: "}") {
                 index += 1
                 depth -= 1
+                var members = [String: JSONValue](minimumCapacity: pendingMembers.count - first)
+                for (key, value) in pendingMembers[first...] { members[key] = value }
+                pendingMembers.removeSubrange(first...)
                 return .object(members)
             } else {
                 throw fail("expected ',' or '}'")
@@ -119,16 +129,17 @@ struct JSONReader {
 
     private mutating func array() throws(Failure) -> JSONValue {
         try enter()
-        var elements: [JSONValue] = []
+        let first = pendingElements.count
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
             depth -= 1
-            return .array(elements)
+            return .array([])
         }
         while true {
             skipWhitespace()
-            elements.append(try value())
+            let element = try value()
+            pendingElements.append(element)
             skipWhitespace()
             guard index < bytes.count else { throw fail("expected ',' or ']'") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -136,6 +147,8 @@ struct JSONReader {
             } else if bytes[index] == UInt8(ascii: "]") {
                 index += 1
                 depth -= 1
+                let elements = Array(pendingElements[first...])
+                pendingElements.removeSubrange(first...)
                 return .array(elements)
             } else {
                 throw fail("expected ',' or ']'")

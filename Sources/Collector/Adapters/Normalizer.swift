@@ -11,8 +11,42 @@ package struct Normalizer: Sendable {
         self.prices = prices
     }
 
+    /// What a batch's calls share, looked up once per batch: routes by path, prices by model name.
+    private struct Lookups {
+        var routes: [String: ProviderRoute] = [:]
+        var prices: [String: ModelPrice?] = [:]
+
+        mutating func route(for path: String) -> ProviderRoute {
+            if let route = routes[path] { return route }
+            let route = ProviderRoute(path: path)
+            routes[path] = route
+            return route
+        }
+
+        mutating func price(for model: String, in table: PriceTable) -> ModelPrice? {
+            if let price = prices[model] { return price }
+            let price = table.price(for: model)
+            prices[model] = price
+            return price
+        }
+    }
+
     package func record(from call: CapturedCall) -> CallRecord {
-        let route = ProviderRoute(path: call.path)
+        var lookups = Lookups()
+        return record(from: call, lookups: &lookups)
+    }
+
+    /// The records of a batch, in order; the same as `record(from:)` on each call.
+    package func records(from calls: some Sequence<CapturedCall>) -> [CallRecord] {
+        var lookups = Lookups()
+        var records: [CallRecord] = []
+        records.reserveCapacity(calls.underestimatedCount)
+        for call in calls { records.append(record(from: call, lookups: &lookups)) }
+        return records
+    }
+
+    private func record(from call: CapturedCall, lookups: inout Lookups) -> CallRecord {
+        let route = lookups.route(for: call.path)
         var record = CallRecord(actionID: call.actionID, timestampMicros: call.arrivedAtMicros)
         record.provider = route.provider
         Self.copyEnvelope(of: call, into: &record)
@@ -27,7 +61,7 @@ package struct Normalizer: Sendable {
         if record.stream { record.ttftMS = call.firstByteMicros.map { Double($0) / 1000 } }
 
         if let reading = readResponse(of: call, with: route.adapter, asStream: isEventStream, problems: &problems) {
-            apply(reading, to: &record)
+            apply(reading, to: &record, lookups: &lookups)
             if let error = reading.errorMessage { problems.append(error) }
         }
 
@@ -83,9 +117,13 @@ package struct Normalizer: Sendable {
 
     /// A `text/event-stream` response, or a stream request whose answer is not a JSON document.
     private static func isEventStream(_ call: CapturedCall, requestedStream: Bool) -> Bool {
-        let contentType = call.responseHeader("content-type")?.lowercased() ?? ""
-        if contentType.contains("text/event-stream") { return true }
-        if contentType.contains("json") || !requestedStream { return false }
+        let contentType = HeaderLookup.value(of: "content-type", in: call.responseHeaders)?.lowercased() ?? ""
+        if HeaderLookup.asciiContains(contentType, "text/event-stream") ?? contentType.contains("text/event-stream") {
+            return true
+        }
+        if HeaderLookup.asciiContains(contentType, "json") ?? contentType.contains("json") || !requestedStream {
+            return false
+        }
         return call.responseBody.first { !isJSONSpace($0) } != UInt8(ascii: "{")
     }
 
@@ -138,14 +176,16 @@ package struct Normalizer: Sendable {
         return UpstreamError.excerpt(of: body)
     }
 
-    private func apply(_ reading: ResponseReading, to record: inout CallRecord) {
+    private func apply(_ reading: ResponseReading, to record: inout CallRecord, lookups: inout Lookups) {
         record.content = reading.content
         record.toolCalls = reading.toolCalls.isEmpty ? nil : reading.toolCalls
         record.stopReason = reading.stopReason
         if record.modelID == nil { record.modelID = reading.model }
         guard let usage = reading.usage, !usage.isEmpty else { return }
         usage.apply(to: &record)
-        let price = record.modelID.flatMap(prices.price(for:)) ?? reading.model.flatMap(prices.price(for:))
+        let price =
+            record.modelID.flatMap { lookups.price(for: $0, in: prices) }
+            ?? reading.model.flatMap { lookups.price(for: $0, in: prices) }
         if let price {
             record.costUSD = usage.cost(at: price)
             record.priceTable = prices.version
@@ -158,7 +198,7 @@ package struct Normalizer: Sendable {
 
     /// A content coding other than `identity`, which would need decoding before the body can be read.
     private static func contentEncoding(in headers: [HeaderField]) -> String? {
-        let value = headers.first { $0.name.lowercased() == "content-encoding" }?.value.lowercased()
+        let value = HeaderLookup.value(of: "content-encoding", in: headers)?.lowercased()
         guard let value else { return nil }
         let codings = value.split(separator: ",").map { String($0).filter { !$0.isWhitespace } }.filter {
             !$0.isEmpty && $0 != "identity"

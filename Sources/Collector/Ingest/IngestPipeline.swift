@@ -28,7 +28,7 @@ package struct IngestPipeline: Sendable {
     /// Commits a batch; returns only once it is durable in the store.
     package func commit(_ calls: [CapturedCall]) async throws -> InsertResult {
         counters.add(.recordsReceived, calls.count)
-        let records = calls.map { normalizer.record(from: ContentDecoding.decoded($0)) }
+        let records = normalizer.records(from: calls.lazy.map(ContentDecoding.decoded))
         let result = try await store.insert(records)
         enforcer?.settle(records, newActionIDs: result.newActionIDs)
         if alerting != nil || liveFeed != nil {

@@ -17,8 +17,19 @@ struct MessageBatch {
     /// Distinct messages, in the order first seen.
     private(set) var messages: [Message] = []
 
+    /// A digest as a set member: hashed as its 32 bytes at once rather than byte by byte, as `[UInt8]` is.
+    private struct Key: Hashable {
+        let digest: [UInt8]
+
+        static func == (a: Key, b: Key) -> Bool { a.digest == b.digest }
+
+        func hash(into hasher: inout Hasher) {
+            digest.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
+
     init(_ records: [CallRecord]) {
-        var seen = Set<[UInt8]>()
+        var seen = Set<Key>()
         digests.reserveCapacity(records.count)
         for (owner, record) in records.enumerated() {
             var list: [UInt8] = []
@@ -27,7 +38,7 @@ struct MessageBatch {
                 let text = JSONText.encode(value)
                 let digest = MessageDigest.of(text)
                 list.append(contentsOf: digest)
-                if seen.insert(digest).inserted {
+                if seen.insert(Key(digest: digest)).inserted {
                     messages.append(Message(digest: digest, text: text, value: value, owner: owner, position: position))
                 }
             }

@@ -9,7 +9,8 @@ enum MessageDigest {
 
     static func of(_ text: String) -> [UInt8] {
         var text = text
-        return text.withUTF8 { Array(SHA256.hash(data: UnsafeRawBufferPointer($0))) }
+        let digest = text.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        return digest.withUnsafeBytes { Array($0) }
     }
 
     /// The digests of a call's `message_hashes` value, in order; nil or empty means no messages.

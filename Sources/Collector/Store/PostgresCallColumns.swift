@@ -174,6 +174,7 @@ enum PostgresCallColumns {
     }
 
     private static func withoutNUL(_ text: String) -> String {
-        text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+        let hasNUL = text.utf8.withContiguousStorageIfAvailable { $0.firstIndex(of: 0) != nil } ?? text.utf8.contains(0)
+        return hasNUL ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }
 }

@@ -93,8 +93,14 @@ package final class PostgresStore: Store, Service {
     }
 
     package func insert(_ records: [CallRecord]) async throws -> InsertResult {
-        var seen = Set<String>()
-        let unique = records.filter { seen.insert($0.actionID).inserted }
+        // Filtering copies every record, so only a batch that repeats an action id is filtered.
+        let unique: [CallRecord]
+        if Set(records.lazy.map(\.actionID)).count == records.count {
+            unique = records
+        } else {
+            var seen = Set<String>()
+            unique = records.filter { seen.insert($0.actionID).inserted }
+        }
         guard !unique.isEmpty else { return InsertResult(newActionIDs: [], duplicates: records.count) }
         let statement = PostgresInsertBatch(bindings: PostgresCallColumns.bindings(for: unique))
         let new = try await bounded("insert of \(records.count) records") { client in

@@ -89,8 +89,11 @@ enum SearchText {
 
         mutating func append(_ raw: String) {
             guard !isFull else { return }
-            if raw.utf8.allSatisfy({ $0 < 0x80 }) {
-                for byte in raw.utf8 where !isFull { appendASCII(byte) }
+            var raw = raw
+            if raw.withUTF8({ $0.allSatisfy { $0 < 0x80 } }) {
+                raw.withUTF8 { bytes in
+                    for byte in bytes where !isFull { appendASCII(byte) }
+                }
             } else {
                 // Composing is slow, so only text with combining marks pays for it.
                 let composed =
