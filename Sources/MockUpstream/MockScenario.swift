@@ -12,6 +12,8 @@ enum MockScenario: String, Sendable {
     case cache
     case reasoning
     case midstreamError = "midstream_error"
+    /// A whole (non-stream) answer that declares its full length, sends half of it, then drops the connection.
+    case truncatedBody = "truncated_body"
 
     init(headerValue: String?) {
         let name = headerValue?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""

@@ -75,6 +75,9 @@ package enum MockUpstream {
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: "this is not json")))
         }
+        if scenario == .truncatedBody {
+            return truncated(requestID: fallbackID)
+        }
         switch provider {
         case .openAI:
             return OpenAIChatResponder(request: parsed, scenario: scenario).response(delay: delay)
@@ -84,6 +87,25 @@ package enum MockUpstream {
             return OpenAIResponsesResponder(request: parsed, scenario: scenario).response(delay: delay)
         }
     }
+
+    /// A chat completion whose `content-length` promises the whole JSON but whose connection drops halfway.
+    private static func truncated(requestID: String) -> Response {
+        let whole = ByteBuffer(
+            string: #"{"id":"chatcmpl-truncated","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","#
+                + #""choices":[{"index":0,"message":{"role":"assistant","content":"cut short"},"finish_reason":"stop"}]}"#)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[HTTPField.Name("x-request-id")!] = requestID
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody(contentLength: whole.readableBytes) { writer in
+                try await writer.write(whole.getSlice(at: whole.readerIndex, length: whole.readableBytes / 2)!)
+                throw TruncatedBody()
+            })
+    }
+
+    /// Ends a `truncated_body` answer: Hummingbird closes the connection when a body writer throws.
+    private struct TruncatedBody: Error {}
 
     private static let models: MockJSON = [
         "object": "list",

@@ -244,6 +244,34 @@ struct ProxyIntegrationTests {
         }
     }
 
+    @Test func upstreamDroppingAWholeAnswerHalfwayIsRecordedAndTheAgentSeesItCut() async throws {
+        try await SidecarHarness.run { harness in
+            var request = HTTPClientRequest(url: harness.proxyBase + "/v1/chat/completions")
+            request.method = .POST
+            request.headers.add(name: "content-type", value: "application/json")
+            request.headers.add(name: "x-mock-scenario", value: "truncated_body")
+            request.body = .bytes(ByteBuffer(string: Self.chatBody))
+            let client = harness.client
+            let agentSawFailure = try await Integration.within(.seconds(15), "cut answer") { [request] in
+                let response = try await client.execute(request, timeout: .seconds(15))
+                guard response.status == .ok else { return false }
+                do {
+                    _ = try await response.body.collect(upTo: 1 << 20)
+                    return false
+                } catch {
+                    return true
+                }
+            }
+            #expect(agentSawFailure, "the agent got a whole answer although the upstream cut it")
+
+            let calls = await harness.collected(1)
+            let call = try #require(calls.first)
+            #expect(call.outcome == .upstreamFailed, "outcome \(call.outcome), detail \(call.outcomeDetail ?? "-")")
+            #expect(call.statusCode == 200)
+            #expect(String(decoding: call.responseBody, as: UTF8.self).hasPrefix(#"{"id":"chatcmpl-truncated""#))
+        }
+    }
+
     @Test func closedModeRefusesCapturedCallsWhileNoCollectorIsUp() async throws {
         try await SidecarHarness.run(collector: false, configure: { $0.refuseWhenCollectorDown = true }) { harness in
             let answer = try await harness.send(.POST, "/v1/chat/completions", headers: [Self.json], body: Self.chatBody)
