@@ -92,12 +92,13 @@ extension CapturedCall {
     package static func decodeFields(_ bytes: ArraySlice<UInt8>) throws(ProtocolError) -> CapturedCall {
         var r = ByteReader(bytes)
         var call = CapturedCall(actionID: "", arrivedAtMicros: 0, method: "", path: "", source: "")
-        var seen = Set<UInt8>()
+        var seen: UInt64 = 0  // a bit per known tag (all below 64)
         while !r.isAtEnd {
             let rawTag = try r.readUInt8("field tag")
             let value = try r.readBytes("field \(rawTag)")
             guard let tag = Tag(rawValue: rawTag) else { continue }  // a newer sender's field: skip it
-            guard seen.insert(rawTag).inserted else { throw .malformed("field \(tag) appears twice") }
+            guard seen & (1 << rawTag) == 0 else { throw .malformed("field \(tag) appears twice") }
+            seen |= 1 << rawTag
             var v = ByteReader(value)
             func text() throws(ProtocolError) -> String {
                 guard let string = String(validating: value, as: UTF8.self) else {
@@ -153,7 +154,7 @@ extension CapturedCall {
                 try v.expectEnd("field \(tag)")
             }
         }
-        for required in [Tag.actionID, .arrivedAtMicros, .method, .path] where !seen.contains(required.rawValue) {
+        for required in [Tag.actionID, .arrivedAtMicros, .method, .path] where seen & (1 << required.rawValue) == 0 {
             throw .malformed("record lacks required field \(required)")
         }
         return call
