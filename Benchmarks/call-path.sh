@@ -61,8 +61,14 @@ run proxy "http://127.0.0.1:$proxy_port" 1
 run direct "http://127.0.0.1:$upstream_port" 64
 run proxy "http://127.0.0.1:$proxy_port" 64
 
-sleep 2
-stored=$(curl -s "$api/api/sessions" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[0]["call_count"] if d else 0)')
+# Every call the sidecar captured must end up stored: wait (at most 60 s) for the collector to catch up.
+if [ "${MODE:-up}" = split ]; then sidecar_metrics="http://127.0.0.1:$proxy_port/agentledger/metrics"; else sidecar_metrics="$api/metrics"; fi
+captured=$(metric "$sidecar_metrics" agentledger_sidecar_calls_captured_total)
+waited=0
+while stored=$(metric "$api/metrics" agentledger_records_stored_total) && [ "${stored:-0}" -lt "$captured" ] && [ "$waited" -lt 600 ]; do
+  sleep 0.1
+  waited=$((waited + 1))
+done
 echo
-echo "calls stored for session 'bench' after the runs: $stored"
+echo "calls captured by the sidecar: $captured; stored by the collector: $stored ($((waited / 10)) s after the last run)"
 curl -s "$api/metrics" | grep -E '^agentledger_(records|batches)' || true
