@@ -63,9 +63,9 @@ package struct CapturedCall: Sendable, Equatable {
         self.usageInjected = usageInjected
     }
 
-    /// The first value of a response header, case-insensitively.
+    /// The first value of a response header, case-insensitively; `name` is given in lower case.
     package func responseHeader(_ name: String) -> String? {
-        responseHeaders.first { $0.name.lowercased() == name.lowercased() }?.value
+        responseHeaders.first { $0.hasName(name) }?.value
     }
 }
 
@@ -103,6 +103,17 @@ package struct HeaderField: Sendable, Equatable {
     package init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
+    }
+
+    /// Whether the name is `lowercased` (lower-case ASCII) ignoring case, exactly as `name.lowercased() ==
+    /// lowercased` answers: an ASCII name is compared byte by byte without building a lower-cased copy; any other
+    /// takes Unicode lower-casing (some non-ASCII letters lower-case to ASCII ones, such as the Kelvin sign).
+    package func hasName(_ lowercased: String) -> Bool {
+        guard name.utf8.allSatisfy({ $0 < 0x80 }) else { return name.lowercased() == lowercased }
+        return name.utf8.count == lowercased.utf8.count
+            && zip(name.utf8, lowercased.utf8).allSatisfy { byte, wanted in
+                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 == wanted : byte == wanted
+            }
     }
 }
 

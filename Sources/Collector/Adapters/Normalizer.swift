@@ -117,13 +117,9 @@ package struct Normalizer: Sendable {
 
     /// A `text/event-stream` response, or a stream request whose answer is not a JSON document.
     private static func isEventStream(_ call: CapturedCall, requestedStream: Bool) -> Bool {
-        let contentType = HeaderLookup.value(of: "content-type", in: call.responseHeaders)?.lowercased() ?? ""
-        if HeaderLookup.asciiContains(contentType, "text/event-stream") ?? contentType.contains("text/event-stream") {
-            return true
-        }
-        if HeaderLookup.asciiContains(contentType, "json") ?? contentType.contains("json") || !requestedStream {
-            return false
-        }
+        let contentType = call.responseHeader("content-type")?.lowercased() ?? ""
+        if contains(contentType, "text/event-stream") { return true }
+        if contains(contentType, "json") || !requestedStream { return false }
         return call.responseBody.first { !isJSONSpace($0) } != UInt8(ascii: "{")
     }
 
@@ -196,9 +192,15 @@ package struct Normalizer: Sendable {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
+    /// `text.contains(pattern)` for an ASCII `pattern`, compared as bytes when `text` is ASCII too (header values
+    /// nearly always are), without the cost of a Unicode-aware search.
+    private static func contains(_ text: String, _ pattern: String) -> Bool {
+        text.utf8.allSatisfy { $0 < 0x80 } ? text.utf8.contains(pattern.utf8) : text.contains(pattern)
+    }
+
     /// A content coding other than `identity`, which would need decoding before the body can be read.
     private static func contentEncoding(in headers: [HeaderField]) -> String? {
-        let value = HeaderLookup.value(of: "content-encoding", in: headers)?.lowercased()
+        let value = headers.first { $0.hasName("content-encoding") }?.value.lowercased()
         guard let value else { return nil }
         let codings = value.split(separator: ",").map { String($0).filter { !$0.isWhitespace } }.filter {
             !$0.isEmpty && $0 != "identity"

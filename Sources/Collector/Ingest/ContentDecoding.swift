@@ -11,8 +11,7 @@ package enum ContentDecoding {
     /// The call with a decoded body and no `content-encoding`, or the call unchanged when it is plain,
     /// truncated (a cut stream cannot be inflated), or in an encoding we do not read (then the adapter notes it).
     package static func decoded(_ call: CapturedCall) -> CapturedCall {
-        guard let encoding = HeaderLookup.value(of: "content-encoding", in: call.responseHeaders)?.lowercased(),
-            !call.responseBody.isEmpty,
+        guard let encoding = call.responseHeader("content-encoding")?.lowercased(), !call.responseBody.isEmpty,
             !call.responseBodyTruncated
         else { return call }
         let algorithm: CompressionAlgorithm
@@ -25,7 +24,7 @@ package enum ContentDecoding {
         guard let plain = try? buffer.decompress(with: algorithm, maxSize: maxDecodedBytes) else { return call }
         var decoded = call
         decoded.responseBody = Array(plain.readableBytesView)
-        decoded.responseHeaders.removeAll { $0.name.lowercased() == "content-encoding" }
+        decoded.responseHeaders.removeAll { $0.hasName("content-encoding") }
         return decoded
     }
 }
