@@ -217,23 +217,31 @@ struct ProxyIntegrationTests {
         }
     }
 
+    /// Sends a chat call the mock upstream cuts short (`scenario`); true when the agent's read of the 200 answer
+    /// failed rather than ending cleanly.
+    static func agentSeesTheAnswerCut(_ harness: SidecarHarness, scenario: String, body: String) async throws -> Bool {
+        var request = HTTPClientRequest(url: harness.proxyBase + "/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "x-mock-scenario", value: scenario)
+        request.body = .bytes(ByteBuffer(string: body))
+        let client = harness.client
+        return try await Integration.within(.seconds(15), "cut answer (\(scenario))") { [request] in
+            let response = try await client.execute(request, timeout: .seconds(15))
+            guard response.status == .ok else { return false }
+            do {
+                for try await _ in response.body {}
+                return false
+            } catch {
+                return true
+            }
+        }
+    }
+
     @Test func upstreamDroppingMidStreamIsRecorded() async throws {
         try await SidecarHarness.run { harness in
-            var request = HTTPClientRequest(url: harness.proxyBase + "/v1/chat/completions")
-            request.method = .POST
-            request.headers.add(name: "content-type", value: "application/json")
-            request.headers.add(name: "x-mock-scenario", value: "midstream_error")
-            request.body = .bytes(ByteBuffer(string: Self.streamBody))
-            let client = harness.client
-            let agentSawFailure = try await Integration.within(.seconds(15), "cut stream") { [request] in
-                let response = try await client.execute(request, timeout: .seconds(15))
-                do {
-                    for try await _ in response.body {}
-                    return false
-                } catch {
-                    return true
-                }
-            }
+            let agentSawFailure = try await Self.agentSeesTheAnswerCut(
+                harness, scenario: "midstream_error", body: Self.streamBody)
             #expect(agentSawFailure, "the agent's stream ended cleanly although the upstream dropped it")
 
             let calls = await harness.collected(1)
@@ -246,22 +254,8 @@ struct ProxyIntegrationTests {
 
     @Test func upstreamDroppingAWholeAnswerHalfwayIsRecordedAndTheAgentSeesItCut() async throws {
         try await SidecarHarness.run { harness in
-            var request = HTTPClientRequest(url: harness.proxyBase + "/v1/chat/completions")
-            request.method = .POST
-            request.headers.add(name: "content-type", value: "application/json")
-            request.headers.add(name: "x-mock-scenario", value: "truncated_body")
-            request.body = .bytes(ByteBuffer(string: Self.chatBody))
-            let client = harness.client
-            let agentSawFailure = try await Integration.within(.seconds(15), "cut answer") { [request] in
-                let response = try await client.execute(request, timeout: .seconds(15))
-                guard response.status == .ok else { return false }
-                do {
-                    _ = try await response.body.collect(upTo: 1 << 20)
-                    return false
-                } catch {
-                    return true
-                }
-            }
+            let agentSawFailure = try await Self.agentSeesTheAnswerCut(
+                harness, scenario: "truncated_body", body: Self.chatBody)
             #expect(agentSawFailure, "the agent got a whole answer although the upstream cut it")
 
             let calls = await harness.collected(1)
