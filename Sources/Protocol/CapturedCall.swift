@@ -109,11 +109,24 @@ package struct HeaderField: Sendable, Equatable {
     /// lowercased` answers: an ASCII name is compared byte by byte without building a lower-cased copy; any other
     /// takes Unicode lower-casing (some non-ASCII letters lower-case to ASCII ones, such as the Kelvin sign).
     package func hasName(_ lowercased: String) -> Bool {
-        guard name.utf8.allSatisfy({ $0 < 0x80 }) else { return name.lowercased() == lowercased }
-        return name.utf8.count == lowercased.utf8.count
-            && zip(name.utf8, lowercased.utf8).allSatisfy { byte, wanted in
-                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 == wanted : byte == wanted
-            }
+        if let ascii = name.utf8.withContiguousStorageIfAvailable({ name in
+            lowercased.utf8.withContiguousStorageIfAvailable { Self.asciiEqualIgnoringCase(name, $0) } ?? nil
+        }) ?? nil {
+            return ascii
+        }
+        return name.lowercased() == lowercased
+    }
+
+    /// Nil when `name` is not ASCII.
+    private static func asciiEqualIgnoringCase(_ name: UnsafeBufferPointer<UInt8>, _ wanted: UnsafeBufferPointer<UInt8>)
+        -> Bool?
+    {
+        guard name.allSatisfy({ $0 < 0x80 }) else { return nil }
+        guard name.count == wanted.count else { return false }
+        for (byte, wanted) in zip(name, wanted) where (byte &- UInt8(ascii: "A") < 26 ? byte + 32 : byte) != wanted {
+            return false
+        }
+        return true
     }
 }
 
