@@ -18,6 +18,8 @@ trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 bench_build() {
+  # AGENTLEDGER_BIN: measure that binary as it is (e.g. a copy of an earlier build), no build.
+  if [ -n "${AGENTLEDGER_BIN:-}" ]; then bin="$AGENTLEDGER_BIN"; return; fi
   swift build -c release --product agentledger --scratch-path "$scratch" >"$work/build.log" 2>&1 ||
     { cat "$work/build.log" >&2; exit 1; }
   bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)/agentledger"

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Collector
 import Foundation
 import Hummingbird
@@ -36,10 +35,10 @@ enum Runtime {
 
     /// The sidecar half: proxy responder, shipper, link.
     struct SidecarParts {
-        var proxy: ProxyResponder<BasicRequestContext>
+        /// The agent-facing proxy's shared parts, for `ProxyServer`.
+        var core: ProxyCore
         var link: CollectorLink
         var admission: AdmissionClient
-        var client: HTTPClient
         var configuration: ProxyConfiguration
     }
 
@@ -203,11 +202,9 @@ enum Runtime {
                 host: resolved.collector.host, port: resolved.collector.port, source: resolved.proxy.source,
                 ingestToken: resolved.ingestToken),
             shipper: shipper, admission: admission, logger: logger)
-        let client = UpstreamClient.make()
         return SidecarParts(
-            proxy: ProxyResponder(
-                configuration: resolved.proxy, client: client, shipper: shipper, admission: admission, logger: logger),
-            link: link, admission: admission, client: client, configuration: resolved.proxy)
+            core: try ProxyCore(configuration: resolved.proxy, shipper: shipper, admission: admission, logger: logger),
+            link: link, admission: admission, configuration: resolved.proxy)
     }
 
     /// Runs the services until SIGTERM or SIGINT, shutting them down in reverse order.

@@ -21,16 +21,13 @@ struct SidecarCommand: AsyncParsableCommand {
             let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: 8000)
             let sidecar = try Runtime.sidecar(
                 try Runtime.sidecarSettings(proxy, link: link, spool: spool, token: token, settings: settings), logger: logger)
-            let app = Application(
-                responder: SidecarResponder(proxy: sidecar.proxy),
-                configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
-                onServerRunning: { channel in
+            let server = ProxyServer(
+                host: host, port: port, core: sidecar.core,
+                onListening: { bound in
                     FileHandleOutput.standardOutput(
-                        "AgentLedger sidecar: proxy http://\(host):\(channel.localAddress?.port ?? port) -> \(sidecar.configuration.upstreamURL)\n"
-                    )
-                    // Start-up (argument parsing, relocation, spool recovery, the link's first connect) is over
-                    // within a second of listening; the code only it used is handed back, once. Not awaited here:
-                    // the server accepts connections only after this closure returns.
+                        "AgentLedger sidecar: proxy http://\(host):\(bound) -> \(sidecar.configuration.upstreamURL)\n")
+                    // Start-up (argument parsing, relocation, spool recovery, the link's first connect) is over within a
+                    // second of listening; the code only it used is handed back, once.
                     Task {
                         try? await Task.sleep(for: .seconds(1))
                         let released = StartupPages.release()
@@ -38,10 +35,8 @@ struct SidecarCommand: AsyncParsableCommand {
                             "start-up pages released",
                             metadata: ["mappings": "\(released.mappings)", "bytes": "\(released.bytes)"])
                     }
-                },
-                logger: logger)
-            try await Runtime.run([sidecar.link, app], logger: logger)
-            try await sidecar.client.shutdown()
+                })
+            try await Runtime.run([sidecar.link, server], logger: logger)
         }
     }
 }

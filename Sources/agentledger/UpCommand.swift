@@ -38,15 +38,19 @@ struct UpCommand: AsyncParsableCommand {
         let sidecar = try Runtime.sidecar(sidecarSettings, logger: logger)
 
         let router = Router()
-        let (shipper, admission) = (sidecar.proxy.shipper, sidecar.admission)
+        let (shipper, admission) = (sidecar.core.shipper, sidecar.admission)
         try collector.addRoutes(
             to: router, settings: settings, extraMetrics: { SidecarMetrics.prometheusText(shipper, admission: admission) })
-        let app = Application(
-            responder: UpResponder(api: router.buildResponder(), proxy: sidecar.proxy),
-            server: collector.webSocketServer(),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in
-                let bound = channel.localAddress?.port ?? port
+        // The dashboard and API listen on loopback only; the proxy's port hands their paths to it (`LocalRoutes`).
+        let apiPort = ListeningPort()
+        let api = Application(
+            router: router, server: collector.webSocketServer(),
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: nil),
+            onServerRunning: { apiPort.fill($0.localAddress?.port) }, logger: logger)
+        let server = ProxyServer(
+            host: host, port: port, core: sidecar.core,
+            local: { try LocalRoutes(port: try await apiPort.value()) { CollectorAPI.owns(path: String($0)) } },
+            onListening: { bound in
                 FileHandleOutput.standardOutput(
                     """
                     \(banner)
@@ -57,19 +61,17 @@ struct UpCommand: AsyncParsableCommand {
 
                     """)
                 whenServing(bound)
-            },
-            logger: logger)
+            })
         do {
             // The Postgres store runs its pool as a service, first so it stops last.
             let store = collector.store as? any Service
-            let services: [any Service] = (store.map { [$0] } ?? []) + collector.services + extraServices + [sidecar.link, app]
+            let services: [any Service] =
+                (store.map { [$0] } ?? []) + collector.services + extraServices + [sidecar.link, api, server]
             try await Runtime.run(services, logger: logger)
         } catch {
-            try? await sidecar.client.shutdown()
             try? await collector.store.close()
             throw error
         }
-        try await sidecar.client.shutdown()
         try await collector.store.close()
     }
 }

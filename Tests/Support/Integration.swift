@@ -80,7 +80,14 @@ package final class RunningServices: Sendable {
         await group.triggerGracefulShutdown()
         let task = self.task
         do {
-            try await Integration.within(.seconds(8), "services to stop") { _ = try? await task.value }
+            // Waiting on a task's value ignores cancellation: cancel the task itself, so a timeout is a failure, not a hang.
+            try await Integration.within(.seconds(8), "services to stop") {
+                await withTaskCancellationHandler {
+                    _ = try? await task.value
+                } onCancel: {
+                    task.cancel()
+                }
+            }
         } catch {
             task.cancel()
             Issue.record("services did not stop within 8 s after graceful shutdown")
@@ -99,6 +106,11 @@ package final class PortBox: Sendable {
 
     package func fill(_ channel: any Channel) {
         if let port = channel.localAddress?.port { continuation.yield(port) }
+        continuation.finish()
+    }
+
+    package func fill(port: Int) {
+        continuation.yield(port)
         continuation.finish()
     }
 

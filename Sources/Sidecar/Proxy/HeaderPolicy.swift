@@ -28,6 +28,28 @@ package enum HeaderPolicy {
         return nil
     }
 
+    /// Sorts an agent's request headers: ours go into `metadata`, hop-by-hop ones (and those its `Connection` header
+    /// names) are dropped, the rest go to `forward` as sent. For a captured call, what was forwarded minus credentials
+    /// is returned, names lower-cased, for the record.
+    static func forward<Fields: Sequence<(name: String, value: String)>>(
+        _ fields: Fields, connection: String?, captured: Bool, metadata: inout CallMetadata,
+        to forward: (String, String) -> Void
+    ) -> [HeaderField] {
+        let dropped = connectionTokens(connection)
+        var kept: [HeaderField] = []
+        for (name, value) in fields {
+            let lowered = name.lowercased()
+            if let suffix = ownSuffix(lowered) {
+                apply(suffix: suffix, value: value, to: &metadata)
+                continue
+            }
+            if hopByHop.contains(lowered) || dropped.contains(lowered) { continue }
+            forward(name, value)
+            if captured && !credentials.contains(lowered) { kept.append(HeaderField(lowered, value)) }
+        }
+        return kept
+    }
+
     /// Records one of our metadata headers; unknown suffixes (and `api-key`) are ignored.
     static func apply(suffix: Substring, value: String, to metadata: inout CallMetadata) {
         switch suffix {

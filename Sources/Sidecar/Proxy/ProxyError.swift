@@ -1,6 +1,5 @@
-import HTTPTypes
-import Hummingbird
 import NIOCore
+import NIOHTTP1
 
 /// Failures the proxy answers itself, mapped to responses in one place.
 package enum ProxyError: Error, CustomStringConvertible {
@@ -20,9 +19,9 @@ package enum ProxyError: Error, CustomStringConvertible {
         }
     }
 
-    var status: HTTPResponse.Status {
+    var status: HTTPResponseStatus {
         switch self {
-        case .bodyTooLarge: .contentTooLarge
+        case .bodyTooLarge: .payloadTooLarge
         case .upstreamUnreachable: .badGateway
         case .collectorUnavailable: .serviceUnavailable
         case .refused: .tooManyRequests
@@ -39,12 +38,6 @@ package enum ProxyError: Error, CustomStringConvertible {
     }
 
     /// `{"error":{"type":…,"message":…}}`, the shape agents' SDKs already parse.
-    var response: Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if case .refused(_, _, let retryAfter?) = self { headers[.retryAfter] = String(retryAfter) }
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
-    }
-
     var body: ByteBuffer {
         ByteBuffer(string: #"{"error":{"type":"\#(jsonEscaped(type))","message":"\#(jsonEscaped(description))"}}"#)
     }

@@ -1,12 +1,15 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import LedgerProtocol
 import LedgerTestSupport
 import MockUpstream
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Sidecar
 
@@ -18,17 +21,25 @@ struct SidecarHarness: Sendable {
         case mock
         /// A port with nothing listening.
         case closed
+        /// The mock over TLS with a fresh self-signed certificate, at `https://localhost:<port>`. When `trusted`, the
+        /// proxy trusts that certificate alone (`ProxyCore(tls:)`); otherwise it keeps the system's trust roots.
+        case mockTLS(trusted: Bool)
+        /// Any upstream URL (the mock still runs, at `mockBase`).
+        case url(String)
     }
 
     let mockPort: Int
     let proxyPort: Int
+    /// `http://127.0.0.1:<mockPort>`, or `https://localhost:<mockPort>` for `.mockTLS` (the client trusts it).
+    let mockBase: String
     /// Nil when the harness runs with no collector at all (the link points at a closed port).
     let collector: FakeCollector?
     let shipper: Shipper
     let client: HTTPClient
+    /// The collector link and the proxy; stopped at the end, or earlier by `stopSidecar()`.
+    let sidecar: RunningServices
 
     var proxyBase: String { "http://127.0.0.1:\(proxyPort)" }
-    var mockBase: String { "http://127.0.0.1:\(mockPort)" }
 
     /// Starts everything, runs `body`, then stops everything in reverse order, even when `body` throws.
     static func run(
@@ -37,18 +48,27 @@ struct SidecarHarness: Sendable {
         _ body: (SidecarHarness) async throws -> Void
     ) async throws {
         let mockPortBox = PortBox()
+        var certificate: TLSUpstream?
+        var clientConfiguration = Self.clientConfiguration
+        var mockServer = HTTPServerBuilder.http1()
+        if case .mockTLS = upstream {
+            let tls = try TLSUpstream.selfSigned()
+            certificate = tls
+            mockServer = try .tls(.http1(), tlsConfiguration: tls.serverConfiguration)
+            clientConfiguration.tlsConfiguration = tls.trustingClientConfiguration
+        }
         let mock = RunningServices([
             Application(
-                router: MockUpstream.makeRouter(),
+                router: MockUpstream.makeRouter(), server: mockServer,
                 configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: nil),
                 onServerRunning: { mockPortBox.fill($0) }, logger: Integration.logger)
         ])
         var collector: FakeCollector?
         var sidecar: RunningServices?
-        let proxyClient = UpstreamClient.make()
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: Self.clientConfiguration)
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
         do {
             let mockPort = try await mockPortBox.port("mock upstream")
+            let mockBase = certificate == nil ? "http://127.0.0.1:\(mockPort)" : "https://localhost:\(mockPort)"
             collector = withCollector ? try await FakeCollector.started() : nil
             collector?.setAdmission(admission)
             let collectorPort: Int
@@ -56,8 +76,15 @@ struct SidecarHarness: Sendable {
 
             var proxy = ProxyConfiguration()
             proxy.source = "harness-sidecar"
-            let upstreamPort = upstream == .mock ? mockPort : try await Integration.closedPort()
-            proxy.upstreamURL = "http://127.0.0.1:\(upstreamPort)"
+            var trusted: TLSConfiguration?
+            switch upstream {
+            case .mock, .mockTLS(trusted: false): proxy.upstreamURL = mockBase
+            case .mockTLS(trusted: true):
+                proxy.upstreamURL = mockBase
+                trusted = certificate?.trustingClientConfiguration
+            case .closed: proxy.upstreamURL = "http://127.0.0.1:\(try await Integration.closedPort())"
+            case .url(let url): proxy.upstreamURL = url
+            }
             configure(&proxy)
             let shipper = Shipper()
             let admission = AdmissionClient(timeout: .milliseconds(300))
@@ -65,24 +92,22 @@ struct SidecarHarness: Sendable {
                 host: "127.0.0.1", port: collectorPort, source: proxy.source, ingestToken: "test-token")
             link.drainTimeout = .milliseconds(500)
             let proxyPortBox = PortBox()
-            sidecar = RunningServices([
+            let core = try ProxyCore(
+                configuration: proxy, shipper: shipper, admission: admission, logger: Integration.logger, tls: trusted)
+            let running = RunningServices([
                 CollectorLink(configuration: link, shipper: shipper, admission: admission, logger: Integration.logger),
-                Application(
-                    responder: ProxyResponder<BasicRequestContext>(
-                        configuration: proxy, client: proxyClient, shipper: shipper, admission: admission,
-                        logger: Integration.logger),
-                    configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-                    onServerRunning: { proxyPortBox.fill($0) }, logger: Integration.logger),
+                ProxyServer(host: "127.0.0.1", port: 0, core: core, onListening: { proxyPortBox.fill(port: $0) }),
             ])
+            sidecar = running
             let harness = SidecarHarness(
-                mockPort: mockPort, proxyPort: try await proxyPortBox.port("proxy"), collector: collector, shipper: shipper,
-                client: client)
+                mockPort: mockPort, proxyPort: try await proxyPortBox.port("proxy"), mockBase: mockBase, collector: collector,
+                shipper: shipper, client: client, sidecar: running)
             try await body(harness)
         } catch {
-            await Self.tearDown(sidecar: sidecar, collector: collector, mock: mock, clients: [client, proxyClient])
+            await Self.tearDown(sidecar: sidecar, collector: collector, mock: mock, clients: [client])
             throw error
         }
-        await Self.tearDown(sidecar: sidecar, collector: collector, mock: mock, clients: [client, proxyClient])
+        await Self.tearDown(sidecar: sidecar, collector: collector, mock: mock, clients: [client])
     }
 
     private static func tearDown(
@@ -101,6 +126,11 @@ struct SidecarHarness: Sendable {
         configuration.decompression = .disabled
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(600))
         return configuration
+    }
+
+    /// Gracefully stops the proxy and then the collector link, as SIGTERM would, and waits until both have stopped.
+    func stopSidecar() async {
+        await sidecar.stop()
     }
 
     /// The link has said HELLO and got WELCOME.

@@ -1,0 +1,528 @@
+import LedgerProtocol
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// One agent connection: forwards each request to the upstream over a pooled connection on the same event loop
+/// and streams the answer back byte for byte. For captured LLM paths it also builds the record of the exchange
+/// (`CaptureTap`) and ships it once the response has ended, however it ended.
+///
+/// `HTTPServerPipelineHandler` (in front) hands over one request at a time and holds the next until the response
+/// to this one has ended, so the handler keeps the state of a single exchange.
+final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamExchange {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum Phase {
+        case idle
+        /// Reading a captured request's body before it goes upstream.
+        case collecting
+        /// Waiting for the collector's verdict.
+        case admitting
+        /// Upstream connection asked for; request on its way; response flowing back.
+        case forwarding
+        /// Answered locally (an error, metrics): the rest of the request is read and dropped.
+        case answered
+    }
+
+    private let core: ProxyCore
+    private let pool: UpstreamPool
+    /// `agentledger up`: the dashboard and API paths, and the pool of connections to the in-process server.
+    private let local: (routes: LocalRoutes, pool: UpstreamPool)?
+    /// The pool of the current exchange's connection.
+    private var activePool: UpstreamPool
+    private var context: ChannelHandlerContext?
+
+    private var phase = Phase.idle
+    /// Tells an exchange apart from a later one on the same connection, for callbacks that arrive late.
+    private var generation: UInt64 = 0
+    private var requestHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+    private var outboundHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+    private var started = ContinuousClock.now
+    private var path: Substring = ""
+    private var metadata = CallMetadata()
+    private var keptHeaders: [HeaderField] = []
+    private var body = ByteBuffer()
+    /// Parts of a streamed (uncaptured) request that arrived before the upstream connection.
+    private var pendingParts: [HTTPClientRequestPart] = []
+    private var requestEnded = false
+    private var tap: CaptureTap?
+    private var filter: UsageChunkFilter?
+    private var upstream: UpstreamConnection? {
+        // A read held for a streamed request body is released with the upstream it waited on (one that answered
+        // before the upload ended, or failed), so the rest of the request is read and dropped.
+        didSet {
+            if upstream == nil && readHeld {
+                readHeld = false
+                context?.read()
+            }
+        }
+    }
+    private var responseStarted = false
+    private var closeAfterResponse = false
+    private var headTimeout: Scheduled<Void>?
+    /// A `read` held back while the upstream cannot take more of a streamed request body.
+    private var readHeld = false
+
+    init(core: ProxyCore, pool: UpstreamPool, local: (routes: LocalRoutes, pool: UpstreamPool)? = nil) {
+        self.core = core
+        self.pool = pool
+        self.local = local
+        activePool = pool
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: The agent's request
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): begin(head)
+        case .body(let buffer): received(buffer)
+        case .end: requestFinished()
+        }
+    }
+
+    private func begin(_ head: HTTPRequestHead) {
+        generation &+= 1
+        phase = .idle
+        requestHead = head
+        started = .now
+        requestEnded = false
+        responseStarted = false
+        closeAfterResponse = !head.isKeepAlive || head.version.major == 1 && head.version.minor == 0
+        tap = nil
+        filter = nil
+        body = ByteBuffer()
+        pendingParts = []
+        metadata = CallMetadata()
+        keptHeaders = []
+        activePool = pool
+
+        if core.servesMetrics && head.method == .GET && CapturedPaths.path(of: head.uri) == SidecarMetrics.path {
+            return answer(status: .ok, contentType: "text/plain; version=0.0.4", body: ByteBuffer(string: core.metricsText()))
+        }
+        path = CapturedPaths.path(of: head.uri)
+        if let local, local.routes.owns(path) { return forwardLocally(head, to: local.pool) }
+        let captured = CapturedPaths.captures(method: head.method.rawValue, path: path)
+        let declaredLength = head.headers.first(name: "content-length").flatMap { Int($0) }
+        if let declaredLength, declaredLength > core.configuration.maxBodyBytes {
+            core.shipper.counters.add(.bodyTooLarge)
+            return answer(ProxyError.bodyTooLarge(limit: core.configuration.maxBodyBytes))
+        }
+
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 2)
+        headers.add(name: "host", value: core.address.hostHeader)
+        keptHeaders = HeaderPolicy.forward(
+            head.headers, connection: head.headers.first(name: "connection"), captured: captured, metadata: &metadata,
+            to: { headers.add(name: $0, value: $1) })
+        outboundHead = HTTPRequestHead(
+            version: .http1_1, method: head.method, uri: core.address.pathPrefix + head.uri, headers: headers)
+
+        guard captured else {
+            if let declaredLength {
+                outboundHead.headers.add(name: "content-length", value: String(declaredLength))
+            } else if head.headers.contains(name: "transfer-encoding") {
+                outboundHead.headers.add(name: "transfer-encoding", value: "chunked")
+            }
+            phase = .forwarding
+            pendingParts.append(.head(outboundHead))
+            connectUpstream()
+            return
+        }
+        if core.configuration.refuseWhenCollectorDown && !core.shipper.isLinkReady {
+            core.shipper.counters.add(.refusedCollectorDown)
+            return answer(ProxyError.collectorUnavailable)
+        }
+        phase = .collecting
+        if let declaredLength { body.reserveCapacity(declaredLength) }
+    }
+
+    /// A dashboard or API request in `up`: to the in-process server, as the agent sent it but for hop-by-hop headers.
+    private func forwardLocally(_ head: HTTPRequestHead, to localPool: UpstreamPool) {
+        if head.headers.first(name: "upgrade")?.lowercased() == "websocket", let local { return tunnel(head, to: local.routes) }
+        // Everything but hop-by-hop headers: the API reads its key from `x-agentledger-api-key`, the Host is kept.
+        var headers = HTTPHeaders()
+        if let host = head.headers.first(name: "host") { headers.add(name: "host", value: host) }
+        let dropped = HeaderPolicy.connectionTokens(head.headers.first(name: "connection"))
+        for (name, value) in head.headers {
+            let lowered = name.lowercased()
+            if HeaderPolicy.hopByHop.contains(lowered) || dropped.contains(lowered) { continue }
+            headers.add(name: name, value: value)
+        }
+        if let length = head.headers.first(name: "content-length") {
+            headers.add(name: "content-length", value: length)
+        } else if head.headers.contains(name: "transfer-encoding") {
+            headers.add(name: "transfer-encoding", value: "chunked")
+        }
+        activePool = localPool
+        phase = .forwarding
+        pendingParts.append(.head(HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)))
+        connectUpstream()
+    }
+
+    /// A WebSocket handshake for the in-process server: sent there as it came; after its `101` the connection is
+    /// a byte tunnel and this handler leaves the pipeline.
+    private func tunnel(_ head: HTTPRequestHead, to routes: LocalRoutes) {
+        guard let context else { return }
+        phase = .answered
+        var outbound = head
+        outbound.version = .http1_1
+        let handshake = UpgradeTunnel.handshake(outbound, to: routes.address, on: context.eventLoop).assumeIsolated()
+        handshake.whenSuccess { [self] reply, backend in
+            guard let context = self.context else { return backend.close(promise: nil) }
+            guard reply.status == .switchingProtocols else {
+                backend.close(promise: nil)
+                closeAfterResponse = true
+                return answer(status: reply.status, headers: [:], body: ByteBuffer())
+            }
+            context.writeAndFlush(wrapOutboundOut(.head(reply))).assumeIsolated().whenComplete { result in
+                do {
+                    try result.get()
+                    try UpgradeTunnel.join(agent: context, removing: self, backend: backend)
+                } catch {
+                    backend.close(promise: nil)
+                    context.close(promise: nil)
+                }
+            }
+        }
+        handshake.whenFailure { [self] error in
+            closeAfterResponse = true
+            answer(ProxyError.upstreamUnreachable("the dashboard server: \(error)"))
+        }
+    }
+
+    private func received(_ buffer: ByteBuffer) {
+        switch phase {
+        case .collecting:
+            guard body.readableBytes + buffer.readableBytes <= core.configuration.maxBodyBytes else {
+                core.shipper.counters.add(.bodyTooLarge)
+                body = ByteBuffer()
+                return answer(ProxyError.bodyTooLarge(limit: core.configuration.maxBodyBytes))
+            }
+            var buffer = buffer
+            body.writeBuffer(&buffer)
+        case .forwarding where tap == nil:
+            if let upstream, pendingParts.isEmpty {
+                upstream.write(.body(.byteBuffer(buffer)), flush: false)
+            } else {
+                pendingParts.append(.body(.byteBuffer(buffer)))
+            }
+        default:
+            break
+        }
+    }
+
+    private func requestFinished() {
+        requestEnded = true
+        switch phase {
+        case .collecting:
+            forwardCaptured()
+        case .forwarding where tap == nil:
+            if let upstream, pendingParts.isEmpty {
+                upstream.write(.end(nil), flush: true)
+            } else {
+                pendingParts.append(.end(nil))
+            }
+        default:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if phase == .forwarding, tap == nil, pendingParts.isEmpty { upstream?.flush() }
+        context.fireChannelReadComplete()
+    }
+
+    // MARK: Captured calls
+
+    private func forwardCaptured() {
+        let withUsage = path == CapturedPaths.openAIChat ? UsageInjection.inject(into: body) : nil
+        let call = CapturedCall(
+            actionID: ActionID.make(), arrivedAtMicros: WallClock.nowMicros() - (ContinuousClock.now - started).micros,
+            method: requestHead.method.rawValue, path: requestHead.uri, source: core.configuration.source, metadata: metadata,
+            requestHeaders: keptHeaders, requestBody: Array(body.readableBytesView), usageInjected: withUsage != nil)
+        tap = CaptureTap(call: call, started: started, limit: core.configuration.maxCapturedResponseBytes)
+        let forwarded = withUsage ?? body
+        outboundHead.headers.add(name: "content-length", value: String(forwarded.readableBytes))
+        pendingParts = [.head(outboundHead), .body(.byteBuffer(forwarded)), .end(nil)]
+        body = ByteBuffer()
+        guard core.admission.isRequired, let context else {
+            phase = .forwarding
+            return connectUpstream()
+        }
+        phase = .admitting
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let generation = self.generation
+        let admission = core.admission
+        let summary = CallSummary(body: forwarded)
+        let bodyBytes = UInt32(clamping: forwarded.readableBytes)
+        Task {
+            let outcome = await admission.admit { requestID in
+                Admit(
+                    requestID: requestID, actionID: call.actionID, sessionID: call.metadata.sessionID,
+                    agentName: call.metadata.agentName, userID: call.metadata.userID, appID: call.metadata.appID,
+                    model: summary.model, bodyBytes: bodyBytes, maxTokens: summary.maxTokens)
+            }
+            bound.eventLoop.execute { bound.value.admitted(outcome, generation: generation) }
+        }
+    }
+
+    private func admitted(_ outcome: AdmissionClient.Outcome, generation: UInt64) {
+        guard generation == self.generation, phase == .admitting, context != nil else { return }
+        switch outcome {
+        case .notRequired, .admitted:
+            break
+        case .refused(let verdict):
+            core.shipper.counters.add(.refusedByCollector)
+            let refusal = ProxyError.refused(
+                type: verdict.refusalType ?? "budget_exceeded", message: verdict.message ?? "refused by the collector",
+                retryAfterSeconds: verdict.retryAfterSeconds)
+            tap?.responded(status: refusal.status.code, headers: ["content-type": "application/json"])
+            tap?.received(refusal.body)
+            return answer(refusal, outcome: .refused)
+        case .unavailable(let reason):
+            core.shipper.counters.add(.admissionUnavailable)
+            if core.configuration.refuseWhenCollectorDown {
+                core.shipper.counters.add(.refusedCollectorDown)
+                tap = nil
+                return answer(ProxyError.collectorUnavailable)
+            }
+            core.logger.debug("forwarding without a verdict", metadata: ["reason": "\(reason)"])
+        }
+        phase = .forwarding
+        connectUpstream()
+    }
+
+    // MARK: The upstream
+
+    private func connectUpstream() {
+        guard let context else { return }
+        let generation = self.generation
+        let pool = activePool
+        pool.acquire { [self] result in
+            guard generation == self.generation, phase == .forwarding, self.context != nil else {
+                if case .success(let connection) = result { pool.release(connection) }
+                return
+            }
+            switch result {
+            case .success(let connection):
+                send(on: connection)
+            case .failure(let error):
+                unreachable("\(error)")
+            }
+        }
+        let timeout = core.configuration.upstreamHeadTimeout
+        headTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(timeout.micros * 1000)) {
+            [self] in
+            guard generation == self.generation, !responseStarted else { return }
+            if let upstream {
+                upstream.fail("no response head from the upstream within \(timeout)")
+            } else {
+                phase = .idle
+                unreachable("no connection to the upstream within \(timeout)")
+            }
+        }
+    }
+
+    private func send(on connection: UpstreamConnection) {
+        upstream = connection
+        connection.begin(self)
+        if context?.channel.isWritable == false { connection.pauseReading() }
+        let parts = pendingParts
+        pendingParts = []
+        for (index, part) in parts.enumerated() {
+            connection.write(part, flush: index == parts.count - 1)
+        }
+        if !connection.isWritable { upstreamWritabilityChanged(false) }
+    }
+
+    /// No response could be had: 502, and for a captured call a record saying so.
+    private func unreachable(_ reason: String) {
+        core.shipper.counters.add(.upstreamUnreachable)
+        core.logger.warning("upstream unreachable", metadata: ["error": "\(reason)"])
+        upstream = nil
+        answer(ProxyError.upstreamUnreachable(reason), outcome: .upstreamUnreachable)
+    }
+
+    func upstreamHead(_ head: HTTPResponseHead) {
+        headTimeout?.cancel()
+        responseStarted = true
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 2)
+        let dropped = HeaderPolicy.connectionTokens(head.headers.first(name: "connection"))
+        var contentLength: String?
+        var eventStream = false
+        for (name, value) in head.headers {
+            let lowered = name.lowercased()
+            if lowered == "content-length" { contentLength = value }
+            if lowered == "content-type" { eventStream = value.lowercased().hasPrefix("text/event-stream") }
+            if HeaderPolicy.hopByHop.contains(lowered) || dropped.contains(lowered) { continue }
+            headers.add(name: name, value: value)
+        }
+        if tap != nil {
+            tap!.responded(status: head.status.code, headers: head.headers)
+            headers.add(name: "x-agentledger-action-id", value: tap!.call.actionID)
+            if let session = tap!.call.metadata.sessionID { headers.add(name: "x-agentledger-session-id", value: session) }
+            if tap!.call.usageInjected && head.status == .ok && eventStream { filter = UsageChunkFilter() }
+        }
+        if let contentLength, filter == nil {
+            headers.add(name: "content-length", value: contentLength)
+        } else if requestHead.version.minor == 0 && head.status.mayHaveResponseBody {
+            closeAfterResponse = true
+        }
+        if closeAfterResponse && requestHead.version.minor >= 1 { headers.add(name: "connection", value: "close") }
+        context?.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: requestHead.version, status: head.status, headers: headers))),
+            promise: nil)
+    }
+
+    func upstreamBody(_ buffer: ByteBuffer) {
+        tap?.received(buffer)
+        guard let context else { return }
+        if filter != nil {
+            let kept = filter!.process(buffer)
+            if !kept.isEmpty { context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: kept)))), promise: nil) }
+        } else {
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+    }
+
+    func upstreamReadComplete() {
+        context?.flush()
+    }
+
+    func upstreamEnd() {
+        guard let context else { return }
+        if filter != nil {
+            let rest = filter!.finish()
+            if !rest.isEmpty { context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: rest)))), promise: nil) }
+        }
+        ship(.completed, detail: nil)
+        let connection = upstream
+        upstream = nil
+        phase = .idle
+        endResponse(context)
+        if let connection { activePool.release(connection) }
+    }
+
+    func upstreamFailed(_ reason: String) {
+        upstream = nil
+        guard phase == .forwarding else { return }
+        guard responseStarted else {
+            headTimeout?.cancel()
+            return unreachable(reason)
+        }
+        ship(.upstreamFailed, detail: "upstream failed mid-response: \(reason)")
+        phase = .idle
+        // The agent gets what arrived, then the connection ends, as a direct call would.
+        context?.flush()
+        context?.close(promise: nil)
+    }
+
+    func upstreamWritabilityChanged(_ writable: Bool) {
+        guard writable, readHeld, let context else { return }
+        readHeld = false
+        context.read()
+    }
+
+    // MARK: The agent's side of the connection
+
+    func read(context: ChannelHandlerContext) {
+        if phase == .forwarding, tap == nil, let upstream, !upstream.isWritable {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            upstream?.resumeReading()
+        } else {
+            upstream?.pauseReading()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        headTimeout?.cancel()
+        if phase == .forwarding || phase == .admitting {
+            ship(.clientDisconnected, detail: "client disconnected before the response ended")
+            upstream?.abandon()
+            upstream = nil
+        }
+        phase = .idle
+        generation &+= 1
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        core.logger.debug("agent connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: Answers
+
+    private func ship(_ outcome: CallOutcome, detail: String?) {
+        guard var finished = tap else { return }
+        tap = nil
+        finished.finish(outcome: outcome, detail: detail)
+        core.shipper.ship(finished.call)
+    }
+
+    /// Answers the current request without the upstream; for a captured call that got as far as a record, the
+    /// record is shipped with `outcome`.
+    private func answer(_ error: ProxyError, outcome: CallOutcome? = nil) {
+        var headers: HTTPHeaders = ["content-type": "application/json"]
+        if case .refused(_, _, let retryAfter?) = error { headers.add(name: "retry-after", value: String(retryAfter)) }
+        if let call = tap?.call {
+            headers.add(name: "x-agentledger-action-id", value: call.actionID)
+            if outcome == .refused, let session = call.metadata.sessionID {
+                headers.add(name: "x-agentledger-session-id", value: session)
+            }
+        }
+        if let outcome {
+            ship(outcome, detail: error.description)
+        } else {
+            tap = nil
+        }
+        answer(status: error.status, headers: headers, body: error.body)
+    }
+
+    private func answer(status: HTTPResponseStatus, contentType: String, body: ByteBuffer) {
+        answer(status: status, headers: ["content-type": contentType], body: body)
+    }
+
+    private func answer(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
+        guard let context else { return }
+        headTimeout?.cancel()
+        phase = requestEnded ? .idle : .answered
+        responseStarted = true
+        var headers = headers
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        if closeAfterResponse && requestHead.version.minor >= 1 { headers.add(name: "connection", value: "close") }
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: requestHead.version, status: status, headers: headers))),
+            promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        endResponse(context)
+    }
+
+    private func endResponse(_ context: ChannelHandlerContext) {
+        guard closeAfterResponse else {
+            return context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+}

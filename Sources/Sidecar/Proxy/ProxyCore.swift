@@ -1,0 +1,36 @@
+import Logging
+import NIOSSL
+
+/// What every agent connection of a `ProxyServer` shares: settings, the upstream, and where records go.
+package struct ProxyCore: Sendable {
+    let configuration: ProxyConfiguration
+    let address: UpstreamAddress
+    package let shipper: Shipper
+    let admission: AdmissionClient
+    let logger: Logger
+    let pools: UpstreamPools
+    /// Answer `GET /agentledger/metrics` (`SidecarMetrics`) instead of forwarding it.
+    let servesMetrics: Bool
+
+    /// `tls` replaces the client TLS settings of `https://` upstreams (the system's trust roots); tests use it to
+    /// trust their own certificate.
+    package init(
+        configuration: ProxyConfiguration, shipper: Shipper, admission: AdmissionClient, logger: Logger,
+        servesMetrics: Bool = true, tls: TLSConfiguration? = nil
+    ) throws {
+        guard let address = UpstreamAddress(configuration.upstreamURL) else {
+            throw ProxyError.upstreamUnreachable("not an http:// or https:// URL: \(configuration.upstreamURL)")
+        }
+        self.configuration = configuration
+        self.address = address
+        self.shipper = shipper
+        self.admission = admission
+        self.logger = logger
+        self.servesMetrics = servesMetrics
+        pools = try UpstreamPools(address: address, tls: tls)
+    }
+
+    func metricsText() -> String {
+        SidecarMetrics.prometheusText(shipper, admission: admission)
+    }
+}

@@ -1,0 +1,84 @@
+import Logging
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The agent-facing HTTP/1.1 server of `agentledger sidecar`, on SwiftNIO alone: each call stays on the event
+/// loop of its agent connection, from the request's first byte through the upstream and back.
+///
+/// On graceful shutdown it stops accepting, lets every call in flight finish (streams included), closes idle
+/// connections, and returns once the last agent connection has closed.
+package final class ProxyServer: Service {
+    package let core: ProxyCore
+    private let host: String
+    private let port: Int
+    private let onListening: @Sendable (Int) -> Void
+    private let local: (@Sendable () async throws -> LocalRoutes)?
+    /// Open agent connections, closed at once if the server is cancelled rather than shut down gracefully.
+    private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    /// `local` (for `agentledger up`) is awaited before the server listens: the in-process server's routes.
+    package init(
+        host: String, port: Int, core: ProxyCore, local: (@Sendable () async throws -> LocalRoutes)? = nil,
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        self.host = host
+        self.port = port
+        self.core = core
+        self.local = local
+        self.onListening = onListening
+    }
+
+    package func run() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let quiesce = ServerQuiescingHelper(group: group)
+        let core = self.core
+        let routes = try await local?()
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                let id = ObjectIdentifier(channel)
+                self.connections.withLock { $0[id] = channel }
+                channel.closeFuture.whenComplete { _ in _ = self.connections.withLock { $0.removeValue(forKey: id) } }
+                return channel.eventLoop.makeCompletedFuture {
+                    let operations = channel.pipeline.syncOperations
+                    let pool = core.pools.pool(for: channel.eventLoop)
+                    guard let routes else {
+                        try operations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                        return try operations.addHandler(ProxyConnectionHandler(core: core, pool: pool))
+                    }
+                    let handler = ProxyConnectionHandler(
+                        core: core, pool: pool, local: (routes, routes.pools.pool(for: channel.eventLoop)))
+                    try operations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try operations.addHandler(handler)
+                }
+            }
+            .bind(host: host, port: port).get()
+        onListening(channel.localAddress?.port ?? port)
+        let closed = group.next().makePromise(of: Void.self)
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                try? await closed.futureResult.get()
+            } onGracefulShutdown: {
+                quiesce.initiateShutdown(promise: closed)
+            }
+        } onCancel: {
+            // Not graceful: every connection goes now, calls in flight included.
+            channel.close(promise: nil)
+            for child in self.connections.withLock({ Array($0.values) }) { child.close(promise: nil) }
+            closed.succeed()
+        }
+        await core.pools.close()
+        await routes?.pools.close()
+    }
+}
