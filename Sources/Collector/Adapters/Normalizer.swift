@@ -193,9 +193,19 @@ package struct Normalizer: Sendable {
     }
 
     /// `text.contains(pattern)` for an ASCII `pattern`, compared as bytes when `text` is ASCII too (header values
-    /// nearly always are), without the cost of a Unicode-aware search.
-    private static func contains(_ text: String, _ pattern: String) -> Bool {
-        text.utf8.allSatisfy { $0 < 0x80 } ? text.utf8.contains(pattern.utf8) : text.contains(pattern)
+    /// nearly always are), without the cost of a Unicode-aware search or of the generic collection search.
+    private static func contains(_ text: String, _ pattern: StaticString) -> Bool {
+        var text = text
+        let found = text.withUTF8 { bytes -> Bool? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            return pattern.withUTF8Buffer { pattern in
+                guard pattern.count <= bytes.count else { return false }
+                return (0...(bytes.count - pattern.count)).contains { start in
+                    pattern.indices.allSatisfy { bytes[start + $0] == pattern[$0] }
+                }
+            }
+        }
+        return found ?? text.contains(pattern.description)
     }
 
     /// A content coding other than `identity`, which would need decoding before the body can be read.

@@ -151,11 +151,19 @@ enum PostgresSchema {
     /// Held for the migration transaction, so collectors starting together migrate one after the other.
     static let migrationLockKey = 0x6167_6c65_6467_6572  // "agledger"
 
+    /// The columns the session aggregates read, unnested a second time for the calls found new: the whole rows are
+    /// read once, by the insert, so Postgres does not copy them into a materialized CTE.
+    private static let sessionColumns: Set<String> = [
+        "action_id", "session_id", "ts_micros", "ended_at", "latency_ms", "tokens_in", "tokens_out", "cost_usd",
+        "blocked", "is_error", "model_id", "agent_name", "user_id", "environment", "app_id", "source",
+    ]
+
     /// One statement, so one round trip and one transaction: unnest the column arrays, insert the batch's distinct
     /// messages the store lacks, insert the calls that are new (with their search words: their own, and those of the
-    /// new messages they are first to hold), fold exactly those into their sessions (one row per session; the last non-null
-    /// name of the batch wins, as on SQLite; blocked calls cost nothing), and answer the new calls' ids. Rows are
-    /// written in key order so concurrent collectors lock in the same order.
+    /// new messages they are first to hold; read from the `tsvector` text Swift made of them, when there is one and
+    /// every message a call was first to hold is new, else parsed), fold exactly those into their sessions (one row per
+    /// session; the last non-null name of the batch wins, as on SQLite; blocked calls cost nothing), and answer the new
+    /// calls' ids. Rows are written in key order so concurrent collectors lock in the same order.
     static let insertBatch: String = {
         let columns = PostgresCallColumns.batch
         let arrays = columns.indices.map { "$\($0 + 1)::\(columns[$0].arrayType)" }.joined(separator: ", ")
@@ -167,14 +175,14 @@ enum PostgresSchema {
             "$\(columns.count + index + 1)::\(column.split(separator: " ")[1])"
         }.joined(separator: ", ")
         let messageNames = PostgresCallColumns.messageArrays.map { $0.split(separator: " ")[0] }.joined(separator: ", ")
+        let summarized = columns.indices.filter { sessionColumns.contains(columns[$0].name) }
+        let summaryArrays = summarized.map { "$\($0 + 1)::\(columns[$0].arrayType)" }.joined(separator: ", ")
+        let summaryNames = summarized.map { columns[$0].name }.joined(separator: ", ")
         func latest(_ column: String) -> String {
             "(array_agg(\(column) ORDER BY ord DESC) FILTER (WHERE \(column) IS NOT NULL))[1]"
         }
         return """
-            WITH batch AS (
-                SELECT * FROM unnest(\(arrays)) WITH ORDINALITY AS b(\(names), ord)
-            ),
-            message AS (
+            WITH message AS (
                 SELECT * FROM unnest(\(messageArrays)) AS m(\(messageNames))
             ),
             new_message AS (
@@ -183,18 +191,24 @@ enum PostgresSchema {
                 RETURNING hash
             ),
             brought AS (
-                SELECT owner, string_agg(words, ' ' ORDER BY position DESC) AS words
+                SELECT owner, string_agg(words, ' ' ORDER BY position DESC) AS words, count(*) AS new_messages
                 FROM message JOIN new_message USING (hash) GROUP BY owner
             ),
             inserted AS (
                 INSERT INTO calls (\(storedNames), search)
-                SELECT \(storedValues), to_tsvector('simple', concat_ws(' ', search_text, brought.words))
-                FROM batch LEFT JOIN brought ON brought.owner = batch.ord ORDER BY action_id COLLATE "C"
+                SELECT \(storedValues),
+                    CASE WHEN search_vector IS NOT NULL AND coalesce(brought.new_messages, 0) = owned
+                        THEN search_vector::tsvector
+                        ELSE to_tsvector('simple', concat_ws(' ', search_text, brought.words)) END
+                FROM unnest(\(arrays)) WITH ORDINALITY AS batch(\(names), ord)
+                    LEFT JOIN brought ON brought.owner = batch.ord
+                ORDER BY action_id COLLATE "C"
                 ON CONFLICT (action_id) DO NOTHING
                 RETURNING action_id
             ),
             fresh AS (
-                SELECT batch.* FROM batch JOIN inserted ON inserted.action_id = batch.action_id COLLATE "C"
+                SELECT summary.* FROM unnest(\(summaryArrays)) WITH ORDINALITY AS summary(\(summaryNames), ord)
+                    JOIN inserted ON inserted.action_id = summary.action_id COLLATE "C"
             ),
             fresh_sources AS (
                 SELECT session_id, (array_agg(source ORDER BY first))[1:\(SessionSummary.maximumSources)] AS sources
