@@ -1,4 +1,5 @@
 import LedgerProtocol
+import NIOHTTP1
 
 /// Which request and response headers travel where (CONTRACT.md section 3).
 package enum HeaderPolicy {
@@ -28,22 +29,28 @@ package enum HeaderPolicy {
         return nil
     }
 
-    /// Sorts an agent's request headers: ours go into `metadata`, hop-by-hop ones (and those its `Connection` header
-    /// names) are dropped, the rest go to `forward` as sent. For a captured call, what was forwarded minus credentials
-    /// is returned, names lower-cased, for the record.
-    static func forward<Fields: Sequence<(name: String, value: String)>>(
-        _ fields: Fields, connection: String?, captured: Bool, metadata: inout CallMetadata,
-        to forward: (String, String) -> Void
-    ) -> [HeaderField] {
-        let dropped = connectionTokens(connection)
-        var kept: [HeaderField] = []
-        for (name, value) in fields {
+    /// Calls `body` with each header that is end-to-end for this message: not hop-by-hop and not named by its
+    /// `Connection` header. `body` also gets the name lower-cased.
+    static func forEachEndToEnd(_ headers: HTTPHeaders, _ body: (_ name: String, _ lowered: String, _ value: String) -> Void) {
+        let dropped = connectionTokens(headers.first(name: "connection"))
+        for (name, value) in headers {
             let lowered = name.lowercased()
+            if hopByHop.contains(lowered) || dropped.contains(lowered) { continue }
+            body(name, lowered, value)
+        }
+    }
+
+    /// Sorts an agent's request headers: ours go into `metadata`, the other end-to-end ones go to `forward` as sent.
+    /// For a captured call, what was forwarded minus credentials is returned, names lower-cased, for the record.
+    static func forward(
+        _ headers: HTTPHeaders, captured: Bool, metadata: inout CallMetadata, to forward: (String, String) -> Void
+    ) -> [HeaderField] {
+        var kept: [HeaderField] = []
+        forEachEndToEnd(headers) { name, lowered, value in
             if let suffix = ownSuffix(lowered) {
                 apply(suffix: suffix, value: value, to: &metadata)
-                continue
+                return
             }
-            if hopByHop.contains(lowered) || dropped.contains(lowered) { continue }
             forward(name, value)
             if captured && !credentials.contains(lowered) { kept.append(HeaderField(lowered, value)) }
         }

@@ -14,7 +14,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private enum Phase {
+    enum Phase {
         case idle
         /// Reading a captured request's body before it goes upstream.
         case collecting
@@ -26,17 +26,17 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case answered
     }
 
-    private let core: ProxyCore
+    let core: ProxyCore
     private let pool: UpstreamPool
     /// `agentledger up`: the dashboard and API paths, and the pool of connections to the in-process server.
-    private let local: (routes: LocalRoutes, pool: UpstreamPool)?
+    let local: (routes: LocalRoutes, pool: UpstreamPool)?
     /// The pool of the current exchange's connection.
-    private var activePool: UpstreamPool
-    private var context: ChannelHandlerContext?
+    var activePool: UpstreamPool
+    var context: ChannelHandlerContext?
 
-    private var phase = Phase.idle
+    var phase = Phase.idle
     /// Tells an exchange apart from a later one on the same connection, for callbacks that arrive late.
-    private var generation: UInt64 = 0
+    var generation: UInt64 = 0
     private var requestHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
     private var outboundHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
     private var started = ContinuousClock.now
@@ -45,9 +45,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var keptHeaders: [HeaderField] = []
     private var body = ByteBuffer()
     /// Parts of a streamed (uncaptured) request that arrived before the upstream connection.
-    private var pendingParts: [HTTPClientRequestPart] = []
+    var pendingParts: [HTTPClientRequestPart] = []
     private var requestEnded = false
-    private var tap: CaptureTap?
+    var tap: CaptureTap?
     private var filter: UsageChunkFilter?
     private var upstream: UpstreamConnection? {
         // A read held for a streamed request body is released with the upstream it waited on (one that answered
@@ -60,7 +60,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
     private var responseStarted = false
-    private var closeAfterResponse = false
+    var closeAfterResponse = false
     private var headTimeout: Scheduled<Void>?
     /// A `read` held back while the upstream cannot take more of a streamed request body.
     private var readHeld = false
@@ -106,10 +106,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         keptHeaders = []
         activePool = pool
 
-        if core.servesMetrics && head.method == .GET && CapturedPaths.path(of: head.uri) == SidecarMetrics.path {
-            return answer(status: .ok, contentType: "text/plain; version=0.0.4", body: ByteBuffer(string: core.metricsText()))
-        }
         path = CapturedPaths.path(of: head.uri)
+        if core.servesMetrics && head.method == .GET && path == SidecarMetrics.path {
+            return answer(
+                status: .ok, headers: ["content-type": "text/plain; version=0.0.4"], body: ByteBuffer(string: core.metricsText()))
+        }
         if let local, local.routes.owns(path) { return forwardLocally(head, to: local.pool) }
         let captured = CapturedPaths.captures(method: head.method.rawValue, path: path)
         let declaredLength = head.headers.first(name: "content-length").flatMap { Int($0) }
@@ -118,21 +119,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             return answer(ProxyError.bodyTooLarge(limit: core.configuration.maxBodyBytes))
         }
 
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(head.headers.count + 2)
-        headers.add(name: "host", value: core.address.hostHeader)
-        keptHeaders = HeaderPolicy.forward(
-            head.headers, connection: head.headers.first(name: "connection"), captured: captured, metadata: &metadata,
-            to: { headers.add(name: $0, value: $1) })
-        outboundHead = HTTPRequestHead(
-            version: .http1_1, method: head.method, uri: core.address.pathPrefix + head.uri, headers: headers)
-
+        (outboundHead, keptHeaders) = ProxyHeads.upstream(
+            head, address: core.address, captured: captured, metadata: &metadata)
         guard captured else {
-            if let declaredLength {
-                outboundHead.headers.add(name: "content-length", value: String(declaredLength))
-            } else if head.headers.contains(name: "transfer-encoding") {
-                outboundHead.headers.add(name: "transfer-encoding", value: "chunked")
-            }
+            ProxyHeads.addStreamedFraming(of: head, to: &outboundHead)
             phase = .forwarding
             pendingParts.append(.head(outboundHead))
             connectUpstream()
@@ -144,60 +134,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         phase = .collecting
         if let declaredLength { body.reserveCapacity(declaredLength) }
-    }
-
-    /// A dashboard or API request in `up`: to the in-process server, as the agent sent it but for hop-by-hop headers.
-    private func forwardLocally(_ head: HTTPRequestHead, to localPool: UpstreamPool) {
-        if head.headers.first(name: "upgrade")?.lowercased() == "websocket", let local { return tunnel(head, to: local.routes) }
-        // Everything but hop-by-hop headers: the API reads its key from `x-agentledger-api-key`, the Host is kept.
-        var headers = HTTPHeaders()
-        if let host = head.headers.first(name: "host") { headers.add(name: "host", value: host) }
-        let dropped = HeaderPolicy.connectionTokens(head.headers.first(name: "connection"))
-        for (name, value) in head.headers {
-            let lowered = name.lowercased()
-            if HeaderPolicy.hopByHop.contains(lowered) || dropped.contains(lowered) { continue }
-            headers.add(name: name, value: value)
-        }
-        if let length = head.headers.first(name: "content-length") {
-            headers.add(name: "content-length", value: length)
-        } else if head.headers.contains(name: "transfer-encoding") {
-            headers.add(name: "transfer-encoding", value: "chunked")
-        }
-        activePool = localPool
-        phase = .forwarding
-        pendingParts.append(.head(HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)))
-        connectUpstream()
-    }
-
-    /// A WebSocket handshake for the in-process server: sent there as it came; after its `101` the connection is
-    /// a byte tunnel and this handler leaves the pipeline.
-    private func tunnel(_ head: HTTPRequestHead, to routes: LocalRoutes) {
-        guard let context else { return }
-        phase = .answered
-        var outbound = head
-        outbound.version = .http1_1
-        let handshake = UpgradeTunnel.handshake(outbound, to: routes.address, on: context.eventLoop).assumeIsolated()
-        handshake.whenSuccess { [self] reply, backend in
-            guard let context = self.context else { return backend.close(promise: nil) }
-            guard reply.status == .switchingProtocols else {
-                backend.close(promise: nil)
-                closeAfterResponse = true
-                return answer(status: reply.status, headers: [:], body: ByteBuffer())
-            }
-            context.writeAndFlush(wrapOutboundOut(.head(reply))).assumeIsolated().whenComplete { result in
-                do {
-                    try result.get()
-                    try UpgradeTunnel.join(agent: context, removing: self, backend: backend)
-                } catch {
-                    backend.close(promise: nil)
-                    context.close(promise: nil)
-                }
-            }
-        }
-        handshake.whenFailure { [self] error in
-            closeAfterResponse = true
-            answer(ProxyError.upstreamUnreachable("the dashboard server: \(error)"))
-        }
     }
 
     private func received(_ buffer: ByteBuffer) {
@@ -259,52 +195,12 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             phase = .forwarding
             return connectUpstream()
         }
-        phase = .admitting
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let generation = self.generation
-        let admission = core.admission
-        let summary = CallSummary(body: forwarded)
-        let bodyBytes = UInt32(clamping: forwarded.readableBytes)
-        Task {
-            let outcome = await admission.admit { requestID in
-                Admit(
-                    requestID: requestID, actionID: call.actionID, sessionID: call.metadata.sessionID,
-                    agentName: call.metadata.agentName, userID: call.metadata.userID, appID: call.metadata.appID,
-                    model: summary.model, bodyBytes: bodyBytes, maxTokens: summary.maxTokens)
-            }
-            bound.eventLoop.execute { bound.value.admitted(outcome, generation: generation) }
-        }
-    }
-
-    private func admitted(_ outcome: AdmissionClient.Outcome, generation: UInt64) {
-        guard generation == self.generation, phase == .admitting, context != nil else { return }
-        switch outcome {
-        case .notRequired, .admitted:
-            break
-        case .refused(let verdict):
-            core.shipper.counters.add(.refusedByCollector)
-            let refusal = ProxyError.refused(
-                type: verdict.refusalType ?? "budget_exceeded", message: verdict.message ?? "refused by the collector",
-                retryAfterSeconds: verdict.retryAfterSeconds)
-            tap?.responded(status: refusal.status.code, headers: ["content-type": "application/json"])
-            tap?.received(refusal.body)
-            return answer(refusal, outcome: .refused)
-        case .unavailable(let reason):
-            core.shipper.counters.add(.admissionUnavailable)
-            if core.configuration.refuseWhenCollectorDown {
-                core.shipper.counters.add(.refusedCollectorDown)
-                tap = nil
-                return answer(ProxyError.collectorUnavailable)
-            }
-            core.logger.debug("forwarding without a verdict", metadata: ["reason": "\(reason)"])
-        }
-        phase = .forwarding
-        connectUpstream()
+        admit(call, body: forwarded, on: context)
     }
 
     // MARK: The upstream
 
-    private func connectUpstream() {
+    func connectUpstream() {
         guard let context else { return }
         let generation = self.generation
         let pool = activePool
@@ -356,33 +252,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func upstreamHead(_ head: HTTPResponseHead) {
         headTimeout?.cancel()
         responseStarted = true
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(head.headers.count + 2)
-        let dropped = HeaderPolicy.connectionTokens(head.headers.first(name: "connection"))
-        var contentLength: String?
-        var eventStream = false
-        for (name, value) in head.headers {
-            let lowered = name.lowercased()
-            if lowered == "content-length" { contentLength = value }
-            if lowered == "content-type" { eventStream = value.lowercased().hasPrefix("text/event-stream") }
-            if HeaderPolicy.hopByHop.contains(lowered) || dropped.contains(lowered) { continue }
-            headers.add(name: name, value: value)
-        }
-        if tap != nil {
-            tap!.responded(status: head.status.code, headers: head.headers)
-            headers.add(name: "x-agentledger-action-id", value: tap!.call.actionID)
-            if let session = tap!.call.metadata.sessionID { headers.add(name: "x-agentledger-session-id", value: session) }
-            if tap!.call.usageInjected && head.status == .ok && eventStream { filter = UsageChunkFilter() }
-        }
-        if let contentLength, filter == nil {
-            headers.add(name: "content-length", value: contentLength)
-        } else if requestHead.version.minor == 0 && head.status.mayHaveResponseBody {
-            closeAfterResponse = true
-        }
-        if closeAfterResponse && requestHead.version.minor >= 1 { headers.add(name: "connection", value: "close") }
-        context?.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: requestHead.version, status: head.status, headers: headers))),
-            promise: nil)
+        tap?.responded(status: head.status.code, headers: head.headers)
+        let response = ProxyHeads.response(
+            to: head, version: requestHead.version, call: tap?.call, closeAfter: &closeAfterResponse)
+        if response.filtersUsage { filter = UsageChunkFilter() }
+        context?.write(wrapOutboundOut(.head(response.head)), promise: nil)
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {
@@ -481,7 +355,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// Answers the current request without the upstream; for a captured call that got as far as a record, the
     /// record is shipped with `outcome`.
-    private func answer(_ error: ProxyError, outcome: CallOutcome? = nil) {
+    func answer(_ error: ProxyError, outcome: CallOutcome? = nil) {
         var headers: HTTPHeaders = ["content-type": "application/json"]
         if case .refused(_, _, let retryAfter?) = error { headers.add(name: "retry-after", value: String(retryAfter)) }
         if let call = tap?.call {
@@ -498,11 +372,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         answer(status: error.status, headers: headers, body: error.body)
     }
 
-    private func answer(status: HTTPResponseStatus, contentType: String, body: ByteBuffer) {
-        answer(status: status, headers: ["content-type": contentType], body: body)
-    }
-
-    private func answer(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
+    func answer(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
         guard let context else { return }
         headTimeout?.cancel()
         phase = requestEnded ? .idle : .answered

@@ -80,11 +80,7 @@ struct ProxyIntegrationTests {
 
     @Test func streamReachesTheAgentAsItIsProduced() async throws {
         try await SidecarHarness.run { harness in
-            var request = HTTPClientRequest(url: harness.proxyBase + "/v1/chat/completions")
-            request.method = .POST
-            request.headers.add(name: "content-type", value: "application/json")
-            request.headers.add(name: "x-mock-scenario", value: "slow_stream")
-            request.body = .bytes(ByteBuffer(string: Self.streamBody))
+            let request = harness.slowStreamRequest()
             let client = harness.client
             let (status, chunks) = try await Integration.within(.seconds(20), "slow stream") { [request] in
                 let start = ContinuousClock.now
@@ -191,11 +187,7 @@ struct ProxyIntegrationTests {
 
     @Test func clientDisconnectMidStreamIsRecorded() async throws {
         try await SidecarHarness.run { harness in
-            var request = HTTPClientRequest(url: harness.proxyBase + "/v1/chat/completions")
-            request.method = .POST
-            request.headers.add(name: "content-type", value: "application/json")
-            request.headers.add(name: "x-mock-scenario", value: "slow_stream")
-            request.body = .bytes(ByteBuffer(string: Self.streamBody))
+            let request = harness.slowStreamRequest()
             let client = harness.client
             let (firstChunk, signal) = AsyncStream.makeStream(of: Void.self)
             let agent = Task { [request] in

@@ -240,11 +240,7 @@ struct ProxyServerTests {
     @Test func gracefulShutdownLetsAStreamInFlightFinish() async throws {
         try await SidecarHarness.run { harness in
             #expect(await harness.linkReady())
-            var request = HTTPClientRequest(url: harness.proxyBase + "/v1/chat/completions")
-            request.method = .POST
-            request.headers.add(name: "content-type", value: "application/json")
-            request.headers.add(name: "x-mock-scenario", value: "slow_stream")
-            request.body = .bytes(ByteBuffer(string: Self.streamBody))
+            let request = harness.slowStreamRequest()
             let client = harness.client
             let (firstChunk, signal) = AsyncStream.makeStream(of: Void.self)
             let agent = Task { [request] in

@@ -138,6 +138,16 @@ struct SidecarHarness: Sendable {
         await Integration.eventually(within: limit) { shipper.isLinkReady }
     }
 
+    /// A streamed chat call the mock answers slowly (`slow_stream`), for tests that act while it is in flight.
+    func slowStreamRequest() -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: proxyBase + "/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "x-mock-scenario", value: "slow_stream")
+        request.body = .bytes(ByteBuffer(string: ProxyIntegrationTests.streamBody))
+        return request
+    }
+
     /// Sends a request and reads the whole answer, within 15 s.
     func send(
         _ method: HTTPMethod = .POST, _ path: String, to base: String? = nil, headers: [(String, String)] = [],
