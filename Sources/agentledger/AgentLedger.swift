@@ -7,6 +7,7 @@ import NIOPosix
 @main
 enum Entry {
     static func main() async {
+        EventLoopSizing.apply()
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         await AgentLedger.main()
     }

@@ -50,9 +50,9 @@ enum PostgresCallColumns {
         var messageWords: [String]
         /// Per record, how many of the batch's distinct messages it owns.
         var ownedCounts: [Int] = []
-        /// Per record, its search words with those of every message it owns, as `tsvector` text (`SearchVector`):
-        /// its `search` value when all those messages are new to the store.
-        var searchVectors: [String?] = []
+        /// Per record, its search words with those of every message it owns as a `tsvector` (`SearchVector`): its
+        /// `search` value when all those messages are new to the store.
+        var searchVectors: [SearchVector?] = []
 
         init(_ records: [CallRecord]) {
             self.records = records
@@ -65,7 +65,7 @@ enum PostgresCallColumns {
                 searchHeads.append(parts.head)
                 for (index, words) in zip(byOwner[owner], parts.messages) { messageWords[index] = words }
                 ownedCounts.append(parts.messages.count)
-                searchVectors.append(SearchVector.literal(of: [parts.head] + parts.messages.reversed()))
+                searchVectors.append(SearchVector(of: [parts.head] + parts.messages.reversed()))
             }
         }
     }
@@ -94,7 +94,7 @@ enum PostgresCallColumns {
         .int("max_tokens") { $0.maxTokens }, .text("source") { $0.source }, .text("outcome") { $0.outcome },
         .bool("is_error", stored: false) { $0.isError },
         Column(name: "search_text", arrayType: "text[]", isStored: false) { $0.searchHeads.map(withoutNUL) },
-        Column(name: "search_vector", arrayType: "text[]", isStored: false) { PostgresNullableArray($0.searchVectors) },
+        Column(name: "search_vector", arrayType: "tsvector[]", isStored: false) { PostgresNullableArray($0.searchVectors) },
         Column(name: "owned", arrayType: "int8[]", isStored: false) { $0.ownedCounts },
         .int("ended_at", stored: false) { record in
             let latency = record.latencyMS ?? 0

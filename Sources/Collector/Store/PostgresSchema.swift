@@ -160,7 +160,7 @@ enum PostgresSchema {
 
     /// One statement, so one round trip and one transaction: unnest the column arrays, insert the batch's distinct
     /// messages the store lacks, insert the calls that are new (with their search words: their own, and those of the
-    /// new messages they are first to hold; read from the `tsvector` text Swift made of them, when there is one and
+    /// new messages they are first to hold; bound as the `tsvector` Swift made of them, when there is one and
     /// every message a call was first to hold is new, else parsed), fold exactly those into their sessions (one row per
     /// session; the last non-null name of the batch wins, as on SQLite; blocked calls cost nothing), and answer the new
     /// calls' ids. Rows are written in key order so concurrent collectors lock in the same order.
@@ -198,7 +198,7 @@ enum PostgresSchema {
                 INSERT INTO calls (\(storedNames), search)
                 SELECT \(storedValues),
                     CASE WHEN search_vector IS NOT NULL AND coalesce(brought.new_messages, 0) = owned
-                        THEN search_vector::tsvector
+                        THEN search_vector
                         ELSE to_tsvector('simple', concat_ws(' ', search_text, brought.words)) END
                 FROM unnest(\(arrays)) WITH ORDINALITY AS batch(\(names), ord)
                     LEFT JOIN brought ON brought.owner = batch.ord

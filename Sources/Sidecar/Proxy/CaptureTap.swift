@@ -19,7 +19,7 @@ struct CaptureTap: Sendable {
     mutating func responded(status: UInt, headers: HTTPHeaders) {
         call.statusCode = UInt16(clamping: status)
         call.responseHeaders = headers.compactMap { header in
-            HeaderPolicy.credentials.contains(header.name.lowercased()) ? nil : HeaderField(header.name, header.value)
+            HeaderPolicy.isCredential(header.name.lowercased()) ? nil : HeaderField(header.name, header.value)
         }
     }
 

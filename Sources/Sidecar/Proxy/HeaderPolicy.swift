@@ -3,22 +3,38 @@ import NIOHTTP1
 
 /// Which request and response headers travel where (CONTRACT.md section 3).
 package enum HeaderPolicy {
-    /// Hop-by-hop headers (RFC 9110 section 7.6.1) plus those the HTTP client recomputes.
-    static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
-        "transfer-encoding", "upgrade", "host", "content-length",
-    ]
+    /// Hop-by-hop headers (RFC 9110 section 7.6.1) plus those the proxy recomputes. `lowered`: a lower-cased name.
+    /// (A `switch` over a few short strings: no hashing for each header of each call.)
+    static func isHopByHop(_ lowered: String) -> Bool {
+        switch lowered {
+        case "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
+            "transfer-encoding", "upgrade", "host", "content-length":
+            true
+        default: false
+        }
+    }
 
-    /// Forwarded upstream, never captured, stored, logged or shipped.
-    static let credentials: Set<String> = ["authorization", "x-api-key", "api-key", "cookie", "set-cookie"]
+    /// Forwarded upstream, never captured, stored, logged or shipped. `lowered`: a lower-cased name.
+    static func isCredential(_ lowered: String) -> Bool {
+        switch lowered {
+        case "authorization", "x-api-key", "api-key", "cookie", "set-cookie": true
+        default: false
+        }
+    }
 
     /// Prefixes of our own headers; the second is the seed's later spelling, accepted as an alias.
     static let ownPrefixes = ["x-agentledger-", "x-agenticledger-"]
 
-    /// Names listed in a `Connection` header are hop-by-hop for this message too.
-    static func connectionTokens(_ value: String?) -> Set<String> {
+    /// Names listed in a `Connection` header are hop-by-hop for this message too: those not hop-by-hop anyway,
+    /// lower-cased (usually none: the header says `keep-alive` or `close`).
+    static func connectionTokens(_ value: String?) -> [String] {
         guard let value else { return [] }
-        return Set(value.split(separator: ",").map { $0.trimmingSpaces().lowercased() })
+        var tokens: [String] = []
+        for token in value.split(separator: ",") {
+            let lowered = token.trimmingSpaces().lowercased()
+            if !isHopByHop(lowered) { tokens.append(lowered) }
+        }
+        return tokens
     }
 
     /// The suffix after `x-agentledger-` (or its alias) when `name` is one of ours.
@@ -35,7 +51,7 @@ package enum HeaderPolicy {
         let dropped = connectionTokens(headers.first(name: "connection"))
         for (name, value) in headers {
             let lowered = name.lowercased()
-            if hopByHop.contains(lowered) || dropped.contains(lowered) { continue }
+            if isHopByHop(lowered) || (!dropped.isEmpty && dropped.contains(lowered)) { continue }
             body(name, lowered, value)
         }
     }
@@ -52,7 +68,7 @@ package enum HeaderPolicy {
                 return
             }
             forward(name, value)
-            if captured && !credentials.contains(lowered) { kept.append(HeaderField(lowered, value)) }
+            if captured && !isCredential(lowered) { kept.append(HeaderField(lowered, value)) }
         }
         return kept
     }

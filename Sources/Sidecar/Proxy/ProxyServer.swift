@@ -53,13 +53,12 @@ package final class ProxyServer: Service {
                 return channel.eventLoop.makeCompletedFuture {
                     let operations = channel.pipeline.syncOperations
                     let pool = core.pools.pool(for: channel.eventLoop)
-                    guard let routes else {
-                        try operations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                        return try operations.addHandler(ProxyConnectionHandler(core: core, pool: pool))
-                    }
                     let handler = ProxyConnectionHandler(
-                        core: core, pool: pool, local: (routes, routes.pools.pool(for: channel.eventLoop)))
-                    try operations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                        core: core, pool: pool, local: routes.map { ($0, $0.pools.pool(for: channel.eventLoop)) })
+                    // No outbound header validation: every head written is built from one NIO's parser accepted
+                    // (the upstream's response, the in-process server's) plus our own fixed names and generated ids.
+                    try operations.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false)
                     try operations.addHandler(handler)
                 }
             }

@@ -46,7 +46,8 @@ final class UpstreamPool {
                         try operations.addHandler(
                             NIOSSLClientHandler(context: tls, serverHostname: host ? nil : address.host))
                     }
-                    try operations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
+                    // Heads are the agent's, as NIO's parser accepted them, plus our fixed names: not validated twice.
+                    try operations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false)
                     try operations.addHandler(UpstreamConnection())
                 }
             }

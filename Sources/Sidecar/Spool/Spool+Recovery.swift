@@ -78,13 +78,6 @@ extension Spool {
         return (Segment(id: id, path: path, size: offset, records: records), size - offset)
     }
 
-    static func appendBigEndian(_ value: UInt32, to bytes: inout [UInt8]) {
-        bytes.append(UInt8(truncatingIfNeeded: value >> 24))
-        bytes.append(UInt8(truncatingIfNeeded: value >> 16))
-        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: value))
-    }
-
     static func bigEndian(_ bytes: [UInt8], at offset: Int) -> UInt32 {
         guard offset + 4 <= bytes.count else { return 0 }
         return UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8

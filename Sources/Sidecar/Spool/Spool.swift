@@ -95,17 +95,13 @@ package final class Spool {
 
     /// Appends one record. Returns its segment and whatever had to be dropped to stay within the bound.
     package func append(_ payload: [UInt8]) throws(SpoolError) -> (segment: UInt64, dropped: [Dropped]) {
-        var record = [UInt8]()
-        record.reserveCapacity(Self.recordHeaderBytes + payload.count)
-        Self.appendBigEndian(UInt32(payload.count), to: &record)
-        Self.appendBigEndian(CRC32.checksum(payload), to: &record)
-        record.append(contentsOf: payload)
-        try writer.write(record)
+        try writer.write(header: UInt64(UInt32(payload.count)) << 32 | UInt64(CRC32.checksum(payload)), payload: payload)
         dirty = true
+        let size = Self.recordHeaderBytes + payload.count
         let last = segments.count - 1
-        segments[last].size += record.count
+        segments[last].size += size
         segments[last].records += 1
-        totalBytes += record.count
+        totalBytes += size
         let segment = segments[last].id
         if segments[last].size >= configuration.segmentBytes { try rotate() }
         return (segment, dropOldestBeyondBound())

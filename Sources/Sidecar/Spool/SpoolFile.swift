@@ -29,6 +29,38 @@ struct SpoolFile {
         }
     }
 
+    /// Appends a record: its 8-byte `header` (big-endian) and `payload`, in one `writev` and without copying them
+    /// together first.
+    func write(header: UInt64, payload: [UInt8]) throws(SpoolError) {
+        var header = header.bigEndian
+        let total = MemoryLayout<UInt64>.size + payload.count
+        var written = 0
+        while written < total {
+            let result = withUnsafeBytes(of: &header) { head in
+                payload.withUnsafeBytes { body in
+                    withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2) { vectors in
+                        if written < head.count {
+                            vectors[0] = iovec(
+                                iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress! + written),
+                                iov_len: head.count - written)
+                            vectors[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress), iov_len: body.count)
+                            return writev(descriptor, vectors.baseAddress!, body.isEmpty ? 1 : 2)
+                        }
+                        let offset = written - head.count
+                        vectors[0] = iovec(
+                            iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress! + offset), iov_len: body.count - offset)
+                        return writev(descriptor, vectors.baseAddress!, 1)
+                    }
+                }
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw SpoolError.io("write", path, errno)
+            }
+            written += result
+        }
+    }
+
     /// Reads up to `count` bytes at `offset`; fewer at the end of the file.
     func read(count: Int, at offset: Int) throws(SpoolError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)

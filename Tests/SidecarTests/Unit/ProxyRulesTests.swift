@@ -34,8 +34,21 @@ import Testing
     }
 
     @Test func connectionTokensAreHopByHop() {
-        #expect(HeaderPolicy.connectionTokens("keep-alive, X-Custom") == ["keep-alive", "x-custom"])
+        #expect(HeaderPolicy.connectionTokens("keep-alive, X-Custom") == ["x-custom"])
+        #expect(HeaderPolicy.connectionTokens(" Close ") == ["close"])
         #expect(HeaderPolicy.connectionTokens(nil).isEmpty)
+    }
+
+    @Test func hopByHopAndCredentialNames() {
+        for name in ["connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length"] {
+            #expect(HeaderPolicy.isHopByHop(name))
+        }
+        for name in ["authorization", "x-api-key", "api-key", "cookie", "set-cookie"] {
+            #expect(HeaderPolicy.isCredential(name))
+            #expect(!HeaderPolicy.isHopByHop(name))
+        }
+        #expect(!HeaderPolicy.isHopByHop("content-type"))
+        #expect(!HeaderPolicy.isCredential("content-type"))
     }
 
     @Test func actionIDsAreVersion7UUIDs() {
