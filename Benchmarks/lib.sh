@@ -154,3 +154,23 @@ stop_collector() {
   kill "$collector_pid" 2>/dev/null || true
   wait "$collector_pid" 2>/dev/null || true
 }
+
+# A collector on SQLite and a sidecar in front of the upstream on $1, as split processes: the collector on core 1,
+# the sidecar alone on core 0. Sets $proxy_port and waits until the sidecar's collector link is up.
+start_split_sidecar() { # upstream port
+  local ingest_port api_port
+  ingest_port=$(free_port); api_port=$(free_port); proxy_port=$(free_port)
+  env AGENTLEDGER_DSN="sqlite:///$work/ledger.db" AGENTLEDGER_INGEST_HOST=127.0.0.1 AGENTLEDGER_INGEST_PORT="$ingest_port" \
+    AGENTLEDGER_HTTP_HOST=127.0.0.1 AGENTLEDGER_HTTP_PORT="$api_port" LOG_LEVEL=warning \
+    taskset -c 1 "$bin" collector >"$work/collector.log" 2>&1 &
+  bench_pids+=($!)
+  wait_http "http://127.0.0.1:$api_port/healthz"
+  env AGENTLEDGER_HOST=127.0.0.1 AGENTLEDGER_PORT="$proxy_port" AGENTLEDGER_UPSTREAM_URL="http://127.0.0.1:$1" \
+    AGENTLEDGER_COLLECTOR="127.0.0.1:$ingest_port" AGENTLEDGER_SPOOL_DIR="$work/spool" LOG_LEVEL=warning \
+    taskset -c 0 "$bin" sidecar >"$work/sidecar.log" 2>&1 &
+  bench_pids+=($!)
+  for _ in $(seq 1 100); do
+    [ "$(metric "http://127.0.0.1:$proxy_port/agentledger/metrics" agentledger_sidecar_collector_link_up)" = 1 ] && break
+    sleep 0.1
+  done
+}

@@ -56,21 +56,7 @@ PY
 taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" &
 bench_pids+=($!)
 
-ingest_port=$(free_port); api_port=$(free_port)
-env AGENTLEDGER_DSN="sqlite:///$work/ledger.db" AGENTLEDGER_INGEST_HOST=127.0.0.1 AGENTLEDGER_INGEST_PORT="$ingest_port" \
-  AGENTLEDGER_HTTP_HOST=127.0.0.1 AGENTLEDGER_HTTP_PORT="$api_port" LOG_LEVEL=warning \
-  taskset -c 1 "$bin" collector >"$work/collector.log" 2>&1 &
-bench_pids+=($!)
-wait_http "http://127.0.0.1:$api_port/healthz"
-proxy_port=$(free_port)
-env AGENTLEDGER_HOST=127.0.0.1 AGENTLEDGER_PORT="$proxy_port" AGENTLEDGER_UPSTREAM_URL="http://127.0.0.1:$upstream_port" \
-  AGENTLEDGER_COLLECTOR="127.0.0.1:$ingest_port" AGENTLEDGER_SPOOL_DIR="$work/spool" LOG_LEVEL=warning \
-  taskset -c 0 "$bin" sidecar >"$work/sidecar.log" 2>&1 &
-bench_pids+=($!)
-for _ in $(seq 1 100); do
-  [ "$(metric "http://127.0.0.1:$proxy_port/agentledger/metrics" agentledger_sidecar_collector_link_up)" = 1 ] && break
-  sleep 0.1
-done
+start_split_sidecar "$upstream_port"
 
 echo "date: $(date -u '+%F %H:%M UTC')  cores: $(nproc)  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "binary: $bin ($(git rev-parse --short HEAD 2>/dev/null || echo '?'), working tree as built)"

@@ -12,21 +12,15 @@ package struct ByteWriter: Sendable {
     /// Empties the writer, keeping its storage for the next use.
     package mutating func clear() { bytes.removeAll(keepingCapacity: true) }
 
-    package mutating func write(_ value: UInt16) {
-        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: value))
-    }
+    package mutating func write(_ value: UInt16) { appendBigEndian(value) }
 
-    package mutating func write(_ value: UInt32) {
-        for shift in stride(from: 24, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
-        }
-    }
+    package mutating func write(_ value: UInt32) { appendBigEndian(value) }
 
-    package mutating func write(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-        }
+    package mutating func write(_ value: UInt64) { appendBigEndian(value) }
+
+    /// One append of the integer's bytes, not one per byte.
+    private mutating func appendBigEndian(_ value: some FixedWidthInteger) {
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     package mutating func write(_ value: Int64) { write(UInt64(bitPattern: value)) }
@@ -55,9 +49,10 @@ package struct ByteWriter: Sendable {
 
     /// Overwrites four bytes at `offset` with `value`, big-endian (for lengths known only later).
     package mutating func patch(_ value: UInt32, at offset: Int) {
-        bytes[offset] = UInt8(truncatingIfNeeded: value >> 24)
-        bytes[offset + 1] = UInt8(truncatingIfNeeded: value >> 16)
-        bytes[offset + 2] = UInt8(truncatingIfNeeded: value >> 8)
-        bytes[offset + 3] = UInt8(truncatingIfNeeded: value)
+        withUnsafeBytes(of: value.bigEndian) { value in
+            bytes.withUnsafeMutableBytes { bytes in
+                UnsafeMutableRawBufferPointer(rebasing: bytes[offset..<offset + 4]).copyMemory(from: value)
+            }
+        }
     }
 }

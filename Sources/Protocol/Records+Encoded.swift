@@ -1,7 +1,9 @@
 extension CapturedCall {
     /// The call's tagged fields alone, as one record of a RECORDS frame and one record of the sidecar's spool.
     package func encodedFields() -> [UInt8] {
-        var writer = ByteWriter(capacity: 256 + requestBody.count + responseBody.count)
+        func size(_ headers: [HeaderField]) -> Int { headers.reduce(0) { $0 + 8 + $1.name.utf8.count + $1.value.utf8.count } }
+        let headerBytes = size(requestHeaders) + size(responseHeaders)
+        var writer = ByteWriter(capacity: 256 + headerBytes + requestBody.count + responseBody.count)
         encodeFields(into: &writer)
         return writer.bytes
     }

@@ -85,15 +85,16 @@ package struct CollectorLink: Service {
         }
     }
 
-    /// Flushes spool writes to the disk every 100 ms (grouped `fsync`).
+    /// Flushes spool writes to the disk every 100 ms (grouped `fsync`), on NIO's blocking pool: tasks run on the
+    /// event loops, and an `fsync` of a few megabytes there would hold up every call on that loop for milliseconds.
     private func syncLoop() async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: .milliseconds(100))
+                try await NIOThreadPool.singleton.runIfActive { [shipper] in shipper.syncSpool() }
             } catch {
                 return
             }
-            shipper.syncSpool()
         }
     }
 

@@ -186,11 +186,12 @@ package final class Shipper: Sendable {
     }
 
     /// Makes spooled records durable against a machine crash (a killed process loses nothing anyway).
-    /// The `fsync` runs outside the lock on a duplicate descriptor, so callers of `ship` never wait for it.
+    /// The `fsync`s run outside the lock, so callers of `ship` never wait for them.
     package func syncSpool() {
-        guard let descriptor = guarded.withLock({ $0.spool?.takeUnsyncedDescriptor() }) else { return }
-        _ = fsync(descriptor)
-        _ = close(descriptor)
+        for descriptor in guarded.withLock({ $0.spool?.takeUnsyncedDescriptors() ?? [] }) {
+            _ = fsync(descriptor)
+            _ = close(descriptor)
+        }
     }
 
     /// Shutdown has begun: once the queue is empty and acknowledged, the link may close.

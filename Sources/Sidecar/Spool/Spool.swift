@@ -45,6 +45,7 @@ package final class Spool {
     static let magic = Array("ALSPOOL1".utf8)
     static let recordHeaderBytes = 8
     static let maxRecordBytes = 256 << 20
+    static let readChunkBytes = 1 << 20
 
     package let configuration: Configuration
     private var segments: [Segment] = []
@@ -52,6 +53,8 @@ package final class Spool {
     /// The next record to load: an index into `segments` and a byte offset in it.
     private var cursor: (index: Int, offset: Int)
     private var dirty = false
+    /// Descriptors of sealed segments not yet flushed to the disk.
+    private var sealedUnsynced: [Int32] = []
     package private(set) var totalBytes = 0
     /// Records found intact at start-up, to be replayed.
     package private(set) var recoveredRecords = 0
@@ -84,6 +87,7 @@ package final class Spool {
     }
 
     deinit {
+        for descriptor in sealedUnsynced { _ = close(descriptor) }
         writer.close()
         for segment in segments { segment.reader?.close() }
     }
@@ -112,28 +116,42 @@ package final class Spool {
         cursor = (segments.count - 1, segments[segments.count - 1].size)
     }
 
-    /// Reads records after the cursor, up to about `maxBytes`, and moves the cursor past them.
+    /// Reads records after the cursor, up to about `maxBytes`, and moves the cursor past them. Whole records are read
+    /// a chunk of up to `readChunkBytes` at a time; a record larger than that is read alone.
     package func loadNext(maxBytes: Int) throws(SpoolError) -> [(segment: UInt64, payload: [UInt8])] {
         var loaded: [(segment: UInt64, payload: [UInt8])] = []
         var bytes = 0
         while bytes < maxBytes && hasUnloaded {
-            if cursor.offset >= segments[cursor.index].size {
+            let segment = segments[cursor.index]
+            if cursor.offset >= segment.size {
                 segments[cursor.index].reader?.close()
                 segments[cursor.index].reader = nil
                 cursor = (cursor.index + 1, Self.magic.count)
                 continue
             }
             let reader = try reader(at: cursor.index)
-            let header = try reader.read(count: Self.recordHeaderBytes, at: cursor.offset)
-            let length = Int(Self.bigEndian(header, at: 0))
-            guard header.count == Self.recordHeaderBytes, length <= Self.maxRecordBytes else {
-                throw SpoolError.io("read a record header of", segments[cursor.index].path, EIO)
+            let chunk = try reader.read(count: min(segment.size - cursor.offset, Self.readChunkBytes), at: cursor.offset)
+            var offset = 0
+            while offset + Self.recordHeaderBytes <= chunk.count, bytes < maxBytes {
+                let length = Int(Self.bigEndian(chunk, at: offset))
+                guard length <= Self.maxRecordBytes else { throw SpoolError.io("read a record header of", segment.path, EIO) }
+                let end = offset + Self.recordHeaderBytes + length
+                guard end <= chunk.count else { break }
+                loaded.append((segment.id, Array(chunk[(offset + Self.recordHeaderBytes)..<end])))
+                bytes += length
+                offset = end
             }
-            let payload = try reader.read(count: length, at: cursor.offset + Self.recordHeaderBytes)
-            guard payload.count == length else { throw SpoolError.io("read a record of", segments[cursor.index].path, EIO) }
-            loaded.append((segments[cursor.index].id, payload))
-            bytes += length
-            cursor.offset += Self.recordHeaderBytes + length
+            if offset == 0 {
+                // The next record is larger than a chunk.
+                guard chunk.count >= Self.recordHeaderBytes else { throw SpoolError.io("read a record of", segment.path, EIO) }
+                let length = Int(Self.bigEndian(chunk, at: 0))
+                let payload = try reader.read(count: length, at: cursor.offset + Self.recordHeaderBytes)
+                guard payload.count == length else { throw SpoolError.io("read a record of", segment.path, EIO) }
+                loaded.append((segment.id, payload))
+                bytes += length
+                offset = Self.recordHeaderBytes + length
+            }
+            cursor.offset += offset
         }
         return loaded
     }
@@ -159,20 +177,25 @@ package final class Spool {
         }
     }
 
-    /// A duplicate of the active segment's descriptor when there are writes to flush, for `fsync` outside the lock.
-    package func takeUnsyncedDescriptor() -> Int32? {
-        guard dirty else { return nil }
-        dirty = false
-        let duplicate = dup(writer.descriptor)
-        return duplicate >= 0 ? duplicate : nil
+    /// Descriptors with writes to flush, for `fsync` outside the lock and off the event loops: the segments sealed
+    /// since the last call, and a duplicate of the active one's when it was written to. The caller owns and closes them.
+    package func takeUnsyncedDescriptors() -> [Int32] {
+        var descriptors = sealedUnsynced
+        sealedUnsynced.removeAll()
+        if dirty {
+            dirty = false
+            let duplicate = dup(writer.descriptor)
+            if duplicate >= 0 { descriptors.append(duplicate) }
+        }
+        return descriptors
     }
 
     private func rotate() throws(SpoolError) {
         let id = segments[segments.count - 1].id + 1
         let path = Self.path(configuration.directory, id)
         let next = try Self.createSegment(path, directory: configuration.directory)
-        _ = fsync(writer.descriptor)
-        writer.close()
+        // Synced with the next group, not here: `append` runs on an event loop.
+        sealedUnsynced.append(writer.descriptor)
         writer = next
         dirty = false
         segments.append(Segment(id: id, path: path, size: Self.magic.count, records: 0))

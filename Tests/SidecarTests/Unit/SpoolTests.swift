@@ -30,6 +30,19 @@ import Testing
         }
     }
 
+    @Test func recordsLargerThanAReadChunkLoadInOrderAndLoadsStopNearTheirBound() throws {
+        try withDirectory { directory in
+            let spool = try Spool(configuration: .init(directory: directory))
+            let sizes = [100, Spool.readChunkBytes + 500, 100, 2 * Spool.readChunkBytes, 100, 100, 100]
+            for (index, size) in sizes.enumerated() { _ = try spool.append(payload(index, size: size)) }
+            var loaded = try spool.loadNext(maxBytes: 1)
+            #expect(loaded.map(\.payload) == [payload(0, size: 100)])
+            loaded += try spool.loadNext(maxBytes: .max)
+            #expect(loaded.map(\.payload) == sizes.enumerated().map { payload($0, size: $1) })
+            #expect(!spool.hasUnloaded)
+        }
+    }
+
     @Test func recordsSurviveARestartUntilAcknowledged() throws {
         try withDirectory { directory in
             var configuration = Spool.Configuration(directory: directory)
@@ -118,12 +131,33 @@ import Testing
     @Test func unsyncedWritesHandOutADescriptorOnce() throws {
         try withDirectory { directory in
             let spool = try Spool(configuration: .init(directory: directory))
-            #expect(spool.takeUnsyncedDescriptor() == nil)
+            #expect(spool.takeUnsyncedDescriptors().isEmpty)
             _ = try spool.append(payload(1))
-            let descriptor = try #require(spool.takeUnsyncedDescriptor())
-            #expect(fsync(descriptor) == 0)
-            close(descriptor)
-            #expect(spool.takeUnsyncedDescriptor() == nil)
+            let descriptors = spool.takeUnsyncedDescriptors()
+            #expect(descriptors.count == 1)
+            for descriptor in descriptors {
+                #expect(fsync(descriptor) == 0)
+                close(descriptor)
+            }
+            #expect(spool.takeUnsyncedDescriptors().isEmpty)
+        }
+    }
+
+    @Test func sealedSegmentsAreSyncedWithTheNextGroupNotWhenSealed() throws {
+        try withDirectory { directory in
+            var configuration = Spool.Configuration(directory: directory)
+            configuration.segmentBytes = 1_000
+            let spool = try Spool(configuration: configuration)
+            for index in 0..<30 { _ = try spool.append(payload(index)) }
+            let sealed = try files(directory).count - 1
+            #expect(sealed > 1)
+            let descriptors = spool.takeUnsyncedDescriptors()
+            #expect(descriptors.count == sealed + 1, "every sealed segment, and the active one")
+            for descriptor in descriptors {
+                #expect(fsync(descriptor) == 0)
+                close(descriptor)
+            }
+            #expect(spool.takeUnsyncedDescriptors().isEmpty)
         }
     }
 
