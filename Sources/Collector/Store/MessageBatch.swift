@@ -31,10 +31,11 @@ struct MessageBatch {
     init(_ records: [CallRecord]) {
         var seen = Set<Key>()
         digests.reserveCapacity(records.count)
-        for (owner, record) in records.enumerated() {
+        // By index: an enumerated sequence copies each record (retaining every field) on the way.
+        for owner in records.indices {
             var list: [UInt8] = []
-            list.reserveCapacity(MessageDigest.size * record.messages.count)
-            for (position, value) in record.messages.enumerated() {
+            list.reserveCapacity(MessageDigest.size * records[owner].messages.count)
+            for (position, value) in records[owner].messages.enumerated() {
                 let text = JSONText.encode(value)
                 let digest = MessageDigest.of(text)
                 list.append(contentsOf: digest)

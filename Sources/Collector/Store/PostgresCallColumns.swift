@@ -59,9 +59,11 @@ enum PostgresCallColumns {
             messages = MessageBatch(records)
             messageWords = Array(repeating: "", count: messages.messages.count)
             var byOwner = [[Int]](repeating: [], count: records.count)
-            for (index, message) in messages.messages.enumerated() { byOwner[message.owner].append(index) }
-            for (owner, record) in records.enumerated() {
-                let parts = SearchText.parts(for: record, messages: byOwner[owner].map { messages.messages[$0].value })
+            // By index: enumerating would copy each record and message, retaining every field on the way.
+            for index in messages.messages.indices { byOwner[messages.messages[index].owner].append(index) }
+            for owner in records.indices {
+                let owned = byOwner[owner].map { messages.messages[$0].value }
+                let parts = SearchText.parts(for: records[owner], messages: owned)
                 searchHeads.append(parts.head)
                 for (index, words) in zip(byOwner[owner], parts.messages) { messageWords[index] = words }
                 ownedCounts.append(parts.messages.count)

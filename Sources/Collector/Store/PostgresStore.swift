@@ -95,7 +95,9 @@ package final class PostgresStore: Store, Service {
     package func insert(_ records: [CallRecord]) async throws -> InsertResult {
         // Filtering copies every record, so only a batch that repeats an action id is filtered.
         let unique: [CallRecord]
-        if Set(records.lazy.map(\.actionID)).count == records.count {
+        var ids = Set<String>(minimumCapacity: records.count)
+        for index in records.indices { ids.insert(records[index].actionID) }
+        if ids.count == records.count {
             unique = records
         } else {
             var seen = Set<String>()
