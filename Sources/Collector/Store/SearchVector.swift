@@ -16,15 +16,10 @@ struct SearchVector: Sendable, Equatable {
     static let maximumPosition = 16383
     static let maximumPositions = 255
 
-    /// The distinct words in Postgres's order (byte-wise, a prefix first), each followed by its positions.
-    private let text: [UInt8]
-    private let lexemes: [Lexeme]
-    private let positions: [UInt16]
-
-    private struct Lexeme: Equatable {
-        var bytes: Range<Int>
-        var positions: Range<Int>
-    }
+    /// `tsvectorrecv`'s format, built once: the number of lexemes, then each as its bytes with a NUL, its number of
+    /// positions and the positions (weight D, so just the number), all big-endian. Lexemes come in Postgres's own
+    /// order (byte-wise, a prefix first), so it does not sort them again.
+    private let encoded: [UInt8]
 
     /// The vector of `parts` joined by spaces, or nil where only Postgres's parser can say what it is.
     init?(of parts: [String]) {
@@ -35,45 +30,64 @@ struct SearchVector: Sendable, Equatable {
             text.append(0x20)
         }
         guard let words = Self.sortedWords(of: text) else { return nil }
-        var lexemes: [Lexeme] = []
-        var positions: [UInt16] = []
-        positions.reserveCapacity(words.count)
+        var encoded: [UInt8] = []
+        // At most: the count, each word's bytes and NUL, and a position count and position per word.
+        encoded.reserveCapacity(4 + text.count + 4 * words.count)
+        encoded.append(contentsOf: [0, 0, 0, 0])
+        var lexemes: UInt32 = 0
         text.withUnsafeBufferPointer { text in
             var index = 0
             while index < words.count {
                 let word = words[index]
-                let first = positions.count
-                positions.append(UInt16(word.position))
-                var count = 1
+                encoded.append(contentsOf: UnsafeBufferPointer(rebasing: text[word.start..<word.start + word.count]))
+                encoded.append(0)
+                let countAt = encoded.count
+                encoded.append(contentsOf: [0, 0])
+                var last = UInt16(word.position)
+                Self.appendBigEndian(last, to: &encoded)
+                var count: UInt16 = 1
                 index += 1
                 while index < words.count, Self.compare(words[index], word, in: text) == 0 {
                     let next = UInt16(words[index].position)
-                    if count < Self.maximumPositions, positions.last! != Self.maximumPosition, next != positions.last! {
-                        positions.append(next)
+                    if count < Self.maximumPositions, last != Self.maximumPosition, next != last {
+                        Self.appendBigEndian(next, to: &encoded)
+                        last = next
                         count += 1
                     }
                     index += 1
                 }
-                lexemes.append(Lexeme(bytes: word.start..<word.start + word.count, positions: first..<positions.count))
+                encoded[countAt] = UInt8(count >> 8)
+                encoded[countAt + 1] = UInt8(truncatingIfNeeded: count)
+                lexemes += 1
             }
         }
-        self.text = text
-        self.lexemes = lexemes
-        self.positions = positions
+        withUnsafeBytes(of: lexemes.bigEndian) { bytes in
+            for offset in 0..<4 { encoded[offset] = bytes[offset] }
+        }
+        self.encoded = encoded
     }
 
-    /// The text form, as Postgres prints it: `'a':4,5 'b':3`.
+    /// The text form, as Postgres prints it (`'a':4,5 'b':3`), read back from the binary one.
     var literal: String {
-        var literal: [UInt8] = []
-        literal.reserveCapacity(text.count + 6 * lexemes.count)
-        for lexeme in lexemes {
-            if !literal.isEmpty { literal.append(0x20) }
-            literal.append(UInt8(ascii: "'"))
-            literal.append(contentsOf: text[lexeme.bytes])
-            literal.append(contentsOf: "':".utf8)
-            literal.append(contentsOf: positions[lexeme.positions].map { String($0) }.joined(separator: ",").utf8)
+        var entries: [String] = []
+        var offset = 4
+        func uint16() -> Int {
+            defer { offset += 2 }
+            return Int(encoded[offset]) << 8 | Int(encoded[offset + 1])
         }
-        return String(decoding: literal, as: UTF8.self)
+        while offset < encoded.count {
+            let end = encoded[offset...].firstIndex(of: 0)!
+            let word = String(decoding: encoded[offset..<end], as: UTF8.self)
+            offset = end + 1
+            let positions = (0..<uint16()).map { _ in String(uint16()) }
+            entries.append("'\(word)':" + positions.joined(separator: ","))
+        }
+        return entries.joined(separator: " ")
+    }
+
+    private static func appendBigEndian(_ value: UInt16, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(value >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: value))
     }
 
     /// A word of the document: where its bytes are, its first eight bytes (big-endian, zero-padded: words hold no
@@ -143,21 +157,13 @@ struct SearchVector: Sendable, Equatable {
     }
 }
 
+/// Bound in binary: `encoded` is `tsvectorrecv`'s format.
 extension SearchVector: PostgresNonThrowingEncodable, PostgresArrayEncodable {
     static var psqlType: PostgresDataType { .tsvector }
     static var psqlArrayType: PostgresDataType { .tsvectorArray }
     static var psqlFormat: PostgresFormat { .binary }
 
-    /// `tsvectorrecv`'s format: the number of lexemes, then each as its bytes with a NUL, its number of positions
-    /// and the positions (weight D, so just the number), all big-endian. Lexemes come in Postgres's own order, so it
-    /// does not sort them again.
     func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
-        buffer.writeInteger(Int32(lexemes.count))
-        for lexeme in lexemes {
-            buffer.writeBytes(text[lexeme.bytes])
-            buffer.writeInteger(UInt8(0))
-            buffer.writeInteger(UInt16(lexeme.positions.count))
-            for position in positions[lexeme.positions] { buffer.writeInteger(position) }
-        }
+        buffer.writeBytes(encoded)
     }
 }
