@@ -14,6 +14,14 @@ import Testing
         Array("record-\(index)|".utf8) + [UInt8](repeating: UInt8(index % 251), count: size)
     }
 
+    /// What the shipper does with the descriptors the spool hands out: flush each, then close it.
+    func syncAndClose(_ descriptors: [Int32]) {
+        for descriptor in descriptors {
+            #expect(fsync(descriptor) == 0)
+            close(descriptor)
+        }
+    }
+
     func files(_ directory: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".spool") }.sorted()
     }
@@ -135,10 +143,7 @@ import Testing
             _ = try spool.append(payload(1))
             let descriptors = spool.takeUnsyncedDescriptors()
             #expect(descriptors.count == 1)
-            for descriptor in descriptors {
-                #expect(fsync(descriptor) == 0)
-                close(descriptor)
-            }
+            syncAndClose(descriptors)
             #expect(spool.takeUnsyncedDescriptors().isEmpty)
         }
     }
@@ -153,10 +158,7 @@ import Testing
             #expect(sealed > 1)
             let descriptors = spool.takeUnsyncedDescriptors()
             #expect(descriptors.count == sealed + 1, "every sealed segment, and the active one")
-            for descriptor in descriptors {
-                #expect(fsync(descriptor) == 0)
-                close(descriptor)
-            }
+            syncAndClose(descriptors)
             #expect(spool.takeUnsyncedDescriptors().isEmpty)
         }
     }
