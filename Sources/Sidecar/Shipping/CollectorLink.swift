@@ -91,9 +91,13 @@ package struct CollectorLink: Service {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: .milliseconds(100))
-                try await NIOThreadPool.singleton.runIfActive { [shipper] in shipper.syncSpool() }
             } catch {
                 return
+            }
+            do {
+                try await NIOThreadPool.singleton.runIfActive { [shipper] in shipper.syncSpool() }
+            } catch {
+                shipper.syncSpool()  // the pool is gone (shutdown): flush here rather than not at all
             }
         }
     }
