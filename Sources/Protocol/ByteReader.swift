@@ -54,7 +54,7 @@ package struct ByteReader {
 
     package mutating func readString(_ what: @autoclosure () -> String = "string") throws(ProtocolError) -> String {
         let raw = try readBytes(what())
-        guard let string = String(validating: raw, as: UTF8.self) else {
+        guard let string = String(utf8: raw) else {
             throw .malformed("\(what()) is not valid UTF-8")
         }
         return string
@@ -64,7 +64,7 @@ package struct ByteReader {
         let count = try readUInt32("length of \(what())")
         if count == UInt32.max { return nil }
         let raw = try take(Int(count), what())
-        guard let string = String(validating: raw, as: UTF8.self) else {
+        guard let string = String(utf8: raw) else {
             throw .malformed("\(what()) is not valid UTF-8")
         }
         return string
@@ -77,5 +77,19 @@ package struct ByteReader {
     /// Throws unless every byte was consumed: trailing bytes mean sender and receiver disagree.
     package func expectEnd(_ what: @autoclosure () -> String) throws(ProtocolError) {
         guard isAtEnd else { throw .malformed("\(remaining) unexpected trailing bytes in \(what())") }
+    }
+}
+
+extension String {
+    /// The text of UTF-8 bytes, or nil when they are not valid UTF-8. Header names and values and the ids of a record
+    /// are nearly always ASCII, which needs no further check; `String(validating:as:)` is generic over the encoding
+    /// and looks up type metadata at run time on every call, a cost paid for each string of each record.
+    package init?(utf8 bytes: ArraySlice<UInt8>) {
+        let string = bytes.withUnsafeBufferPointer { buffer -> String? in
+            guard buffer.contains(where: { $0 >= 0x80 }) else { return String(decoding: buffer, as: UTF8.self) }
+            return String(validating: buffer, as: UTF8.self)
+        }
+        guard let string else { return nil }
+        self = string
     }
 }

@@ -101,7 +101,7 @@ extension CapturedCall {
             seen |= 1 << rawTag
             var v = ByteReader(value)
             func text() throws(ProtocolError) -> String {
-                guard let string = String(validating: value, as: UTF8.self) else {
+                guard let string = String(utf8: value) else {
                     throw .malformed("field \(tag) is not valid UTF-8")
                 }
                 return string

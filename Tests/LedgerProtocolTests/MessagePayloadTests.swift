@@ -37,6 +37,22 @@ import Testing
         #expect(try r.readString() == text)
     }
 
+    /// The ASCII shortcut of `String(utf8:)` must agree with `String(validating:as:)` on every slice: valid ASCII,
+    /// valid multi-byte text, and invalid bytes anywhere, at any offset into the buffer.
+    @Test func utf8DecodingAgreesWithTheStandardLibrary() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces: [[UInt8]] = [
+            Array("plain ascii".utf8), Array("é🦙東".utf8), [0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0x7f, 0x00],
+        ]
+        for _ in 0..<2_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...4, using: &generator) { bytes += pieces.randomElement(using: &generator)! }
+            let start = Int.random(in: 0...bytes.count, using: &generator)
+            let slice = bytes[start...]
+            #expect(String(utf8: slice) == String(validating: slice, as: UTF8.self), "\(Hex.string(Array(slice)))")
+        }
+    }
+
     @Test func errorCodesKeepTheirNumbersAndNames() {
         let codes: [(ErrorMessage.Code, UInt16, String)] = [
             (.unauthorized, 1, "unauthorized"), (.unsupportedVersion, 2, "unsupported_version"),

@@ -28,9 +28,15 @@ struct JSONReader {
     private var index = 0
     private var depth = 0
     /// Members and elements of the objects and arrays being read, innermost last: each container takes its own
-    /// off the top when it closes, so reading allocates only the finished containers.
-    private var pendingMembers: [(String, JSONValue)] = []
+    /// off the top when it closes, so reading allocates only the finished containers. A member is a struct, not a
+    /// tuple: an array of tuples looks up the tuple's type metadata at run time on every append and removal.
+    private var pendingMembers: [Member] = []
     private var pendingElements: [JSONValue] = []
+
+    private struct Member {
+        var key: String
+        var value: JSONValue
+    }
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -109,7 +115,7 @@ struct JSONReader {
             index += 1
             skipWhitespace()
             let member = try value()
-            pendingMembers.append((key, member))
+            pendingMembers.append(Member(key: key, value: member))
             skipWhitespace()
             guard index < bytes.count else { throw fail("expected ',' or '}'") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -118,8 +124,10 @@ struct JSONReader {
                 index += 1
                 depth -= 1
                 var members = [String: JSONValue](minimumCapacity: pendingMembers.count - first)
-                for (key, value) in pendingMembers[first...] { members[key] = value }
-                pendingMembers.removeSubrange(first...)
+                for index in first..<pendingMembers.count {
+                    members[pendingMembers[index].key] = pendingMembers[index].value
+                }
+                pendingMembers.removeLast(pendingMembers.count - first)
                 return .object(members)
             } else {
                 throw fail("expected ',' or '}'")
@@ -148,7 +156,7 @@ struct JSONReader {
                 index += 1
                 depth -= 1
                 let elements = Array(pendingElements[first...])
-                pendingElements.removeSubrange(first...)
+                pendingElements.removeLast(pendingElements.count - first)
                 return .array(elements)
             } else {
                 throw fail("expected ',' or ']'")

@@ -1,3 +1,5 @@
+import Crypto
+
 /// The messages of a batch of calls, content-addressed: each call's ordered digests, and each distinct message once
 /// with the call that first holds it (its owner, whose search document indexes it when it is new to the store).
 struct MessageBatch {
@@ -17,30 +19,26 @@ struct MessageBatch {
     /// Distinct messages, in the order first seen.
     private(set) var messages: [Message] = []
 
-    /// A digest as a set member: hashed as its 32 bytes at once rather than byte by byte, as `[UInt8]` is.
-    private struct Key: Hashable {
-        let digest: [UInt8]
-
-        static func == (a: Key, b: Key) -> Bool { a.digest == b.digest }
-
-        func hash(into hasher: inout Hasher) {
-            digest.withUnsafeBytes { hasher.combine(bytes: $0) }
-        }
-    }
-
     init(_ records: [CallRecord]) {
-        var seen = Set<Key>()
+        var seen = Set<SHA256.Digest>()
+        var text: [UInt8] = []
         digests.reserveCapacity(records.count)
-        // By index: an enumerated sequence copies each record (retaining every field) on the way.
+        // By index: an enumerated sequence copies each record (retaining every field on the way).
         for owner in records.indices {
             var list: [UInt8] = []
             list.reserveCapacity(MessageDigest.size * records[owner].messages.count)
             for (position, value) in records[owner].messages.enumerated() {
-                let text = JSONText.encode(value)
-                let digest = MessageDigest.of(text)
-                list.append(contentsOf: digest)
-                if seen.insert(Key(digest: digest)).inserted {
-                    messages.append(Message(digest: digest, text: text, value: value, owner: owner, position: position))
+                // History is resent with every call, so most messages repeat one already in the batch: those cost
+                // their encoding and digest, and no string or array of their own.
+                text.removeAll(keepingCapacity: true)
+                JSONWriter.write(value, to: &text)
+                let digest = text.withUnsafeBytes { SHA256.hash(data: $0) }
+                digest.withUnsafeBytes { list.append(contentsOf: $0) }
+                if seen.insert(digest).inserted {
+                    messages.append(
+                        Message(
+                            digest: Array(digest), text: String(decoding: text, as: UTF8.self), value: value, owner: owner,
+                            position: position))
                 }
             }
             digests.append(list)
