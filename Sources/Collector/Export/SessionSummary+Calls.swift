@@ -1,33 +1,47 @@
 /// A session's aggregates folded from its calls the way the stores fold them at insert, so an export's `session`
-/// always agrees with its `calls` (one read, no race with calls arriving in between).
+/// always agrees with its `calls` (one read, no race with calls arriving in between), and a Postgres batch can bind
+/// its sessions' rows already folded.
 extension SessionSummary {
     /// Nil when `calls` is empty. `calls` oldest first: the latest non-null model, agent, user and environment win.
     init?(sessionID: String, calls: [CallRecord]) {
         guard let first = calls.first else { return nil }
+        self.init(sessionID: sessionID, first: first)
+        for call in calls.dropFirst() { fold(call) }
+    }
+
+    /// The aggregates of one call.
+    init(sessionID: String, first call: CallRecord) {
         self.init(
-            sessionID: sessionID, callCount: 0, startedAtMicros: first.timestampMicros,
-            endedAtMicros: first.timestampMicros, totalLatencyMS: 0, totalTokensIn: 0, totalTokensOut: 0,
+            sessionID: sessionID, callCount: 0, startedAtMicros: call.timestampMicros,
+            endedAtMicros: Self.end(of: call), totalLatencyMS: 0, totalTokensIn: 0, totalTokensOut: 0,
             totalCostUSD: 0, errorCount: 0, blockedCount: 0)
-        for call in calls {
-            let latency = call.latencyMS ?? 0
-            let end = call.timestampMicros + (latency.isFinite ? Int64(latency * 1000) : 0)
-            callCount += 1
-            startedAtMicros = min(startedAtMicros, call.timestampMicros)
-            endedAtMicros = max(endedAtMicros, end)
-            totalLatencyMS += latency
-            totalTokensIn += call.tokensIn ?? 0
-            totalTokensOut += call.tokensOut ?? 0
-            totalCostUSD += call.blocked ? 0 : call.costUSD ?? 0
-            errorCount += call.isError ? 1 : 0
-            blockedCount += call.blocked ? 1 : 0
-            modelID = call.modelID ?? modelID
-            agentName = call.agentName ?? agentName
-            userID = call.userID ?? userID
-            environment = call.environment ?? environment
-            appID = call.appID ?? appID
-            if let source = call.source, !sources.contains(source), sources.count < SessionSummary.maximumSources {
-                sources.append(source)
-            }
+        fold(call)
+    }
+
+    /// Adds a later call of the session.
+    mutating func fold(_ call: CallRecord) {
+        callCount += 1
+        startedAtMicros = min(startedAtMicros, call.timestampMicros)
+        endedAtMicros = max(endedAtMicros, Self.end(of: call))
+        totalLatencyMS += call.latencyMS ?? 0
+        totalTokensIn += call.tokensIn ?? 0
+        totalTokensOut += call.tokensOut ?? 0
+        totalCostUSD += call.blocked ? 0 : call.costUSD ?? 0
+        errorCount += call.isError ? 1 : 0
+        blockedCount += call.blocked ? 1 : 0
+        modelID = call.modelID ?? modelID
+        agentName = call.agentName ?? agentName
+        userID = call.userID ?? userID
+        environment = call.environment ?? environment
+        appID = call.appID ?? appID
+        if let source = call.source, !sources.contains(source), sources.count < SessionSummary.maximumSources {
+            sources.append(source)
         }
+    }
+
+    /// When a call ended: its arrival plus its latency (a latency that is not finite counts 0).
+    static func end(of call: CallRecord) -> Int64 {
+        let latency = call.latencyMS ?? 0
+        return call.timestampMicros + (latency.isFinite ? Int64(latency * 1000) : 0)
     }
 }

@@ -53,9 +53,21 @@ enum PostgresCallColumns {
         /// Per record, its search words with those of every message it owns as a `tsvector` (`SearchVector`): its
         /// `search` value when all those messages are new to the store.
         var searchVectors: [SearchVector?] = []
+        /// The batch's sessions, each folded from its calls in order: their rows when every call of the batch is new.
+        var sessions: [SessionSummary] = []
 
         init(_ records: [CallRecord]) {
             self.records = records
+            var sessionIndex: [String: Int] = [:]
+            for index in records.indices {
+                guard let id = records[index].sessionID.map(withoutNUL) else { continue }
+                if let existing = sessionIndex[id] {
+                    sessions[existing].fold(records[index])
+                } else {
+                    sessionIndex[id] = sessions.count
+                    sessions.append(SessionSummary(sessionID: id, first: records[index]))
+                }
+            }
             messages = MessageBatch(records)
             messageWords = Array(repeating: "", count: messages.messages.count)
             var byOwner = [[Int]](repeating: [], count: records.count)
@@ -74,6 +86,16 @@ enum PostgresCallColumns {
 
     /// The binds after the columns' for the batch's distinct messages, as `unnest` takes them.
     static let messageArrays = ["hash bytea[]", "body text[]", "owner int8[]", "position int8[]", "words text[]"]
+
+    /// The binds after the messages': the batch's sessions folded in Swift, one row each, then their sources as
+    /// (1-based session, source) pairs in order, as `unnest` takes them.
+    static let sessionArrays = [
+        "session_id text[]", "call_count int8[]", "started_at int8[]", "ended_at int8[]", "total_latency_ms float8[]",
+        "total_tokens_in int8[]", "total_tokens_out int8[]", "total_cost_usd float8[]", "error_count int8[]",
+        "blocked_count int8[]", "model_id text[]", "agent_name text[]", "user_id text[]", "environment text[]",
+        "app_id text[]",
+    ]
+    static let sessionSourceArrays = ["session int8[]", "source text[]"]
 
     /// Every column of `calls` (minus the generated `ts`), then the batch-only values, in bind order.
     static let batch: [Column] = [
@@ -106,10 +128,12 @@ enum PostgresCallColumns {
 
     static let stored = batch.filter(\.isStored)
 
-    /// The binds of `PostgresSchema.insertBatch`: one array per column of `batch`, then the `messageArrays`.
+    /// The binds of `PostgresSchema.insertBatch`: one array per column of `batch`, then the `messageArrays`, the
+    /// `sessionArrays` and the `sessionSourceArrays`.
     static func bindings(for records: [CallRecord]) -> PostgresBindings {
         let values = Batch(records)
-        var bindings = PostgresBindings(capacity: batch.count + messageArrays.count)
+        var bindings = PostgresBindings(
+            capacity: batch.count + messageArrays.count + sessionArrays.count + sessionSourceArrays.count)
         for column in batch {
             bindings.append(column.values(values))
         }
@@ -119,6 +143,23 @@ enum PostgresCallColumns {
         bindings.append(messages.map { $0.owner + 1 })
         bindings.append(messages.map(\.position))
         bindings.append(values.messageWords.map(withoutNUL))
+        let sessions = values.sessions
+        bindings.append(sessions.map(\.sessionID))
+        bindings.append(sessions.map(\.callCount))
+        bindings.append(sessions.map { Int($0.startedAtMicros) })
+        bindings.append(sessions.map { Int($0.endedAtMicros) })
+        bindings.append(sessions.map(\.totalLatencyMS))
+        bindings.append(sessions.map(\.totalTokensIn))
+        bindings.append(sessions.map(\.totalTokensOut))
+        bindings.append(sessions.map(\.totalCostUSD))
+        bindings.append(sessions.map(\.errorCount))
+        bindings.append(sessions.map(\.blockedCount))
+        for name in [\SessionSummary.modelID, \.agentName, \.userID, \.environment, \.appID] {
+            bindings.append(PostgresNullableArray(sessions.map { $0[keyPath: name].map(withoutNUL) }))
+        }
+        let sources = sessions.indices.flatMap { index in sessions[index].sources.map { (index + 1, $0) } }
+        bindings.append(sources.map(\.0))
+        bindings.append(sources.map { withoutNUL($0.1) })
         return bindings
     }
 

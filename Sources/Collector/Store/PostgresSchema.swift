@@ -163,7 +163,14 @@ enum PostgresSchema {
     /// new messages they are first to hold; bound as the `tsvector` Swift made of them, when there is one and
     /// every message a call was first to hold is new, else parsed), fold exactly those into their sessions (one row per
     /// session; the last non-null name of the batch wins, as on SQLite; blocked calls cost nothing), and answer the new
-    /// calls' ids. Rows are written in key order so concurrent collectors lock in the same order.
+    /// calls' ids.
+    ///
+    /// When every call of the batch is new, as nearly always, the sessions' rows are the ones Swift folded and bound
+    /// (`sessionArrays`); Postgres folds the new calls itself only when some were already stored (a replay). Each
+    /// path is behind a one-time filter, so the other is never run.
+    ///
+    /// Calls are written in the order they are bound, which is the order of their sidecar's spool: two collectors
+    /// given overlapping batches (a replay) lock their rows in the same order, and Postgres has no wide rows to sort.
     static let insertBatch: String = {
         let columns = PostgresCallColumns.batch
         let arrays = columns.indices.map { "$\($0 + 1)::\(columns[$0].arrayType)" }.joined(separator: ", ")
@@ -171,19 +178,29 @@ enum PostgresSchema {
         let stored = PostgresCallColumns.stored
         let storedNames = stored.map(\.name).joined(separator: ", ")
         let storedValues = stored.map { $0.isJSON ? "\($0.name)::jsonb" : $0.name }.joined(separator: ", ")
-        let messageArrays = PostgresCallColumns.messageArrays.enumerated().map { index, column in
-            "$\(columns.count + index + 1)::\(column.split(separator: " ")[1])"
-        }.joined(separator: ", ")
-        let messageNames = PostgresCallColumns.messageArrays.map { $0.split(separator: " ")[0] }.joined(separator: ", ")
+        var next = columns.count
+        /// `unnest` arguments and column names of the binds after the columns': "name type" each.
+        func unnested(_ binds: [String]) -> (arrays: String, names: String) {
+            defer { next += binds.count }
+            let parts = binds.map { $0.split(separator: " ") }
+            return (
+                parts.indices.map { "$\(next + $0 + 1)::\(parts[$0][1])" }.joined(separator: ", "),
+                parts.map { String($0[0]) }.joined(separator: ", ")
+            )
+        }
+        let message = unnested(PostgresCallColumns.messageArrays)
+        let session = unnested(PostgresCallColumns.sessionArrays)
+        let sessionSource = unnested(PostgresCallColumns.sessionSourceArrays)
         let summarized = columns.indices.filter { sessionColumns.contains(columns[$0].name) }
         let summaryArrays = summarized.map { "$\($0 + 1)::\(columns[$0].arrayType)" }.joined(separator: ", ")
         let summaryNames = summarized.map { columns[$0].name }.joined(separator: ", ")
+        let allNew = "(SELECT calls FROM inserted_count) = cardinality($1::text[])"
         func latest(_ column: String) -> String {
             "(array_agg(\(column) ORDER BY ord DESC) FILTER (WHERE \(column) IS NOT NULL))[1]"
         }
         return """
             WITH message AS (
-                SELECT * FROM unnest(\(messageArrays)) AS m(\(messageNames))
+                SELECT * FROM unnest(\(message.arrays)) AS m(\(message.names))
             ),
             new_message AS (
                 INSERT INTO messages (hash, body) SELECT hash, body::jsonb FROM message ORDER BY hash
@@ -202,13 +219,17 @@ enum PostgresSchema {
                         ELSE to_tsvector('simple', concat_ws(' ', search_text, brought.words)) END
                 FROM unnest(\(arrays)) WITH ORDINALITY AS batch(\(names), ord)
                     LEFT JOIN brought ON brought.owner = batch.ord
-                ORDER BY action_id COLLATE "C"
+                ORDER BY ord
                 ON CONFLICT (action_id) DO NOTHING
                 RETURNING action_id
+            ),
+            inserted_count AS (
+                SELECT count(*) AS calls FROM inserted
             ),
             fresh AS (
                 SELECT summary.* FROM unnest(\(summaryArrays)) WITH ORDINALITY AS summary(\(summaryNames), ord)
                     JOIN inserted ON inserted.action_id = summary.action_id COLLATE "C"
+                WHERE NOT \(allNew)
             ),
             fresh_sources AS (
                 SELECT session_id, (array_agg(source ORDER BY first))[1:\(SessionSummary.maximumSources)] AS sources
@@ -216,10 +237,7 @@ enum PostgresSchema {
                     WHERE session_id IS NOT NULL AND source IS NOT NULL GROUP BY session_id, source) per_source
                 GROUP BY session_id
             ),
-            folded AS (
-                INSERT INTO sessions AS s (session_id, call_count, started_at, ended_at, total_latency_ms,
-                    total_tokens_in, total_tokens_out, total_cost_usd, error_count, blocked_count,
-                    model_id, agent_name, user_id, environment, app_id, sources)
+            folded_here AS (
                 SELECT session_id, count(*), min(ts_micros), max(ended_at), sum(coalesce(latency_ms, 0)),
                     sum(coalesce(tokens_in, 0)), sum(coalesce(tokens_out, 0)),
                     coalesce(sum(cost_usd) FILTER (WHERE NOT blocked), 0),
@@ -227,7 +245,26 @@ enum PostgresSchema {
                     \(latest("model_id")), \(latest("agent_name")), \(latest("user_id")), \(latest("environment")),
                     \(latest("app_id")), coalesce(fresh_sources.sources, '{}')
                 FROM fresh LEFT JOIN fresh_sources USING (session_id) WHERE session_id IS NOT NULL
-                GROUP BY session_id, fresh_sources.sources ORDER BY session_id COLLATE "C"
+                GROUP BY session_id, fresh_sources.sources
+            ),
+            bound_sources AS (
+                SELECT session, array_agg(source ORDER BY n) AS sources
+                FROM unnest(\(sessionSource.arrays)) WITH ORDINALITY AS bound(\(sessionSource.names), n)
+                WHERE \(allNew)
+                GROUP BY session
+            ),
+            folded_bound AS (
+                SELECT \(session.names), coalesce(bound_sources.sources, '{}')
+                FROM unnest(\(session.arrays)) WITH ORDINALITY AS bound(\(session.names), n)
+                    LEFT JOIN bound_sources ON bound_sources.session = bound.n
+                WHERE \(allNew)
+            ),
+            folded AS (
+                INSERT INTO sessions AS s (session_id, call_count, started_at, ended_at, total_latency_ms,
+                    total_tokens_in, total_tokens_out, total_cost_usd, error_count, blocked_count,
+                    model_id, agent_name, user_id, environment, app_id, sources)
+                SELECT * FROM (SELECT * FROM folded_bound UNION ALL SELECT * FROM folded_here) folded_rows
+                ORDER BY session_id COLLATE "C"
                 ON CONFLICT (session_id) DO UPDATE SET
                     call_count = s.call_count + excluded.call_count,
                     started_at = least(s.started_at, excluded.started_at),

@@ -36,6 +36,45 @@ extension StoreTests {
             }
         }
 
+        /// Postgres binds the sessions of an all-new batch folded in Swift, and folds them itself when the batch holds
+        /// a replay: both must give what the calls fold to (`SessionSummary(sessionID:calls:)`), as SQLite does.
+        @Test(arguments: StoreKind.testable)
+        func aSessionFoldsTheSameWhetherItsBatchIsAllNewOrHoldsAReplay(kind: StoreKind) async throws {
+            func calls(_ prefix: String) -> [CallRecord] {
+                (0..<24).map { index in
+                    var record = CallRecord.stored(
+                        "\(prefix)-\(index)", session: "\(prefix)-s\(index % 3)", at: Int64(1_000 - index * 7),
+                        cost: index % 4 == 0 ? nil : Double(index) / 4, status: index % 5 == 0 ? 500 : 200)
+                    record.blocked = index % 6 == 1
+                    record.latencyMS = Double(index % 7) * 2.5
+                    record.tokensIn = index % 8 == 0 ? nil : index * 10
+                    record.tokensOut = index
+                    record.agentName = index % 3 == 2 ? nil : "agent-\(index)"
+                    record.userID = index % 4 == 1 ? "user-\(index)" : nil
+                    record.modelID = index > 20 ? nil : "model-\(index)"
+                    record.appID = index % 2 == 0 ? "app-\(index)" : nil
+                    record.environment = index % 9 == 0 ? nil : "env-\(index % 2)"
+                    record.source = index % 5 == 3 ? nil : "vm-\(index % 4)"
+                    return record
+                }
+            }
+            try await kind.withStore { store in
+                let allNew = calls("new")
+                #expect(try await store.insert(allNew).duplicates == 0)
+                let replayed = calls("replay")
+                _ = try await store.insert(Array(replayed[..<2]))
+                #expect(try await store.insert(replayed).duplicates == 2)
+                let sessions = try await store.sessions(SessionQuery(limit: 10)).sessions
+                #expect(sessions.count == 6)
+                for batch in [allNew, replayed] {
+                    for id in Set(batch.compactMap(\.sessionID)) {
+                        let expected = SessionSummary(sessionID: id, calls: batch.filter { $0.sessionID == id })
+                        #expect(sessions.first { $0.sessionID == id } == expected, "\(id) on \(kind)")
+                    }
+                }
+            }
+        }
+
         @Test(arguments: StoreKind.testable)
         func sessionsListEachSourceOnceFirstSeenFirstUpToTheBound(kind: StoreKind) async throws {
             try await kind.withStore { store in
