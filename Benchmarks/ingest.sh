@@ -4,7 +4,8 @@
 # the same number of rows of the same size loaded with `COPY ... FROM STDIN` (psql \copy, three loads, the
 # median counts) into a table of the calls table's shape. Postgres runs on the same machine with its default durability. Every run is bounded
 # (seconds per run, then at most 30 s for the outstanding ACKs); after each run the calls stored in Postgres
-# must equal the records acknowledged.
+# must equal the records acknowledged. "reference loop" is `reference_ms` (lib.sh) just before each run: how fast
+# the shared machine was running then.
 #
 #   Benchmarks/ingest.sh [seconds-per-run]     (default 8)
 #   BATCHES="1 64 256" LINKS="1 4" Benchmarks/ingest.sh
@@ -29,14 +30,15 @@ columns=$(pg_sql "SELECT string_agg(column_name, ', ' ORDER BY column_name NOT I
 
 echo "date: $(date -u +%F)  postgres: $("$pg_bin/postgres" --version | awk '{print $3}')  cores: $(nproc)"
 echo
-echo "| links | records/frame | records/s | batch RTT p50 | p99 | stored = acked | collector CPU | per record | postgres CPU | loader CPU |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| links | records/frame | records/s | batch RTT p50 | p99 | stored = acked | collector CPU | per record | postgres CPU | loader CPU | reference loop |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 best=0
 failed=0
 for links in $link_counts; do
   for batch in $batches; do
     pg_sql "TRUNCATE calls, sessions, messages" >/dev/null
     pg_sql "CHECKPOINT" >/dev/null
+    reference=$(reference_ms)
     collector_cpu=$(cpu_seconds "$collector_pid"); postgres_cpu=$(pg_cpu_seconds)
     result=$(python3 Benchmarks/ingest_load.py load --port "$ingest_port" --links "$links" --batch "$batch" \
       --seconds "$duration") || { echo "load failed: $result" >&2; failed=1; }
@@ -51,8 +53,8 @@ print(r["records_per_s"], r["stored"] + r["duplicates"], r["seconds"], r["batch_
     check="$stored = $acked"
     [ "$stored" = "$acked" ] || { check="**$stored ≠ $acked**"; failed=1; }
     per_record=$(awk -v c="$collector_cpu" -v n="$acked" 'BEGIN {printf "%.0f µs", n ? c * 1e6 / n : 0}')
-    printf '| %s | %s | %s | %s ms | %s ms | %s | %s s | %s | %s s | %s s |\n' "$links" "$batch" "$rate" "$p50" "$p99" \
-      "$check" "$collector_cpu" "$per_record" "$postgres_cpu" "$loader"
+    printf '| %s | %s | %s | %s ms | %s ms | %s | %s s | %s | %s s | %s s | %s ms |\n' "$links" "$batch" "$rate" "$p50" \
+      "$p99" "$check" "$collector_cpu" "$per_record" "$postgres_cpu" "$loader" "$reference"
     echo "$links $batch $rate $seconds" >>"$work/rates"
     if [ "$acked" -gt "$best" ]; then best=$acked; fi
     if [ ! -s "$work/row.csv" ] && [ "$stored" -gt 0 ]; then
@@ -61,7 +63,8 @@ print(r["records_per_s"], r["stored"] + r["duplicates"], r["seconds"], r["batch_
   done
 done
 echo
-echo "record: $record_bytes bytes encoded; each run ${duration} s; CPU is seconds used during the run ($(nproc) cores)"
+echo "record: $record_bytes bytes encoded; each run ${duration} s; CPU is seconds used during the run ($(nproc) cores);"
+echo "reference loop: ms for a fixed Python loop on one core just before the run (lower is a faster machine)"
 echo "collector: $(metric "$metrics" agentledger_records_stored_total) stored, $(metric "$metrics" agentledger_batches_failed_total) failed batches"
 
 # The ceiling: as many rows as the largest run acknowledged, the same stored row with unique keys, one COPY each.

@@ -94,6 +94,18 @@ rss_split() {
     END {printf "anon %.1f MiB, file %.1f MiB, shmem %.1f MiB", a/1024, f/1024, s/1024}' "/proc/$1/status"
 }
 
+# Milliseconds one core takes for a fixed Python loop, the best of three: how fast this shared machine runs right
+# now. Its speed swings by a third or more within minutes, so figures that depend on it are printed beside this.
+reference_ms() {
+  python3 -c '
+import time
+def once():
+    start = time.perf_counter()
+    sum(i * i for i in range(1_000_000))
+    return time.perf_counter() - start
+print(round(min(once() for _ in range(3)) * 1000))'
+}
+
 # CPU seconds (user + system) a process has used.
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
