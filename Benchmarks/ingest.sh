@@ -9,6 +9,11 @@
 #
 #   Benchmarks/ingest.sh [seconds-per-run]     (default 8)
 #   BATCHES="1 64 256" LINKS="1 4" Benchmarks/ingest.sh
+#   BASELINE=/path/to/agentledger REPS=3 Benchmarks/ingest.sh
+#
+# BASELINE: another build's binary, run as the collector right before this one at every (links, records/frame),
+# on the same Postgres, so the two compare minute by minute ("before" and "now" in the build column). REPS: how
+# many times the whole sweep runs (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-8}"
@@ -22,20 +27,31 @@ source Benchmarks/lib.sh
 bench_build
 pg_start
 ingest_port=$(free_port); api_port=$(free_port)
+builds=("now:$bin")
+[ -n "${BASELINE:-}" ] && builds=("before:$BASELINE" "now:$bin")
+current_bin=$bin
+# The migrations, before the first COPY-column query.
 start_collector "$work/collector.log"
-metrics="http://127.0.0.1:$api_port/metrics"
+stop_collector
 # The stored columns (not the generated `ts`), keys first, for the COPY ceiling.
 columns=$(pg_sql "SELECT string_agg(column_name, ', ' ORDER BY column_name NOT IN ('action_id', 'session_id', 'ts_micros'),
   ordinal_position) FROM information_schema.columns WHERE table_name = 'calls' AND is_generated = 'NEVER'")
 
 echo "date: $(date -u +%F)  postgres: $("$pg_bin/postgres" --version | awk '{print $3}')  cores: $(nproc)"
 echo
-echo "| links | records/frame | records/s | batch RTT p50 | p99 | stored = acked | collector CPU | per record | postgres CPU | loader CPU | reference loop |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| links | records/frame | build | records/s | batch RTT p50 | p99 | stored = acked | collector CPU | per record | postgres CPU | loader CPU | reference loop |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 best=0
 failed=0
+stored_total=0
+failed_batches=0
+for _ in $(seq 1 "${REPS:-1}"); do
 for links in $link_counts; do
   for batch in $batches; do
+  for build in "${builds[@]}"; do
+    label=${build%%:*}
+    bin=${build#*:}
+    start_collector "$work/collector.log"
     pg_sql "TRUNCATE calls, sessions, messages" >/dev/null
     pg_sql "CHECKPOINT" >/dev/null
     reference=$(reference_ms)
@@ -53,19 +69,26 @@ print(r["records_per_s"], r["stored"] + r["duplicates"], r["seconds"], r["batch_
     check="$stored = $acked"
     [ "$stored" = "$acked" ] || { check="**$stored ≠ $acked**"; failed=1; }
     per_record=$(awk -v c="$collector_cpu" -v n="$acked" 'BEGIN {printf "%.0f µs", n ? c * 1e6 / n : 0}')
-    printf '| %s | %s | %s | %s ms | %s ms | %s | %s s | %s | %s s | %s s | %s ms |\n' "$links" "$batch" "$rate" "$p50" \
-      "$p99" "$check" "$collector_cpu" "$per_record" "$postgres_cpu" "$loader" "$reference"
-    echo "$links $batch $rate $seconds" >>"$work/rates"
+    printf '| %s | %s | %s | %s | %s ms | %s ms | %s | %s s | %s | %s s | %s s | %s ms |\n' "$links" "$batch" "$label" \
+      "$rate" "$p50" "$p99" "$check" "$collector_cpu" "$per_record" "$postgres_cpu" "$loader" "$reference"
+    metrics="http://127.0.0.1:$api_port/metrics"
+    stored_total=$((stored_total + $(metric "$metrics" agentledger_records_stored_total)))
+    failed_batches=$((failed_batches + $(metric "$metrics" agentledger_batches_failed_total)))
+    stop_collector
+    echo "$links $batch $label $rate $seconds" >>"$work/rates"
     if [ "$acked" -gt "$best" ]; then best=$acked; fi
     if [ ! -s "$work/row.csv" ] && [ "$stored" -gt 0 ]; then
       pg_sql "\\copy (SELECT $columns FROM calls LIMIT 1) TO '$work/row.csv' WITH (FORMAT csv)"
     fi
   done
+  done
 done
+done
+bin=$current_bin
 echo
 echo "record: $record_bytes bytes encoded; each run ${duration} s; CPU is seconds used during the run ($(nproc) cores);"
 echo "reference loop: ms for a fixed Python loop on one core just before the run (lower is a faster machine)"
-echo "collector: $(metric "$metrics" agentledger_records_stored_total) stored, $(metric "$metrics" agentledger_batches_failed_total) failed batches"
+echo "collectors: $stored_total stored, $failed_batches failed batches"
 
 # The ceiling: as many rows as the largest run acknowledged, the same stored row with unique keys, one COPY each.
 pg_sql "CREATE TABLE calls_copy (LIKE calls INCLUDING ALL)" >/dev/null
@@ -89,9 +112,10 @@ done
 copy_rate=$(sort -n "$work/copy_rates" | sed -n 2p)
 echo "COPY ceiling (median of 3): $copy_rate records/s"
 echo
-echo "| links | records/frame | ingest records/s | ingest / COPY |"
-echo "|---|---|---|---|"
-while read -r links batch rate _; do
-  awk -v l="$links" -v b="$batch" -v r="$rate" -v c="$copy_rate" 'BEGIN {printf "| %s | %s | %s | %.2f |\n", l, b, r, r / c}'
+echo "| links | records/frame | build | ingest records/s | ingest / COPY |"
+echo "|---|---|---|---|---|"
+while read -r links batch label rate _; do
+  awk -v l="$links" -v b="$batch" -v n="$label" -v r="$rate" -v c="$copy_rate" \
+    'BEGIN {printf "| %s | %s | %s | %s | %.2f |\n", l, b, n, r, r / c}'
 done <"$work/rates"
 [ "$failed" = 0 ] || { echo "some runs failed or stored a different count than acknowledged" >&2; exit 1; }
