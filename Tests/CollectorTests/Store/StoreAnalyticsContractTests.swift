@@ -54,7 +54,10 @@ extension StoreTests {
                     record.modelID = index > 20 ? nil : "model-\(index)"
                     record.appID = index % 2 == 0 ? "app-\(index)" : nil
                     record.environment = index % 9 == 0 ? nil : "env-\(index % 2)"
-                    record.source = index % 5 == 3 ? nil : "vm-\(index % 4)"
+                    // Sources Postgres must read back from a `text[]` literal as they were: quotes, backslashes,
+                    // commas, braces, spaces, the word NULL and the empty string.
+                    let sources = ["vm-a", #"vm "b""#, #"vm\c"#, "{vm,d}", "NULL", "", "vm-ü"]
+                    record.source = index % 5 == 3 ? nil : sources[index % sources.count]
                     return record
                 }
             }
