@@ -13,7 +13,7 @@ extension SessionSummary {
     init(sessionID: String, first call: CallRecord) {
         self.init(
             sessionID: sessionID, callCount: 0, startedAtMicros: call.timestampMicros,
-            endedAtMicros: Self.end(of: call), totalLatencyMS: 0, totalTokensIn: 0, totalTokensOut: 0,
+            endedAtMicros: call.endedAtMicros, totalLatencyMS: 0, totalTokensIn: 0, totalTokensOut: 0,
             totalCostUSD: 0, errorCount: 0, blockedCount: 0)
         fold(call)
     }
@@ -22,7 +22,7 @@ extension SessionSummary {
     mutating func fold(_ call: CallRecord) {
         callCount += 1
         startedAtMicros = min(startedAtMicros, call.timestampMicros)
-        endedAtMicros = max(endedAtMicros, Self.end(of: call))
+        endedAtMicros = max(endedAtMicros, call.endedAtMicros)
         totalLatencyMS += call.latencyMS ?? 0
         totalTokensIn += call.tokensIn ?? 0
         totalTokensOut += call.tokensOut ?? 0
@@ -37,11 +37,5 @@ extension SessionSummary {
         if let source = call.source, !sources.contains(source), sources.count < SessionSummary.maximumSources {
             sources.append(source)
         }
-    }
-
-    /// When a call ended: its arrival plus its latency (a latency that is not finite counts 0).
-    static func end(of call: CallRecord) -> Int64 {
-        let latency = call.latencyMS ?? 0
-        return call.timestampMicros + (latency.isFinite ? Int64(latency * 1000) : 0)
     }
 }

@@ -79,6 +79,13 @@ extension CallRecord {
         if let statusCode { return statusCode >= 400 || outcome != "completed" }
         return true
     }
+
+    /// When the call ended, as a session's `ended_at` counts it: arrival plus latency (a latency that is not finite
+    /// counts 0).
+    var endedAtMicros: Int64 {
+        let latency = latencyMS ?? 0
+        return timestampMicros + (latency.isFinite ? Int64(latency * 1000) : 0)
+    }
 }
 
 extension SQLiteData {

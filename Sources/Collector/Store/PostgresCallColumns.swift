@@ -120,10 +120,7 @@ enum PostgresCallColumns {
         Column(name: "search_text", arrayType: "text[]", isStored: false) { $0.searchHeads.map(withoutNUL) },
         Column(name: "search_vector", arrayType: "tsvector[]", isStored: false) { PostgresNullableArray($0.searchVectors) },
         Column(name: "owned", arrayType: "int8[]", isStored: false) { $0.ownedCounts },
-        .int("ended_at", stored: false) { record in
-            let latency = record.latencyMS ?? 0
-            return Int(record.timestampMicros) + (latency.isFinite ? Int(latency * 1000) : 0)
-        },
+        .int("ended_at", stored: false) { Int($0.endedAtMicros) },
     ]
 
     static let stored = batch.filter(\.isStored)

@@ -128,7 +128,7 @@ package final class SQLiteStore: Store {
         let latency = record.latencyMS ?? 0
         return [
             .optionalText(record.sessionID), .integer(Int(record.timestampMicros)),
-            .integer(Int(record.timestampMicros) + (latency.isFinite ? Int(latency * 1000) : 0)), .float(latency),
+            .integer(Int(record.endedAtMicros)), .float(latency),
             .integer(record.tokensIn ?? 0),
             .integer(record.tokensOut ?? 0), .float(record.blocked ? 0 : record.costUSD ?? 0),
             .integer(record.isError ? 1 : 0), .integer(record.blocked ? 1 : 0), .optionalText(record.modelID),
