@@ -157,6 +157,7 @@ extension CapturedCall {
         for required in [Tag.actionID, .arrivedAtMicros, .method, .path] where seen & (1 << required.rawValue) == 0 {
             throw .malformed("record lacks required field \(required)")
         }
+        try call.checkTimes()
         return call
     }
 }

@@ -46,13 +46,14 @@ extension Message {
             w.write(optional: verdict.retryAfterSeconds)
         case .records(let records):
             w.write(records.batchID)
-            w.write(UInt32(records.calls.count))
+            w.write(UInt32(records.calls.count + records.rejected.count))
             for call in records.calls {
                 let lengthAt = w.bytes.count
                 w.write(UInt32(0))
                 call.encodeFields(into: &w)
                 w.patch(UInt32(w.bytes.count - lengthAt - 4), at: lengthAt)
             }
+            for record in records.rejected { w.write(bytes: record.bytes) }
         case .ack(let ack):
             w.write(ack.batchID)
             w.write(ack.stored)
@@ -113,10 +114,18 @@ extension Message {
             var calls: [CapturedCall] = []
             // A call is ~300 bytes in memory: reserving a lying count up front could ask for gigabytes.
             calls.reserveCapacity(min(Int(count), 1024))
+            var rejected: [RejectedRecord] = []
             for _ in 0..<count {
-                calls.append(try CapturedCall.decodeFields(try r.readBytes("record")))
+                // A record whose length is wrong breaks the frame; one whose fields are wrong is set aside alone, so
+                // the collector can quarantine it and store the rest of the batch.
+                let bytes = try r.readBytes("record")
+                do {
+                    calls.append(try CapturedCall.decodeFields(bytes))
+                } catch {
+                    rejected.append(RejectedRecord(bytes: Array(bytes), reason: error.description))
+                }
             }
-            message = .records(Records(batchID: batchID, calls: calls))
+            message = .records(Records(batchID: batchID, calls: calls, rejected: rejected))
         case .ack:
             message = .ack(
                 Ack(

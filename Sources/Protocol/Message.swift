@@ -134,10 +134,25 @@ package struct Verdict: Sendable, Equatable {
 package struct Records: Sendable, Equatable {
     package var batchID: UInt64
     package var calls: [CapturedCall]
+    /// Records of the frame whose fields could not be decoded or fall outside their ranges; encoded after `calls`.
+    package var rejected: [RejectedRecord]
 
-    package init(batchID: UInt64, calls: [CapturedCall]) {
+    package init(batchID: UInt64, calls: [CapturedCall], rejected: [RejectedRecord] = []) {
         self.batchID = batchID
         self.calls = calls
+        self.rejected = rejected
+    }
+}
+
+/// One record of a RECORDS frame that is well framed but cannot be a call: its bytes as sent and why it was refused.
+package struct RejectedRecord: Sendable, Equatable {
+    /// The record's tagged fields, without its length prefix.
+    package var bytes: [UInt8]
+    package var reason: String
+
+    package init(bytes: [UInt8], reason: String) {
+        self.bytes = bytes
+        self.reason = reason
     }
 }
 

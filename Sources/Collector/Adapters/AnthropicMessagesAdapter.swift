@@ -34,7 +34,7 @@ enum AnthropicMessagesAdapter: ProviderAdapter {
         reading.stopReason = body["stop_reason"]?.stringValue
         var usage = TokenUsage(convention: .inputExcludesCache)
         merge(body["usage"], into: &usage)
-        reading.usage = usage.isEmpty ? nil : usage
+        reading.usage = usage.isUnreported ? nil : usage
         var texts: [String] = []
         for block in body["content"]?.arrayValue ?? [] {
             switch block["type"]?.stringValue {
@@ -66,12 +66,12 @@ enum AnthropicMessagesAdapter: ProviderAdapter {
     /// which is how `message_delta` usage supersedes `message_start`'s.
     static func merge(_ usage: JSONValue?, into tokens: inout TokenUsage) {
         guard let usage, usage.objectValue != nil else { return }
-        if let input = usage["input_tokens"]?.intValue { tokens.input = input }
-        if let output = usage["output_tokens"]?.intValue { tokens.output = output }
-        if let read = usage["cache_read_input_tokens"]?.intValue { tokens.cacheRead = read }
-        if let write = usage["cache_creation_input_tokens"]?.intValue { tokens.cacheWrite = write }
-        if let oneHour = usage["cache_creation"]?["ephemeral_1h_input_tokens"]?.intValue {
-            tokens.cacheWriteOneHour = oneHour
-        }
+        tokens.read(\.input, from: usage["input_tokens"], name: "input_tokens")
+        tokens.read(\.output, from: usage["output_tokens"], name: "output_tokens")
+        tokens.read(\.cacheRead, from: usage["cache_read_input_tokens"], name: "cache_read_input_tokens")
+        tokens.read(\.cacheWrite, from: usage["cache_creation_input_tokens"], name: "cache_creation_input_tokens")
+        tokens.read(
+            \.cacheWriteOneHour, from: usage["cache_creation"]?["ephemeral_1h_input_tokens"],
+            name: "ephemeral_1h_input_tokens")
     }
 }

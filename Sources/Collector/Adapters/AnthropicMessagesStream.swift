@@ -81,7 +81,7 @@ struct AnthropicMessagesStream {
         var reading = ResponseReading()
         reading.model = model
         reading.stopReason = stopReason
-        reading.usage = usage.isEmpty ? nil : usage
+        reading.usage = usage.isUnreported ? nil : usage
         reading.errorMessage = errorMessage
         let ordered = blocks.keys.sorted().compactMap { blocks[$0] }
         let text = ordered.filter { $0.kind == .text }.map(\.text).joined()

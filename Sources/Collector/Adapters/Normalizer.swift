@@ -15,6 +15,7 @@ package struct Normalizer: Sendable {
     private struct Lookups {
         var routes: [String: ProviderRoute] = [:]
         var prices: [String: ModelPrice?] = [:]
+        var rejectedUsageCounts = 0
 
         mutating func route(for path: String) -> ProviderRoute {
             if let route = routes[path] { return route }
@@ -31,6 +32,14 @@ package struct Normalizer: Sendable {
         }
     }
 
+    /// What normalizing found worth counting in the metrics.
+    package struct Tally: Sendable, Equatable {
+        /// Token counts a provider sent that were not counted (negative, over a billion, not whole numbers).
+        package var rejectedUsageCounts = 0
+
+        package init() {}
+    }
+
     package func record(from call: CapturedCall) -> CallRecord {
         var lookups = Lookups()
         return record(from: call, lookups: &lookups)
@@ -38,10 +47,17 @@ package struct Normalizer: Sendable {
 
     /// The records of a batch, in order; the same as `record(from:)` on each call.
     package func records(from calls: some Sequence<CapturedCall>) -> [CallRecord] {
+        var tally = Tally()
+        return records(from: calls, tally: &tally)
+    }
+
+    /// The records of a batch, adding to `tally` what they held worth counting.
+    package func records(from calls: some Sequence<CapturedCall>, tally: inout Tally) -> [CallRecord] {
         var lookups = Lookups()
         var records: [CallRecord] = []
         records.reserveCapacity(calls.underestimatedCount)
         for call in calls { records.append(record(from: call, lookups: &lookups)) }
+        tally.rejectedUsageCounts += lookups.rejectedUsageCounts
         return records
     }
 
@@ -61,7 +77,7 @@ package struct Normalizer: Sendable {
         if record.stream { record.ttftMS = call.firstByteMicros.map { Double($0) / 1000 } }
 
         if let reading = readResponse(of: call, with: route.adapter, asStream: isEventStream, problems: &problems) {
-            apply(reading, to: &record, lookups: &lookups)
+            apply(reading, to: &record, lookups: &lookups, problems: &problems)
             if let error = reading.errorMessage { problems.append(error) }
         }
 
@@ -172,12 +188,17 @@ package struct Normalizer: Sendable {
         return UpstreamError.excerpt(of: body)
     }
 
-    private func apply(_ reading: ResponseReading, to record: inout CallRecord, lookups: inout Lookups) {
+    private func apply(
+        _ reading: ResponseReading, to record: inout CallRecord, lookups: inout Lookups, problems: inout [String]
+    ) {
         record.content = reading.content
         record.toolCalls = reading.toolCalls.isEmpty ? nil : reading.toolCalls
         record.stopReason = reading.stopReason
         if record.modelID == nil { record.modelID = reading.model }
-        guard let usage = reading.usage, !usage.isEmpty else { return }
+        guard let usage = reading.usage else { return }
+        problems.append(contentsOf: usage.rejected)
+        lookups.rejectedUsageCounts += usage.rejected.count
+        guard !usage.isEmpty else { return }
         usage.apply(to: &record)
         let price =
             record.modelID.flatMap { lookups.price(for: $0, in: prices) }

@@ -68,11 +68,12 @@ enum OpenAIChatAdapter: ProviderAdapter {
     static func usage(from usage: JSONValue?) -> TokenUsage? {
         guard let usage, usage.objectValue != nil else { return nil }
         var tokens = TokenUsage(convention: .inputIncludesCache)
-        tokens.input = usage["prompt_tokens"]?.intValue
-        tokens.output = usage["completion_tokens"]?.intValue
-        tokens.cacheRead = usage["prompt_tokens_details"]?["cached_tokens"]?.intValue
-        tokens.reasoning = usage["completion_tokens_details"]?["reasoning_tokens"]?.intValue
-        return tokens.isEmpty ? nil : tokens
+        tokens.read(\.input, from: usage["prompt_tokens"], name: "prompt_tokens")
+        tokens.read(\.output, from: usage["completion_tokens"], name: "completion_tokens")
+        tokens.read(\.cacheRead, from: usage["prompt_tokens_details"]?["cached_tokens"], name: "cached_tokens")
+        tokens.read(
+            \.reasoning, from: usage["completion_tokens_details"]?["reasoning_tokens"], name: "reasoning_tokens")
+        return tokens.isUnreported ? nil : tokens
     }
 
     /// A `tool_calls` entry: a function call, or a custom tool call (`custom.input`).

@@ -124,10 +124,10 @@ enum OpenAIResponsesAdapter: ProviderAdapter {
     static func usage(from usage: JSONValue?) -> TokenUsage? {
         guard let usage, usage.objectValue != nil else { return nil }
         var tokens = TokenUsage(convention: .inputIncludesCache)
-        tokens.input = usage["input_tokens"]?.intValue
-        tokens.output = usage["output_tokens"]?.intValue
-        tokens.cacheRead = usage["input_tokens_details"]?["cached_tokens"]?.intValue
-        tokens.reasoning = usage["output_tokens_details"]?["reasoning_tokens"]?.intValue
-        return tokens.isEmpty ? nil : tokens
+        tokens.read(\.input, from: usage["input_tokens"], name: "input_tokens")
+        tokens.read(\.output, from: usage["output_tokens"], name: "output_tokens")
+        tokens.read(\.cacheRead, from: usage["input_tokens_details"]?["cached_tokens"], name: "cached_tokens")
+        tokens.read(\.reasoning, from: usage["output_tokens_details"]?["reasoning_tokens"], name: "reasoning_tokens")
+        return tokens.isUnreported ? nil : tokens
     }
 }

@@ -80,7 +80,7 @@ package struct EnforcementState: Sendable {
     /// A call's record was stored: release its reservation and count its real cost (nil cost counts as zero).
     package mutating func settle(actionID: String, costUSD: Double?, keys: SpendLedger.Keys, arrivedAt: Int64, now: Int64) {
         ledger.advance(to: now)
-        ledger.settle(actionID, cost: Nanodollars(usd: costUSD ?? 0), keys: keys, arrivedAt: arrivedAt, now: now)
+        ledger.settle(actionID, cost: Nanodollars(usd: max(costUSD ?? 0, 0)), keys: keys, arrivedAt: arrivedAt, now: now)
     }
 
     /// Expires stale reservations and forgets idle keys; returns how many reservations expired.

@@ -32,9 +32,10 @@ package final class Enforcer: Service, Sendable {
     /// Call before sidecars connect, with `store.spend(sinceMicros: SpendLedger.dayStart(of: now))`.
     package func seedToday(_ totals: SpendTotals) {
         state.withLock {
+            // A store written before token counts were checked may hold negative costs: they never count as credit.
+            func spend(_ usd: Double) -> Nanodollars { Nanodollars(usd: max(usd, 0)) }
             $0.seedToday(
-                total: Nanodollars(usd: totals.total), byAgent: totals.byAgent.mapValues { Nanodollars(usd: $0) },
-                byUser: totals.byUser.mapValues { Nanodollars(usd: $0) })
+                total: spend(totals.total), byAgent: totals.byAgent.mapValues(spend), byUser: totals.byUser.mapValues(spend))
         }
     }
 
@@ -127,7 +128,7 @@ package final class Enforcer: Service, Sendable {
     private func readSessionSpend(_ session: String) async {
         var stored = Nanodollars.zero
         do {
-            stored = Nanodollars(usd: try await store.sessionCost(session))
+            stored = Nanodollars(usd: max(try await store.sessionCost(session), 0))
         } catch {
             counters.add(.storeErrors)
             logger.error(

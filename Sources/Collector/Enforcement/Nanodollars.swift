@@ -5,16 +5,35 @@ package struct Nanodollars: Sendable, Hashable, Comparable, AdditiveArithmetic, 
 
     package init(_ value: Int64) { self.value = value }
 
-    /// Rounds to the nearest nanodollar (eight decimals of a dollar are kept exactly, as the contract asks).
+    /// Rounds to the nearest nanodollar (eight decimals of a dollar are kept exactly, as the contract asks). An amount
+    /// beyond what 64 bits hold (about 9.2 billion dollars) saturates; NaN is zero.
     package init(usd: Double) {
-        value = usd.isFinite ? Int64((usd * 1e9).rounded()) : 0
+        let scaled = (usd * 1e9).rounded()
+        if scaled.isNaN {
+            value = 0
+        } else if scaled >= Double(Int64.max) {
+            value = .max
+        } else if scaled <= Double(Int64.min) {
+            value = .min
+        } else {
+            value = Int64(scaled)
+        }
     }
 
     package static let zero = Nanodollars(0)
     package var usd: Double { Double(value) / 1e9 }
 
-    package static func + (a: Self, b: Self) -> Self { Self(a.value &+ b.value) }
-    package static func - (a: Self, b: Self) -> Self { Self(a.value &- b.value) }
+    /// Saturating: a sum of spends never wraps round to a small or negative amount that a budget would admit.
+    package static func + (a: Self, b: Self) -> Self {
+        let (sum, overflow) = a.value.addingReportingOverflow(b.value)
+        return Self(overflow ? (b.value < 0 ? .min : .max) : sum)
+    }
+
+    /// Saturating, as `+`.
+    package static func - (a: Self, b: Self) -> Self {
+        let (difference, overflow) = a.value.subtractingReportingOverflow(b.value)
+        return Self(overflow ? (b.value < 0 ? .max : .min) : difference)
+    }
     package static func < (a: Self, b: Self) -> Bool { a.value < b.value }
 
     /// Dollars with four decimals, or more when the amount is smaller than that shows.

@@ -5,6 +5,7 @@ package final class CollectorCounters: Sendable {
     package enum Name: Int, CaseIterable, Sendable {
         case recordsReceived, recordsStored, recordsDuplicate, batchesCommitted, batchesFailed
         case sidecarsConnected, sidecarsRefused, badFrames, unpricedCalls
+        case recordsQuarantined, usageRejected
 
         package var metric: (name: String, help: String) {
             switch self {
@@ -18,6 +19,10 @@ package final class CollectorCounters: Sendable {
             case .sidecarsRefused: ("agentledger_sidecar_links_refused_total", "Links refused (token, version, protocol).")
             case .badFrames: ("agentledger_ingest_bad_frames_total", "Links closed for malformed or oversized frames.")
             case .unpricedCalls: ("agentledger_calls_unpriced_total", "Calls whose model has no known price.")
+            case .recordsQuarantined:
+                ("agentledger_records_quarantined_total", "Records that could not be stored as calls, kept in quarantine.")
+            case .usageRejected:
+                ("agentledger_usage_rejected_total", "Token counts from providers outside 0 to a billion, not counted.")
             }
         }
     }

@@ -9,6 +9,10 @@ package struct ModelPrice: Sendable, Equatable {
     /// Input tokens written to Anthropic's one-hour cache: twice the input rate unless a price file says otherwise.
     package var cacheWriteOneHour: Double
 
+    /// The highest rate a price file may give, in USD per million tokens: with token counts bounded by
+    /// `TokenUsage.countRange`, no call can cost more than a few hundred million dollars, which nanodollar sums hold.
+    package static let maximumRate = 100_000.0
+
     package init(input: Double, output: Double, cacheRead: Double, cacheWrite: Double, cacheWriteOneHour: Double? = nil) {
         self.input = input
         self.output = output

@@ -135,6 +135,11 @@ struct PricingFile: Equatable {
             throw .invalidPrice(model: model, field: field, reason: "is not a number")
         }
         guard number >= 0 else { throw .invalidPrice(model: model, field: field, reason: "is negative (\(number))") }
+        guard number * scale <= ModelPrice.maximumRate else {
+            throw .invalidPrice(
+                model: model, field: field,
+                reason: "is more than \(Int(ModelPrice.maximumRate)) USD per million tokens (\(number))")
+        }
         return ModelPrice.rate(number * scale)
     }
 }

@@ -18,12 +18,16 @@ struct TokenUsage: Sendable, Equatable {
     /// The part of `cacheWrite` that went to Anthropic's one-hour cache.
     var cacheWriteOneHour: Int?
     var reasoning: Int?
+    /// Counts the provider sent that were not token counts (see `read(_:from:name:)`), for the record's error detail.
+    var rejected: [String] = []
 
     init(convention: Convention) {
         self.convention = convention
     }
 
     var isEmpty: Bool { input == nil && output == nil && cacheRead == nil && cacheWrite == nil }
+    /// No count at all, not even a rejected one.
+    var isUnreported: Bool { isEmpty && rejected.isEmpty }
 
     /// Every input token, cached or not: the record's `tokens_in`.
     var totalInput: Int? {
@@ -32,7 +36,16 @@ struct TokenUsage: Sendable, Equatable {
             return input
         case .inputExcludesCache:
             if input == nil && cacheRead == nil && cacheWrite == nil { return nil }
-            return (input ?? 0) + (cacheRead ?? 0) + (cacheWrite ?? 0)
+            return Self.sum(input, cacheRead, cacheWrite)
+        }
+    }
+
+    /// The sum of the counts present, saturating: counts read from JSON are bounded by `countRange`, so this never
+    /// saturates for them, but a sum must not trap whatever a caller puts in.
+    static func sum(_ counts: Int?...) -> Int {
+        counts.reduce(0) { total, count in
+            let (sum, overflow) = total.addingReportingOverflow(count ?? 0)
+            return overflow ? ((count ?? 0) < 0 ? .min : .max) : sum
         }
     }
 

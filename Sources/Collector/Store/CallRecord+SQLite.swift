@@ -32,7 +32,7 @@ extension CallRecord {
     /// The row's fields but the messages, which `SQLiteStore` assembles from `message_hashes`.
     init(row: SQLiteRow) throws {
         func text(_ name: String) -> String? { row.column(name)?.string }
-        func int(_ name: String) -> Int? { row.column(name)?.integer }
+        func int(_ name: String) -> Int? { row.column(name)?.saturatingInteger }
         func double(_ name: String) -> Double? { row.column(name)?.double }
         guard let actionID = text("action_id"), let micros = int("ts_micros") else {
             throw StoreError("a calls row lacks action_id or ts_micros")

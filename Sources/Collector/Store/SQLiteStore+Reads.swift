@@ -53,22 +53,24 @@ extension SQLiteStore {
             binds.append(.integer(Int(until)))
         }
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        let total = try await reader.query("SELECT count(*) AS n FROM sessions" + filter, binds).first?.column("n")?.integer ?? 0
+        let total =
+            try await reader.query("SELECT count(*) AS n FROM sessions" + filter, binds).first?.column("n")?.saturatingInteger
+            ?? 0
         let rows = try await reader.query(
             "SELECT * FROM sessions\(filter) ORDER BY started_at DESC, session_id LIMIT ? OFFSET ?",
             binds + [.integer(query.limit), .integer(query.offset)])
         let sessions = rows.map { row in
             SessionSummary(
                 sessionID: row.column("session_id")?.string ?? "",
-                callCount: row.column("call_count")?.integer ?? 0,
-                startedAtMicros: Int64(row.column("started_at")?.integer ?? 0),
-                endedAtMicros: Int64(row.column("ended_at")?.integer ?? 0),
+                callCount: row.column("call_count")?.saturatingInteger ?? 0,
+                startedAtMicros: Int64(row.column("started_at")?.saturatingInteger ?? 0),
+                endedAtMicros: Int64(row.column("ended_at")?.saturatingInteger ?? 0),
                 totalLatencyMS: row.column("total_latency_ms")?.double ?? 0,
-                totalTokensIn: row.column("total_tokens_in")?.integer ?? 0,
-                totalTokensOut: row.column("total_tokens_out")?.integer ?? 0,
+                totalTokensIn: row.column("total_tokens_in")?.saturatingInteger ?? 0,
+                totalTokensOut: row.column("total_tokens_out")?.saturatingInteger ?? 0,
                 totalCostUSD: row.column("total_cost_usd")?.double ?? 0,
-                errorCount: row.column("error_count")?.integer ?? 0,
-                blockedCount: row.column("blocked_count")?.integer ?? 0,
+                errorCount: row.column("error_count")?.saturatingInteger ?? 0,
+                blockedCount: row.column("blocked_count")?.saturatingInteger ?? 0,
                 modelID: row.column("model_id")?.string, agentName: row.column("agent_name")?.string,
                 userID: row.column("user_id")?.string, environment: row.column("environment")?.string,
                 appID: row.column("app_id")?.string,
@@ -106,14 +108,14 @@ extension SQLiteStore {
         for row in rows {
             var figures = CallStats.Figures()
             figures.spendUSD = row.column("spend")?.double ?? 0
-            figures.calls = row.column("calls")?.integer ?? 0
-            figures.tokensIn = row.column("tokens_in")?.integer ?? 0
-            figures.tokensOut = row.column("tokens_out")?.integer ?? 0
-            figures.errors = row.column("errors")?.integer ?? 0
-            figures.blocked = row.column("blocked")?.integer ?? 0
+            figures.calls = row.column("calls")?.saturatingInteger ?? 0
+            figures.tokensIn = row.column("tokens_in")?.saturatingInteger ?? 0
+            figures.tokensOut = row.column("tokens_out")?.saturatingInteger ?? 0
+            figures.errors = row.column("errors")?.saturatingInteger ?? 0
+            figures.blocked = row.column("blocked")?.saturatingInteger ?? 0
             let latencies = try JSONText.decode([Double].self, row.column("latencies")?.string ?? "[]")
             accumulator.add(
-                bucket: Int64(row.column("bucket")?.integer ?? 0), model: row.column("model_id")?.string,
+                bucket: Int64(row.column("bucket")?.saturatingInteger ?? 0), model: row.column("model_id")?.string,
                 agent: row.column("agent_name")?.string, figures: figures, latencies: latencies)
         }
         return accumulator.stats(for: query)
