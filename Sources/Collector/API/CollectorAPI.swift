@@ -69,6 +69,10 @@ package struct CollectorAPI: Sendable {
         router.get("api/search") { request, _ in
             JSONResponse.records(try await store.search(try Self.searchQuery(QueryParameters(request.uri.query))))
         }
+        router.get("api/quarantine") { request, _ in
+            let page = try await store.quarantined(limit: try QueryParameters(request.uri.query).limit())
+            return try JSONResponse.make(page.records, headers: [HTTPField.Name("X-Total-Count")!: String(page.total)])
+        }
         router.get("api/stats") { request, _ in
             let now = WallClock.nowMicros()
             return try JSONResponse.make(try await store.stats(try Self.statsQuery(QueryParameters(request.uri.query), now: now)))

@@ -92,18 +92,18 @@ package struct IngestServer: Service {
     /// Commits a link's batches (at most `commitsInFlight` at once) and ACKs each; a batch the store refuses is
     /// reported and the link closed, so the sidecar resends it on its next link.
     private func commit(
-        _ batches: AsyncStream<Records>, queued: QueueDepth, outbound: NIOAsyncChannelOutboundWriter<Message>,
+        _ batches: AsyncStream<LinkBatch>, queued: QueueDepth, outbound: NIOAsyncChannelOutboundWriter<Message>,
         channel: any Channel
     ) async throws {
         await withTaskGroup(of: Bool.self) { group in
             var running = 0
-            for await records in batches {
+            for await batch in batches {
                 if running == Self.commitsInFlight {
                     running -= 1
                     guard await group.next() == true else { break }
                 }
                 running += 1
-                group.addTask { await commitOne(records, queued: queued, outbound: outbound, channel: channel) }
+                group.addTask { await commitOne(batch, queued: queued, outbound: outbound, channel: channel) }
             }
             for await committed in group where !committed {
                 group.cancelAll()
@@ -114,11 +114,17 @@ package struct IngestServer: Service {
 
     /// Commits and ACKs one batch; false when the store refused it and the link is closing.
     private func commitOne(
-        _ records: Records, queued: QueueDepth, outbound: NIOAsyncChannelOutboundWriter<Message>, channel: any Channel
+        _ batch: LinkBatch, queued: QueueDepth, outbound: NIOAsyncChannelOutboundWriter<Message>, channel: any Channel
     ) async -> Bool {
         defer { queued.batches.subtract(1, ordering: .relaxed) }
+        let (records, source) = (batch.records, batch.source)
         do {
-            let result = try await pipeline.commit(records.calls)
+            let result = try await pipeline.commit(records.calls, rejected: records.rejected, source: source)
+            if result.quarantined > 0 {
+                logger.warning(
+                    "records quarantined: not stored as calls (GET /api/quarantine)",
+                    metadata: ["source": "\(source)", "count": "\(result.quarantined)"])
+            }
             try await outbound.write(
                 .ack(Ack(batchID: records.batchID, stored: UInt32(result.stored), duplicates: UInt32(result.duplicates))))
             return true
@@ -165,7 +171,7 @@ package struct IngestServer: Service {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 // Batches are committed in order by their own task, so a slow commit never delays a VERDICT.
-                let (batches, queue) = AsyncStream.makeStream(of: Records.self)
+                let (batches, queue) = AsyncStream.makeStream(of: LinkBatch.self)
                 let queued = QueueDepth()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await commit(batches, queued: queued, outbound: outbound, channel: channel) }
@@ -197,7 +203,8 @@ package struct IngestServer: Service {
                                                 message: "more than \(Self.maxQueuedBatches) unacknowledged batches")))
                                     return
                                 }
-                                queue.yield(records)
+                                guard case .ready(let source) = session.state else { continue }
+                                queue.yield(LinkBatch(records: records, source: source))
                             case .refuse(let error):
                                 counters.add(.sidecarsRefused)
                                 logger.warning("sidecar refused", metadata: ["peer": "\(peer)", "reason": "\(error.message)"])
@@ -220,6 +227,12 @@ package struct IngestServer: Service {
             logger.debug("sidecar link ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
     }
+}
+
+/// A batch and the source its link proved in HELLO, which every record of it is stored under.
+private struct LinkBatch: Sendable {
+    var records: Records
+    var source: String
 }
 
 /// Batches of one link received but not yet acknowledged.

@@ -222,7 +222,7 @@ enum PostgresCallColumns {
             .replacingOccurrences(of: "\u{1}", with: "\\\\")
     }
 
-    private static func withoutNUL(_ text: String) -> String {
+    static func withoutNUL(_ text: String) -> String {
         let hasNUL = text.utf8.withContiguousStorageIfAvailable { $0.firstIndex(of: 0) != nil } ?? text.utf8.contains(0)
         return hasNUL ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }

@@ -139,6 +139,21 @@ enum PostgresSchema {
                 "ALTER TABLE calls ALTER COLUMN search SET STATISTICS 1000",
                 "ANALYZE calls",
             ]),
+        Migration(
+            version: 6, name: "quarantine for records that cannot be stored",
+            statements: [
+                """
+                CREATE TABLE quarantine (
+                    digest bytea PRIMARY KEY,
+                    received_at bigint NOT NULL,
+                    source text,
+                    action_id text,
+                    reason text NOT NULL,
+                    record bytea NOT NULL
+                )
+                """,
+                "CREATE INDEX quarantine_received_at ON quarantine (received_at)",
+            ]),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }

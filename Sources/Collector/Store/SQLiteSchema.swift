@@ -122,6 +122,21 @@ enum SQLiteSchema {
         Migration(
             // Postgres needed finer statistics for its search column; FTS5 plans need nothing, so the versions stay aligned.
             version: 5, name: "finer planner statistics for search words", statements: ["PRAGMA optimize"]),
+        Migration(
+            version: 6, name: "quarantine for records that cannot be stored",
+            statements: [
+                """
+                CREATE TABLE quarantine (
+                    digest BLOB PRIMARY KEY,
+                    received_at INTEGER NOT NULL,
+                    source TEXT,
+                    action_id TEXT,
+                    reason TEXT NOT NULL,
+                    record BLOB NOT NULL
+                )
+                """,
+                "CREATE INDEX quarantine_received_at ON quarantine (received_at)",
+            ]),
     ]
 
     /// Folds one new call into its session's aggregates (bind order: see `SQLiteStore.sessionBinds`).

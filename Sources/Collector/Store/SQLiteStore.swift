@@ -5,9 +5,9 @@ import SQLiteNIO
 
 /// The embedded store of `agentledger up`: one SQLite file in WAL mode, one writer connection and one reader.
 package final class SQLiteStore: Store {
-    private let writer: SQLiteConnection
+    let writer: SQLiteConnection
     let reader: SQLiteConnection
-    private let writeLock = AsyncLock()
+    let writeLock = AsyncLock()
     private let logger: Logger
 
     /// Opens (and creates) the database at `path`; `:memory:` keeps it in memory for tests.

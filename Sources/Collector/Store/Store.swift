@@ -18,6 +18,10 @@ package protocol Store: Sendable {
     func sessionCost(_ sessionID: String) async throws -> Double
     /// The spend of calls at or after `sinceMicros` (µs since the epoch), in total, per agent and per user.
     func spend(sinceMicros: Int64) async throws -> SpendTotals
+    /// Keeps records that cannot be stored as calls; a record already kept (same bytes) is not kept twice.
+    func quarantine(_ records: [QuarantinedRecord]) async throws
+    /// The newest quarantined records, newest first, with how many there are in all.
+    func quarantined(limit: Int) async throws -> (records: [QuarantinedRecord], total: Int)
     /// Throws unless the store answers and its migrations are applied (for `/readyz`).
     func checkReady() async throws
     func close() async throws
@@ -27,6 +31,8 @@ package protocol Store: Sendable {
 package struct InsertResult: Sendable, Equatable {
     package var newActionIDs: Set<String>
     package var duplicates: Int
+    /// Records set aside in the quarantine instead of stored (counted by the ingest pipeline, not by stores).
+    package var quarantined = 0
     package var stored: Int { newActionIDs.count }
 
     package init(newActionIDs: Set<String>, duplicates: Int) {
