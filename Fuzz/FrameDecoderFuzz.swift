@@ -1,4 +1,4 @@
-// libFuzzer target for the wire decoder; built outside SwiftPM by scripts/fuzz, together with Sources/Protocol.
+// libFuzzer target for the wire decoder; built outside SwiftPM by scripts/fuzz, against Sources/Protocol.
 //
 // For each input it checks that:
 // - decoding never crashes, whatever the bytes (errors are `ProtocolError`s);
@@ -6,6 +6,7 @@
 //   the same error, the same end-of-stream verdict as feeding it in one piece;
 // - every decoded message re-encodes to a frame that decodes to an equal message, and that frame is
 //   canonical: encoding the re-decoded message gives the same bytes again.
+import LedgerProtocol
 
 /// What a decoder made of a whole stream: its messages, then the error that stopped it, or the `finish()` verdict.
 private struct DecodeOutcome: Equatable {
