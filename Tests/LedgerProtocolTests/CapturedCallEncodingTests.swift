@@ -6,7 +6,8 @@ import Testing
     typealias Tag = CapturedCall.Tag
 
     static let fullCall = CapturedCall(
-        actionID: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", arrivedAtMicros: -1, method: "POST",
+        actionID: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", arrivedAtMicros: CapturedCall.arrivalRange.upperBound - 1,
+        method: "POST",
         path: "/v1/messages?beta=true", source: "pod-ä",
         metadata: CallMetadata(
             sessionID: "sess", userID: "", agentName: "writer", appID: "app", parentActionID: "parent",
@@ -14,7 +15,8 @@ import Testing
         requestHeaders: [HeaderField("content-type", "application/json"), HeaderField("x-empty", "")],
         requestBody: Array(#"{"model":"claude"}"#.utf8), requestBodyTruncated: true, statusCode: 529,
         responseHeaders: [HeaderField("retry-after", "3")], responseBody: [0, 0xff, 0x80], responseBodyTruncated: true,
-        firstByteMicros: 0, completedMicros: Int64.max, outcome: .upstreamFailed, outcomeDetail: "reset by peer",
+        firstByteMicros: 0, completedMicros: CapturedCall.durationRange.upperBound, outcome: .upstreamFailed,
+        outcomeDetail: "reset by peer",
         usageInjected: true)
 
     /// The tags of a record's fields, in order.
@@ -87,10 +89,15 @@ import Testing
         var fields = FrameBuilder.requiredFields()
         fields[missing] = nil
         let record = fields.sorted { $0.key.rawValue < $1.key.rawValue }.flatMap(\.value)
-        let frame = FrameBuilder.records(records: [record])
         #expect(throws: ProtocolError.malformed("record lacks required field \(missing)")) {
-            try FrameDecoder.decodeSingle(frame)
+            try CapturedCall.decodeFields(record[...])
         }
+        // In a RECORDS frame, such a record is set aside alone; the frame itself is well formed.
+        let frame = FrameBuilder.records(records: [record])
+        let expected = Records(
+            batchID: 1, calls: [],
+            rejected: [RejectedRecord(bytes: record, reason: "malformed payload: record lacks required field \(missing)")])
+        #expect((try? FrameDecoder.decodeSingle(frame)) == .records(expected))
     }
 
     @Test func aDuplicateFieldIsMalformed() {
@@ -159,7 +166,7 @@ import Testing
 
     @Test func aRecordCountThatOverstatesTheRecordsIsMalformed() {
         let record = FrameBuilder.requiredFields().values.flatMap { $0 }
-        let frame = FrameBuilder.records(count: 2, records: [record, [0, 0, 0, 0]])
+        let frame = FrameBuilder.records(count: 2, records: [record])
         #expect(throws: ProtocolError.self) { try FrameDecoder.decodeSingle(frame) }
     }
 

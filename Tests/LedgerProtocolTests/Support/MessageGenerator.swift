@@ -15,6 +15,15 @@ struct MessageGenerator {
 
     mutating func chance(_ percent: UInt64) -> Bool { rng.next() % 100 < percent }
 
+    /// A value of `range`, its ends often.
+    mutating func int(in range: ClosedRange<Int64>) -> Int64 {
+        switch rng.next() % 4 {
+        case 0: range.lowerBound
+        case 1: range.upperBound
+        default: Int64.random(in: range, using: &rng)
+        }
+    }
+
     mutating func int<T: FixedWidthInteger>(_: T.Type = T.self) -> T {
         switch rng.next() % 5 {
         case 0: T.min
@@ -56,7 +65,9 @@ struct MessageGenerator {
 
     mutating func capturedCall() -> CapturedCall {
         CapturedCall(
-            actionID: string(maxLength: 40), arrivedAtMicros: int(), method: string(maxLength: 7),
+            actionID: string(maxLength: 40),
+            arrivedAtMicros: int(in: CapturedCall.arrivalRange.lowerBound...(CapturedCall.arrivalRange.upperBound - 1)),
+            method: string(maxLength: 7),
             path: string(maxLength: 60), source: string(),
             metadata: CallMetadata(
                 sessionID: optionalString(), userID: optionalString(), agentName: optionalString(),
@@ -64,7 +75,8 @@ struct MessageGenerator {
                 handoffFrom: optionalString(), handoffTo: optionalString()),
             requestHeaders: headers(), requestBody: body(), requestBodyTruncated: chance(20),
             statusCode: optional { $0.int() }, responseHeaders: headers(), responseBody: body(),
-            responseBodyTruncated: chance(20), firstByteMicros: optional { $0.int() }, completedMicros: int(),
+            responseBodyTruncated: chance(20), firstByteMicros: optional { $0.int(in: CapturedCall.durationRange) },
+            completedMicros: int(in: CapturedCall.durationRange),
             outcome: CallOutcome.allCases.randomElement(using: &rng)!, outcomeDetail: optionalString(),
             usageInjected: chance(30))
     }
