@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func fuzzSeedCorpusHoldsOnlyValidFrames() throws {
-        let corpus = Self.packageRoot.appendingPathComponent("Fuzz/corpus")
+        let corpus = Self.packageRoot.appendingPathComponent("Fuzz/corpus/decoder")
         let names = try FileManager.default.contentsOfDirectory(atPath: corpus.path).filter { !$0.hasPrefix(".") }
         #expect(!names.isEmpty)
         for name in names {
