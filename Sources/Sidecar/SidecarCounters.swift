@@ -23,6 +23,10 @@ package final class SidecarCounters: Sendable {
         case refusedByCollector
         /// Calls for which no admission verdict could be had (no link, link lost, timeout).
         case admissionUnavailable
+        /// Records whose bodies were cut to fit one frame (`request_body_truncated` / `response_body_truncated`).
+        case recordsCut
+        /// Bytes of torn records the spool skipped or cut at start-up.
+        case spoolTornBytes
 
         package var metricName: String {
             switch self {
@@ -36,6 +40,8 @@ package final class SidecarCounters: Sendable {
             case .spoolErrors: "agentledger_sidecar_spool_errors_total"
             case .refusedByCollector: "agentledger_sidecar_refused_by_collector_total"
             case .admissionUnavailable: "agentledger_sidecar_admission_unavailable_total"
+            case .recordsCut: "agentledger_sidecar_records_cut_total"
+            case .spoolTornBytes: "agentledger_sidecar_spool_torn_bytes_total"
             }
         }
     }
