@@ -178,7 +178,7 @@ package struct CollectorLink: Service {
                         "collector": "\(welcome.collectorID)", "admission": "\(welcome.admissionRequired ? "on" : "off")",
                     ])
                 admission.welcomed(admissionRequired: welcome.admissionRequired)
-                shipper.linkEstablished()
+                shipper.linkEstablished(maxFrameBytes: Int(welcome.maxFrameBytes))
             case .ack(let ack):
                 shipper.acknowledge(ack)
             case .error(let error) where error.code == .storeUnavailable:

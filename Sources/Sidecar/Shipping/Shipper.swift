@@ -20,13 +20,19 @@ package final class Shipper: Sendable {
         var waker: AsyncStream<Void>.Continuation?
         var draining = false
         var linksEstablished = 0
-        var spoolFailing = false
+        /// Appends that failed since the spool last took one (a burst), and of their calls those that were lost.
+        var failedAppends = 0
+        var lostInBurst = 0
+        var readFailing = false
         /// The most bytes queued in memory since the heap was last trimmed.
         var queuedPeak = 0
     }
 
     /// A queue that held this much and has drained hands the freed heap back to the kernel.
     private static let trimAfterQueuedBytes = 1 << 20
+    /// The largest record the spool takes: one that fits alone in a frame of the default size (docs/operations.md,
+    /// "Record size"). Larger calls have their bodies cut.
+    package static let maxRecordBytes = Records.maxRecordBytes(inFrameOf: WireFormat.defaultMaxFrameBytes)
 
     private let guarded: Mutex<Guarded>
     private let clock = ContinuousClock()
@@ -39,9 +45,11 @@ package final class Shipper: Sendable {
         limits: ShipperState.Limits = ShipperState.Limits(), spool: sending Spool? = nil,
         logger: Logger = Logger(label: "agentledger.shipper")
     ) {
+        let tornBytes = spool?.truncatedBytes ?? 0
         guarded = Mutex(Guarded(state: ShipperState(limits: limits), spool: spool))
         epoch = clock.now
         self.logger = logger
+        counters.add(.spoolTornBytes, tornBytes)
     }
 
     /// Nanoseconds on the shipper's monotonic clock.
@@ -51,10 +59,17 @@ package final class Shipper: Sendable {
     }
 
     /// Records a captured call durably and queues it for the collector.
+    ///
+    /// A call whose spool append fails (a full disk, EIO) is kept in memory while there is room, and dropped and
+    /// counted otherwise; a burst of failures is logged once when it starts and once when the spool takes a record
+    /// again (docs/operations.md, "Spool").
     package func ship(_ call: CapturedCall) {
-        let encoded = call.encodedFields()
+        counters.add(.captured)
+        guard let encoded = encodedToFit(call) else { return }
         let now = nowNanos
         var failure: (any Error)?
+        var appendFailed = false
+        var recovered: (failed: Int, lost: Int)?
         let (dropped, waker) = guarded.withLock { guarded -> (Int, AsyncStream<Void>.Continuation?) in
             var dropped = 0
             if let spool = guarded.spool {
@@ -71,11 +86,16 @@ package final class Shipper: Sendable {
                         guarded.queuedPeak = max(guarded.queuedPeak, guarded.state.queuedBytes)
                         spool.markLoadedToEnd()
                     }
-                    guarded.spoolFailing = false
+                    if guarded.failedAppends > 0 {
+                        recovered = (guarded.failedAppends, guarded.lostInBurst)
+                        guarded.failedAppends = 0
+                        guarded.lostInBurst = 0
+                    }
                     return (dropped, guarded.waker)
                 } catch {
-                    if !guarded.spoolFailing { failure = error }
-                    guarded.spoolFailing = true
+                    if guarded.failedAppends == 0 { failure = error }
+                    guarded.failedAppends += 1
+                    appendFailed = true
                 }
             }
             // No spool, or it failed: memory is all there is.
@@ -83,16 +103,44 @@ package final class Shipper: Sendable {
                 guarded.state.enqueue(encoded, segment: 0, nowNanos: now)
             } else {
                 dropped += 1
+                if guarded.spool != nil { guarded.lostInBurst += 1 }
             }
             return (dropped, guarded.waker)
         }
-        counters.add(.captured)
         if dropped > 0 { counters.add(.dropped, dropped) }
         if let failure {
-            counters.add(.spoolErrors)
-            logger.error("spool write failed; keeping records in memory only", metadata: ["error": "\(failure)"])
+            logger.error(
+                "spool write failed; keeping calls in memory only until it takes records again",
+                metadata: ["error": "\(failure)"])
+        }
+        if appendFailed { counters.add(.spoolErrors) }
+        if let recovered {
+            logger.warning(
+                "spool writes work again",
+                metadata: ["failed_appends": "\(recovered.failed)", "calls_lost": "\(recovered.lost)"])
         }
         waker?.yield()
+    }
+
+    /// The call's record, its bodies cut when it would not fit alone in a frame; nil (counted and logged) when it
+    /// cannot fit even without them.
+    private func encodedToFit(_ call: CapturedCall) -> [UInt8]? {
+        let encoded = call.encodedFields()
+        guard encoded.count > Self.maxRecordBytes else { return encoded }
+        guard let fitted = call.fitted(toEncodedBytes: Self.maxRecordBytes) else {
+            counters.add(.dropped)
+            logger.error(
+                "call dropped: its record exceeds the largest frame even without bodies",
+                metadata: ["action_id": "\(call.actionID)", "bytes": "\(encoded.count)"])
+            return nil
+        }
+        counters.add(.recordsCut)
+        logger.warning(
+            "call bodies cut to fit one frame",
+            metadata: [
+                "action_id": "\(call.actionID)", "bytes": "\(encoded.count)", "limit": "\(Self.maxRecordBytes)",
+            ])
+        return fitted.encodedFields()
     }
 
     /// A new connection: returns the stream that wakes its sender whenever there may be work.
@@ -106,9 +154,10 @@ package final class Shipper: Sendable {
         return stream
     }
 
-    package func linkEstablished() {
+    /// The link got WELCOME: its collector takes frames of up to `maxFrameBytes`.
+    package func linkEstablished(maxFrameBytes: Int = WireFormat.defaultMaxFrameBytes) {
         let waker = guarded.withLock { guarded in
-            guarded.state.linkEstablished()
+            guarded.state.linkEstablished(maxFrameBytes: maxFrameBytes)
             guarded.linksEstablished += 1
             return guarded.waker
         }
@@ -126,25 +175,51 @@ package final class Shipper: Sendable {
     }
 
     /// The next batch to send, topping the memory queue up from the spool first.
+    ///
+    /// A spool read that fails keeps what was read before it; the record it failed on is tried again at the next
+    /// call, never skipped. Records too large for the link's frames are cut (counted) or, when they cannot fit at
+    /// all, dropped (counted and acknowledged in the spool so they do not block the ones behind them).
     package func next() -> ShipperState.NextStep {
         let now = nowNanos
         var failure: (any Error)?
-        let step = guarded.withLock { guarded in
+        var readFailed = false
+        var readRecovered = false
+        let (step, cut, unsendable) = guarded.withLock { guarded in
             if let spool = guarded.spool, guarded.state.wantsMore, spool.hasUnloaded {
+                var loaded: [(segment: UInt64, payload: [UInt8])] = []
                 do {
-                    for (segment, payload) in try spool.loadNext(maxBytes: guarded.state.limits.maxBatchBytes) {
-                        guarded.state.enqueue(payload, segment: segment, nowNanos: now - guarded.state.limits.lingerNanos)
-                    }
-                    guarded.queuedPeak = max(guarded.queuedPeak, guarded.state.queuedBytes)
+                    try spool.loadNext(maxBytes: guarded.state.limits.maxBatchBytes, into: &loaded)
+                    readRecovered = guarded.readFailing
+                    guarded.readFailing = false
                 } catch {
-                    failure = error
+                    if !guarded.readFailing { failure = error }
+                    guarded.readFailing = true
+                    readFailed = true
                 }
+                for (segment, payload) in loaded {
+                    guarded.state.enqueue(payload, segment: segment, nowNanos: now - guarded.state.limits.lingerNanos)
+                }
+                guarded.queuedPeak = max(guarded.queuedPeak, guarded.state.queuedBytes)
             }
-            return guarded.state.next(nowNanos: now)
+            let cutBefore = guarded.state.cutRecords
+            let step = guarded.state.next(nowNanos: now)
+            let unsendable = guarded.state.takeUnsendable()
+            for (segment, records) in unsendable where segment != 0 {
+                guarded.spool?.acknowledge(segment: segment, records: records)
+            }
+            return (step, guarded.state.cutRecords - cutBefore, unsendable.values.reduce(0, +))
         }
+        if readFailed { counters.add(.spoolErrors) }
         if let failure {
-            counters.add(.spoolErrors)
-            logger.error("spool read failed", metadata: ["error": "\(failure)"])
+            logger.error("spool read failed; retrying the same record", metadata: ["error": "\(failure)"])
+        }
+        if readRecovered { logger.warning("spool reads work again") }
+        if cut > 0 { counters.add(.recordsCut, cut) }
+        if unsendable > 0 {
+            counters.add(.dropped, unsendable)
+            logger.error(
+                "calls dropped: their records do not fit the collector's largest frame even without bodies",
+                metadata: ["calls": "\(unsendable)"])
         }
         return step
     }

@@ -7,6 +7,9 @@ import LedgerProtocol
 /// until a batch leaves; a batch stays in flight until its ACK. When the link drops, every unacknowledged
 /// batch goes back to the front of the queue, in order, and is sent again: delivery is at-least-once and
 /// the collector's store is idempotent on `action_id`.
+///
+/// No frame is built larger than the link's `maxFrameBytes` (WELCOME's `max_frame_bytes`): a record too large to
+/// go alone is cut to fit (`CapturedCall.fitted(toEncodedBytes:)`), never resent whole forever.
 package struct ShipperState: Sendable {
     /// How batches are cut.
     package struct Limits: Sendable {
@@ -55,6 +58,12 @@ package struct ShipperState: Sendable {
     /// The link has said HELLO and got WELCOME.
     package private(set) var linkReady = false
     package private(set) var acknowledgedCalls = 0
+    /// The largest frame the link's collector accepts, from its WELCOME.
+    package private(set) var maxFrameBytes = WireFormat.defaultMaxFrameBytes
+    /// Records cut to fit the link's largest frame.
+    package private(set) var cutRecords = 0
+    /// Records that could not fit the link's largest frame even with empty bodies, by spool segment, until taken.
+    private var unsendable: [UInt64: Int] = [:]
 
     package init(limits: Limits = Limits()) {
         self.limits = limits
@@ -87,8 +96,17 @@ package struct ShipperState: Sendable {
         return before - pending.count
     }
 
-    package mutating func linkEstablished() {
+    /// The link got WELCOME; batches stay within `maxFrameBytes`, the largest frame its collector announced.
+    package mutating func linkEstablished(maxFrameBytes: Int = WireFormat.defaultMaxFrameBytes) {
         linkReady = true
+        self.maxFrameBytes = maxFrameBytes
+    }
+
+    /// Records given up since the last call because no frame the link allows could hold them, by spool segment
+    /// (segment 0: held in memory only). The caller counts them as dropped and acknowledges them in the spool.
+    package mutating func takeUnsendable() -> [UInt64: Int] {
+        defer { unsendable.removeAll() }
+        return unsendable
     }
 
     /// The link is gone: unacknowledged batches return to the front of the queue in their original order.
@@ -111,18 +129,47 @@ package struct ShipperState: Sendable {
         }
         var entries: [Entry] = []
         var bytes = 0
-        while let entry = pending.first, entries.count < limits.maxBatchCount,
-            entries.isEmpty || bytes + entry.bytes.count <= limits.maxBatchBytes
-        {
+        var frameBytes = Records.frameOverheadBytes
+        while let entry = pending.first, entries.count < limits.maxBatchCount {
+            let recordFrameBytes = entry.bytes.count + Records.perRecordOverheadBytes
+            if entries.isEmpty && frameBytes + recordFrameBytes > maxFrameBytes {
+                fitFirstToFrame()
+                continue
+            }
+            guard
+                entries.isEmpty
+                    || (bytes + entry.bytes.count <= limits.maxBatchBytes && frameBytes + recordFrameBytes <= maxFrameBytes)
+            else { break }
             pending.removeFirst()
             bytes += entry.bytes.count
+            frameBytes += recordFrameBytes
             entries.append(entry)
         }
         pendingBytes -= bytes
+        guard !entries.isEmpty else { return .idle }
         let batchID = nextBatchID
         nextBatchID += 1
         inFlight.append((batchID, entries))
         return .send(Batch(batchID: batchID, calls: entries.map(\.bytes)))
+    }
+
+    /// Replaces the first pending record, too large for one frame of the link, by the record cut to fit; gives it up
+    /// (into `unsendable`) when it cannot fit or cannot be read.
+    private mutating func fitFirstToFrame() {
+        var entry = pending.removeFirst()
+        pendingBytes -= entry.bytes.count
+        queuedBytes -= entry.bytes.count
+        guard let call = try? CapturedCall.decodeFields(entry.bytes[...]),
+            let fitted = call.fitted(toEncodedBytes: Records.maxRecordBytes(inFrameOf: maxFrameBytes))
+        else {
+            unsendable[entry.segment, default: 0] += 1
+            return
+        }
+        entry.bytes = fitted.encodedFields()
+        cutRecords += 1
+        pending.prepend(entry)
+        pendingBytes += entry.bytes.count
+        queuedBytes += entry.bytes.count
     }
 
     /// The collector committed `batchID`: returns how many of its records each spool segment held, or nil

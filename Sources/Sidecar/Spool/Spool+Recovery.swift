@@ -4,13 +4,18 @@
     import Darwin
 #endif
 
-/// Start-up: finding segments, checking every record, cutting a torn tail.
+/// Start-up: finding segments, checking every record, skipping torn ones and cutting a torn tail.
 extension Spool {
     static func path(_ directory: String, _ id: UInt64) -> String {
         let digits = String(id)
         return "\(directory)/segment-\(String(repeating: "0", count: max(0, 20 - digits.count)))\(digits).spool"
     }
 
+    /// The spool directory's mode when the spool creates it: its owner's alone, whatever the umask.
+    static let directoryMode: mode_t = 0o700
+
+    /// Creates the directory and its missing parents, each 0700. A directory that already exists is left as it is:
+    /// it may be shared (docs/operations.md, "Spool").
     static func makeDirectory(_ directory: String) throws(SpoolError) {
         var info = stat()
         if stat(directory, &info) == 0 {
@@ -20,7 +25,11 @@ extension Spool {
         var prefix = directory.hasPrefix("/") ? "" : "."
         for part in directory.split(separator: "/") {
             prefix += "/" + part
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw SpoolError.io("mkdir", prefix, errno) }
+            if mkdir(prefix, directoryMode) == 0 {
+                _ = chmod(prefix, directoryMode)  // the umask may have taken bits away; it may not add any
+            } else if errno != EEXIST {
+                throw SpoolError.io("mkdir", prefix, errno)
+            }
         }
     }
 
@@ -41,9 +50,18 @@ extension Spool {
         return found.sorted { $0.0 < $1.0 }
     }
 
-    static func createSegment(_ path: String, directory: String) throws(SpoolError) -> SpoolFile {
-        let file = try SpoolFile.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC | O_APPEND)
-        try file.write(magic)
+    static func createSegment(_ path: String, directory: String, calls: SpoolFile.SystemCalls) throws(SpoolError)
+        -> SpoolFile
+    {
+        let file = try SpoolFile.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, calls: calls)
+        do {
+            try file.write(magic)
+        } catch {
+            // A disk too full for even the header: leave no half-made segment behind.
+            file.close()
+            unlink(path)
+            throw error
+        }
         // Make the new file's name durable too, not only its contents.
         let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY)
         if directoryDescriptor >= 0 {
@@ -53,9 +71,13 @@ extension Spool {
         return file
     }
 
-    /// Checks a segment record by record; a record cut short or failing its CRC ends the segment there.
-    static func recover(id: UInt64, path: String) throws(SpoolError) -> (segment: Segment, truncated: Int) {
-        let file = try SpoolFile.open(path, flags: O_RDWR)
+    /// Checks a segment record by record. After a record cut short or failing its CRC, the scan goes on byte by byte
+    /// to the next record whose header and CRC check: the torn bytes between become a hole the reader skips, and
+    /// every whole record after them is kept. Torn bytes at the end are cut off.
+    static func recover(id: UInt64, path: String, calls: SpoolFile.SystemCalls) throws(SpoolError)
+        -> (segment: Segment, truncated: Int)
+    {
+        let file = try SpoolFile.open(path, flags: O_RDWR, calls: calls)
         defer { file.close() }
         let size = try file.size()
         guard size >= magic.count, try file.read(count: magic.count, at: 0) == magic else {
@@ -63,19 +85,37 @@ extension Spool {
         }
         let contents = try file.read(count: size, at: 0)
         var offset = magic.count
+        var end = offset  // just past the last whole record
         var records = 0
-        while offset + recordHeaderBytes <= size {
-            let length = Int(bigEndian(contents, at: offset))
-            let checksum = bigEndian(contents, at: offset + 4)
-            let end = offset + recordHeaderBytes + length
-            guard length <= maxRecordBytes, end <= size,
-                CRC32.checksum(contents[(offset + recordHeaderBytes)..<end]) == checksum
-            else { break }
-            offset = end
+        var holes: [Range<Int>] = []
+        var torn = 0
+        while offset + recordHeaderBytes <= contents.count {
+            guard let next = wholeRecordEnd(in: contents, at: offset) else {
+                offset += 1
+                continue
+            }
+            if offset > end {
+                holes.append(end..<offset)
+                torn += offset - end
+            }
             records += 1
+            offset = next
+            end = next
         }
-        if offset < size { try file.truncate(to: offset) }
-        return (Segment(id: id, path: path, size: offset, records: records), size - offset)
+        if end < size { try file.truncate(to: end) }
+        var segment = Segment(id: id, path: path, size: end, records: records)
+        segment.holes = holes
+        return (segment, torn + size - end)
+    }
+
+    /// Where the record at `offset` ends, when a whole one starts there: a non-empty payload within bounds whose CRC
+    /// matches its header.
+    static func wholeRecordEnd(in contents: [UInt8], at offset: Int) -> Int? {
+        let length = Int(bigEndian(contents, at: offset))
+        let end = offset + recordHeaderBytes + length
+        guard length > 0, length <= maxRecordBytes, end <= contents.count else { return nil }
+        let checksum = bigEndian(contents, at: offset + 4)
+        return CRC32.checksum(contents[(offset + recordHeaderBytes)..<end]) == checksum ? end : nil
     }
 
     static func bigEndian(_ bytes: [UInt8], at offset: Int) -> UInt32 {

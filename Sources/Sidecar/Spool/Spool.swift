@@ -11,6 +11,9 @@
 /// encoded fields). A read cursor marks what has been loaded into memory for sending; a segment is deleted
 /// once it is sealed and all its records are acknowledged. Over `maxBytes` the oldest segments are dropped
 /// and their records counted. Not thread-safe: the `Shipper` uses it under its lock.
+///
+/// A failed append (a full disk, EIO, a short write) is rolled back to the size before it; if even that fails, the
+/// segment is sealed at its last whole record and the next append starts a new one (docs/operations.md, "Spool").
 package final class Spool {
     package struct Configuration: Sendable {
         /// `AGENTLEDGER_SPOOL_DIR`. Default `./agentledger-spool`.
@@ -19,6 +22,8 @@ package final class Spool {
         package var maxBytes: Int = 512 << 20
         /// Size at which a segment is sealed and a new one begun. Default 8 MiB (less for small bounds).
         package var segmentBytes: Int = 8 << 20
+        /// The calls that write and truncate segments; tests replace them to fail as a full disk does.
+        var systemCalls = SpoolFile.SystemCalls()
 
         package init(directory: String, maxBytes: Int = 512 << 20) {
             self.directory = directory
@@ -40,6 +45,8 @@ package final class Spool {
         var records: Int
         var acknowledged = 0
         var reader: SpoolFile?
+        /// Byte ranges of torn records that recovery found between whole ones, in order; the reader skips them.
+        var holes: [Range<Int>] = []
     }
 
     static let magic = Array("ALSPOOL1".utf8)
@@ -53,13 +60,18 @@ package final class Spool {
     /// The next record to load: an index into `segments` and a byte offset in it.
     private var cursor: (index: Int, offset: Int)
     private var dirty = false
+    /// The active segment takes no more records (full, or torn bytes after its last record): the next append
+    /// starts a new segment first.
+    private var sealed = false
     /// Descriptors of sealed segments not yet flushed to the disk.
     private var sealedUnsynced: [Int32] = []
     package private(set) var totalBytes = 0
     /// Records found intact at start-up, to be replayed.
     package private(set) var recoveredRecords = 0
-    /// Bytes of torn records cut from segment tails at start-up.
+    /// Bytes of torn records found at start-up: cut from segment tails or skipped between whole records.
     package private(set) var truncatedBytes = 0
+    /// Appends that failed and were undone.
+    package private(set) var failedAppends = 0
 
     /// Opens the spool, creating the directory, recovering existing segments and starting a fresh one.
     package init(configuration: Configuration) throws(SpoolError) {
@@ -68,7 +80,7 @@ package final class Spool {
         var recovered: [Segment] = []
         var truncated = 0
         for (id, path) in try Self.segmentFiles(in: configuration.directory) {
-            let (segment, cut) = try Self.recover(id: id, path: path)
+            let (segment, cut) = try Self.recover(id: id, path: path, calls: configuration.systemCalls)
             truncated += cut
             if segment.records == 0 {
                 unlink(path)
@@ -78,7 +90,7 @@ package final class Spool {
         }
         let nextID = (recovered.last?.id ?? 0) + 1
         let path = Self.path(configuration.directory, nextID)
-        writer = try Self.createSegment(path, directory: configuration.directory)
+        writer = try Self.createSegment(path, directory: configuration.directory, calls: configuration.systemCalls)
         segments = recovered + [Segment(id: nextID, path: path, size: Self.magic.count, records: 0)]
         cursor = (0, Self.magic.count)
         totalBytes = segments.reduce(0) { $0 + $1.size }
@@ -98,17 +110,44 @@ package final class Spool {
     }
 
     /// Appends one record. Returns its segment and whatever had to be dropped to stay within the bound.
+    ///
+    /// On failure nothing of the record stays readable: the bytes written are truncated away, or, when the truncation
+    /// fails too, the segment is sealed at its last whole record so nothing is ever written after the torn bytes.
     package func append(_ payload: [UInt8]) throws(SpoolError) -> (segment: UInt64, dropped: [Dropped]) {
-        try writer.write(header: UInt64(UInt32(payload.count)) << 32 | UInt64(CRC32.checksum(payload)), payload: payload)
+        guard payload.count <= Self.maxRecordBytes, !payload.isEmpty else {
+            throw SpoolError.io("append a record of \(payload.count) bytes to", configuration.directory, EINVAL)
+        }
+        if sealed { try rotate() }
+        let last = segments.count - 1
+        do {
+            try writer.write(header: UInt64(UInt32(payload.count)) << 32 | UInt64(CRC32.checksum(payload)), payload: payload)
+        } catch {
+            failedAppends += 1
+            rollBack(to: segments[last].size)
+            throw error
+        }
         dirty = true
         let size = Self.recordHeaderBytes + payload.count
-        let last = segments.count - 1
         segments[last].size += size
         segments[last].records += 1
         totalBytes += size
         let segment = segments[last].id
-        if segments[last].size >= configuration.segmentBytes { try rotate() }
+        if segments[last].size >= configuration.segmentBytes {
+            // The record is written: a new segment that cannot be made yet is retried by the next append.
+            sealed = true
+            try? rotate()
+        }
         return (segment, dropOldestBeyondBound())
+    }
+
+    /// Undoes a failed append: cuts the active segment back to `size`, or seals it there when the cut fails.
+    private func rollBack(to size: Int) {
+        do {
+            try writer.truncate(to: size)
+        } catch {
+            sealed = true
+            try? rotate()
+        }
     }
 
     /// Everything appended so far counts as loaded (the caller queued the newest record in memory itself).
@@ -120,40 +159,58 @@ package final class Spool {
     /// a chunk of up to `readChunkBytes` at a time; a record larger than that is read alone.
     package func loadNext(maxBytes: Int) throws(SpoolError) -> [(segment: UInt64, payload: [UInt8])] {
         var loaded: [(segment: UInt64, payload: [UInt8])] = []
+        try loadNext(maxBytes: maxBytes, into: &loaded)
+        return loaded
+    }
+
+    /// As `loadNext(maxBytes:)`, appending to `loaded`. On a failure, `loaded` keeps the records read before it and the
+    /// cursor stays on the first record not read: nothing is skipped, and the next call tries that record again.
+    package func loadNext(maxBytes: Int, into loaded: inout [(segment: UInt64, payload: [UInt8])]) throws(SpoolError) {
         var bytes = 0
         while bytes < maxBytes && hasUnloaded {
             let segment = segments[cursor.index]
+            if let hole = segment.holes.first(where: { $0.contains(cursor.offset) }) {
+                cursor.offset = hole.upperBound
+                continue
+            }
             if cursor.offset >= segment.size {
                 segments[cursor.index].reader?.close()
                 segments[cursor.index].reader = nil
                 cursor = (cursor.index + 1, Self.magic.count)
                 continue
             }
+            // Whole records run up to the next hole, or the end of what was appended.
+            let end = segment.holes.first { $0.lowerBound > cursor.offset }?.lowerBound ?? segment.size
+            let start = cursor.offset
             let reader = try reader(at: cursor.index)
-            let chunk = try reader.read(count: min(segment.size - cursor.offset, Self.readChunkBytes), at: cursor.offset)
+            let chunk = try reader.read(count: min(end - start, Self.readChunkBytes), at: start)
             var offset = 0
             while offset + Self.recordHeaderBytes <= chunk.count, bytes < maxBytes {
                 let length = Int(Self.bigEndian(chunk, at: offset))
-                guard length <= Self.maxRecordBytes else { throw SpoolError.io("read a record header of", segment.path, EIO) }
-                let end = offset + Self.recordHeaderBytes + length
-                guard end <= chunk.count else { break }
-                loaded.append((segment.id, Array(chunk[(offset + Self.recordHeaderBytes)..<end])))
+                let recordEnd = offset + Self.recordHeaderBytes + length
+                guard length <= Self.maxRecordBytes, start + recordEnd <= end else {
+                    throw SpoolError.io("read a record header of", segment.path, EIO)
+                }
+                guard recordEnd <= chunk.count else { break }
+                loaded.append((segment.id, Array(chunk[(offset + Self.recordHeaderBytes)..<recordEnd])))
                 bytes += length
-                offset = end
+                offset = recordEnd
+                cursor.offset = start + offset
             }
             if offset == 0 {
                 // The next record is larger than a chunk.
                 guard chunk.count >= Self.recordHeaderBytes else { throw SpoolError.io("read a record of", segment.path, EIO) }
                 let length = Int(Self.bigEndian(chunk, at: 0))
-                let payload = try reader.read(count: length, at: cursor.offset + Self.recordHeaderBytes)
+                guard length <= Self.maxRecordBytes, start + Self.recordHeaderBytes + length <= end else {
+                    throw SpoolError.io("read a record header of", segment.path, EIO)
+                }
+                let payload = try reader.read(count: length, at: start + Self.recordHeaderBytes)
                 guard payload.count == length else { throw SpoolError.io("read a record of", segment.path, EIO) }
                 loaded.append((segment.id, payload))
                 bytes += length
-                offset = Self.recordHeaderBytes + length
+                cursor.offset = start + Self.recordHeaderBytes + length
             }
-            cursor.offset += offset
         }
-        return loaded
     }
 
     /// Counts acknowledged records of `segment`; sealed segments whose records are all acknowledged are deleted.
@@ -164,9 +221,10 @@ package final class Spool {
             remove(at: 0)
         }
         // All delivered: empty the active segment too, so a restart replays nothing already stored.
-        if segments.count == 1, segments[0].acknowledged >= segments[0].records, segments[0].records > 0, !hasUnloaded,
-            (try? writer.truncate(to: Self.magic.count)) != nil
+        if segments.count == 1, segments[0].acknowledged >= segments[0].records, segments[0].records > 0 || sealed,
+            !hasUnloaded, (try? writer.truncate(to: Self.magic.count)) != nil
         {
+            sealed = false  // torn bytes after the last record, if any, went with the rest
             totalBytes -= segments[0].size - Self.magic.count
             segments[0].size = Self.magic.count
             segments[0].records = 0
@@ -193,11 +251,12 @@ package final class Spool {
     private func rotate() throws(SpoolError) {
         let id = segments[segments.count - 1].id + 1
         let path = Self.path(configuration.directory, id)
-        let next = try Self.createSegment(path, directory: configuration.directory)
+        let next = try Self.createSegment(path, directory: configuration.directory, calls: configuration.systemCalls)
         // Synced with the next group, not here: `append` runs on an event loop.
         sealedUnsynced.append(writer.descriptor)
         writer = next
         dirty = false
+        sealed = false
         segments.append(Segment(id: id, path: path, size: Self.magic.count, records: 0))
         totalBytes += Self.magic.count
     }
@@ -225,7 +284,7 @@ package final class Spool {
 
     private func reader(at index: Int) throws(SpoolError) -> SpoolFile {
         if let reader = segments[index].reader { return reader }
-        let reader = try SpoolFile.open(segments[index].path, flags: O_RDONLY)
+        let reader = try SpoolFile.open(segments[index].path, flags: O_RDONLY, calls: configuration.systemCalls)
         segments[index].reader = reader
         return reader
     }

@@ -6,25 +6,41 @@
 
 /// Thin wrappers over POSIX file calls, turning failures into `SpoolError`s that name the path.
 struct SpoolFile {
+    /// The calls that change a file's size, replaceable so tests can fail them as a full or failing disk does.
+    struct SystemCalls: Sendable {
+        var writev: @Sendable (Int32, UnsafePointer<iovec>, Int32) -> Int = { Glibc.writev($0, $1, $2) }
+        var ftruncate: @Sendable (Int32, off_t) -> Int32 = { Glibc.ftruncate($0, $1) }
+    }
+
+    /// Spool files are readable by their owner only (docs/operations.md, "Spool"): they hold prompts and answers.
+    static let mode: mode_t = 0o600
+
     let path: String
     let descriptor: Int32
+    var calls = SystemCalls()
 
-    static func open(_ path: String, flags: Int32) throws(SpoolError) -> SpoolFile {
-        let descriptor = Glibc.open(path, flags | O_CLOEXEC, 0o644)
+    static func open(_ path: String, flags: Int32, calls: SystemCalls = SystemCalls()) throws(SpoolError) -> SpoolFile {
+        let descriptor = Glibc.open(path, flags | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw SpoolError.io("open", path, errno) }
-        return SpoolFile(path: path, descriptor: descriptor)
+        // Whatever the umask, and for a file an older version created 0644.
+        if flags & (O_WRONLY | O_RDWR) != 0 { _ = fchmod(descriptor, mode) }
+        return SpoolFile(path: path, descriptor: descriptor, calls: calls)
     }
 
     func write(_ bytes: [UInt8]) throws(SpoolError) {
         var written = 0
         while written < bytes.count {
             let result = bytes.withUnsafeBytes { raw in
-                Glibc.write(descriptor, raw.baseAddress! + written, raw.count - written)
+                var vector = iovec(
+                    iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + written), iov_len: raw.count - written)
+                return calls.writev(descriptor, &vector, 1)
             }
             if result < 0 {
                 if errno == EINTR { continue }
                 throw SpoolError.io("write", path, errno)
             }
+            // Nothing written and no error: a device that takes no more. Fail rather than spin.
+            guard result > 0 else { throw SpoolError.io("write", path, EIO) }
             written += result
         }
     }
@@ -44,12 +60,12 @@ struct SpoolFile {
                                 iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress! + written),
                                 iov_len: head.count - written)
                             vectors[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress), iov_len: body.count)
-                            return writev(descriptor, vectors.baseAddress!, body.isEmpty ? 1 : 2)
+                            return calls.writev(descriptor, vectors.baseAddress!, body.isEmpty ? 1 : 2)
                         }
                         let offset = written - head.count
                         vectors[0] = iovec(
                             iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress! + offset), iov_len: body.count - offset)
-                        return writev(descriptor, vectors.baseAddress!, 1)
+                        return calls.writev(descriptor, vectors.baseAddress!, 1)
                     }
                 }
             }
@@ -57,6 +73,8 @@ struct SpoolFile {
                 if errno == EINTR { continue }
                 throw SpoolError.io("write", path, errno)
             }
+            // Nothing written and no error: a device that takes no more. Fail rather than spin.
+            guard result > 0 else { throw SpoolError.io("write", path, EIO) }
             written += result
         }
     }
@@ -87,7 +105,7 @@ struct SpoolFile {
     }
 
     func truncate(to size: Int) throws(SpoolError) {
-        guard ftruncate(descriptor, off_t(size)) == 0 else { throw SpoolError.io("truncate", path, errno) }
+        guard calls.ftruncate(descriptor, off_t(size)) == 0 else { throw SpoolError.io("truncate", path, errno) }
     }
 
     func close() { _ = Glibc.close(descriptor) }
