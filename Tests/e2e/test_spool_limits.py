@@ -14,6 +14,7 @@ from typing import Iterator
 import pytest
 
 from conftest import start_ledger
+from distributed import Fleet, wait_stored_exactly_once
 from support import Ledger, http_client, new_session_id
 
 MODEL = "gpt-4o-mini"
@@ -158,3 +159,31 @@ def test_a_full_spool_disk_loses_nothing_silently_and_delivery_resumes_when_spac
         assert sidecar_metrics(base_url)["agentledger_sidecar_spool_torn_bytes_total"] == 0
     finally:
         process.stop()
+
+
+def test_a_sidecar_whose_spool_disk_fills_while_the_collector_is_down_delivers_everything_later(
+    fleet: Fleet, small_disk: Path
+) -> None:
+    """The records wait on disk (no link), so delivery reads back segments that took failed appends."""
+    collector = fleet.collector(start=False)
+    sidecar = fleet.sidecar(collector.ingest_address, source="pod-full-disk", spool_dir=small_disk / "spool")
+    session_id = new_session_id("disk-full-offline")
+    padding = "p" * 6000
+    action_ids = sidecar.calls(session_id, 5, f"before {padding}")
+    filler = fill(small_disk)
+    action_ids += sidecar.calls(session_id, 10, f"during {padding}")
+    filler.unlink()
+    action_ids += sidecar.calls(session_id, 5, f"after {padding}")
+    metrics = sidecar_metrics(sidecar.url)
+    assert metrics["agentledger_sidecar_spool_errors_total"] >= 5, metrics
+    assert metrics["agentledger_sidecar_calls_dropped_total"] == 0, "the memory queue held the calls the disk refused"
+
+    collector.start()
+    wait_stored_exactly_once(collector.get, session_id, action_ids, timeout=30, diagnostics=fleet.logs)
+
+    # SIGKILL and restart over the same spool: nothing torn was left behind, nothing is replayed twice.
+    sidecar.kill()
+    sidecar.start()
+    action_ids += sidecar.calls(session_id, 1, "after the restart")
+    wait_stored_exactly_once(collector.get, session_id, action_ids, timeout=30, diagnostics=fleet.logs)
+    assert sidecar_metrics(sidecar.url)["agentledger_sidecar_spool_torn_bytes_total"] == 0
