@@ -45,7 +45,12 @@ struct AnthropicMessagesStream {
         }
     }
 
-    private var nextIndex: Int { (blocks.keys.max() ?? -1) + 1 }
+    /// The index after the highest so far; a provider's index of `Int.max` is kept, not overflowed (Fuzz/corpus/sse).
+    private var nextIndex: Int {
+        guard let highest = blocks.keys.max() else { return 0 }
+        let (next, overflow) = highest.addingReportingOverflow(1)
+        return overflow ? highest : next
+    }
 
     private mutating func startBlock(_ start: JSONValue?, at index: Int) {
         switch start?["type"]?.stringValue {

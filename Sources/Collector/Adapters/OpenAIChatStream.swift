@@ -49,8 +49,12 @@ struct OpenAIChatStream {
             slot = existing
         } else if id == nil, let last = toolCalls.keys.max() {
             slot = last
+        } else if let highest = toolCalls.keys.max() {
+            // A provider's index of `Int.max` is kept, not overflowed (Fuzz/corpus/sse).
+            let (next, overflow) = highest.addingReportingOverflow(1)
+            slot = overflow ? highest : next
         } else {
-            slot = (toolCalls.keys.max() ?? -1) + 1
+            slot = 0
         }
         var call = toolCalls[slot] ?? PartialToolCall()
         if let id { call.id = id }
