@@ -243,7 +243,7 @@ def pid_of(member) -> int | None:
     return managed.process.pid
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(int(150 + 12 * PHASE))  # seven phases, a minute to drain, start-up and checks
 def test_chaos_every_captured_call_is_stored_once_or_counted(fleet: Fleet, tmp_path: Path) -> None:
     postgres = PostgresCluster.from_environment(tmp_path / "pg_ctl.log")
     if isinstance(postgres, str):
