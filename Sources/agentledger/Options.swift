@@ -118,6 +118,16 @@ struct AccessOptions: ParsableArguments {
     var apiKey: String?
     @Option(help: "When set, exports carry an HMAC-SHA256 signature. [env: AGENTLEDGER_EXPORT_HMAC_KEY; default none]")
     var exportHmacKey: String?
+    @Option(
+        help:
+            "Origins besides the same origin allowed to call the API and /ws, comma-separated, or *. [env: AGENTLEDGER_ALLOWED_ORIGINS; default none]"
+    )
+    var allowedOrigins: String?
+    @Option(
+        help:
+            "Host names the API answers besides IP literals and localhost (*.example.com, or *). [env: AGENTLEDGER_ALLOWED_HOSTS; default none: any with an API key]"
+    )
+    var allowedHosts: String?
 }
 
 /// Everything the collector half takes besides the ingest token (shared with the sidecar half in `up`).

@@ -60,13 +60,16 @@ extension Runtime.CollectorParts {
     func addRoutes(
         to router: Router<BasicRequestContext>, settings: Settings, extraMetrics: @escaping @Sendable () -> String = { "" }
     ) throws {
+        // Host and Origin first: a rebound or cross-origin page is refused before anything else looks at it.
+        router.add(middleware: HostOriginMiddleware(policy: hostOriginPolicy, counters: accessCounters))
         if let apiKey {
             // The dashboard's page and assets load without the key so the page can ask for it; its data cannot.
             router.add(middleware: APIKeyMiddleware(key: apiKey, openPaths: ["/healthz", "/readyz", "/", "/assets/*", "/ws"]))
         }
         var api = self.api
         let collectorMetrics = api.extraMetrics
-        api.extraMetrics = { collectorMetrics() + extraMetrics() }
+        let accessCounters = self.accessCounters
+        api.extraMetrics = { collectorMetrics() + accessCounters.prometheusText() + extraMetrics() }
         api.addRoutes(to: router)
         ExportRoutes(store: store, hmacKey: exportHMACKey, version: AgentLedger.configuration.version).addRoutes(to: router)
         DashboardRoutes.add(to: router)
@@ -76,7 +79,7 @@ extension Runtime.CollectorParts {
     /// authenticates with the key in its first message instead of the middleware.
     func webSocketServer() -> HTTPServerBuilder {
         let router = Router(context: BasicWebSocketRequestContext.self)
-        liveFeed.addRoute(to: router, apiKey: apiKey)
+        liveFeed.addRoute(to: router, apiKey: apiKey, policy: hostOriginPolicy, counters: accessCounters)
         return .http1WebSocketUpgrade(webSocketRouter: router)
     }
 }

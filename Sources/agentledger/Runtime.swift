@@ -22,6 +22,9 @@ enum Runtime {
         var apiKey: APIKey?
         var liveFeed: LiveFeed
         var exportHMACKey: String?
+        /// `AGENTLEDGER_ALLOWED_ORIGINS` and `AGENTLEDGER_ALLOWED_HOSTS`, applied to every HTTP path but the probes.
+        var hostOriginPolicy: HostOriginPolicy
+        var accessCounters = AccessCounters()
 
         /// The collector's long-running parts after the store: ingest, the enforcement sweeper, alert delivery.
         var services: [any Service] {
@@ -57,6 +60,14 @@ enum Runtime {
         let prices = try priceTable(all.pricing, settings: settings)
         let apiKey = APIKey(secret: settings.string(all.access.apiKey, "AGENTLEDGER_API_KEY"))
         let exportHMACKey = settings.string(all.access.exportHmacKey, "AGENTLEDGER_EXPORT_HMAC_KEY")
+        let hostOriginPolicy: HostOriginPolicy
+        do {
+            hostOriginPolicy = try HostOriginPolicy(
+                allowedOrigins: settings.string(all.access.allowedOrigins, "AGENTLEDGER_ALLOWED_ORIGINS"),
+                allowedHosts: settings.string(all.access.allowedHosts, "AGENTLEDGER_ALLOWED_HOSTS"), apiKeySet: apiKey != nil)
+        } catch {
+            throw ConfigurationError(description: error.description)
+        }
         let dsn = settings.string(options.dsn, "AGENTLEDGER_DSN", default: "sqlite:///agentledger.db")
         var ingest = IngestServer.Configuration()
         ingest.host = settings.string(options.ingestHost, "AGENTLEDGER_INGEST_HOST", default: "0.0.0.0")
@@ -98,7 +109,7 @@ enum Runtime {
         api.extraMetrics = { enforcer.counters.prometheusText() + (alerting?.prometheusText() ?? "") }
         return CollectorParts(
             store: store, counters: counters, ingest: server, api: api, enforcer: enforcer, alerting: alerting,
-            apiKey: apiKey, liveFeed: liveFeed, exportHMACKey: exportHMACKey,
+            apiKey: apiKey, liveFeed: liveFeed, exportHMACKey: exportHMACKey, hostOriginPolicy: hostOriginPolicy,
             dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
     }
 

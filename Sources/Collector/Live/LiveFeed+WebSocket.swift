@@ -13,8 +13,19 @@ extension LiveFeed {
     /// `{"type":"call", …record as /explain returns it}` per stored call, and `{"type":"missed","count":n}` when a
     /// slow client lost `n` calls. With `apiKey`, the client's first message must be `{"type":"auth","key":"…"}`
     /// within `authTimeout`, else the socket closes with 1008 (policy violation); the key is never read from the URL.
-    package func addRoute<Context: WebSocketRequestContext>(to router: Router<Context>, apiKey: APIKey?) {
-        router.ws("ws") { inbound, outbound, _ in
+    /// A handshake `policy` refuses (its `Host` or `Origin`) is not upgraded: Hummingbird answers it `400` with no
+    /// body, and it is counted in `counters`.
+    package func addRoute<Context: WebSocketRequestContext>(
+        to router: Router<Context>, apiKey: APIKey?, policy: HostOriginPolicy? = nil, counters: AccessCounters? = nil
+    ) {
+        router.ws(
+            "ws",
+            shouldUpgrade: { request, _ in
+                guard let refusal = policy?.refusal(request) else { return .upgrade([:]) }
+                counters?.add(refusal)
+                return .dontUpgrade
+            }
+        ) { inbound, outbound, _ in
             try await self.serve(inbound: inbound, outbound: outbound, apiKey: apiKey)
         }
     }

@@ -25,8 +25,10 @@ final class WebSocketTestClient {
     }
 
     /// Connects to `path` on 127.0.0.1:`port`, upgrades, and runs `body` with the client; closes after.
+    /// `headers` are extra handshake lines (`Origin: https://evil.example`); `host` replaces `127.0.0.1:port`.
     static func withConnection<T: Sendable>(
-        port: Int, path: String = "/ws", _ body: (WebSocketTestClient) async throws -> T
+        port: Int, path: String = "/ws", host: String? = nil, headers: [String] = [],
+        _ body: (WebSocketTestClient) async throws -> T
     ) async throws -> T {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
@@ -36,14 +38,15 @@ final class WebSocketTestClient {
             }
         return try await channel.executeThenClose { inbound, outbound in
             let client = WebSocketTestClient(inbound: inbound.makeAsyncIterator(), outbound: outbound)
-            try await client.handshake(path: path, port: port)
+            try await client.handshake(path: path, host: host ?? "127.0.0.1:\(port)", headers: headers)
             return try await body(client)
         }
     }
 
-    private func handshake(path: String, port: Int) async throws {
+    private func handshake(path: String, host: String, headers: [String]) async throws {
         let request =
-            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + headers.map { "\($0)\r\n" }.joined()
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         try await outbound.write(ByteBuffer(string: request))
         while true {
