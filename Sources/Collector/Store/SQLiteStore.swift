@@ -28,10 +28,12 @@ package final class SQLiteStore: Store {
     }
 
     private func configure() async throws {
-        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 5000"] {
+        // FULL: a commit is on disk before it returns, so an ACK never precedes durability (docs/operations.md,
+        // "Limits and hardening"); in WAL mode NORMAL could lose the last commits to a power cut.
+        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA busy_timeout = 5000"] {
             _ = try await writer.query(pragma)
         }
-        _ = try await reader.query("PRAGMA busy_timeout = 5000")
+        for pragma in ["PRAGMA synchronous = FULL", "PRAGMA busy_timeout = 5000"] { _ = try await reader.query(pragma) }
         try await SQLiteMessageFunctions.install(on: writer)
     }
 
