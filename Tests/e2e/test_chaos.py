@@ -255,7 +255,10 @@ def test_chaos_every_captured_call_is_stored_once_or_counted(fleet: Fleet, tmp_p
     load = hostile = watch = None
     try:
         collector = fleet.collector(dsn=postgres.dsn)
-        sidecar = fleet.sidecar(collector.ingest_address, source=f"chaos-{run}", spool_dir=disk.path)
+        # A 1 MiB spool: while the link is cut its bound is reached, so the oldest calls are dropped and counted.
+        sidecar = fleet.sidecar(
+            collector.ingest_address, source=f"chaos-{run}", spool_dir=disk.path, AGENTLEDGER_SPOOL_MAX_MB="1"
+        )
         watch = RSSWatch({"sidecar": lambda: pid_of(sidecar), "collector": lambda: pid_of(collector)})
         watch.start()
         load = Load(sidecar.url, run)
@@ -331,10 +334,11 @@ def test_chaos_every_captured_call_is_stored_once_or_counted(fleet: Fleet, tmp_p
             "dropped": dropped,
             "stored": len(all_stored),
             "stored_unique": len(unique),
+            "counted_dropped_but_stored": len(unique) - (captured - dropped),
             "sidecar_spool_and_link": {
                 name.removeprefix("agentledger_sidecar_"): int(value)
                 for name, value in sorted(metrics.items())
-                if any(word in name for word in ("spool", "dropped", "reconnects", "cut"))
+                if any(word in name for word in ("spool", "dropped", "acknowledged", "reconnects", "cut"))
             },
             "hostile_connections_closed_by_collector": hostile.answered,
             "hostile_connections_refused_or_cut": hostile.cut_off,
@@ -350,7 +354,12 @@ def test_chaos_every_captured_call_is_stored_once_or_counted(fleet: Fleet, tmp_p
         assert not load.failures, f"{len(load.failures)} calls failed: {load.failures[:5]}"
         assert len(all_stored) == len(unique), f"{len(all_stored) - len(unique)} duplicates: {summary}"
         assert captured == load.calls, f"sidecar captured {captured} calls, the agents made {load.calls}: {summary}"
-        assert len(unique) == captured - dropped, f"stored != captured - dropped: {summary}\n{fleet.logs()}"
+        # No silent loss: every captured call is stored or counted as dropped. A call can be both when its batch was
+        # committed but the collector was killed before its ACK and the spool bound then dropped it: the sidecar
+        # cannot know, so `dropped` is an upper bound; without drops the equality is exact.
+        assert len(unique) >= captured - dropped, f"calls lost without being counted: {summary}\n{fleet.logs()}"
+        if dropped == 0:
+            assert len(unique) == captured, f"stored != captured: {summary}"
         answered = {action_id for ids in load.action_ids.values() for action_id in ids}
         assert unique <= answered, f"stored calls no agent made: {sorted(unique - answered)[:5]}"
         if dropped == 0:
