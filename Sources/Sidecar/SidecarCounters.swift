@@ -27,6 +27,16 @@ package final class SidecarCounters: Sendable {
         case recordsCut
         /// Bytes of torn records the spool skipped or cut at start-up.
         case spoolTornBytes
+        /// Agent connections answered 503 and closed at accept: `AGENTLEDGER_MAX_AGENT_CONNECTIONS` were open.
+        case agentConnectionsRefused
+        /// Request heads that did not arrive within `AGENTLEDGER_REQUEST_HEAD_TIMEOUT_MS` (408, closed).
+        case requestHeadTimeouts
+        /// Request bodies that paused longer than `AGENTLEDGER_REQUEST_BODY_TIMEOUT_MS` (408, closed).
+        case requestBodyTimeouts
+        /// Agent connections closed after `AGENTLEDGER_AGENT_IDLE_TIMEOUT_MS` with no request.
+        case agentIdleClosed
+        /// Requests answered 503 (and closed) because bodies in memory would pass `AGENTLEDGER_MAX_BUFFERED_MB`.
+        case bodyBufferFull
 
         package var metricName: String {
             switch self {
@@ -42,6 +52,11 @@ package final class SidecarCounters: Sendable {
             case .admissionUnavailable: "agentledger_sidecar_admission_unavailable_total"
             case .recordsCut: "agentledger_sidecar_records_cut_total"
             case .spoolTornBytes: "agentledger_sidecar_spool_torn_bytes_total"
+            case .agentConnectionsRefused: "agentledger_sidecar_agent_connections_refused_total"
+            case .requestHeadTimeouts: "agentledger_sidecar_request_head_timeouts_total"
+            case .requestBodyTimeouts: "agentledger_sidecar_request_body_timeouts_total"
+            case .agentIdleClosed: "agentledger_sidecar_agent_idle_closed_total"
+            case .bodyBufferFull: "agentledger_sidecar_body_buffer_full_total"
             }
         }
     }

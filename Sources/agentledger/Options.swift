@@ -24,6 +24,25 @@ struct ProxyOptions: ParsableArguments {
     @Option(
         help: "How long a call waits for the collector's budget verdict. [env: AGENTLEDGER_ADMISSION_TIMEOUT_MS; default 500]")
     var admissionTimeoutMs: String?
+    @OptionGroup(title: "Agent connections") var agents: AgentLimitOptions
+}
+
+/// Bounds on what agents may hold open on the proxy (docs/operations.md, "Agent connections").
+struct AgentLimitOptions: ParsableArguments {
+    @Option(help: "Agent connections open at once; more get 503. [env: AGENTLEDGER_MAX_AGENT_CONNECTIONS; default 1024]")
+    var maxAgentConnections: String?
+    @Option(help: "Time for a request head to arrive, in ms (408 after). [env: AGENTLEDGER_REQUEST_HEAD_TIMEOUT_MS; default 10000]")
+    var requestHeadTimeoutMs: String?
+    @Option(
+        help: "Longest pause in a request body, in ms (408 after). [env: AGENTLEDGER_REQUEST_BODY_TIMEOUT_MS; default 30000]")
+    var requestBodyTimeoutMs: String?
+    @Option(help: "Close agent connections idle this long, in ms. [env: AGENTLEDGER_AGENT_IDLE_TIMEOUT_MS; default 60000]")
+    var agentIdleTimeoutMs: String?
+    @Option(
+        help:
+            "Request bodies held in memory across connections, in MiB (503 above). [env: AGENTLEDGER_MAX_BUFFERED_MB; default 128]"
+    )
+    var maxBufferedMB: String?
 }
 
 /// Where the sidecar ships records.

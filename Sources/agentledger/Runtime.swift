@@ -179,6 +179,7 @@ enum Runtime {
             try settings.choice(
                 proxyOptions.onCollectorDown, "AGENTLEDGER_ON_COLLECTOR_DOWN", default: "open", among: ["open", "closed"])
             == "closed"
+        try applyAgentLimits(proxyOptions.agents, to: &proxy, settings: settings)
         resolved.proxy = proxy
         resolved.admissionTimeout = .milliseconds(
             try settings.integer(

@@ -38,9 +38,10 @@ struct UpCommand: AsyncParsableCommand {
         let sidecar = try Runtime.sidecar(sidecarSettings, logger: logger)
 
         let router = Router()
-        let (shipper, admission) = (sidecar.core.shipper, sidecar.admission)
+        let (shipper, admission, load) = (sidecar.core.shipper, sidecar.admission, sidecar.core.load)
         try collector.addRoutes(
-            to: router, settings: settings, extraMetrics: { SidecarMetrics.prometheusText(shipper, admission: admission) })
+            to: router, settings: settings,
+            extraMetrics: { SidecarMetrics.prometheusText(shipper, admission: admission, load: load) })
         // The dashboard and API listen on loopback only; the proxy's port hands their paths to it (`LocalRoutes`).
         let apiPort = ListeningPort()
         let api = Application(

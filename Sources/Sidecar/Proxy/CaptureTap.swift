@@ -19,7 +19,9 @@ struct CaptureTap: Sendable {
     mutating func responded(status: UInt, headers: HTTPHeaders) {
         call.statusCode = UInt16(clamping: status)
         call.responseHeaders = headers.compactMap { header in
-            HeaderPolicy.isCredential(header.name.lowercased()) ? nil : HeaderField(header.name, header.value)
+            let lowered = header.name.lowercased()
+            guard HeaderPolicy.recordsResponseHeader(lowered), !HeaderPolicy.isCredential(lowered) else { return nil }
+            return HeaderField(header.name, header.value)
         }
     }
 

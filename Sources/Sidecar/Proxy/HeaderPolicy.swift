@@ -22,6 +22,33 @@ package enum HeaderPolicy {
         }
     }
 
+    /// Request headers a record keeps (docs/operations.md, "What is recorded"): an allow-list of names known to
+    /// carry no secret and worth keeping (the body's format, SDK and API versions, request and trace ids). Every
+    /// other header, a credential under any name included, is forwarded upstream and never recorded.
+    static func recordsRequestHeader(_ lowered: String) -> Bool {
+        switch lowered {
+        case "content-type", "content-encoding", "accept", "accept-encoding", "user-agent", "openai-beta",
+            "openai-organization", "openai-project", "anthropic-version", "anthropic-beta", "x-request-id",
+            "x-client-request-id", "traceparent", "x-stainless-lang", "x-stainless-package-version", "x-stainless-os",
+            "x-stainless-arch", "x-stainless-runtime", "x-stainless-runtime-version", "x-stainless-retry-count",
+            "x-stainless-async", "x-stainless-timeout", "x-stainless-helper-method":
+            true
+        default: false
+        }
+    }
+
+    /// Response headers a record keeps, on the same terms: the body's format, the provider's request ids and
+    /// processing time, and its rate-limit state.
+    static func recordsResponseHeader(_ lowered: String) -> Bool {
+        switch lowered {
+        case "content-type", "content-encoding", "date", "x-request-id", "request-id", "openai-processing-ms",
+            "openai-version", "openai-organization", "openai-project", "openai-model", "anthropic-organization-id",
+            "retry-after", "retry-after-ms":
+            true
+        default: lowered.hasPrefix("x-ratelimit-") || lowered.hasPrefix("anthropic-ratelimit-")
+        }
+    }
+
     /// Prefixes of our own headers; the second is the seed's later spelling, accepted as an alias.
     static let ownPrefixes = ["x-agentledger-", "x-agenticledger-"]
 
@@ -57,7 +84,8 @@ package enum HeaderPolicy {
     }
 
     /// Sorts an agent's request headers: ours go into `metadata`, the other end-to-end ones go to `forward` as sent.
-    /// For a captured call, what was forwarded minus credentials is returned, names lower-cased, for the record.
+    /// For a captured call, the forwarded headers the record may keep (`recordsRequestHeader`) are returned, names
+    /// lower-cased.
     static func forward(
         _ headers: HTTPHeaders, captured: Bool, metadata: inout CallMetadata, to forward: (String, String) -> Void
     ) -> [HeaderField] {
@@ -68,7 +96,7 @@ package enum HeaderPolicy {
                 return
             }
             forward(name, value)
-            if captured && !isCredential(lowered) { kept.append(HeaderField(lowered, value)) }
+            if captured && recordsRequestHeader(lowered) && !isCredential(lowered) { kept.append(HeaderField(lowered, value)) }
         }
         return kept
     }

@@ -31,6 +31,8 @@ extension ProxyConnectionHandler {
             context.writeAndFlush(wrapOutboundOut(.head(reply))).assumeIsolated().whenComplete { result in
                 do {
                     try result.get()
+                    // A tunnel lasts as long as its WebSocket: no request deadlines apply any more.
+                    self.timeouts.stop()
                     try UpgradeTunnel.join(agent: context, removing: self, backend: backend)
                 } catch {
                     backend.close(promise: nil)
@@ -40,7 +42,8 @@ extension ProxyConnectionHandler {
         }
         handshake.whenFailure { [self] error in
             closeAfterResponse = true
-            answer(ProxyError.upstreamUnreachable("the dashboard server: \(error)"))
+            answer(
+                ProxyError.upstreamUnreachable("could not connect to the dashboard server: \(UpstreamFailure.words(for: error))"))
         }
     }
 }

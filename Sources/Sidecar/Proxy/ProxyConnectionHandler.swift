@@ -28,6 +28,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     let core: ProxyCore
     private let pool: UpstreamPool
+    /// The connection's deadlines, told where each exchange is.
+    let timeouts: AgentConnectionTimeouts
     /// `agentledger up`: the dashboard and API paths, and the pool of connections to the in-process server.
     let local: (routes: LocalRoutes, pool: UpstreamPool)?
     /// The pool of the current exchange's connection.
@@ -43,13 +45,15 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var path: Substring = ""
     private var metadata = CallMetadata()
     private var keptHeaders: [HeaderField] = []
-    private var body = ByteBuffer()
+    var body = ByteBuffer()
+    /// Bytes of the shared body budget (`AgentLoad`) this connection holds for `body`.
+    var bodyCharge = 0
     /// Parts of a streamed (uncaptured) request that arrived before the upstream connection.
     var pendingParts: [HTTPClientRequestPart] = []
-    private var requestEnded = false
+    var requestEnded = false
     var tap: CaptureTap?
     private var filter: UsageChunkFilter?
-    private var upstream: UpstreamConnection? {
+    var upstream: UpstreamConnection? {
         // A read held for a streamed request body is released with the upstream it waited on (one that answered
         // before the upload ended, or failed), so the rest of the request is read and dropped.
         didSet {
@@ -59,15 +63,19 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             }
         }
     }
-    private var responseStarted = false
+    var responseStarted = false
     var closeAfterResponse = false
     private var headTimeout: Scheduled<Void>?
     /// A `read` held back while the upstream cannot take more of a streamed request body.
-    private var readHeld = false
+    var readHeld = false
 
-    init(core: ProxyCore, pool: UpstreamPool, local: (routes: LocalRoutes, pool: UpstreamPool)? = nil) {
+    init(
+        core: ProxyCore, pool: UpstreamPool, timeouts: AgentConnectionTimeouts,
+        local: (routes: LocalRoutes, pool: UpstreamPool)? = nil
+    ) {
         self.core = core
         self.pool = pool
+        self.timeouts = timeouts
         self.local = local
         activePool = pool
     }
@@ -92,6 +100,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func begin(_ head: HTTPRequestHead) {
         generation &+= 1
+        timeouts.requestBegan()
         phase = .idle
         requestHead = head
         started = .now
@@ -101,6 +110,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         tap = nil
         filter = nil
         body = ByteBuffer()
+        releaseBody()
         pendingParts = []
         metadata = CallMetadata()
         keptHeaders = []
@@ -133,19 +143,16 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             return answer(ProxyError.collectorUnavailable)
         }
         phase = .collecting
-        if let declaredLength { body.reserveCapacity(declaredLength) }
+        if let declaredLength {
+            guard reserveBody(declaredLength) else { return }
+            body.reserveCapacity(declaredLength)
+        }
     }
 
     private func received(_ buffer: ByteBuffer) {
         switch phase {
         case .collecting:
-            guard body.readableBytes + buffer.readableBytes <= core.configuration.maxBodyBytes else {
-                core.shipper.counters.add(.bodyTooLarge)
-                body = ByteBuffer()
-                return answer(ProxyError.bodyTooLarge(limit: core.configuration.maxBodyBytes))
-            }
-            var buffer = buffer
-            body.writeBuffer(&buffer)
+            collect(buffer)
         case .forwarding where tap == nil:
             if let upstream, pendingParts.isEmpty {
                 upstream.write(.body(.byteBuffer(buffer)), flush: false)
@@ -159,6 +166,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func requestFinished() {
         requestEnded = true
+        timeouts.requestFinished()
         switch phase {
         case .collecting:
             forwardCaptured()
@@ -184,13 +192,16 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         let withUsage = path == CapturedPaths.openAIChat ? UsageInjection.inject(into: body) : nil
         let call = CapturedCall(
             actionID: ActionID.make(), arrivedAtMicros: WallClock.nowMicros() - (ContinuousClock.now - started).micros,
-            method: requestHead.method.rawValue, path: requestHead.uri, source: core.configuration.source, metadata: metadata,
+            method: requestHead.method.rawValue, path: RecordedTarget.scrubbed(requestHead.uri),
+            source: core.configuration.source, metadata: metadata,
             requestHeaders: keptHeaders, requestBody: Array(body.readableBytesView), usageInjected: withUsage != nil)
         tap = CaptureTap(call: call, started: started, limit: core.configuration.maxCapturedResponseBytes)
         let forwarded = withUsage ?? body
         outboundHead.headers.add(name: "content-length", value: String(forwarded.readableBytes))
         pendingParts = [.head(outboundHead), .body(.byteBuffer(forwarded)), .end(nil)]
         body = ByteBuffer()
+        // Read whole: the body now travels as the call's record and the forwarded request.
+        releaseBody()
         guard core.admission.isRequired, let context else {
             phase = .forwarding
             return connectUpstream()
@@ -213,18 +224,19 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             case .success(let connection):
                 send(on: connection)
             case .failure(let error):
-                unreachable("\(error)")
+                unreachable(UpstreamFailure(error), connected: false)
             }
         }
         let timeout = core.configuration.upstreamHeadTimeout
         headTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(timeout.micros * 1000)) {
             [self] in
             guard generation == self.generation, !responseStarted else { return }
+            let seconds = timeout.components.seconds
             if let upstream {
-                upstream.fail("no response head from the upstream within \(timeout)")
+                upstream.fail(UpstreamFailure("no response within \(seconds) s"))
             } else {
                 phase = .idle
-                unreachable("no connection to the upstream within \(timeout)")
+                unreachable(UpstreamFailure("no connection within \(seconds) s"), connected: false)
             }
         }
     }
@@ -238,15 +250,24 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         for (index, part) in parts.enumerated() {
             connection.write(part, flush: index == parts.count - 1)
         }
-        if !connection.isWritable { upstreamWritabilityChanged(false) }
+        // A read held until there was an upstream to take the body goes on once it can take more.
+        upstreamWritabilityChanged(connection.isWritable)
     }
 
-    /// No response could be had: 502, and for a captured call a record saying so.
-    private func unreachable(_ reason: String) {
+    /// No response could be had: 502 naming the upstream (`scheme://host:port`) and what failed, and for a
+    /// captured call a record saying so. `connected`: a connection was made, the answer never came.
+    private func unreachable(_ failure: UpstreamFailure, connected: Bool) {
         core.shipper.counters.add(.upstreamUnreachable)
-        core.logger.warning("upstream unreachable", metadata: ["error": "\(reason)"])
+        let upstreamName = activePool === pool ? "upstream \(core.address.origin)" : "the dashboard server"
+        let message =
+            connected
+            ? "\(upstreamName) gave no response: \(failure.reason)" : "could not connect to \(upstreamName): \(failure.reason)"
+        var metadata: Logger.Metadata = ["upstream": "\(core.address.origin)", "reason": "\(failure.reason)"]
+        if activePool !== pool { metadata["upstream"] = "dashboard server" }
+        if let cause = failure.cause { metadata["cause"] = "\(cause)" }
+        core.logger.warning("upstream unreachable", metadata: metadata)
         upstream = nil
-        answer(ProxyError.upstreamUnreachable(reason), outcome: .upstreamUnreachable)
+        answer(ProxyError.upstreamUnreachable(message), outcome: .upstreamUnreachable)
     }
 
     func upstreamHead(_ head: HTTPResponseHead) {
@@ -288,14 +309,17 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         if let connection { activePool.release(connection) }
     }
 
-    func upstreamFailed(_ reason: String) {
+    func upstreamFailed(_ failure: UpstreamFailure) {
         upstream = nil
         guard phase == .forwarding else { return }
         guard responseStarted else {
             headTimeout?.cancel()
-            return unreachable(reason)
+            return unreachable(failure, connected: true)
         }
-        ship(.upstreamFailed, detail: "upstream failed mid-response: \(reason)")
+        core.logger.info(
+            "upstream failed mid-response",
+            metadata: ["upstream": "\(core.address.origin)", "reason": "\(failure.reason)", "cause": "\(failure.cause ?? "-")"])
+        ship(.upstreamFailed, detail: "upstream \(core.address.origin) failed mid-response: \(failure.reason)")
         phase = .idle
         // The agent gets what arrived, then the connection ends, as a direct call would.
         context?.flush()
@@ -310,8 +334,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     // MARK: The agent's side of the connection
 
+    /// A streamed request body is read only as fast as the upstream takes it, and not before there is an upstream.
     func read(context: ChannelHandlerContext) {
-        if phase == .forwarding, tap == nil, let upstream, !upstream.isWritable {
+        if phase == .forwarding, tap == nil, !requestEnded, upstream?.isWritable != true {
             readHeld = true
         } else {
             context.read()
@@ -329,6 +354,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelInactive(context: ChannelHandlerContext) {
         headTimeout?.cancel()
+        body = ByteBuffer()
+        releaseBody()
         if phase == .forwarding || phase == .admitting {
             ship(.clientDisconnected, detail: "client disconnected before the response ended")
             upstream?.abandon()
@@ -375,6 +402,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func answer(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
         guard let context else { return }
         headTimeout?.cancel()
+        self.body = ByteBuffer()
+        releaseBody()
         phase = requestEnded ? .idle : .answered
         responseStarted = true
         var headers = headers
@@ -388,6 +417,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func endResponse(_ context: ChannelHandlerContext) {
+        timeouts.responseFinished()
         guard closeAfterResponse else {
             return context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }

@@ -9,6 +9,8 @@ package struct ProxyCore: Sendable {
     let admission: AdmissionClient
     let logger: Logger
     let pools: UpstreamPools
+    /// Open agent connections and buffered request bodies, against their limits.
+    package let load: AgentLoad
     /// Answer `GET /agentledger/metrics` (`SidecarMetrics`) instead of forwarding it.
     let servesMetrics: Bool
 
@@ -19,7 +21,7 @@ package struct ProxyCore: Sendable {
         servesMetrics: Bool = true, tls: TLSConfiguration? = nil
     ) throws {
         guard let address = UpstreamAddress(configuration.upstreamURL) else {
-            throw ProxyError.upstreamUnreachable("not an http:// or https:// URL: \(configuration.upstreamURL)")
+            throw ProxyError.upstreamUnreachable("AGENTLEDGER_UPSTREAM_URL is not an http:// or https:// URL with a host")
         }
         self.configuration = configuration
         self.address = address
@@ -28,9 +30,12 @@ package struct ProxyCore: Sendable {
         self.logger = logger
         self.servesMetrics = servesMetrics
         pools = try UpstreamPools(address: address, tls: tls)
+        load = AgentLoad(
+            maxConnections: configuration.maxConnections,
+            maxBufferedBytes: max(configuration.maxBufferedBodyBytes, configuration.maxBodyBytes))
     }
 
     func metricsText() -> String {
-        SidecarMetrics.prometheusText(shipper, admission: admission)
+        SidecarMetrics.prometheusText(shipper, admission: admission, load: load)
     }
 }

@@ -4,18 +4,30 @@ import NIOHTTP1
 /// Failures the proxy answers itself, mapped to responses in one place.
 package enum ProxyError: Error, CustomStringConvertible {
     case bodyTooLarge(limit: Int)
+    /// No answer from the upstream; the message names it (`scheme://host:port`) and what failed, in our words.
     case upstreamUnreachable(String)
     case collectorUnavailable
     /// The collector refused the call: a budget or rate limit (CONTRACT.md section 5).
     case refused(type: String, message: String, retryAfterSeconds: UInt32?)
+    /// `AGENTLEDGER_MAX_AGENT_CONNECTIONS` connections are open already.
+    case tooManyConnections(limit: Int)
+    /// The body would take the request bodies held across all connections past `AGENTLEDGER_MAX_BUFFERED_MB`.
+    case bodyBufferFull(limit: Int)
+    /// The agent stopped sending a request's head or body; `what` says which, and for how long.
+    case requestTimeout(String)
 
     package var description: String {
         switch self {
         case .bodyTooLarge(let limit): "request body exceeds the limit of \(limit) bytes (AGENTLEDGER_MAX_BODY_MB)"
-        case .upstreamUnreachable(let reason): "upstream unreachable: \(reason)"
+        case .upstreamUnreachable(let message): message
         case .collectorUnavailable:
             "the AgentLedger collector is unreachable and AGENTLEDGER_ON_COLLECTOR_DOWN=closed; the call was not forwarded"
         case .refused(_, let message, _): message
+        case .tooManyConnections(let limit):
+            "the sidecar has \(limit) agent connections open, its limit (AGENTLEDGER_MAX_AGENT_CONNECTIONS); retry later"
+        case .bodyBufferFull(let limit):
+            "request bodies being received take \(limit) bytes, the limit (AGENTLEDGER_MAX_BUFFERED_MB); retry later"
+        case .requestTimeout(let what): what
         }
     }
 
@@ -25,6 +37,8 @@ package enum ProxyError: Error, CustomStringConvertible {
         case .upstreamUnreachable: .badGateway
         case .collectorUnavailable: .serviceUnavailable
         case .refused: .tooManyRequests
+        case .tooManyConnections, .bodyBufferFull: .serviceUnavailable
+        case .requestTimeout: .requestTimeout
         }
     }
 
@@ -34,12 +48,26 @@ package enum ProxyError: Error, CustomStringConvertible {
         case .upstreamUnreachable: "upstream_unavailable"
         case .collectorUnavailable: "collector_unavailable"
         case .refused(let type, _, _): type
+        case .tooManyConnections, .bodyBufferFull: "sidecar_overloaded"
+        case .requestTimeout: "request_timeout"
         }
     }
 
     /// `{"error":{"type":…,"message":…}}`, the shape agents' SDKs already parse.
     var body: ByteBuffer {
         ByteBuffer(string: #"{"error":{"type":"\#(jsonEscaped(type))","message":"\#(jsonEscaped(description))"}}"#)
+    }
+
+    /// A whole HTTP/1.1 response that ends the connection, as bytes: for a connection with no request parsed yet
+    /// (refused at accept, or a head that never ended), written below the HTTP codec.
+    var closingResponse: ByteBuffer {
+        let body = self.body
+        var text = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\ncontent-type: application/json\r\n"
+        if status == .serviceUnavailable { text += "retry-after: 1\r\n" }
+        text += "content-length: \(body.readableBytes)\r\nconnection: close\r\n\r\n"
+        var buffer = ByteBuffer(string: text)
+        buffer.writeImmutableBuffer(body)
+        return buffer
     }
 }
 

@@ -47,14 +47,28 @@ package final class ProxyServer: Service {
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
+                guard core.load.admitConnection() else {
+                    core.shipper.counters.add(.agentConnectionsRefused)
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ConnectionRefusal(.tooManyConnections(limit: core.load.maxConnections)))
+                    }
+                }
                 let id = ObjectIdentifier(channel)
                 self.connections.withLock { $0[id] = channel }
-                channel.closeFuture.whenComplete { _ in _ = self.connections.withLock { $0.removeValue(forKey: id) } }
+                channel.closeFuture.whenComplete { _ in
+                    core.load.connectionClosed()
+                    _ = self.connections.withLock { $0.removeValue(forKey: id) }
+                }
                 return channel.eventLoop.makeCompletedFuture {
                     let operations = channel.pipeline.syncOperations
                     let pool = core.pools.pool(for: channel.eventLoop)
+                    // First, below the HTTP codec: the deadlines see every byte the agent sends.
+                    let timeouts = AgentConnectionTimeouts(configuration: core.configuration, counters: core.shipper.counters)
+                    try operations.addHandler(timeouts)
                     let handler = ProxyConnectionHandler(
-                        core: core, pool: pool, local: routes.map { ($0, $0.pools.pool(for: channel.eventLoop)) })
+                        core: core, pool: pool, timeouts: timeouts,
+                        local: routes.map { ($0, $0.pools.pool(for: channel.eventLoop)) })
                     // No outbound header validation: every head written is built from one NIO's parser accepted
                     // (the upstream's response, the in-process server's) plus our own fixed names and generated ids.
                     try operations.configureHTTPServerPipeline(

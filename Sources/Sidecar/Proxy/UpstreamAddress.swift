@@ -9,6 +9,8 @@ package struct UpstreamAddress: Sendable, Equatable {
     package var pathPrefix: String
     /// The `Host` header sent upstream: the host, and the port when it is not the scheme's default.
     package var hostHeader: String
+    /// `scheme://host:port`, always with the port: how errors and logs name the upstream (no path, no query).
+    package var origin: String
 
     /// Nil when `url` is not an `http://` or `https://` URL with a host.
     package init?(_ url: String) {
@@ -22,6 +24,7 @@ package struct UpstreamAddress: Sendable, Equatable {
         self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         let bracketed = self.host.contains(":") ? "[\(self.host)]" : self.host
         hostHeader = port == defaultPort ? bracketed : "\(bracketed):\(port)"
+        origin = "\(tls ? "https" : "http")://\(bracketed):\(port)"
         var path = Substring(parsed.percentEncodedPath)
         while path.last == "/" { path.removeLast() }
         pathPrefix = String(path)

@@ -10,7 +10,7 @@ protocol UpstreamExchange: AnyObject {
     func upstreamReadComplete()
     func upstreamEnd()
     /// The connection closed or failed before the response ended.
-    func upstreamFailed(_ reason: String)
+    func upstreamFailed(_ failure: UpstreamFailure)
     func upstreamWritabilityChanged(_ writable: Bool)
 }
 
@@ -29,7 +29,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
     /// The response of the current exchange may leave the connection open for the next one.
     private var responseKeepsAlive = true
     private var requestEnded = false
-    private var failure: String?
+    private var failure: UpstreamFailure?
     /// When it last went back to the pool, for closing connections idle too long.
     var idleSince = NIODeadline.now()
     /// Set by the pool; told when an idle connection closes.
@@ -76,9 +76,9 @@ final class UpstreamConnection: ChannelDuplexHandler {
         context?.close(promise: nil)
     }
 
-    /// Closes the connection; the exchange hears `upstreamFailed(reason)`.
-    func fail(_ reason: String) {
-        failure = failure ?? reason
+    /// Closes the connection; the exchange hears `upstreamFailed(failure)`.
+    func fail(_ failure: UpstreamFailure) {
+        self.failure = self.failure ?? failure
         context?.close(promise: nil)
     }
 
@@ -132,7 +132,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if let failed = exchange {
             exchange = nil
-            failed.upstreamFailed(failure ?? "the upstream closed the connection")
+            failed.upstreamFailed(failure ?? UpstreamFailure("the upstream closed the connection"))
         } else {
             onIdleClose?(self)
         }
@@ -140,7 +140,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        failure = failure ?? "\(error)"
+        failure = failure ?? UpstreamFailure(error)
         context.close(promise: nil)
     }
 }

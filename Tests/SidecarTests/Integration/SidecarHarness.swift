@@ -35,6 +35,8 @@ struct SidecarHarness: Sendable {
     /// Nil when the harness runs with no collector at all (the link points at a closed port).
     let collector: FakeCollector?
     let shipper: Shipper
+    /// The proxy's open connections and buffered bodies.
+    let sidecarLoad: AgentLoad
     let client: HTTPClient
     /// The collector link and the proxy; stopped at the end, or earlier by `stopSidecar()`.
     let sidecar: RunningServices
@@ -101,7 +103,7 @@ struct SidecarHarness: Sendable {
             sidecar = running
             let harness = SidecarHarness(
                 mockPort: mockPort, proxyPort: try await proxyPortBox.port("proxy"), mockBase: mockBase, collector: collector,
-                shipper: shipper, client: client, sidecar: running)
+                shipper: shipper, sidecarLoad: core.load, client: client, sidecar: running)
             try await body(harness)
         } catch {
             await Self.tearDown(sidecar: sidecar, collector: collector, mock: mock, clients: [client])
