@@ -117,7 +117,14 @@ package final class Spool {
         guard payload.count <= Self.maxRecordBytes, !payload.isEmpty else {
             throw SpoolError.io("append a record of \(payload.count) bytes to", configuration.directory, EINVAL)
         }
-        if sealed { try rotate() }
+        if sealed {
+            do {
+                try rotate()
+            } catch {
+                failedAppends += 1
+                throw error
+            }
+        }
         let last = segments.count - 1
         do {
             try writer.write(header: UInt64(UInt32(payload.count)) << 32 | UInt64(CRC32.checksum(payload)), payload: payload)
