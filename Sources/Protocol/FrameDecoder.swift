@@ -3,7 +3,8 @@
 /// Bounded: a frame longer than `maxFrameBytes` is refused as soon as its length is read, before any
 /// of it is buffered. Every failure is a `ProtocolError`; the caller closes the link after one.
 package struct FrameDecoder: Sendable {
-    package let maxFrameBytes: Int
+    /// Raised by the link once its peer is authenticated (docs/protocol.md: a small limit applies before WELCOME).
+    package var maxFrameBytes: Int
     private var buffer: [UInt8] = []
     private var start = 0
 

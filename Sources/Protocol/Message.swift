@@ -187,6 +187,8 @@ package struct ErrorMessage: Sendable, Equatable {
         package static let unexpectedMessage = Code(rawValue: 5)
         /// The collector could not commit a batch (store down); the sidecar keeps it and retries.
         package static let storeUnavailable = Code(rawValue: 6)
+        /// The collector is at one of its limits (links, unauthenticated links, buffered bytes); retry later.
+        package static let overloaded = Code(rawValue: 7)
 
         package var description: String {
             switch self {
@@ -196,6 +198,7 @@ package struct ErrorMessage: Sendable, Equatable {
             case .frameTooLarge: "frame_too_large"
             case .unexpectedMessage: "unexpected_message"
             case .storeUnavailable: "store_unavailable"
+            case .overloaded: "overloaded"
             default: "code_\(rawValue)"
             }
         }

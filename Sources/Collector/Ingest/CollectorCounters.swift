@@ -6,6 +6,8 @@ package final class CollectorCounters: Sendable {
         case recordsReceived, recordsStored, recordsDuplicate, batchesCommitted, batchesFailed
         case sidecarsConnected, sidecarsRefused, badFrames, unpricedCalls
         case recordsQuarantined, usageRejected
+        case ingestLinksOverCap, ingestUnauthenticatedOverCap, ingestBufferExhausted, ingestHelloTimeouts
+        case ingestIdleClosed
 
         package var metric: (name: String, help: String) {
             switch self {
@@ -23,6 +25,22 @@ package final class CollectorCounters: Sendable {
                 ("agentledger_records_quarantined_total", "Records that could not be stored as calls, kept in quarantine.")
             case .usageRejected:
                 ("agentledger_usage_rejected_total", "Token counts from providers outside 0 to a billion, not counted.")
+            case .ingestLinksOverCap:
+                ("agentledger_ingest_links_over_cap_total", "Ingest links refused: AGENTLEDGER_INGEST_MAX_LINKS were open.")
+            case .ingestUnauthenticatedOverCap:
+                (
+                    "agentledger_ingest_unauthenticated_over_cap_total",
+                    "Ingest links refused: AGENTLEDGER_INGEST_MAX_UNAUTHENTICATED links were still before HELLO."
+                )
+            case .ingestBufferExhausted:
+                (
+                    "agentledger_ingest_buffer_exhausted_total",
+                    "Ingest links closed: unfinished frames of all links reached AGENTLEDGER_INGEST_MAX_BUFFERED_MB."
+                )
+            case .ingestHelloTimeouts:
+                ("agentledger_ingest_hello_timeouts_total", "Ingest links closed for not completing HELLO in time.")
+            case .ingestIdleClosed:
+                ("agentledger_ingest_idle_closed_total", "Ingest links closed for no whole frame within the idle timeout.")
             }
         }
     }

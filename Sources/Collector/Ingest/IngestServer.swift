@@ -16,13 +16,23 @@ package struct IngestServer: Service {
         package var port = 4600
         /// `AGENTLEDGER_INGEST_TOKEN`: when set, sidecars must present it in HELLO.
         package var ingestToken: String?
+        /// `AGENTLEDGER_INGEST_TOKENS_FILE`: per-sidecar tokens, each bound to a source name.
+        package var tokens: IngestTokens?
         /// Largest frame accepted. Default 80 MiB.
         package var maxFrameBytes = WireFormat.defaultMaxFrameBytes
         package var collectorID = "collector"
         /// A link must complete HELLO within this time. Default 10 s.
         package var helloTimeout: Duration = .seconds(10)
-        /// A link silent this long is closed (sidecars PING every 15 s). Default 60 s.
+        /// A link that completes no frame for this long is closed (sidecars PING every 15 s). Default 60 s.
         package var idleTimeout: Duration = .seconds(60)
+        /// Largest frame accepted before WELCOME (a HELLO is a few hundred bytes). Default 64 KiB.
+        package var preWelcomeMaxFrameBytes = 64 << 10
+        /// `AGENTLEDGER_INGEST_MAX_LINKS`: links open at once; more are refused. Default 1024.
+        package var maxLinks = 1024
+        /// `AGENTLEDGER_INGEST_MAX_UNAUTHENTICATED`: links open at once that have not completed HELLO. Default 128.
+        package var maxUnauthenticatedLinks = 128
+        /// `AGENTLEDGER_INGEST_MAX_BUFFERED_MB`: bytes of unfinished frames all links may hold. Default 512 MiB.
+        package var maxBufferedBytes = 512 << 20
 
         package init() {}
     }
@@ -36,6 +46,10 @@ package struct IngestServer: Service {
     let beforeAccepting: (@Sendable () async throws -> Void)?
     let logger: Logger
     private let server: NIOAsyncChannel<MessageChannel, Never>
+    /// Counts open and unauthenticated links against their caps.
+    package let links: LinkAdmission
+    /// Bytes of unfinished frames held by all links' decoders.
+    package let buffered: BufferBudget
     /// The port actually bound (differs from the configured one when that was 0).
     package let port: Int
 
@@ -45,6 +59,8 @@ package struct IngestServer: Service {
         beforeAccepting: (@Sendable () async throws -> Void)? = nil, logger: Logger
     ) async throws -> IngestServer {
         let maxFrameBytes = configuration.maxFrameBytes
+        let preWelcomeMaxFrameBytes = configuration.preWelcomeMaxFrameBytes
+        let budget = BufferBudget(limit: configuration.maxBufferedBytes)
         let idle = TimeAmount.nanoseconds(
             configuration.idleTimeout.components.seconds * 1_000_000_000
                 + configuration.idleTimeout.components.attoseconds / 1_000_000_000)
@@ -54,24 +70,31 @@ package struct IngestServer: Service {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
-                    try channel.pipeline.syncOperations.addHandler(CloseWhenIdle())
+                    // After the decoder, the idle handler sees whole frames only: a trickled frame does not reset it.
+                    let idleHandlers: [any ChannelHandler] = [
+                        IdleStateHandler(readTimeout: idle), CloseWhenIdle(counters: counters),
+                    ]
                     return try MessageChannel.wrapping(
-                        channel, maxFrameBytes: maxFrameBytes,
-                        frameHandlers: enforcer.map { [AdmissionHandler(enforcer: $0)] } ?? [])
+                        channel,
+                        limit: FrameLimit(beforeWelcome: preWelcomeMaxFrameBytes, authenticated: maxFrameBytes),
+                        budget: budget,
+                        frameHandlers: idleHandlers + (enforcer.map { [AdmissionHandler(enforcer: $0)] } ?? []))
                 }
             }
         let port = server.channel.localAddress?.port ?? configuration.port
         return IngestServer(
             configuration: configuration, pipeline: pipeline, counters: counters, enforcer: enforcer,
-            beforeAccepting: beforeAccepting, logger: logger, server: server, port: port)
+            beforeAccepting: beforeAccepting, logger: logger, server: server, port: port, buffered: budget)
     }
 
     private init(
         configuration: Configuration, pipeline: IngestPipeline, counters: CollectorCounters, enforcer: Enforcer?,
         beforeAccepting: (@Sendable () async throws -> Void)?, logger: Logger, server: NIOAsyncChannel<MessageChannel, Never>,
-        port: Int
+        port: Int, buffered: BufferBudget
     ) {
+        self.links = LinkAdmission(
+            maxLinks: configuration.maxLinks, maxUnauthenticated: configuration.maxUnauthenticatedLinks)
+        self.buffered = buffered
         self.configuration = configuration
         self.pipeline = pipeline
         self.counters = counters
@@ -151,19 +174,38 @@ package struct IngestServer: Service {
         }
     }
 
+    /// Serves a link within the caps on links, or tells the peer why not and closes it.
     private func serve(_ connection: MessageChannel) async {
+        if let refusal = links.admit() {
+            counters.add(refusal == .tooManyLinks(links.maxLinks) ? .ingestLinksOverCap : .ingestUnauthenticatedOverCap)
+            logger.warning(
+                "ingest link refused",
+                metadata: [
+                    "peer": "\(connection.channel.remoteAddress?.description ?? "unknown")",
+                    "reason": "\(refusal.error.message)",
+                ])
+            try? await connection.executeThenClose { _, outbound in try await outbound.write(.error(refusal.error)) }
+            return
+        }
+        let authenticated = await serveAdmitted(connection)
+        links.closed(authenticated: authenticated)
+    }
+
+    /// Serves one link; returns whether it completed HELLO.
+    private func serveAdmitted(_ connection: MessageChannel) async -> Bool {
         let peer = connection.channel.remoteAddress?.description ?? "unknown"
+        let welcomed = Atomic(false)
         var session = IngestSession(
-            requiredToken: configuration.ingestToken, collectorID: configuration.collectorID,
+            requiredToken: configuration.ingestToken, tokens: configuration.tokens, collectorID: configuration.collectorID,
             maxFrameBytes: configuration.maxFrameBytes, admissionRequired: enforcer?.policy.isActive ?? false)
         // A peer that never finishes HELLO (or trickles bytes) does not get to hold the link.
-        let welcomed = Atomic(false)
         let helloTimeout = configuration.helloTimeout
         let channel = connection.channel
         let deadline = Task {
             try await Task.sleep(for: helloTimeout)
             if !welcomed.load(ordering: .relaxed) {
                 counters.add(.sidecarsRefused)
+                counters.add(.ingestHelloTimeouts)
                 channel.close(promise: nil)
             }
         }
@@ -185,6 +227,7 @@ package struct IngestServer: Service {
                             case .reply(let reply):
                                 if !wasReady, case .ready(let source) = session.state {
                                     welcomed.store(true, ordering: .relaxed)
+                                    links.authenticated()
                                     counters.add(.sidecarsConnected)
                                     logger.info("sidecar connected", metadata: ["peer": "\(peer)", "source": "\(source)"])
                                 }
@@ -212,6 +255,10 @@ package struct IngestServer: Service {
                                 return
                             }
                         }
+                    } catch let error as BufferBudget.Exhausted {
+                        counters.add(.ingestBufferExhausted)
+                        logger.warning("closing link: ingest buffers full", metadata: ["peer": "\(peer)", "error": "\(error)"])
+                        try? await outbound.write(.error(ErrorMessage(code: .overloaded, message: error.description)))
                     } catch let error as ProtocolError {
                         counters.add(.badFrames)
                         logger.warning("closing link after a bad frame", metadata: ["peer": "\(peer)", "error": "\(error)"])
@@ -226,6 +273,7 @@ package struct IngestServer: Service {
         } catch {
             logger.debug("sidecar link ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
+        return welcomed.load(ordering: .relaxed)
     }
 }
 

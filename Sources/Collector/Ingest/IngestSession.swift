@@ -23,13 +23,19 @@ package struct IngestSession: Sendable {
 
     package private(set) var state = State.awaitingHello
     let requiredToken: String?
+    /// `AGENTLEDGER_INGEST_TOKENS_FILE`: tokens each bound to one source name.
+    let tokens: IngestTokens?
     let collectorID: String
     let maxFrameBytes: Int
     /// Whether sidecars must send ADMIT before each call (the collector enforces budgets or rate limits).
     let admissionRequired: Bool
 
-    package init(requiredToken: String?, collectorID: String, maxFrameBytes: Int, admissionRequired: Bool = false) {
+    package init(
+        requiredToken: String?, tokens: IngestTokens? = nil, collectorID: String, maxFrameBytes: Int,
+        admissionRequired: Bool = false
+    ) {
         self.requiredToken = requiredToken
+        self.tokens = tokens
         self.collectorID = collectorID
         self.maxFrameBytes = maxFrameBytes
         self.admissionRequired = admissionRequired
@@ -45,8 +51,11 @@ package struct IngestSession: Sendable {
                     .unsupportedVersion,
                     "protocol version \(hello.protocolVersion) is not supported; this collector speaks \(WireFormat.version)")
             }
-            if let requiredToken, !Self.constantTimeEquals(hello.ingestToken ?? "", requiredToken) {
-                return close(.unauthorized, "missing or wrong ingest token (AGENTLEDGER_INGEST_TOKEN)")
+            guard authorized(hello) else {
+                return close(
+                    .unauthorized,
+                    "missing or wrong ingest token for source '\(hello.source)' (AGENTLEDGER_INGEST_TOKEN or AGENTLEDGER_INGEST_TOKENS_FILE)"
+                )
             }
             state = .ready(source: hello.source)
             return .reply(
@@ -67,6 +76,16 @@ package struct IngestSession: Sendable {
         case (.ready, _):
             return close(.unexpectedMessage, "unexpected \(message.type) from a sidecar")
         }
+    }
+
+    /// Whether HELLO proves its source: no token is required, or it carries the shared token, or the token the
+    /// tokens file binds to the source it names. Both are always compared, so the time taken tells nothing.
+    private func authorized(_ hello: Hello) -> Bool {
+        guard requiredToken != nil || tokens != nil else { return true }
+        let presented = hello.ingestToken ?? ""
+        let byShared = requiredToken.map { Self.constantTimeEquals(presented, $0) } ?? false
+        let byFile = tokens?.verify(source: hello.source, token: presented) ?? false
+        return byShared || byFile
     }
 
     /// A frame could not be decoded: tell the peer why and close.

@@ -14,6 +14,9 @@ struct IngestHarness: Sendable {
     let port: Int
     let store: SQLiteStore
     let counters: CollectorCounters
+    /// The server's link caps and buffer budget, to observe what it holds.
+    let links: LinkAdmission
+    let buffered: BufferBudget
 
     static let logger = Integration.logger
     typealias TimedOut = Integration.TimedOut
@@ -21,7 +24,9 @@ struct IngestHarness: Sendable {
     /// Starts the server, runs `body`, then stops the server and closes the store, even when `body` throws.
     /// With `policy`, the server enforces it: ADMITs are answered by the `AdmissionHandler` on the event loop.
     static func run(
-        token: String? = nil, policy: EnforcementPolicy? = nil, _ body: (IngestHarness) async throws -> Void
+        token: String? = nil, policy: EnforcementPolicy? = nil,
+        configure: (inout IngestServer.Configuration) -> Void = { _ in },
+        _ body: (IngestHarness) async throws -> Void
     ) async throws {
         let store = try await SQLiteStore.open(path: ":memory:", logger: logger)
         try await store.migrate()
@@ -31,12 +36,14 @@ struct IngestHarness: Sendable {
         configuration.port = 0
         configuration.ingestToken = token
         configuration.collectorID = "test-collector"
+        configure(&configuration)
         let server = try await IngestServer.bind(
             configuration: configuration, pipeline: IngestPipeline(normalizer: Normalizer(), store: store, counters: counters),
             counters: counters,
             enforcer: policy.map { Enforcer(policy: $0, prices: .builtIn, store: store, logger: logger) }, logger: logger)
         let task = Task { try await server.run() }
-        let harness = IngestHarness(port: server.port, store: store, counters: counters)
+        let harness = IngestHarness(
+            port: server.port, store: store, counters: counters, links: server.links, buffered: server.buffered)
         var failure: (any Error)?
         do {
             try await body(harness)
@@ -71,6 +78,24 @@ struct IngestHarness: Sendable {
                 }
             return try await channel.executeThenClose { inbound, outbound in
                 var link = ProtocolLink(inbound: inbound.makeAsyncIterator(), outbound: outbound)
+                return try await body(&link)
+            }
+        }
+    }
+
+    /// Opens a connection that sends raw bytes and reads decoded messages, runs `body` on it within 10 s, then
+    /// closes it.
+    func withRawLink<T: Sendable>(_ body: @escaping @Sendable (inout RawLink) async throws -> T) async throws -> T {
+        let port = self.port
+        return try await Self.within(.seconds(10), "raw link conversation") {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            return try await channel.executeThenClose { inbound, outbound in
+                var link = RawLink(inbound: inbound.makeAsyncIterator(), outbound: outbound)
                 return try await body(&link)
             }
         }
@@ -133,5 +158,44 @@ struct ProtocolLink {
 
     static func hello(token: String? = "secret", version: UInt16 = UInt16(WireFormat.version)) -> Message {
         .hello(Hello(protocolVersion: version, source: "test-sidecar", ingestToken: token, softwareVersion: "test"))
+    }
+}
+
+/// A connection that writes raw bytes and reads the server's frames as messages.
+struct RawLink {
+    var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    var decoder = FrameDecoder()
+
+    init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
+        self.inbound = inbound
+        self.outbound = outbound
+    }
+
+    func send(_ bytes: [UInt8]) async throws {
+        try await outbound.write(ByteBuffer(bytes: bytes))
+    }
+
+    /// The next message from the server; nil once it closed the link.
+    mutating func receive() async throws -> Message? {
+        while true {
+            if let message = try decoder.next() { return message }
+            do {
+                guard let chunk = try await inbound.next() else { return nil }
+                decoder.append(chunk.readableBytesView)
+            } catch let error as IOError where error.errnoCode == ECONNRESET {
+                return nil
+            } catch let error as ChannelError where error == .eof {
+                return nil
+            }
+        }
+    }
+
+    /// The header of a frame of `length` bytes (type and version included), to be followed by its payload.
+    static func header(length: Int, type: MessageType) -> [UInt8] {
+        [
+            UInt8(truncatingIfNeeded: length >> 24), UInt8(truncatingIfNeeded: length >> 16),
+            UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length), WireFormat.version, type.rawValue,
+        ]
     }
 }
