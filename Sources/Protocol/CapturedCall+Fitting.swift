@@ -14,12 +14,12 @@ extension CapturedCall {
         var shell = self
         shell.requestBody = []
         shell.responseBody = []
+        func cost(_ count: Int) -> Int { count == 0 ? 0 : count + Self.bodyFieldOverheadBytes }
+        if shell.encodedFields().count + cost(requestBody.count) + cost(responseBody.count) <= budget { return self }
         shell.requestBodyTruncated = true
         shell.responseBodyTruncated = true
-        // With both flags set, the shell is never smaller than the call's fields other than its bodies.
+        // With both flags set, the shell is never smaller than the cut call's fields other than its bodies.
         let fixed = shell.encodedFields().count
-        func cost(_ count: Int) -> Int { count == 0 ? 0 : count + Self.bodyFieldOverheadBytes }
-        if fixed + cost(requestBody.count) + cost(responseBody.count) <= budget { return self }
         guard fixed <= budget else { return nil }
         let room = max(0, budget - fixed - 2 * Self.bodyFieldOverheadBytes)
         let (request, response) = Self.share(room, request: requestBody.count, response: responseBody.count)
