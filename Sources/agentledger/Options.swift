@@ -31,7 +31,8 @@ struct ProxyOptions: ParsableArguments {
 struct AgentLimitOptions: ParsableArguments {
     @Option(help: "Agent connections open at once; more get 503. [env: AGENTLEDGER_MAX_AGENT_CONNECTIONS; default 1024]")
     var maxAgentConnections: String?
-    @Option(help: "Time for a request head to arrive, in ms (408 after). [env: AGENTLEDGER_REQUEST_HEAD_TIMEOUT_MS; default 10000]")
+    @Option(
+        help: "Time for a request head to arrive, in ms (408 after). [env: AGENTLEDGER_REQUEST_HEAD_TIMEOUT_MS; default 10000]")
     var requestHeadTimeoutMs: String?
     @Option(
         help: "Longest pause in a request body, in ms (408 after). [env: AGENTLEDGER_REQUEST_BODY_TIMEOUT_MS; default 30000]")
@@ -73,6 +74,14 @@ struct StoreOptions: ParsableArguments {
     var ingestHost: String?
     @Option(help: "Ingest listener port. [env: AGENTLEDGER_INGEST_PORT; default 4600]")
     var ingestPort: String?
+    @Option(help: "File of 'source-name token' lines, one token per sidecar. [env: AGENTLEDGER_INGEST_TOKENS_FILE; default none]")
+    var ingestTokensFile: String?
+    @Option(help: "Sidecar links open at once; more are refused. [env: AGENTLEDGER_INGEST_MAX_LINKS; default 1024]")
+    var ingestMaxLinks: String?
+    @Option(help: "Links open at once before HELLO. [env: AGENTLEDGER_INGEST_MAX_UNAUTHENTICATED; default 128]")
+    var ingestMaxUnauthenticated: String?
+    @Option(help: "MiB of unfinished frames all links may hold. [env: AGENTLEDGER_INGEST_MAX_BUFFERED_MB; default 512]")
+    var ingestMaxBufferedMB: String?
 }
 
 /// The collector's own HTTP listener (the `collector` command; `up` serves HTTP on its agent port).

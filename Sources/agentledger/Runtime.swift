@@ -51,9 +51,11 @@ enum Runtime {
         return logger
     }
 
-    static func collector(_ all: CollectorOptions, token: TokenOptions, settings: Settings, logger: Logger) async throws
-        -> CollectorParts
-    {
+    /// `listeners`: the command's other listeners, bound together with the ingest port before the store opens
+    /// (`ListenerCheck`), so a taken port leaves nothing to tear down.
+    static func collector(
+        _ all: CollectorOptions, token: TokenOptions, settings: Settings, listeners: [Listener] = [], logger: Logger
+    ) async throws -> CollectorParts {
         let options = all.store
         let policy = try enforcementPolicy(all.enforcement, settings: settings)
         let alertConfig = try self.alertConfig(all.alerts, settings: settings)
@@ -73,7 +75,25 @@ enum Runtime {
         ingest.host = settings.string(options.ingestHost, "AGENTLEDGER_INGEST_HOST", default: "0.0.0.0")
         ingest.port = try settings.port(options.ingestPort, "AGENTLEDGER_INGEST_PORT", default: 4600)
         ingest.ingestToken = settings.string(token.ingestToken, "AGENTLEDGER_INGEST_TOKEN")
+        ingest.maxLinks = try settings.integer(
+            options.ingestMaxLinks, "AGENTLEDGER_INGEST_MAX_LINKS", default: 1024, in: 1...1_000_000)
+        ingest.maxUnauthenticatedLinks = try settings.integer(
+            options.ingestMaxUnauthenticated, "AGENTLEDGER_INGEST_MAX_UNAUTHENTICATED", default: 128, in: 1...1_000_000)
+        ingest.maxBufferedBytes =
+            try settings.integer(
+                options.ingestMaxBufferedMB, "AGENTLEDGER_INGEST_MAX_BUFFERED_MB", default: 512, in: 1...1_048_576) << 20
+        if let path = settings.string(options.ingestTokensFile, "AGENTLEDGER_INGEST_TOKENS_FILE") {
+            do {
+                ingest.tokens = try IngestTokens(path: path)
+            } catch {
+                throw ConfigurationError(description: "AGENTLEDGER_INGEST_TOKENS_FILE: \(error)")
+            }
+        }
         ingest.collectorID = ProcessInfo.processInfo.hostName
+        let ingestListener = Listener(
+            portVariable: "AGENTLEDGER_INGEST_PORT", hostVariable: "AGENTLEDGER_INGEST_HOST", host: ingest.host,
+            port: ingest.port)
+        try await ListenerCheck.check(listeners + [ingestListener])
 
         let store = try await openStore(dsn: dsn, logger: logger)
         let counters = CollectorCounters()
@@ -102,8 +122,7 @@ enum Runtime {
                 beforeAccepting: seedToday, logger: logger)
         } catch {
             try? await store.close()
-            throw ConfigurationError(
-                description: "AGENTLEDGER_INGEST_PORT: cannot listen on \(ingest.host):\(ingest.port): \(error)")
+            throw ConfigurationError(description: ListenerCheck.message(for: error, listener: ingestListener))
         }
         var api = CollectorAPI(store: store, counters: counters)
         api.extraMetrics = { enforcer.counters.prometheusText() + (alerting?.prometheusText() ?? "") }
@@ -195,7 +214,8 @@ enum Runtime {
         return resolved
     }
 
-    static func sidecar(_ resolved: SidecarSettings, logger: Logger) throws -> SidecarParts {
+    /// `servesMetrics`: the proxy answers `/agentledger/metrics` itself (`sidecar`); `up` serves it behind the API key.
+    static func sidecar(_ resolved: SidecarSettings, servesMetrics: Bool = true, logger: Logger) throws -> SidecarParts {
         let spool: Spool
         do {
             spool = try Spool(configuration: resolved.spool)
@@ -215,16 +235,21 @@ enum Runtime {
                 ingestToken: resolved.ingestToken),
             shipper: shipper, admission: admission, logger: logger)
         return SidecarParts(
-            core: try ProxyCore(configuration: resolved.proxy, shipper: shipper, admission: admission, logger: logger),
+            core: try ProxyCore(
+                configuration: resolved.proxy, shipper: shipper, admission: admission, logger: logger,
+                servesMetrics: servesMetrics),
             link: link, admission: admission, configuration: resolved.proxy)
     }
 
-    /// Runs the services until SIGTERM or SIGINT, shutting them down in reverse order.
+    /// Runs the services until SIGTERM or SIGINT, shutting them down in reverse order: gracefully for at most
+    /// `ShutdownDeadline.grace`, then cancelled; the process ends by `ShutdownDeadline.limit` whatever happens.
     static func run(_ services: [any Service], logger: Logger) async throws {
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = ShutdownDeadline.grace
+        let deadline = ShutdownDeadline()
+        try await ServiceGroup(configuration: configuration).run()
+        withExtendedLifetime(deadline) {}
     }
 }
