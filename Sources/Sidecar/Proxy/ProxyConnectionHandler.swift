@@ -39,7 +39,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     var phase = Phase.idle
     /// Tells an exchange apart from a later one on the same connection, for callbacks that arrive late.
     var generation: UInt64 = 0
-    private var requestHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+    var requestHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
     private var outboundHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
     private var started = ContinuousClock.now
     private var path: Substring = ""
@@ -65,7 +65,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
     var responseStarted = false
     var closeAfterResponse = false
-    private var headTimeout: Scheduled<Void>?
+    var headTimeout: Scheduled<Void>?
     /// A `read` held back while the upstream cannot take more of a streamed request body.
     var readHeld = false
 
@@ -369,60 +369,5 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         core.logger.debug("agent connection error", metadata: ["error": "\(error)"])
         context.close(promise: nil)
-    }
-
-    // MARK: Answers
-
-    private func ship(_ outcome: CallOutcome, detail: String?) {
-        guard var finished = tap else { return }
-        tap = nil
-        finished.finish(outcome: outcome, detail: detail)
-        core.shipper.ship(finished.call)
-    }
-
-    /// Answers the current request without the upstream; for a captured call that got as far as a record, the
-    /// record is shipped with `outcome`.
-    func answer(_ error: ProxyError, outcome: CallOutcome? = nil) {
-        var headers: HTTPHeaders = ["content-type": "application/json"]
-        if case .refused(_, _, let retryAfter?) = error { headers.add(name: "retry-after", value: String(retryAfter)) }
-        if let call = tap?.call {
-            headers.add(name: "x-agentledger-action-id", value: call.actionID)
-            if outcome == .refused, let session = call.metadata.sessionID {
-                headers.add(name: "x-agentledger-session-id", value: session)
-            }
-        }
-        if let outcome {
-            ship(outcome, detail: error.description)
-        } else {
-            tap = nil
-        }
-        answer(status: error.status, headers: headers, body: error.body)
-    }
-
-    func answer(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
-        guard let context else { return }
-        headTimeout?.cancel()
-        self.body = ByteBuffer()
-        releaseBody()
-        phase = requestEnded ? .idle : .answered
-        responseStarted = true
-        var headers = headers
-        headers.add(name: "content-length", value: String(body.readableBytes))
-        if closeAfterResponse && requestHead.version.minor >= 1 { headers.add(name: "connection", value: "close") }
-        context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: requestHead.version, status: status, headers: headers))),
-            promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        endResponse(context)
-    }
-
-    private func endResponse(_ context: ChannelHandlerContext) {
-        timeouts.responseFinished()
-        guard closeAfterResponse else {
-            return context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        }
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
-        }
     }
 }
