@@ -30,6 +30,9 @@ enum Runtime {
         var services: [any Service] {
             var services: [any Service] = [ingest, enforcer]
             if let alerting { services.append(alerting.dispatcher) }
+            if let tokens = ingest.configuration.tokens {
+                services.append(IngestTokensReloader(tokens: tokens, logger: Runtime.logger("agentledger.ingest")))
+            }
             return services
         }
         /// The DSN as it may be printed: without its password.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import struct
 import subprocess
@@ -94,3 +95,18 @@ def test_a_bad_tokens_file_stops_start_up_naming_the_variable(fleet: Fleet, tmp_
     )
     assert result.returncode == 2, result.stderr
     assert "AGENTLEDGER_INGEST_TOKENS_FILE" in result.stderr + result.stdout
+
+
+def test_sighup_reloads_the_tokens_file(fleet: Fleet, tmp_path: Path) -> None:
+    tokens = tmp_path / "ingest-tokens"
+    tokens.write_text("pod-a tok-a\n")
+    collector = fleet.collector(AGENTLEDGER_INGEST_TOKENS_FILE=str(tokens))
+    assert collector.process is not None and collector.process.process is not None
+    tokens.write_text("pod-a tok-a\npod-new tok-new\n")
+    collector.process.process.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    newcomer = fleet.sidecar(collector.ingest_address, source="pod-new", token="tok-new")
+    session_id = new_session_id("reloaded-token")
+    ids = newcomer.calls(session_id, 1, "after reload")
+    wait_stored_exactly_once(collector.get, session_id, ids, timeout=15, diagnostics=fleet.logs)
+    assert collector.process.process.poll() is None
