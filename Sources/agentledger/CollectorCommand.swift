@@ -18,7 +18,11 @@ struct CollectorCommand: AsyncParsableCommand {
             let logger = Runtime.logger("agentledger.collector")
             let host = settings.string(http.httpHost, "AGENTLEDGER_HTTP_HOST", default: "0.0.0.0")
             let port = try settings.port(http.httpPort, "AGENTLEDGER_HTTP_PORT", default: 8080)
-            let collector = try await Runtime.collector(collectorOptions, token: token, settings: settings, logger: logger)
+            // Both listeners are bound once before the store opens: a taken port is one line and exit 2.
+            let http = Listener(
+                portVariable: "AGENTLEDGER_HTTP_PORT", hostVariable: "AGENTLEDGER_HTTP_HOST", host: host, port: port)
+            let collector = try await Runtime.collector(
+                collectorOptions, token: token, settings: settings, listeners: [http], logger: logger)
             let router = Router()
             try collector.addRoutes(to: router, settings: settings)
             let app = Application(
@@ -34,12 +38,28 @@ struct CollectorCommand: AsyncParsableCommand {
                           store   \(collector.dsn)
 
                         """)
+                    var served = http
+                    served.port = channel.localAddress?.port ?? port
+                    let ingest = Listener(
+                        portVariable: "AGENTLEDGER_INGEST_PORT", hostVariable: "AGENTLEDGER_INGEST_HOST",
+                        host: collector.ingest.configuration.host, port: collector.ingest.port)
+                    for line in OpenListenerWarnings.lines(
+                        http: (served, keySet: collector.apiKey != nil),
+                        ingest: (
+                            ingest,
+                            tokenSet: collector.ingest.configuration.ingestToken != nil
+                                || collector.ingest.configuration.tokens != nil
+                        ))
+                    {
+                        logger.warning("\(line)")
+                    }
                 },
                 logger: logger)
             do {
                 // The Postgres store runs its pool as a service, first so it stops last.
                 let store = collector.store as? any Service
-                let services: [any Service] = (store.map { [$0] } ?? []) + collector.services + [app]
+                let services: [any Service] =
+                    (store.map { [$0] } ?? []) + collector.services + [NamedListener(listener: http, service: app)]
                 try await Runtime.run(services, logger: logger)
             } catch {
                 try? await collector.store.close()

@@ -19,13 +19,19 @@ struct SidecarCommand: AsyncParsableCommand {
             let logger = Runtime.logger("agentledger.sidecar")
             let host = settings.string(listen.host, "AGENTLEDGER_HOST", default: "127.0.0.1")
             let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: 8000)
+            // The agent port is bound once before the spool opens: a taken port is one line and exit 2.
+            let agent = Listener(portVariable: "AGENTLEDGER_PORT", hostVariable: "AGENTLEDGER_HOST", host: host, port: port)
+            let resolved = try Runtime.sidecarSettings(proxy, link: link, spool: spool, token: token, settings: settings)
+            try await ListenerCheck.check([agent])
             let sidecar = try Runtime.sidecar(
-                try Runtime.sidecarSettings(proxy, link: link, spool: spool, token: token, settings: settings), logger: logger)
+                resolved, logger: logger)
+            let listening = ListeningPort()
             let server = ProxyServer(
                 host: host, port: port, core: sidecar.core,
                 onListening: { bound in
                     FileHandleOutput.standardOutput(
                         "AgentLedger sidecar: proxy http://\(host):\(bound) -> \(sidecar.configuration.upstreamURL)\n")
+                    listening.fill(bound)
                     // Start-up (argument parsing, relocation, spool recovery, the link's first connect) is over within a
                     // second of listening; the code only it used is handed back, once.
                     Task {
@@ -36,7 +42,10 @@ struct SidecarCommand: AsyncParsableCommand {
                             metadata: ["mappings": "\(released.mappings)", "bytes": "\(released.bytes)"])
                     }
                 })
-            try await Runtime.run([sidecar.link, server], logger: logger)
+            // The link starts once the proxy listens: a port lost at the last moment leaves no link behind.
+            try await Runtime.run(
+                [StartAfter(ready: listening, service: sidecar.link), NamedListener(listener: agent, service: server)],
+                logger: logger)
         }
     }
 }

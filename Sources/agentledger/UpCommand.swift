@@ -1,6 +1,7 @@
 import ArgumentParser
 import Collector
 import Hummingbird
+import NIOCore
 import ServiceLifecycle
 import Sidecar
 
@@ -19,6 +20,11 @@ struct UpCommand: AsyncParsableCommand {
         try await withConfigurationErrors { try await serve(banner: "AgentLedger up") }
     }
 
+    /// `up`'s in-process dashboard server, on a loopback port of its own, for messages.
+    static let dashboardListener = Listener(
+        portVariable: "the internal dashboard listener", hostVariable: "the internal dashboard listener",
+        host: "127.0.0.1", port: 0)
+
     /// Runs both halves until SIGTERM. `demo` passes its simulated upstream and a task to start once serving.
     func serve(
         banner: String, settings: Settings = Settings(), extraServices: [any Service] = [],
@@ -29,28 +35,43 @@ struct UpCommand: AsyncParsableCommand {
         let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: 8000)
         // The proxy's settings are checked before the store opens, so a typo never leaves files behind.
         var sidecarSettings = try Runtime.sidecarSettings(proxy, link: nil, spool: spool, token: token, settings: settings)
-        let collector = try await Runtime.collector(collectorOptions, token: token, settings: settings, logger: logger)
+        // Every listener is bound once before the store opens: a taken port is one line and exit 2 (`ListenerCheck`).
+        let agent = Listener(portVariable: "AGENTLEDGER_PORT", hostVariable: "AGENTLEDGER_HOST", host: host, port: port)
+        let collector = try await Runtime.collector(
+            collectorOptions, token: token, settings: settings, listeners: [agent], logger: logger)
         // The sidecar half reaches the collector half over loopback TCP, the same path a remote sidecar takes.
         let ingestHost = collector.ingest.configuration.host
         sidecarSettings.collector = (
             ingestHost == "0.0.0.0" || ingestHost == "::" ? "127.0.0.1" : ingestHost, collector.ingest.port
         )
-        let sidecar = try Runtime.sidecar(sidecarSettings, logger: logger)
+        let sidecar = try Runtime.sidecar(sidecarSettings, servesMetrics: false, logger: logger)
 
         let router = Router()
         let (shipper, admission, load) = (sidecar.core.shipper, sidecar.admission, sidecar.core.load)
         try collector.addRoutes(
             to: router, settings: settings,
             extraMetrics: { SidecarMetrics.prometheusText(shipper, admission: admission, load: load) })
+        // The sidecar half's own metrics path is the dashboard server's too, so the API key guards it (issue 14 item 12).
+        router.get(RouterPath(stringLiteral: String(SidecarMetrics.path.dropFirst()))) { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(string: SidecarMetrics.prometheusText(shipper, admission: admission, load: load))))
+        }
         // The dashboard and API listen on loopback only; the proxy's port hands their paths to it (`LocalRoutes`).
         let apiPort = ListeningPort()
+        let proxyListening = ListeningPort()
         let api = Application(
             router: router, server: collector.webSocketServer(),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: nil),
             onServerRunning: { apiPort.fill($0.localAddress?.port) }, logger: logger)
         let server = ProxyServer(
             host: host, port: port, core: sidecar.core,
-            local: { try LocalRoutes(port: try await apiPort.value()) { CollectorAPI.owns(path: String($0)) } },
+            local: {
+                try LocalRoutes(port: try await apiPort.value()) {
+                    CollectorAPI.owns(path: String($0)) || $0 == SidecarMetrics.path
+                }
+            },
             onListening: { bound in
                 FileHandleOutput.standardOutput(
                     """
@@ -61,13 +82,34 @@ struct UpCommand: AsyncParsableCommand {
                       store      \(collector.dsn)
 
                     """)
+                let ingest = Listener(
+                    portVariable: "AGENTLEDGER_INGEST_PORT", hostVariable: "AGENTLEDGER_INGEST_HOST",
+                    host: collector.ingest.configuration.host, port: collector.ingest.port)
+                var served = agent
+                served.port = bound
+                for line in OpenListenerWarnings.lines(
+                    http: (served, keySet: collector.apiKey != nil),
+                    ingest: (
+                        ingest,
+                        tokenSet: collector.ingest.configuration.ingestToken != nil
+                            || collector.ingest.configuration.tokens != nil
+                    ))
+                {
+                    logger.warning("\(line)")
+                }
+                proxyListening.fill(bound)
                 whenServing(bound)
             })
         do {
             // The Postgres store runs its pool as a service, first so it stops last.
             let store = collector.store as? any Service
             let services: [any Service] =
-                (store.map { [$0] } ?? []) + collector.services + extraServices + [sidecar.link, api, server]
+                (store.map { [$0] } ?? []) + collector.services + extraServices + [
+                    // The link starts once the proxy listens: a port lost at the last moment leaves no link behind.
+                    StartAfter(ready: proxyListening, service: sidecar.link),
+                    NamedListener(listener: Self.dashboardListener, service: api),
+                    NamedListener(listener: agent, service: server),
+                ]
             try await Runtime.run(services, logger: logger)
         } catch {
             try? await collector.store.close()
