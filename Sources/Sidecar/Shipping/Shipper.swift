@@ -174,6 +174,9 @@ package final class Shipper: Sendable {
         waker?.finish()
     }
 
+    /// How long after a failed spool read the read is tried again when nothing else is to be sent: 250 ms.
+    static let spoolReadRetryNanos: Int64 = 250_000_000
+
     /// The next batch to send, topping the memory queue up from the spool first.
     ///
     /// A spool read that fails keeps what was read before it; the record it failed on is tried again at the next
@@ -221,6 +224,8 @@ package final class Shipper: Sendable {
                 "calls dropped: their records do not fit the collector's largest frame even without bodies",
                 metadata: ["calls": "\(unsendable)"])
         }
+        // Nothing else may come to wake the sender (the agents may be idle): try the failed read again shortly.
+        if readFailed, step == .idle { return .wait(untilNanos: now &+ Self.spoolReadRetryNanos) }
         return step
     }
 
