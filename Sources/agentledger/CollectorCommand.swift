@@ -40,19 +40,7 @@ struct CollectorCommand: AsyncParsableCommand {
                         """)
                     var served = http
                     served.port = channel.localAddress?.port ?? port
-                    let ingest = Listener(
-                        portVariable: "AGENTLEDGER_INGEST_PORT", hostVariable: "AGENTLEDGER_INGEST_HOST",
-                        host: collector.ingest.configuration.host, port: collector.ingest.port)
-                    for line in OpenListenerWarnings.lines(
-                        http: (served, keySet: collector.apiKey != nil),
-                        ingest: (
-                            ingest,
-                            tokenSet: collector.ingest.configuration.ingestToken != nil
-                                || collector.ingest.configuration.tokens != nil
-                        ))
-                    {
-                        logger.warning("\(line)")
-                    }
+                    collector.warnAboutOpenListeners(http: served, logger: logger)
                 },
                 logger: logger)
             do {

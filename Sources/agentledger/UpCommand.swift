@@ -82,21 +82,9 @@ struct UpCommand: AsyncParsableCommand {
                       store      \(collector.dsn)
 
                     """)
-                let ingest = Listener(
-                    portVariable: "AGENTLEDGER_INGEST_PORT", hostVariable: "AGENTLEDGER_INGEST_HOST",
-                    host: collector.ingest.configuration.host, port: collector.ingest.port)
                 var served = agent
                 served.port = bound
-                for line in OpenListenerWarnings.lines(
-                    http: (served, keySet: collector.apiKey != nil),
-                    ingest: (
-                        ingest,
-                        tokenSet: collector.ingest.configuration.ingestToken != nil
-                            || collector.ingest.configuration.tokens != nil
-                    ))
-                {
-                    logger.warning("\(line)")
-                }
+                collector.warnAboutOpenListeners(http: served, logger: logger)
                 proxyListening.fill(bound)
                 whenServing(bound)
             })
