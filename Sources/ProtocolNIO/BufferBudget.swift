@@ -22,18 +22,25 @@ package final class BufferBudget: Sendable {
 
     /// Takes `bytes` from the budget, or returns false (taking nothing) when that would exceed it.
     package func reserve(_ bytes: Int) -> Bool {
-        var current = used.load(ordering: .relaxed)
-        while true {
-            let (next, overflow) = current.addingReportingOverflow(bytes)
-            guard !overflow, next <= limit else { return false }
-            let (exchanged, original) = used.compareExchange(
-                expected: current, desired: next, ordering: .relaxed)
-            if exchanged { return true }
-            current = original
-        }
+        used.reserve(bytes, limit: limit)
     }
 
     package func release(_ bytes: Int) {
         used.subtract(bytes, ordering: .relaxed)
+    }
+}
+
+extension Atomic where Value == Int {
+    /// Adds `amount` unless the sum would pass `limit` (or overflow): then adds nothing and returns false. Shared by
+    /// the bounded counters of both halves (link buffers here, agent connections and bodies in the sidecar).
+    package func reserve(_ amount: Int, limit: Int) -> Bool {
+        var current = load(ordering: .relaxed)
+        while true {
+            let (next, overflow) = current.addingReportingOverflow(amount)
+            guard !overflow, next <= limit else { return false }
+            let (exchanged, original) = compareExchange(expected: current, desired: next, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
     }
 }

@@ -1,3 +1,4 @@
+import LedgerProtocolNIO
 import Synchronization
 
 /// What every agent connection of one proxy holds at once, shared across event loops: the number of open
@@ -21,7 +22,7 @@ package final class AgentLoad: Sendable {
 
     /// Counts a new connection; false (and nothing counted) when `maxConnections` are open already.
     func admitConnection() -> Bool {
-        reserve(1, in: connections, limit: maxConnections)
+        connections.reserve(1, limit: maxConnections)
     }
 
     func connectionClosed() {
@@ -30,25 +31,12 @@ package final class AgentLoad: Sendable {
 
     /// Takes `bytes` from the body budget; false (and nothing taken) when that would pass `maxBufferedBytes`.
     func reserveBody(_ bytes: Int) -> Bool {
-        reserve(bytes, in: buffered, limit: maxBufferedBytes)
+        bytes >= 0 && buffered.reserve(bytes, limit: maxBufferedBytes)
     }
 
     /// Gives back bytes taken by `reserveBody`.
     func releaseBody(_ bytes: Int) {
         guard bytes > 0 else { return }
         buffered.subtract(bytes, ordering: .relaxed)
-    }
-
-    private func reserve(_ amount: Int, in value: borrowing Atomic<Int>, limit: Int) -> Bool {
-        guard amount >= 0 else { return false }
-        var current = value.load(ordering: .relaxed)
-        while true {
-            let (next, overflow) = current.addingReportingOverflow(amount)
-            guard !overflow, next <= limit else { return false }
-            let (exchanged, original) = value.compareExchange(
-                expected: current, desired: next, ordering: .relaxed)
-            if exchanged { return true }
-            current = original
-        }
     }
 }
