@@ -35,7 +35,10 @@ let package = Package(
         // The frame codec as SwiftNIO handlers: the one piece of I/O glue both sides share.
         .target(
             name: "LedgerProtocolNIO",
-            dependencies: ["LedgerProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "LedgerProtocol", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             path: "Sources/ProtocolNIO",
             swiftSettings: strict
         ),
@@ -63,6 +66,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -90,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "agentledger",
             dependencies: [
-                "Sidecar", "Collector", "MockUpstream", "LedgerProtocol",
+                "Sidecar", "Collector", "MockUpstream", "LedgerProtocol", "LedgerProtocolNIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),

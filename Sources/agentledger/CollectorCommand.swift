@@ -34,7 +34,7 @@ struct CollectorCommand: AsyncParsableCommand {
                         """
                         AgentLedger collector
                           api     http://\(host):\(channel.localAddress?.port ?? port)/
-                          ingest  \(collector.ingest.configuration.host):\(collector.ingest.port)
+                          ingest  \(collector.ingest.configuration.host):\(collector.ingest.port)\(collector.ingest.configuration.tls == nil ? "" : " (TLS)")
                           store   \(collector.dsn)
 
                         """)

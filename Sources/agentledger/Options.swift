@@ -50,6 +50,25 @@ struct AgentLimitOptions: ParsableArguments {
 struct LinkOptions: ParsableArguments {
     @Option(help: "Collector ingest address, host:port. [env: AGENTLEDGER_COLLECTOR; default 127.0.0.1:4600]")
     var collector: String?
+    @Option(
+        help:
+            "TLS on the link to the collector (true, or implied by the files below). [env: AGENTLEDGER_COLLECTOR_TLS; default false]"
+    )
+    var collectorTls: String?
+    @Option(
+        help:
+            "PEM CA bundle the collector's certificate is checked against. [env: AGENTLEDGER_COLLECTOR_TLS_CA; default system roots]"
+    )
+    var collectorTlsCa: String?
+    @Option(help: "PEM client certificate chain shown to the collector. [env: AGENTLEDGER_COLLECTOR_TLS_CERT; default none]")
+    var collectorTlsCert: String?
+    @Option(help: "PEM private key of the client certificate. [env: AGENTLEDGER_COLLECTOR_TLS_KEY; default none]")
+    var collectorTlsKey: String?
+    @Option(
+        help:
+            "Name expected in the collector's certificate. [env: AGENTLEDGER_COLLECTOR_TLS_SERVER_NAME; default the collector host]"
+    )
+    var collectorTlsServerName: String?
 }
 
 /// The sidecar's durable buffer.
@@ -82,6 +101,14 @@ struct StoreOptions: ParsableArguments {
     var ingestMaxUnauthenticated: String?
     @Option(help: "MiB of unfinished frames all links may hold. [env: AGENTLEDGER_INGEST_MAX_BUFFERED_MB; default 512]")
     var ingestMaxBufferedMB: String?
+    @Option(help: "PEM certificate chain: serve ingest over TLS. [env: AGENTLEDGER_INGEST_TLS_CERT; default none, plaintext]")
+    var ingestTlsCert: String?
+    @Option(help: "PEM private key of that certificate. [env: AGENTLEDGER_INGEST_TLS_KEY; default none]")
+    var ingestTlsKey: String?
+    @Option(
+        help:
+            "PEM CA bundle: require sidecar client certificates it issued. [env: AGENTLEDGER_INGEST_TLS_CLIENT_CA; default none]")
+    var ingestTlsClientCa: String?
 }
 
 /// The collector's own HTTP listener (the `collector` command; `up` serves HTTP on its agent port).

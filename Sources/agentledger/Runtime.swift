@@ -92,6 +92,7 @@ enum Runtime {
                 throw ConfigurationError(description: "AGENTLEDGER_INGEST_TOKENS_FILE: \(error)")
             }
         }
+        try applyIngestTLS(options, to: &ingest, settings: settings)
         ingest.collectorID = ProcessInfo.processInfo.hostName
         let ingestListener = Listener(
             portVariable: "AGENTLEDGER_INGEST_PORT", hostVariable: "AGENTLEDGER_INGEST_HOST", host: ingest.host,
@@ -181,6 +182,7 @@ enum Runtime {
         var proxy = ProxyConfiguration()
         var collector: (host: String, port: Int) = ("127.0.0.1", 4600)
         var ingestToken: String?
+        var collectorTLS: CollectorLink.TLS?
         var admissionTimeout: Duration = .milliseconds(500)
         var limits = ShipperState.Limits()
         var spool = Spool.Configuration(directory: "./agentledger-spool")
@@ -208,6 +210,7 @@ enum Runtime {
                 proxyOptions.admissionTimeoutMs, "AGENTLEDGER_ADMISSION_TIMEOUT_MS", default: 500, in: 1...60_000))
         if let linkOptions {
             resolved.collector = try settings.address(linkOptions.collector, "AGENTLEDGER_COLLECTOR", default: "127.0.0.1:4600")
+            resolved.collectorTLS = try collectorTLS(linkOptions, settings: settings)
         }
         resolved.spool = Spool.Configuration(
             directory: settings.string(spoolOptions.spoolDir, "AGENTLEDGER_SPOOL_DIR", default: "./agentledger-spool"),
@@ -232,11 +235,11 @@ enum Runtime {
         }
         let shipper = Shipper(limits: resolved.limits, spool: spool, logger: logger)
         let admission = AdmissionClient(timeout: resolved.admissionTimeout)
-        let link = CollectorLink(
-            configuration: CollectorLink.Configuration(
-                host: resolved.collector.host, port: resolved.collector.port, source: resolved.proxy.source,
-                ingestToken: resolved.ingestToken),
-            shipper: shipper, admission: admission, logger: logger)
+        var linkConfiguration = CollectorLink.Configuration(
+            host: resolved.collector.host, port: resolved.collector.port, source: resolved.proxy.source,
+            ingestToken: resolved.ingestToken)
+        linkConfiguration.tls = resolved.collectorTLS
+        let link = CollectorLink(configuration: linkConfiguration, shipper: shipper, admission: admission, logger: logger)
         return SidecarParts(
             core: try ProxyCore(
                 configuration: resolved.proxy, shipper: shipper, admission: admission, logger: logger,

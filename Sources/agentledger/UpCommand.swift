@@ -35,6 +35,7 @@ struct UpCommand: AsyncParsableCommand {
         let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: 8000)
         // The proxy's settings are checked before the store opens, so a typo never leaves files behind.
         var sidecarSettings = try Runtime.sidecarSettings(proxy, link: nil, spool: spool, token: token, settings: settings)
+        try Runtime.checkUpIngestTLS(collectorOptions.store, settings: settings)
         // Every listener is bound once before the store opens: a taken port is one line and exit 2 (`ListenerCheck`).
         let agent = Listener(portVariable: "AGENTLEDGER_PORT", hostVariable: "AGENTLEDGER_HOST", host: host, port: port)
         let collector = try await Runtime.collector(
@@ -44,6 +45,7 @@ struct UpCommand: AsyncParsableCommand {
         sidecarSettings.collector = (
             ingestHost == "0.0.0.0" || ingestHost == "::" ? "127.0.0.1" : ingestHost, collector.ingest.port
         )
+        sidecarSettings.collectorTLS = try Runtime.loopbackTLS(for: collector.ingest.configuration)
         let sidecar = try Runtime.sidecar(sidecarSettings, servesMetrics: false, logger: logger)
 
         let router = Router()

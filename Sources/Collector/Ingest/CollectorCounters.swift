@@ -7,7 +7,7 @@ package final class CollectorCounters: Sendable {
         case sidecarsConnected, sidecarsRefused, badFrames, unpricedCalls
         case recordsQuarantined, usageRejected
         case ingestLinksOverCap, ingestUnauthenticatedOverCap, ingestBufferExhausted, ingestHelloTimeouts
-        case ingestIdleClosed
+        case ingestIdleClosed, ingestTLSFailures
 
         package var metric: (name: String, help: String) {
             switch self {
@@ -41,6 +41,11 @@ package final class CollectorCounters: Sendable {
                 ("agentledger_ingest_hello_timeouts_total", "Ingest links closed for not completing HELLO in time.")
             case .ingestIdleClosed:
                 ("agentledger_ingest_idle_closed_total", "Ingest links closed for no whole frame within the idle timeout.")
+            case .ingestTLSFailures:
+                (
+                    "agentledger_ingest_tls_failures_total",
+                    "Ingest links closed by TLS: a failed handshake (no or untrusted client certificate) or a TLS error."
+                )
             }
         }
     }

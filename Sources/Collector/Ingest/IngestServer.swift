@@ -3,6 +3,7 @@ import LedgerProtocolNIO
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -33,6 +34,9 @@ package struct IngestServer: Service {
         package var maxUnauthenticatedLinks = 128
         /// `AGENTLEDGER_INGEST_MAX_BUFFERED_MB`: bytes of unfinished frames all links may hold. Default 512 MiB.
         package var maxBufferedBytes = 512 << 20
+        /// `AGENTLEDGER_INGEST_TLS_CERT` / `_KEY` / `_CLIENT_CA`: TLS on every link (`LinkTLS.serverContext`); nil
+        /// serves plaintext.
+        package var tls: NIOSSLContext?
 
         package init() {}
     }
@@ -61,6 +65,7 @@ package struct IngestServer: Service {
         let maxFrameBytes = configuration.maxFrameBytes
         let preWelcomeMaxFrameBytes = configuration.preWelcomeMaxFrameBytes
         let budget = BufferBudget(limit: configuration.maxBufferedBytes)
+        let tls = configuration.tls
         let idle = TimeAmount.nanoseconds(
             configuration.idleTimeout.components.seconds * 1_000_000_000
                 + configuration.idleTimeout.components.attoseconds / 1_000_000_000)
@@ -70,6 +75,7 @@ package struct IngestServer: Service {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     // After the decoder, the idle handler sees whole frames only: a trickled frame does not reset it.
                     let idleHandlers: [any ChannelHandler] = [
                         IdleStateHandler(readTimeout: idle), CloseWhenIdle(counters: counters),
@@ -270,10 +276,21 @@ package struct IngestServer: Service {
                     try await group.waitForAll()
                 }
             }
+        } catch  where Self.isTLSFailure(error) {
+            counters.add(.ingestTLSFailures)
+            logger.warning("ingest link closed by TLS", metadata: ["peer": "\(peer)", "error": "\(error)"])
         } catch {
             logger.debug("sidecar link ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
         return welcomed.load(ordering: .relaxed)
+    }
+}
+
+extension IngestServer {
+    /// A TLS error that ended a link: a failed handshake or a TLS-level fault, not a peer that merely went away.
+    static func isTLSFailure(_ error: any Error) -> Bool {
+        if let error = error as? NIOSSLError, case .uncleanShutdown = error { return false }
+        return error is NIOSSLError || error is BoringSSLError
     }
 }
 

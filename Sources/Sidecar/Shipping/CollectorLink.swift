@@ -3,6 +3,7 @@ import LedgerProtocolNIO
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// The sidecar's connection to its collector: HELLO, then RECORDS out and ACKs in, reconnecting with
@@ -23,12 +24,29 @@ package struct CollectorLink: Service {
         package var maxFrameBytes: Int = WireFormat.defaultMaxFrameBytes
         /// How often an established link is probed with PING, keeping it alive through the collector's idle timeout.
         package var pingInterval: Duration = .seconds(15)
+        /// `AGENTLEDGER_COLLECTOR_TLS`: TLS on the link; nil connects in plaintext.
+        package var tls: TLS?
 
         package init(host: String, port: Int, source: String, ingestToken: String?) {
             self.host = host
             self.port = port
             self.source = source
             self.ingestToken = ingestToken
+        }
+    }
+
+    /// How the link is encrypted (docs/operations.md, "TLS on the ingest link").
+    package struct TLS: Sendable {
+        /// From `LinkTLS.clientContext`: the roots the collector's certificate is verified against, and the client
+        /// certificate, if any.
+        package var context: NIOSSLContext
+        /// `AGENTLEDGER_COLLECTOR_TLS_SERVER_NAME`: the name sent (SNI) and verified in the collector's certificate.
+        /// Nil: the collector's host, unless that is an IP address (then the certificate must name that address).
+        package var serverName: String?
+
+        package init(context: NIOSSLContext, serverName: String?) {
+            self.context = context
+            self.serverName = serverName
         }
     }
 
@@ -131,13 +149,19 @@ package struct CollectorLink: Service {
     private func serveOneConnection() async throws {
         let maxFrameBytes = configuration.maxFrameBytes
         let admission = self.admission
+        let tls = configuration.tls?.context
+        let serverName = configuration.tls?.serverName ?? LinkTLS.serverName(for: configuration.host)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .connectTimeout(.seconds(3))
             .connect(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try FrameChannel.wrapping(
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                    }
+                    return try FrameChannel.wrapping(
                         channel, maxFrameBytes: maxFrameBytes, handlers: [VerdictHandler(admission: admission)])
                 }
             }
