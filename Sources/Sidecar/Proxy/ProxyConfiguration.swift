@@ -10,6 +10,10 @@ package struct ProxyConfiguration: Sendable {
     package var maxCapturedResponseBytes: Int = 32 << 20
     /// Time allowed until the upstream's response head arrives. Default 10 minutes (slow models).
     package var upstreamHeadTimeout: Duration = .seconds(600)
+    /// The longest pause in an upstream's response once its head has arrived; then the agent gets what came and the
+    /// connection ends, as when the upstream fails mid-response. Not counted while the agent is the one not reading.
+    /// Default 10 minutes.
+    package var upstreamStallTimeout: Duration = .seconds(600)
 
     /// `AGENTLEDGER_MAX_AGENT_CONNECTIONS`: agent connections open at once; a connection above it is answered 503
     /// and closed. Default 1024.

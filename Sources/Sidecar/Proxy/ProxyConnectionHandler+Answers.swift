@@ -32,7 +32,7 @@ extension ProxyConnectionHandler {
 
     func answer(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
         guard let context else { return }
-        headTimeout?.cancel()
+        upstreamTimer?.cancel()
         self.body = ByteBuffer()
         releaseBody()
         phase = requestEnded ? .idle : .answered

@@ -70,4 +70,22 @@ extension ProxyConnectionHandler {
         closeAfterResponse = true
         answer(ProxyError.requestTimeout("the request body stopped arriving for \(seconds) s"))
     }
+
+    /// Fails the upstream when it sends nothing of its response for `upstreamStallTimeout` (one timer per exchange,
+    /// moved on lazily: a byte costs a clock read, not a reschedule). While the agent cannot take more, reading is
+    /// paused and the pause is the agent's, so the wait starts again.
+    func watchForStall(since start: NIODeadline) {
+        guard let context else { return }
+        lastUpstreamBytes = start
+        let timeout = TimeAmount.nanoseconds(core.configuration.upstreamStallTimeout.micros * 1000)
+        let generation = self.generation
+        upstreamTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: start + timeout) { [self] in
+            guard generation == self.generation, phase == .forwarding, let upstream else { return }
+            let now = NIODeadline.now()
+            if self.context?.channel.isWritable == false { return watchForStall(since: now) }
+            guard now - lastUpstreamBytes >= timeout else { return watchForStall(since: lastUpstreamBytes) }
+            let seconds = core.configuration.upstreamStallTimeout.components.seconds
+            upstream.fail(UpstreamFailure("no bytes of the response for \(seconds) s"))
+        }
+    }
 }

@@ -65,7 +65,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
     var responseStarted = false
     var closeAfterResponse = false
-    var headTimeout: Scheduled<Void>?
+    /// Waits for the upstream: for its response head, then for each next byte of the response (`watchForStall`).
+    var upstreamTimer: Scheduled<Void>?
+    /// When the upstream last sent part of the response.
+    var lastUpstreamBytes = NIODeadline.now()
     /// A `read` held back while the upstream cannot take more of a streamed request body.
     var readHeld = false
 
@@ -228,7 +231,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             }
         }
         let timeout = core.configuration.upstreamHeadTimeout
-        headTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(timeout.micros * 1000)) {
+        upstreamTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(timeout.micros * 1000)) {
             [self] in
             guard generation == self.generation, !responseStarted else { return }
             let seconds = timeout.components.seconds
@@ -271,8 +274,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func upstreamHead(_ head: HTTPResponseHead) {
-        headTimeout?.cancel()
+        upstreamTimer?.cancel()
         responseStarted = true
+        watchForStall(since: .now())
         tap?.responded(status: head.status.code, headers: head.headers)
         let response = ProxyHeads.response(
             to: head, version: requestHead.version, call: tap?.call, closeAfter: &closeAfterResponse)
@@ -281,6 +285,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {
+        lastUpstreamBytes = .now()
         tap?.received(buffer)
         guard let context else { return }
         if filter != nil {
@@ -301,6 +306,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             let rest = filter!.finish()
             if !rest.isEmpty { context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: rest)))), promise: nil) }
         }
+        upstreamTimer?.cancel()
         ship(.completed, detail: nil)
         let connection = upstream
         upstream = nil
@@ -312,10 +318,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func upstreamFailed(_ failure: UpstreamFailure) {
         upstream = nil
         guard phase == .forwarding else { return }
-        guard responseStarted else {
-            headTimeout?.cancel()
-            return unreachable(failure, connected: true)
-        }
+        upstreamTimer?.cancel()
+        guard responseStarted else { return unreachable(failure, connected: true) }
         core.logger.info(
             "upstream failed mid-response",
             metadata: ["upstream": "\(core.address.origin)", "reason": "\(failure.reason)", "cause": "\(failure.cause ?? "-")"])
@@ -353,7 +357,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        headTimeout?.cancel()
+        upstreamTimer?.cancel()
         body = ByteBuffer()
         releaseBody()
         if phase == .forwarding || phase == .admitting {

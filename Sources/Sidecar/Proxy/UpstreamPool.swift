@@ -1,3 +1,4 @@
+import LedgerProtocolNIO
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -42,9 +43,8 @@ final class UpstreamPool {
                 channel.eventLoop.makeCompletedFuture {
                     let operations = channel.pipeline.syncOperations
                     if let tls {
-                        let host = address.host.contains(":") || address.host.allSatisfy({ $0.isNumber || $0 == "." })
                         try operations.addHandler(
-                            NIOSSLClientHandler(context: tls, serverHostname: host ? nil : address.host))
+                            NIOSSLClientHandler(context: tls, serverHostname: LinkTLS.serverName(for: address.host)))
                     }
                     // Heads are the agent's, as NIO's parser accepted them, plus our fixed names: not validated twice.
                     try operations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false)

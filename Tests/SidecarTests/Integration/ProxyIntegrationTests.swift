@@ -211,11 +211,14 @@ struct ProxyIntegrationTests {
 
     /// Sends a chat call the mock upstream cuts short (`scenario`); true when the agent's read of the 200 answer
     /// failed rather than ending cleanly.
-    static func agentSeesTheAnswerCut(_ harness: SidecarHarness, scenario: String, body: String) async throws -> Bool {
+    static func agentSeesTheAnswerCut(
+        _ harness: SidecarHarness, scenario: String, body: String, headers: [(String, String)] = []
+    ) async throws -> Bool {
         var request = HTTPClientRequest(url: harness.proxyBase + "/v1/chat/completions")
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "x-mock-scenario", value: scenario)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: body))
         let client = harness.client
         return try await Integration.within(.seconds(15), "cut answer (\(scenario))") { [request] in

@@ -35,6 +35,37 @@ struct UpstreamConnectionTests {
         }
     }
 
+    @Test func upstreamThatStallsMidResponseIsCutAfterTheStallTimeout() async throws {
+        try await SidecarHarness.run(configure: { $0.upstreamStallTimeout = .milliseconds(300) }) { harness in
+            #expect(await harness.linkReady())
+            let started = ContinuousClock.now
+            // The mock pauses 5 s between stream events: the first arrives, then nothing for longer than the timeout.
+            let cut = try await ProxyIntegrationTests.agentSeesTheAnswerCut(
+                harness, scenario: "normal", body: ProxyIntegrationTests.streamBody, headers: [("x-mock-delay-ms", "5000")])
+            let elapsed = ContinuousClock.now - started
+            #expect(cut, "the agent's stream ended cleanly although the upstream stalled")
+            #expect(elapsed < .seconds(4), "cut after \(elapsed)")
+
+            let call = try #require(await harness.collected(1).first)
+            #expect(call.outcome == .upstreamFailed)
+            #expect(call.statusCode == 200)
+            #expect(call.outcomeDetail?.contains("no bytes of the response for") == true, "\(call.outcomeDetail ?? "-")")
+        }
+    }
+
+    @Test func aSlowButSteadyStreamIsNotCut() async throws {
+        try await SidecarHarness.run(configure: { $0.upstreamStallTimeout = .milliseconds(600) }) { harness in
+            // 200 ms between events, for longer in all than the stall timeout: each byte restarts the wait.
+            let answer = try await harness.send(
+                .POST, "/v1/chat/completions", headers: [Self.json, ("x-mock-scenario", "slow_stream")],
+                body: ProxyIntegrationTests.streamBody)
+            #expect(answer.status == 200)
+            #expect(String(decoding: answer.body, as: UTF8.self).hasSuffix("data: [DONE]\n\n"))
+            let call = try #require(await harness.collected(1).first)
+            #expect(call.outcome == .completed)
+        }
+    }
+
     @Test func sequentialCallsReuseOneUpstreamConnection() async throws {
         try await ScriptedUpstream.with(.answer(body: #"{"ok":true}"#, close: false)) { upstream in
             try await SidecarHarness.run(upstream: .url("http://127.0.0.1:\(upstream.port)")) { harness in
