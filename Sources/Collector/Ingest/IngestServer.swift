@@ -84,7 +84,7 @@ package struct IngestServer: Service {
                         channel,
                         limit: FrameLimit(beforeWelcome: preWelcomeMaxFrameBytes, authenticated: maxFrameBytes),
                         budget: budget,
-                        frameHandlers: idleHandlers + (enforcer.map { [AdmissionHandler(enforcer: $0)] } ?? []))
+                        frameHandlers: idleHandlers + [AdmissionHandler(enforcer: enforcer)])
                 }
             }
         let port = server.channel.localAddress?.port ?? configuration.port
@@ -232,16 +232,14 @@ package struct IngestServer: Service {
                                 continue
                             case .reply(let reply):
                                 if !wasReady, case .ready(let source) = session.state {
+                                    // Before WELCOME: the sidecar's first ADMIT must find the link authenticated.
+                                    try await channel.triggerUserOutboundEvent(AdmissionHandler.LinkAuthenticated()).get()
                                     welcomed.store(true, ordering: .relaxed)
                                     links.authenticated()
                                     counters.add(.sidecarsConnected)
                                     logger.info("sidecar connected", metadata: ["peer": "\(peer)", "source": "\(source)"])
                                 }
                                 try await outbound.write(reply)
-                            case .admit(let admit):
-                                let verdict =
-                                    await enforcer?.verdict(for: admit) ?? Verdict(requestID: admit.requestID, decision: .admit)
-                                try await outbound.write(.verdict(verdict))
                             case .commit(let records):
                                 guard queued.batches.wrappingAdd(1, ordering: .relaxed).newValue <= Self.maxQueuedBatches else {
                                     counters.add(.sidecarsRefused)

@@ -13,8 +13,6 @@ package struct IngestSession: Sendable {
         case reply(Message)
         /// Commit the batch to the store, then ACK it (or report `storeUnavailable` and close).
         case commit(Records)
-        /// Decide on the call (budgets, rate limits) and answer with a VERDICT.
-        case admit(Admit)
         /// Write this message, then close the link.
         case refuse(ErrorMessage)
         /// Nothing to do.
@@ -69,8 +67,10 @@ package struct IngestSession: Sendable {
             return .commit(records)
         case (.ready, .ping(let nonce)):
             return .reply(.pong(nonce: nonce))
-        case (.ready, .admit(let admit)):
-            return .admit(admit)
+        case (.ready, .admit):
+            // `AdmissionHandler` answers every ADMIT of an authenticated link before it gets here: this one was sent
+            // before the sidecar could have read WELCOME.
+            return close(.unexpectedMessage, "ADMIT before WELCOME")
         case (.ready, .pong), (.ready, .error):
             return .none
         case (.ready, _):

@@ -136,6 +136,81 @@ struct IngestServerTests {
         }
     }
 
+    /// A session's lifetime spend not yet in memory is read from the store first; its VERDICT comes back on the link
+    /// after VERDICTs decided at once.
+    @Test func anAdmitThatMustReadTheStoreIsAnsweredOnTheSameLink() async throws {
+        var policy = EnforcementPolicy()
+        policy.sessionBudget = 1.0
+        try await IngestHarness.run(policy: policy) { harness in
+            // A stored gpt-4o call of 1,000,000 input tokens: $2.50 spent, over the $1 budget.
+            let spent = CapturedCallFixture.call(
+                request: #"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#,
+                response: #"{"model":"gpt-4o","choices":[],"usage":{"prompt_tokens":1000000,"completion_tokens":0}}"#,
+                metadata: CallMetadata(sessionID: "s-spent"))
+            _ = try await harness.store.insert([CapturedCallFixture.record(spent)])
+            let verdicts = try await harness.withLink { link in
+                _ = try await link.exchange(ProtocolLink.hello(token: nil))
+                try await link.outbound.write(
+                    contentsOf: ["s-spent", "s-new"].enumerated().map { index, session in
+                        Message.admit(
+                            Admit(
+                                requestID: UInt64(index + 1), actionID: "act-\(session)", sessionID: session, model: "gpt-4o",
+                                bodyBytes: 40, maxTokens: 10))
+                    })
+                var verdicts: [UInt64: Verdict] = [:]
+                while verdicts.count < 2, case .verdict(let verdict)? = try await link.receive() {
+                    verdicts[verdict.requestID] = verdict
+                }
+                return verdicts
+            }
+            #expect(verdicts[1]?.decision == .refuse)
+            #expect(verdicts[1]?.refusalType == "budget_exceeded")
+            #expect(verdicts[2]?.decision == .admit)
+        }
+    }
+
+    @Test func withoutAnEnforcerEveryAdmitIsAdmitted() async throws {
+        try await IngestHarness.run { harness in
+            let (welcome, verdict) = try await harness.withLink { link in
+                let welcome = try await link.exchange(ProtocolLink.hello(token: nil))
+                let verdict = try await link.exchange(
+                    .admit(Admit(requestID: 9, actionID: "a", model: "gpt-4o", bodyBytes: 10)))
+                return (welcome, verdict)
+            }
+            guard case .welcome(let hello)? = welcome else {
+                Issue.record("expected WELCOME, got \(String(describing: welcome))")
+                return
+            }
+            #expect(!hello.admissionRequired)
+            #expect(verdict == .verdict(Verdict(requestID: 9, decision: .admit)))
+        }
+    }
+
+    /// A sidecar sends ADMIT only after reading WELCOME; one sent with its HELLO breaks the protocol.
+    @Test func anAdmitSentWithHelloIsRefused() async throws {
+        var policy = EnforcementPolicy()
+        policy.dailyBudget = 5
+        try await IngestHarness.run(policy: policy) { harness in
+            let replies = try await harness.withLink { link in
+                try await link.outbound.write(
+                    contentsOf: [
+                        ProtocolLink.hello(token: nil),
+                        .admit(Admit(requestID: 1, actionID: "a", model: "gpt-4o", bodyBytes: 10)),
+                    ])
+                var replies: [Message] = []
+                while replies.count < 2, let message = try await link.receive() { replies.append(message) }
+                return replies
+            }
+            #expect(replies.count == 2)
+            guard replies.count == 2, case .error(let error) = replies[1] else {
+                Issue.record("expected WELCOME then ERROR, got \(replies)")
+                return
+            }
+            #expect(error.code == .unexpectedMessage)
+            #expect(error.message == "ADMIT before WELCOME")
+        }
+    }
+
     @Test func roguePeersAreCutOffWhileAGoodSidecarKeepsItsAcks() async throws {
         try await IngestHarness.run { harness in
             let good = Task {

@@ -40,15 +40,24 @@ import Testing
         #expect(session.received(hello()) == .none, "a closed session ignores everything")
     }
 
-    @Test func readySessionsCommitAnswerPingsAndAdmit() {
+    @Test func readySessionsCommitAndAnswerPings() {
         var session = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024)
         _ = session.received(hello())
         let records = Records(batchID: 7, calls: [])
         #expect(session.received(.records(records)) == .commit(records))
         #expect(session.received(.ping(nonce: 9)) == .reply(.pong(nonce: 9)))
-        let admit = Admit(requestID: 3, actionID: "a", model: "gpt-4o", bodyBytes: 10)
-        #expect(session.received(.admit(admit)) == .admit(admit))
         #expect(refusalCode(session.received(hello())) == .unexpectedMessage)
+    }
+
+    /// ADMITs of an authenticated link are answered by `AdmissionHandler`; one that reaches the session was sent
+    /// before the sidecar could have read WELCOME.
+    @Test func anAdmitReachingTheSessionIsRefused() {
+        var session = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024)
+        let admit = Admit(requestID: 3, actionID: "a", model: "gpt-4o", bodyBytes: 10)
+        #expect(refusalCode(session.received(.admit(admit))) == .unexpectedMessage, "before HELLO")
+        var ready = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024)
+        _ = ready.received(hello())
+        #expect(refusalCode(ready.received(.admit(admit))) == .unexpectedMessage, "after HELLO, before WELCOME was read")
     }
 
     @Test func welcomeTellsSidecarsWhetherToAskBeforeEachCall() {
