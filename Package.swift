@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// Our own targets build with warnings as errors (STYLE.md rule 9); dependencies are not affected.
+/// Our own targets build with warnings as errors (docs/style.md, rule 9); dependencies are not affected.
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny"), .unsafeFlags(["-warnings-as-errors"])]
 
 let package = Package(

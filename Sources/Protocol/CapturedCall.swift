@@ -69,7 +69,7 @@ package struct CapturedCall: Sendable, Equatable {
     }
 }
 
-/// Attribution an agent sends in `x-agentledger-*` headers (CONTRACT.md section 3).
+/// Attribution an agent sends in `x-agentledger-*` headers (docs/reference.md, "Request headers").
 package struct CallMetadata: Sendable, Equatable {
     package var sessionID: String?
     package var userID: String?

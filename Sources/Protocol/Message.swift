@@ -113,7 +113,7 @@ package struct Verdict: Sendable, Equatable {
 
     package var requestID: UInt64
     package var decision: Decision
-    /// For refusals: `rate_limit_exceeded` or `budget_exceeded` (CONTRACT.md section 5).
+    /// For refusals: `rate_limit_exceeded` or `budget_exceeded` (docs/reference.md, "Refusals").
     package var refusalType: String?
     package var message: String?
     package var retryAfterSeconds: UInt32?

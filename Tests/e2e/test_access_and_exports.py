@@ -1,5 +1,5 @@
-"""API-key access control and audit exports through a real `agentledger up` (CONTRACT.md section 6), and
-`agentledger verify-export` on the file a user downloads."""
+"""API-key access control and audit exports through a real `agentledger up` (docs/reference.md, "Access" and
+"Exports"), and `agentledger verify-export` on the file a user downloads."""
 
 from __future__ import annotations
 

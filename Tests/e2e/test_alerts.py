@@ -1,4 +1,4 @@
-"""Alerts (CONTRACT.md section 8) end to end: a real collector and sidecar, a webhook receiver on loopback."""
+"""Alerts (docs/reference.md, "Alerts") end to end: a real collector and sidecar, a webhook receiver on loopback."""
 
 from __future__ import annotations
 

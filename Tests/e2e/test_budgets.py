@@ -1,4 +1,4 @@
-"""Budgets and rate limits enforced by the collector across every sidecar (CONTRACT.md section 5), end to end:
+"""Budgets and rate limits enforced by the collector across every sidecar (docs/reference.md, "Refusals"), end to end:
 real `agentledger collector` and `agentledger sidecar` processes, the mock upstream, the official openai SDK.
 
 The tests price a model of their own through AGENTLEDGER_PRICING_FILE (no input price, $10 per million output

@@ -4,7 +4,7 @@ import Hummingbird
 import LedgerProtocol
 import Logging
 
-/// The collector's HTTP API (CONTRACT.md section 6): sessions, calls, search, stats, health and metrics.
+/// The collector's HTTP API (docs/reference.md, "HTTP API"): sessions, calls, search, stats, health and metrics.
 package struct CollectorAPI: Sendable {
     let store: any Store
     let counters: CollectorCounters

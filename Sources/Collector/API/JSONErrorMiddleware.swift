@@ -1,6 +1,6 @@
 import Hummingbird
 
-/// Every failure of the API leaves as `{"detail": …}` (CONTRACT.md section 6): the framework's own errors
+/// Every failure of the API leaves as `{"detail": …}` (docs/reference.md, "Errors"): the framework's own errors
 /// keep their status, and anything else (a store that does not answer) becomes 503.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Requires the API key on every path but an explicit allow-list (CONTRACT.md section 6): sent as
+/// Requires the API key on every path but an explicit allow-list (docs/reference.md, "Access"): sent as
 /// `x-agentledger-api-key` or `Authorization: Bearer`, never taken from a URL, never logged. Proxy headers
 /// (`X-Forwarded-For`, `X-Real-IP`, `Forwarded`) are not looked at: no address is trusted.
 ///

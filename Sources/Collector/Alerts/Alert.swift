@@ -1,6 +1,6 @@
-/// One alert as the webhook receives it (CONTRACT.md section 8).
+/// One alert as the webhook receives it (docs/reference.md, "Alerts").
 package struct Alert: Sendable, Equatable {
-    /// The contract's alert types; the raw value is the payload's `type`.
+    /// The alert types of docs/reference.md, "Alerts"; the raw value is the payload's `type`.
     package enum Kind: String, Sendable, CaseIterable {
         case highCost = "high_cost"
         case highLatency = "high_latency"

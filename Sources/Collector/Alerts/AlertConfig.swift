@@ -1,4 +1,4 @@
-/// What the collector alerts on and where it sends alerts (CONTRACT.md sections 2 and 8).
+/// What the collector alerts on and where it sends alerts (docs/reference.md, "Configuration" and "Alerts").
 ///
 /// Every threshold is optional: unset turns that alert off, `0` alerts on everything. Alerts are on only when
 /// `webhookURL` is set.

@@ -22,7 +22,7 @@ package enum AdmissionDecision: Sendable, Equatable {
     case refuse(Refusal)
 }
 
-/// Why a call may not go upstream, in the words of CONTRACT.md section 5.
+/// Why a call may not go upstream; its kinds are the refusal types of docs/reference.md, "Refusals".
 package struct Refusal: Sendable, Equatable, Error {
     package enum Kind: String, Sendable {
         case rateLimit = "rate_limit_exceeded"

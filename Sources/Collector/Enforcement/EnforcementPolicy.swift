@@ -1,5 +1,5 @@
-/// The budgets and rate limits the collector enforces (CONTRACT.md sections 2 and 5). Unset means off; `0` means
-/// zero (refuse everything), never "off".
+/// The budgets and rate limits the collector enforces (docs/reference.md, "Configuration" and "Refusals"). Unset
+/// means off; `0` means zero (refuse everything), never "off".
 package struct EnforcementPolicy: Sendable, Equatable {
     /// `AGENTLEDGER_BUDGET_SESSION`: USD per session id, lifetime.
     package var sessionBudget: Double?

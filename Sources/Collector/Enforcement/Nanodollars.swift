@@ -5,8 +5,9 @@ package struct Nanodollars: Sendable, Hashable, Comparable, AdditiveArithmetic, 
 
     package init(_ value: Int64) { self.value = value }
 
-    /// Rounds to the nearest nanodollar (eight decimals of a dollar are kept exactly, as the contract asks). An amount
-    /// beyond what 64 bits hold (about 9.2 billion dollars) saturates; NaN is zero.
+    /// Rounds to the nearest nanodollar (eight decimals of a dollar are kept exactly, as a cheap call's `cost_usd`
+    /// needs: docs/reference.md, "Records"). An amount beyond what 64 bits hold (about 9.2 billion dollars) saturates;
+    /// NaN is zero.
     package init(usd: Double) {
         let scaled = (usd * 1e9).rounded()
         if scaled.isNaN {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A session's audit export (CONTRACT.md section 6): the calls exactly as `/session` returns them, the session's
+/// A session's audit export (docs/reference.md, "Exports"): the calls exactly as `/session` returns them, the session's
 /// aggregates, and an integrity hash (plus an optional HMAC signature) over the canonical bytes of the calls.
 ///
 /// The whole document is written in canonical (JCS) form, so `verify-export` rebuilds the hashed bytes from the

@@ -1,7 +1,7 @@
 import Crypto
 
 /// The integrity hash and signature of an export: SHA-256 and HMAC-SHA256 of the canonical (JCS) bytes of its
-/// `calls` array, written `sha256:<hex>` and `hmac-sha256:<hex>` (CONTRACT.md section 6).
+/// `calls` array, written `sha256:<hex>` and `hmac-sha256:<hex>` (docs/reference.md, "Exports").
 package enum ExportIntegrity {
     package static let hashPrefix = "sha256:"
     package static let signaturePrefix = "hmac-sha256:"

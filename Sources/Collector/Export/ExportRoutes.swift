@@ -5,7 +5,7 @@ import LedgerProtocol
 import NIOCore
 
 /// `GET /export/{session_id}` (the JSON audit export) and `GET /export/{session_id}/report` (its printable HTML
-/// report), CONTRACT.md section 6.
+/// report), docs/reference.md, "Exports".
 package struct ExportRoutes: Sendable {
     let store: any Store
     let hmacKey: String?

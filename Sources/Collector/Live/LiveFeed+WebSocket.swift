@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 
-/// The `/ws` route: the live feed as WebSocket text messages (CONTRACT.md section 6).
+/// The `/ws` route: the live feed as WebSocket text messages (docs/reference.md, "Live feed").
 extension LiveFeed {
     /// How long a client has to send `{"type":"auth",…}` when a key is configured.
     package static let authTimeout: Duration = .seconds(10)

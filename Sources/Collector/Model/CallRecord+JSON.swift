@@ -1,4 +1,4 @@
-/// The record's JSON shape (CONTRACT.md section 4): every field present, `null` when unknown.
+/// The record's JSON shape (docs/reference.md, "Records"): every field present, `null` when unknown.
 extension CallRecord: Encodable {
     enum CodingKeys: String, CodingKey {
         case actionID = "action_id", sessionID = "session_id", timestamp, modelID = "model_id", provider, messages

@@ -1,4 +1,4 @@
-/// One stored LLM call: the fields of CONTRACT.md section 4, as `/session` and `/explain` return them.
+/// One stored LLM call: the fields of docs/reference.md, "Records", as `/session` and `/explain` return them.
 package struct CallRecord: Sendable, Equatable {
     package var actionID: String
     package var sessionID: String?

@@ -6,7 +6,8 @@ import Testing
 
 @testable import Collector
 
-/// `/export/{session_id}`: the contract's shape, a hash over the canonical calls, and a file that verifies offline.
+/// `/export/{session_id}`: the shape of docs/reference.md, "Exports", a hash over the canonical calls, and a file that
+/// verifies offline.
 @Suite struct ExportRoutesTests {
     @Test func exportHasTheContractShape() async throws {
         try await ExportTesting.withAPI(ExportTesting.session) { client in
