@@ -103,7 +103,6 @@ package struct SpendLedger: Sendable {
         guard let account = sessions[session], case .known(let spent) = account.spend else { return nil }
         return spent + account.held
     }
-    package var dailySpentToday: Nanodollars { dailySpent }
     package var reservationCount: Int { reservations.count }
     /// Sessions whose lifetime spend is in memory or being read.
     package var sessionCount: Int {

@@ -1,3 +1,5 @@
+import LedgerProtocol
+
 /// RFC 8785 (JCS) canonical JSON: the one byte form of a JSON value that export hashes and signatures cover.
 ///
 /// Object members sorted by the UTF-16 code units of their names, no whitespace, strings with only the mandatory
@@ -54,28 +56,10 @@ package enum CanonicalJSON {
         }
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
     /// RFC 8785 section 3.2.2.2: `"` and `\` escaped, the controls below U+0020 as `\b \t \n \f \r` or `\u00xx`,
-    /// everything else (U+007F, U+2028, non-ASCII) as its UTF-8 bytes.
+    /// everything else (U+007F, U+2028, non-ASCII) as its UTF-8 bytes, which is exactly what `JSONString` writes.
     private static func writeString(_ string: String, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), byte])
-            case 0x08: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0C: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0..<0x20:
-                output.append(contentsOf: "\\u00".utf8)
-                output.append(hexDigits[Int(byte >> 4)])
-                output.append(hexDigits[Int(byte & 0x0F)])
-            default: output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
+        JSONString.write(string, to: &output)
     }
 
     /// An integer as JCS sees it: a double, so integers beyond 2^53 are written as their nearest double.

@@ -55,31 +55,3 @@ extension CallRecord: Encodable {
     /// Milliseconds to microsecond precision, so JSON shows `12.345`, not binary noise.
     static func milliseconds(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 }
-
-extension SessionSummary: Encodable {
-    enum CodingKeys: String, CodingKey {
-        case sessionID = "session_id", callCount = "call_count", startedAt = "started_at", endedAt = "ended_at"
-        case totalLatencyMS = "total_latency_ms", totalTokensIn = "total_tokens_in", totalTokensOut = "total_tokens_out"
-        case totalCostUSD = "total_cost_usd", errorCount = "error_count", blockedCount = "blocked_count"
-        case modelID = "model_id", agentName = "agent_name", userID = "user_id", environment, sources
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(sessionID, forKey: .sessionID)
-        try c.encode(callCount, forKey: .callCount)
-        try c.encode(ISOTimestamp.format(micros: startedAtMicros), forKey: .startedAt)
-        try c.encode(ISOTimestamp.format(micros: endedAtMicros), forKey: .endedAt)
-        try c.encode(CallRecord.milliseconds(totalLatencyMS), forKey: .totalLatencyMS)
-        try c.encode(totalTokensIn, forKey: .totalTokensIn)
-        try c.encode(totalTokensOut, forKey: .totalTokensOut)
-        try c.encode(totalCostUSD, forKey: .totalCostUSD)
-        try c.encode(errorCount, forKey: .errorCount)
-        try c.encode(blockedCount, forKey: .blockedCount)
-        try c.encode(modelID, forKey: .modelID)
-        try c.encode(agentName, forKey: .agentName)
-        try c.encode(userID, forKey: .userID)
-        try c.encode(environment, forKey: .environment)
-        try c.encode(sources, forKey: .sources)
-    }
-}

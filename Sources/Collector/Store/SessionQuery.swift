@@ -29,28 +29,3 @@ package struct SessionPage: Sendable {
     package var sessions: [SessionSummary]
     package var total: Int
 }
-
-/// A session's aggregates, maintained as its calls are inserted.
-package struct SessionSummary: Sendable, Equatable {
-    package var sessionID: String
-    package var callCount: Int
-    package var startedAtMicros: Int64
-    package var endedAtMicros: Int64
-    package var totalLatencyMS: Double
-    package var totalTokensIn: Int
-    package var totalTokensOut: Int
-    /// The spend of the session's calls; blocked calls count 0.
-    package var totalCostUSD: Double
-    package var errorCount: Int
-    package var blockedCount: Int
-    package var modelID: String?
-    package var agentName: String?
-    package var userID: String?
-    package var environment: String?
-    package var appID: String?
-    /// The distinct sidecar identities (`source`) of the session's calls, first seen first; at most `maximumSources`.
-    package var sources: [String] = []
-
-    /// How many sources a session keeps; calls from further sidecars are counted but their source is not listed.
-    package static let maximumSources = 16
-}
