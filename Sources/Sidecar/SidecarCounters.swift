@@ -7,8 +7,13 @@ package final class SidecarCounters: Sendable {
         case captured
         /// Calls the collector acknowledged (stored or known duplicates).
         case acknowledged
-        /// Calls dropped because the queue was full (counted, never silent).
+        /// Calls given up undelivered that no collector can have stored (counted, never silent): never sent on a
+        /// link when the spool's bound dropped them, when memory was full too, or when no frame could hold them, and
+        /// records found corrupt in the spool.
         case dropped
+        /// Calls given up undelivered after being sent on a link without an ACK: the outcome is unknown, the collector
+        /// may have stored them. Not part of `dropped`.
+        case droppedUnconfirmed
         /// Connection attempts to the collector that failed or links that broke.
         case reconnects
         /// Requests refused with 413.
@@ -27,6 +32,9 @@ package final class SidecarCounters: Sendable {
         case recordsCut
         /// Bytes of torn records the spool skipped or cut at start-up.
         case spoolTornBytes
+        /// Records that failed their CRC (or had an impossible header) when loaded for sending: skipped, and also
+        /// counted in `dropped`.
+        case spoolCorruptRecords
         /// Agent connections answered 503 and closed at accept: `AGENTLEDGER_MAX_AGENT_CONNECTIONS` were open.
         case agentConnectionsRefused
         /// Request heads that did not arrive within `AGENTLEDGER_REQUEST_HEAD_TIMEOUT_MS` (408, closed).
@@ -43,6 +51,7 @@ package final class SidecarCounters: Sendable {
             case .captured: "agentledger_sidecar_calls_captured_total"
             case .acknowledged: "agentledger_sidecar_calls_acknowledged_total"
             case .dropped: "agentledger_sidecar_calls_dropped_total"
+            case .droppedUnconfirmed: "agentledger_sidecar_calls_dropped_unconfirmed_total"
             case .reconnects: "agentledger_sidecar_collector_reconnects_total"
             case .bodyTooLarge: "agentledger_sidecar_body_too_large_total"
             case .upstreamUnreachable: "agentledger_sidecar_upstream_unreachable_total"
@@ -52,6 +61,7 @@ package final class SidecarCounters: Sendable {
             case .admissionUnavailable: "agentledger_sidecar_admission_unavailable_total"
             case .recordsCut: "agentledger_sidecar_records_cut_total"
             case .spoolTornBytes: "agentledger_sidecar_spool_torn_bytes_total"
+            case .spoolCorruptRecords: "agentledger_sidecar_spool_corrupt_records_total"
             case .agentConnectionsRefused: "agentledger_sidecar_agent_connections_refused_total"
             case .requestHeadTimeouts: "agentledger_sidecar_request_head_timeouts_total"
             case .requestBodyTimeouts: "agentledger_sidecar_request_body_timeouts_total"

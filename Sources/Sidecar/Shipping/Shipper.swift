@@ -13,6 +13,10 @@ import Synchronization
 /// `ship` encodes the call once, appends it to the spool (a `write` to the page cache, so a killed sidecar
 /// loses nothing) and queues it in memory when there is room; otherwise it waits on disk and is loaded
 /// when the queue drains. The link's sender task is woken through an `AsyncStream`. Never blocks on the network.
+///
+/// Every call captured ends acknowledged or counted, once: `calls_dropped_total` for calls given up that no collector
+/// can have stored (never sent, or corrupt in the spool), `calls_dropped_unconfirmed_total` for calls given up after
+/// being sent without an ACK, which the collector may have stored (`ShipperState.Losses`).
 package final class Shipper: Sendable {
     private struct Guarded: ~Copyable {
         var state: ShipperState
@@ -62,7 +66,8 @@ package final class Shipper: Sendable {
     ///
     /// A call whose spool append fails (a full disk, EIO) is kept in memory while there is room, and dropped and
     /// counted otherwise; a burst of failures is logged once when it starts and once when the spool takes a record
-    /// again (docs/operations.md, "Spool").
+    /// again (docs/operations.md, "Spool"). Segments the append drops to keep the spool within its bound are counted
+    /// as `ShipperState.drop(_:)` splits them.
     package func ship(_ call: CapturedCall) {
         counters.add(.captured)
         guard let encoded = encodedToFit(call) else { return }
@@ -70,18 +75,18 @@ package final class Shipper: Sendable {
         var failure: (any Error)?
         var appendFailed = false
         var recovered: (failed: Int, lost: Int)?
-        let (dropped, waker) = guarded.withLock { guarded -> (Int, AsyncStream<Void>.Continuation?) in
-            var dropped = 0
+        let (losses, waker) = guarded.withLock { guarded -> (ShipperState.Losses, AsyncStream<Void>.Continuation?) in
+            var losses = ShipperState.Losses()
             if let spool = guarded.spool {
                 do {
                     let caughtUp = !spool.hasUnloaded
                     let (segment, lost) = try spool.append(encoded)
-                    if !lost.isEmpty {
-                        guarded.state.drop(segments: Set(lost.map(\.segment)))
-                        dropped += lost.reduce(0) { $0 + $1.records }
-                    }
-                    // While no link is up the record waits on disk only: memory holds what is about to be sent.
-                    if caughtUp && guarded.state.linkReady && guarded.state.hasRoom {
+                    if !lost.isEmpty { losses += guarded.state.drop(lost) }
+                    // While no link is up the record waits on disk only: memory holds what is about to be sent. A record
+                    // whose own segment was just dropped (a record larger than the bound) is counted in `losses` already.
+                    if caughtUp && guarded.state.linkReady && guarded.state.hasRoom
+                        && !lost.contains(where: { $0.segment == segment })
+                    {
                         guarded.state.enqueue(encoded, segment: segment, nowNanos: now)
                         guarded.queuedPeak = max(guarded.queuedPeak, guarded.state.queuedBytes)
                         spool.markLoadedToEnd()
@@ -91,7 +96,7 @@ package final class Shipper: Sendable {
                         guarded.failedAppends = 0
                         guarded.lostInBurst = 0
                     }
-                    return (dropped, guarded.waker)
+                    return (losses, guarded.waker)
                 } catch {
                     if guarded.failedAppends == 0 { failure = error }
                     guarded.failedAppends += 1
@@ -102,12 +107,12 @@ package final class Shipper: Sendable {
             if guarded.state.hasRoom {
                 guarded.state.enqueue(encoded, segment: 0, nowNanos: now)
             } else {
-                dropped += 1
+                losses.dropped += 1  // never sent
                 if guarded.spool != nil { guarded.lostInBurst += 1 }
             }
-            return (dropped, guarded.waker)
+            return (losses, guarded.waker)
         }
-        if dropped > 0 { counters.add(.dropped, dropped) }
+        count(losses)
         if let failure {
             logger.error(
                 "spool write failed; keeping calls in memory only until it takes records again",
@@ -164,13 +169,21 @@ package final class Shipper: Sendable {
         waker?.yield()
     }
 
-    /// The connection ended: unacknowledged batches go back to the queue.
+    /// Counts calls given up undelivered, by whether they were ever sent.
+    private func count(_ losses: ShipperState.Losses) {
+        if losses.dropped > 0 { counters.add(.dropped, losses.dropped) }
+        if losses.unconfirmed > 0 { counters.add(.droppedUnconfirmed, losses.unconfirmed) }
+    }
+
+    /// The connection ended: unacknowledged batches go back to the queue (those of segments the spool dropped while
+    /// they were in flight are given up and counted as unconfirmed).
     package func linkLost() {
-        let waker = guarded.withLock { guarded in
-            guarded.state.linkLost()
+        let (waker, losses) = guarded.withLock { guarded in
+            let losses = guarded.state.linkLost()
             defer { guarded.waker = nil }
-            return guarded.waker
+            return (guarded.waker, losses)
         }
+        count(losses)
         waker?.finish()
     }
 
@@ -180,13 +193,15 @@ package final class Shipper: Sendable {
     /// The next batch to send, topping the memory queue up from the spool first.
     ///
     /// A spool read that fails keeps what was read before it; the record it failed on is tried again at the next
-    /// call, never skipped. Records too large for the link's frames are cut (counted) or, when they cannot fit at
+    /// call, never skipped. A record read but failing its CRC (or with an impossible header) is skipped, counted (as
+    /// corrupt and as dropped) and logged once. Records too large for the link's frames are cut (counted) or, when they cannot fit at
     /// all, dropped (counted and acknowledged in the spool so they do not block the ones behind them).
     package func next() -> ShipperState.NextStep {
         let now = nowNanos
         var failure: (any Error)?
         var readFailed = false
         var readRecovered = false
+        var corruptions: [Spool.Corruption] = []
         let (step, cut, unsendable) = guarded.withLock { guarded in
             if let spool = guarded.spool, guarded.state.wantsMore, spool.hasUnloaded {
                 var loaded: [(segment: UInt64, payload: [UInt8])] = []
@@ -199,6 +214,7 @@ package final class Shipper: Sendable {
                     guarded.readFailing = true
                     readFailed = true
                 }
+                corruptions = spool.takeCorruptions()
                 for (segment, payload) in loaded {
                     guarded.state.enqueue(payload, segment: segment, nowNanos: now - guarded.state.limits.lingerNanos)
                 }
@@ -207,22 +223,32 @@ package final class Shipper: Sendable {
             let cutBefore = guarded.state.cutRecords
             let step = guarded.state.next(nowNanos: now)
             let unsendable = guarded.state.takeUnsendable()
-            for (segment, records) in unsendable where segment != 0 {
+            for (segment, records) in unsendable.perSegment where segment != 0 {
                 guarded.spool?.acknowledge(segment: segment, records: records)
             }
-            return (step, guarded.state.cutRecords - cutBefore, unsendable.values.reduce(0, +))
+            return (step, guarded.state.cutRecords - cutBefore, unsendable.losses)
         }
         if readFailed { counters.add(.spoolErrors) }
+        for corruption in corruptions {
+            counters.add(.spoolCorruptRecords, corruption.records)
+            counters.add(.dropped, corruption.records)
+            logger.error(
+                "corrupt spool record (CRC or header); skipped to the next whole record",
+                metadata: [
+                    "segment": "\(corruption.path)", "offset": "\(corruption.offset)", "bytes": "\(corruption.bytes)",
+                    "calls_lost": "\(corruption.records)",
+                ])
+        }
         if let failure {
             logger.error("spool read failed; retrying the same record", metadata: ["error": "\(failure)"])
         }
         if readRecovered { logger.warning("spool reads work again") }
         if cut > 0 { counters.add(.recordsCut, cut) }
-        if unsendable > 0 {
-            counters.add(.dropped, unsendable)
+        if !unsendable.isEmpty {
+            count(unsendable)
             logger.error(
                 "calls dropped: their records do not fit the collector's largest frame even without bodies",
-                metadata: ["calls": "\(unsendable)"])
+                metadata: ["calls": "\(unsendable.dropped + unsendable.unconfirmed)"])
         }
         // Nothing else may come to wake the sender (the agents may be idle): try the failed read again shortly.
         if readFailed, step == .idle { return .wait(untilNanos: now &+ Self.spoolReadRetryNanos) }
@@ -261,8 +287,10 @@ package final class Shipper: Sendable {
         .map { unsafeBitCast($0, to: (@convention(c) (Int) -> Int32).self) }
     #endif
 
+    /// The collector could not commit `batchID`: it is sent again (records of segments the spool dropped meanwhile
+    /// are given up and counted as unconfirmed instead).
     package func reject(batchID: UInt64) {
-        guarded.withLock { $0.state.reject(batchID: batchID) }
+        count(guarded.withLock { $0.state.reject(batchID: batchID) })
     }
 
     /// Makes spooled records durable against a machine crash (a killed process loses nothing anyway).

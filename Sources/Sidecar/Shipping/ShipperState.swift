@@ -10,6 +10,12 @@ import LedgerProtocol
 ///
 /// No frame is built larger than the link's `maxFrameBytes` (WELCOME's `max_frame_bytes`): a record too large to
 /// go alone is cut to fit (`CapturedCall.fitted(toEncodedBytes:)`), never resent whole forever.
+///
+/// Records given up undelivered (the spool's bound dropped their segment, or no frame can hold them) are reported as
+/// `Losses`, split by whether they were ever sent: a record sent on a link and never acknowledged may have been
+/// committed by the collector (the ACK lost with the link, or a failed commit that in fact went through), so it is
+/// counted apart from those certainly not stored. A dropped segment's records still in flight are not counted when
+/// it is dropped but when their batch's outcome is known: acknowledged, or given up when it fails.
 package struct ShipperState: Sendable {
     /// How batches are cut.
     package struct Limits: Sendable {
@@ -42,10 +48,39 @@ package struct ShipperState: Sendable {
         package var calls: [[UInt8]]
     }
 
+    /// Records given up without an acknowledgement, by what the collector may have done with them.
+    package struct Losses: Equatable, Sendable {
+        /// Never sent on a link: certainly not stored (`agentledger_sidecar_calls_dropped_total`).
+        package var dropped = 0
+        /// Sent on a link at least once, never acknowledged: the collector may have stored them
+        /// (`agentledger_sidecar_calls_dropped_unconfirmed_total`).
+        package var unconfirmed = 0
+
+        package init(dropped: Int = 0, unconfirmed: Int = 0) {
+            self.dropped = dropped
+            self.unconfirmed = unconfirmed
+        }
+
+        package var isEmpty: Bool { dropped == 0 && unconfirmed == 0 }
+
+        package static func += (left: inout Losses, right: Losses) {
+            left.dropped += right.dropped
+            left.unconfirmed += right.unconfirmed
+        }
+    }
+
     private struct Entry: Sendable {
         var bytes: [UInt8]
         var segment: UInt64
         var queuedAtNanos: Int64
+        /// It went out in a batch at least once: whatever became of that batch, the collector may hold it.
+        var sent = false
+        /// The spool dropped its segment while it was in flight: it is never sent again, and given up (counted) unless
+        /// its batch is acknowledged.
+        var segmentDropped = false
+
+        /// How this record counts when given up.
+        var loss: Losses { sent ? Losses(unconfirmed: 1) : Losses(dropped: 1) }
     }
 
     package let limits: Limits
@@ -64,6 +99,8 @@ package struct ShipperState: Sendable {
     package private(set) var cutRecords = 0
     /// Records that could not fit the link's largest frame even with empty bodies, by spool segment, until taken.
     private var unsendable: [UInt64: Int] = [:]
+    /// How those records count, until taken.
+    private var unsendableLosses = Losses()
 
     package init(limits: Limits = Limits()) {
         self.limits = limits
@@ -83,17 +120,33 @@ package struct ShipperState: Sendable {
         queuedBytes += bytes.count
     }
 
-    /// Forgets pending records of segments the spool dropped to stay within its bound; returns how many.
-    @discardableResult
-    package mutating func drop(segments: Set<UInt64>) -> Int {
-        let before = pending.count
+    /// The spool dropped `segments` to stay within its bound: forgets their pending records, marks those in flight to
+    /// be given up unless acknowledged, and returns how the rest counts. Each `Dropped.records` (a segment's records
+    /// not acknowledged) is split into those pending here (counted by whether they were ever sent), those in flight
+    /// (counted later, by `acknowledge`, `reject` or `linkLost`) and the remainder, never loaded from the spool and so
+    /// never sent.
+    package mutating func drop(_ segments: [Spool.Dropped]) -> Losses {
+        let ids = Set(segments.map(\.segment))
+        var losses = Losses()
+        var inMemory: [UInt64: Int] = [:]
         pending.removeAll { entry in
-            guard segments.contains(entry.segment) else { return false }
+            guard ids.contains(entry.segment) else { return false }
             pendingBytes -= entry.bytes.count
             queuedBytes -= entry.bytes.count
+            inMemory[entry.segment, default: 0] += 1
+            losses += entry.loss
             return true
         }
-        return before - pending.count
+        for batch in inFlight.indices {
+            for entry in inFlight[batch].entries.indices where ids.contains(inFlight[batch].entries[entry].segment) {
+                inFlight[batch].entries[entry].segmentDropped = true
+                inMemory[inFlight[batch].entries[entry].segment, default: 0] += 1
+            }
+        }
+        for segment in segments {
+            losses.dropped += max(0, segment.records - inMemory[segment.segment, default: 0])
+        }
+        return losses
     }
 
     /// The link got WELCOME; batches stay within `maxFrameBytes`, the largest frame its collector announced.
@@ -103,20 +156,43 @@ package struct ShipperState: Sendable {
     }
 
     /// Records given up since the last call because no frame the link allows could hold them, by spool segment
-    /// (segment 0: held in memory only). The caller counts them as dropped and acknowledges them in the spool.
-    package mutating func takeUnsendable() -> [UInt64: Int] {
-        defer { unsendable.removeAll() }
-        return unsendable
+    /// (segment 0: held in memory only), and how they count. The caller counts them and acknowledges them in the spool.
+    package mutating func takeUnsendable() -> (perSegment: [UInt64: Int], losses: Losses) {
+        defer {
+            unsendable.removeAll()
+            unsendableLosses = Losses()
+        }
+        return (unsendable, unsendableLosses)
     }
 
-    /// The link is gone: unacknowledged batches return to the front of the queue in their original order.
-    package mutating func linkLost() {
+    /// The link is gone: unacknowledged batches return to the front of the queue in their original order, but for
+    /// records of segments the spool dropped meanwhile, which are given up (sent, so unconfirmed) and returned.
+    package mutating func linkLost() -> Losses {
         linkReady = false
+        var losses = Losses()
         for batch in inFlight.reversed() {
-            pending.insert(contentsOf: batch.entries, at: 0)
-            pendingBytes += batch.entries.reduce(0) { $0 + $1.bytes.count }
+            losses += requeue(batch.entries)
         }
         inFlight.removeAll()
+        return losses
+    }
+
+    /// Puts entries of a batch that failed back at the front of the queue, in order; gives up (and returns) those
+    /// whose segment the spool dropped.
+    private mutating func requeue(_ entries: [Entry]) -> Losses {
+        var losses = Losses()
+        var kept: [Entry] = []
+        for entry in entries {
+            if entry.segmentDropped {
+                queuedBytes -= entry.bytes.count
+                losses += entry.loss
+            } else {
+                kept.append(entry)
+                pendingBytes += entry.bytes.count
+            }
+        }
+        pending.insert(contentsOf: kept, at: 0)
+        return losses
     }
 
     /// Decides the next batch, if any, at `nowNanos`.
@@ -143,7 +219,9 @@ package struct ShipperState: Sendable {
             pending.removeFirst()
             bytes += entry.bytes.count
             frameBytes += recordFrameBytes
-            entries.append(entry)
+            var sent = entry
+            sent.sent = true
+            entries.append(sent)
         }
         pendingBytes -= bytes
         guard !entries.isEmpty else { return .idle }
@@ -163,6 +241,7 @@ package struct ShipperState: Sendable {
             let fitted = call.fitted(toEncodedBytes: Records.maxRecordBytes(inFrameOf: maxFrameBytes))
         else {
             unsendable[entry.segment, default: 0] += 1
+            unsendableLosses += entry.loss
             return
         }
         entry.bytes = fitted.encodedFields()
@@ -172,25 +251,26 @@ package struct ShipperState: Sendable {
         queuedBytes += entry.bytes.count
     }
 
-    /// The collector committed `batchID`: returns how many of its records each spool segment held, or nil
-    /// for an ACK of a batch not in flight (a late duplicate).
+    /// The collector committed `batchID`: returns how many of its records each spool segment held (segments the spool
+    /// has dropped left out), or nil for an ACK of a batch not in flight (a late duplicate).
     package mutating func acknowledge(batchID: UInt64) -> [UInt64: Int]? {
         guard let index = inFlight.firstIndex(where: { $0.batchID == batchID }) else { return nil }
         let batch = inFlight.remove(at: index)
         var perSegment: [UInt64: Int] = [:]
         for entry in batch.entries {
             queuedBytes -= entry.bytes.count
-            perSegment[entry.segment, default: 0] += 1
+            if !entry.segmentDropped { perSegment[entry.segment, default: 0] += 1 }
         }
         acknowledgedCalls += batch.entries.count
         return perSegment
     }
 
-    /// The collector could not commit `batchID` (its store is down): the batch goes back to the front.
-    package mutating func reject(batchID: UInt64) {
-        guard let index = inFlight.firstIndex(where: { $0.batchID == batchID }) else { return }
+    /// The collector could not commit `batchID` (its store is down): the batch goes back to the front, but for records
+    /// of segments the spool dropped meanwhile, which are given up and returned. They count as unconfirmed: a commit
+    /// reported failed may still have gone through (the connection to the store lost during COMMIT).
+    package mutating func reject(batchID: UInt64) -> Losses {
+        guard let index = inFlight.firstIndex(where: { $0.batchID == batchID }) else { return Losses() }
         let batch = inFlight.remove(at: index)
-        pending.insert(contentsOf: batch.entries, at: 0)
-        pendingBytes += batch.entries.reduce(0) { $0 + $1.bytes.count }
+        return requeue(batch.entries)
     }
 }

@@ -84,28 +84,33 @@ extension Spool {
             return (Segment(id: id, path: path, size: 0, records: 0), size)
         }
         let contents = try file.read(count: size, at: 0)
-        var offset = magic.count
+        let scan = scanRecords(contents, from: magic.count)
+        if scan.end < size { try file.truncate(to: scan.end) }
+        var segment = Segment(id: id, path: path, size: scan.end, records: scan.records)
+        segment.holes = scan.holes
+        let torn = scan.holes.reduce(0) { $0 + $1.count }
+        return (segment, torn + size - scan.end)
+    }
+
+    /// Walks `contents` from `start` (where a record begins) to its end: counts the whole records, and collects the
+    /// ranges of torn bytes between them (`holes`, each ending where a whole record starts). `end` is just past the
+    /// last whole record (`start` when there is none); the bytes after it hold no whole record.
+    static func scanRecords(_ contents: [UInt8], from start: Int) -> (records: Int, holes: [Range<Int>], end: Int) {
+        var offset = start
         var end = offset  // just past the last whole record
         var records = 0
         var holes: [Range<Int>] = []
-        var torn = 0
         while offset + recordHeaderBytes <= contents.count {
             guard let next = wholeRecordEnd(in: contents, at: offset) else {
                 offset += 1
                 continue
             }
-            if offset > end {
-                holes.append(end..<offset)
-                torn += offset - end
-            }
+            if offset > end { holes.append(end..<offset) }
             records += 1
             offset = next
             end = next
         }
-        if end < size { try file.truncate(to: end) }
-        var segment = Segment(id: id, path: path, size: end, records: records)
-        segment.holes = holes
-        return (segment, torn + size - end)
+        return (records, holes, end)
     }
 
     /// Where the record at `offset` ends, when a whole one starts there: a non-empty payload within bounds whose CRC

@@ -12,6 +12,10 @@
 /// once it is sealed and all its records are acknowledged. Over `maxBytes` the oldest segments are dropped
 /// and their records counted. Not thread-safe: the `Shipper` uses it under its lock.
 ///
+/// Every record read is checked against its CRC, at start-up and when it is loaded for sending: a record that fails
+/// (bit rot, a torn write recovery did not see) is never handed out; it is skipped with the bytes up to the next whole
+/// record, and reported (`takeCorruptions()`).
+///
 /// A failed append (a full disk, EIO, a short write) is rolled back to the size before it; if even that fails, the
 /// segment is sealed at its last whole record and the next append starts a new one (docs/operations.md, "Spool").
 package final class Spool {
@@ -33,8 +37,26 @@ package final class Spool {
     }
 
     /// Records removed to keep the spool within its bound.
-    package struct Dropped: Equatable {
+    package struct Dropped: Equatable, Sendable {
         package var segment: UInt64
+        /// The segment's records not acknowledged: those still in the caller's memory included.
+        package var records: Int
+
+        package init(segment: UInt64, records: Int) {
+            self.segment = segment
+            self.records = records
+        }
+    }
+
+    /// Bytes found corrupt while loading records, skipped so that delivery goes on.
+    package struct Corruption: Equatable, Sendable {
+        package var segment: UInt64
+        package var path: String
+        /// Where the corrupt bytes begin in the segment file.
+        package var offset: Int
+        /// Bytes skipped from `offset`: up to the next whole record, or to the end of what was appended.
+        package var bytes: Int
+        /// Records lost with them (never loaded, so never sent).
         package var records: Int
     }
 
@@ -44,8 +66,11 @@ package final class Spool {
         var size: Int
         var records: Int
         var acknowledged = 0
+        /// Records the cursor has passed: loaded into memory, or counted as the caller's (`markLoadedToEnd`).
+        var consumed = 0
         var reader: SpoolFile?
-        /// Byte ranges of torn records that recovery found between whole ones, in order; the reader skips them.
+        /// Byte ranges of torn records that recovery (or a load that met a corrupt record) found between whole ones,
+        /// in order; the reader skips them.
         var holes: [Range<Int>] = []
     }
 
@@ -72,6 +97,8 @@ package final class Spool {
     package private(set) var truncatedBytes = 0
     /// Appends that failed and were undone.
     package private(set) var failedAppends = 0
+    /// Corrupt bytes met by loads since `takeCorruptions()` was last called.
+    private var corruptions: [Corruption] = []
 
     /// Opens the spool, creating the directory, recovering existing segments and starting a fresh one.
     package init(configuration: Configuration) throws(SpoolError) {
@@ -159,7 +186,14 @@ package final class Spool {
 
     /// Everything appended so far counts as loaded (the caller queued the newest record in memory itself).
     package func markLoadedToEnd() {
+        for index in cursor.index..<segments.count { segments[index].consumed = segments[index].records }
         cursor = (segments.count - 1, segments[segments.count - 1].size)
+    }
+
+    /// The corrupt bytes loads have met and skipped since the last call, for the caller to count and log once each.
+    package func takeCorruptions() -> [Corruption] {
+        defer { corruptions.removeAll() }
+        return corruptions
     }
 
     /// Reads records after the cursor, up to about `maxBytes`, and moves the cursor past them. Whole records are read
@@ -172,6 +206,9 @@ package final class Spool {
 
     /// As `loadNext(maxBytes:)`, appending to `loaded`. On a failure, `loaded` keeps the records read before it and the
     /// cursor stays on the first record not read: nothing is skipped, and the next call tries that record again.
+    ///
+    /// A record is loaded only when its header is plausible and its payload matches its CRC. One that is not (the bytes
+    /// were read, and are wrong) is skipped, not retried: see `skipCorrupt()`.
     package func loadNext(maxBytes: Int, into loaded: inout [(segment: UInt64, payload: [UInt8])]) throws(SpoolError) {
         var bytes = 0
         while bytes < maxBytes && hasUnloaded {
@@ -192,41 +229,92 @@ package final class Spool {
             let reader = try reader(at: cursor.index)
             let chunk = try reader.read(count: min(end - start, Self.readChunkBytes), at: start)
             var offset = 0
+            var corrupt = false
             while offset + Self.recordHeaderBytes <= chunk.count, bytes < maxBytes {
                 let length = Int(Self.bigEndian(chunk, at: offset))
                 let recordEnd = offset + Self.recordHeaderBytes + length
-                guard length <= Self.maxRecordBytes, start + recordEnd <= end else {
-                    throw SpoolError.io("read a record header of", segment.path, EIO)
+                guard Self.plausible(length: length, endingAt: start + recordEnd, within: end) else {
+                    corrupt = true
+                    break
                 }
                 guard recordEnd <= chunk.count else { break }
-                loaded.append((segment.id, Array(chunk[(offset + Self.recordHeaderBytes)..<recordEnd])))
+                let payload = chunk[(offset + Self.recordHeaderBytes)..<recordEnd]
+                guard CRC32.checksum(payload) == Self.bigEndian(chunk, at: offset + 4) else {
+                    corrupt = true
+                    break
+                }
+                loaded.append((segment.id, Array(payload)))
+                segments[cursor.index].consumed += 1
                 bytes += length
                 offset = recordEnd
                 cursor.offset = start + offset
+            }
+            if corrupt {
+                try skipCorrupt()
+                continue
             }
             if offset == 0 {
                 // The next record is larger than a chunk.
                 guard chunk.count >= Self.recordHeaderBytes else { throw SpoolError.io("read a record of", segment.path, EIO) }
                 let length = Int(Self.bigEndian(chunk, at: 0))
-                guard length <= Self.maxRecordBytes, start + Self.recordHeaderBytes + length <= end else {
-                    throw SpoolError.io("read a record header of", segment.path, EIO)
+                guard Self.plausible(length: length, endingAt: start + Self.recordHeaderBytes + length, within: end) else {
+                    try skipCorrupt()
+                    continue
                 }
                 let payload = try reader.read(count: length, at: start + Self.recordHeaderBytes)
                 guard payload.count == length else { throw SpoolError.io("read a record of", segment.path, EIO) }
+                guard CRC32.checksum(payload) == Self.bigEndian(chunk, at: 4) else {
+                    try skipCorrupt()
+                    continue
+                }
                 loaded.append((segment.id, payload))
+                segments[cursor.index].consumed += 1
                 bytes += length
                 cursor.offset = start + Self.recordHeaderBytes + length
             }
         }
     }
 
+    /// Whether a record header announcing `length` bytes, the record ending at `recordEnd`, can be one the spool wrote:
+    /// appends never write an empty record, nor one over `maxRecordBytes`, nor one past the end of what was appended.
+    private static func plausible(length: Int, endingAt recordEnd: Int, within end: Int) -> Bool {
+        length > 0 && length <= maxRecordBytes && recordEnd <= end
+    }
+
+    /// The record at the cursor is corrupt: its bytes were read and are wrong, so reading them again would not help.
+    ///
+    /// Its header cannot be trusted to say where the next record starts, so the rest of the segment is scanned as
+    /// recovery scans it at start-up: from the cursor, byte by byte, to the next record whose header and CRC check.
+    /// The bytes skipped become a hole (as do those after the last whole record), the records in them are taken off the
+    /// segment's count (so it can still be deleted once the rest is acknowledged) and the skip is reported in
+    /// `corruptions`. Reads the rest of the segment at once: at most a segment, and only when something is corrupt.
+    private func skipCorrupt() throws(SpoolError) {
+        let index = cursor.index
+        let segment = segments[index]
+        let base = cursor.offset
+        let contents = try reader(at: index).read(count: segment.size - base, at: base)
+        let scan = Self.scanRecords(contents, from: 0)
+        var holes = segment.holes.filter { $0.upperBound <= base }
+        holes += scan.holes.map { (base + $0.lowerBound)..<(base + $0.upperBound) }
+        if base + scan.end < segment.size { holes.append((base + scan.end)..<segment.size) }
+        // The scan and the load check records alike, so the cursor's record is in a hole; guard against looping anyway.
+        guard let skipped = holes.first(where: { $0.contains(base) }) else {
+            throw SpoolError.io("read a record of", segment.path, EIO)
+        }
+        // Whole records the cursor has not passed, less those still whole after it.
+        let lost = max(0, segment.records - segment.consumed - scan.records)
+        segments[index].holes = holes
+        segments[index].records -= lost
+        corruptions.append(
+            Corruption(segment: segment.id, path: segment.path, offset: base, bytes: skipped.count, records: lost))
+        removeDelivered()
+    }
+
     /// Counts acknowledged records of `segment`; sealed segments whose records are all acknowledged are deleted.
     package func acknowledge(segment: UInt64, records: Int) {
         guard let index = segments.firstIndex(where: { $0.id == segment }) else { return }
         segments[index].acknowledged += records
-        while segments.count > 1, segments[0].acknowledged >= segments[0].records, cursor.index > 0 {
-            remove(at: 0)
-        }
+        removeDelivered()
         // All delivered: empty the active segment too, so a restart replays nothing already stored.
         if segments.count == 1, segments[0].acknowledged >= segments[0].records, segments[0].records > 0 || sealed,
             !hasUnloaded, (try? writer.truncate(to: Self.magic.count)) != nil
@@ -236,9 +324,18 @@ package final class Spool {
             segments[0].size = Self.magic.count
             segments[0].records = 0
             segments[0].acknowledged = 0
+            segments[0].consumed = 0
+            segments[0].holes = []
             segments[0].reader?.close()
             segments[0].reader = nil
             cursor = (0, Self.magic.count)
+        }
+    }
+
+    /// Deletes the oldest segments while they are sealed, passed by the cursor and all acknowledged.
+    private func removeDelivered() {
+        while segments.count > 1, segments[0].acknowledged >= segments[0].records, cursor.index > 0 {
+            remove(at: 0)
         }
     }
 

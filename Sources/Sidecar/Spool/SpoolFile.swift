@@ -6,10 +6,12 @@
 
 /// Thin wrappers over POSIX file calls, turning failures into `SpoolError`s that name the path.
 struct SpoolFile {
-    /// The calls that change a file's size, replaceable so tests can fail them as a full or failing disk does.
+    /// The calls that change a file's size, and the read, replaceable so tests can fail them as a full or failing disk
+    /// does.
     struct SystemCalls: Sendable {
         var writev: @Sendable (Int32, UnsafePointer<iovec>, Int32) -> Int = { Glibc.writev($0, $1, $2) }
         var ftruncate: @Sendable (Int32, off_t) -> Int32 = { Glibc.ftruncate($0, $1) }
+        var pread: @Sendable (Int32, UnsafeMutableRawPointer, Int, off_t) -> Int = { Glibc.pread($0, $1, $2, $3) }
     }
 
     /// Spool files are readable by their owner only (docs/operations.md, "Spool"): they hold prompts and answers.
@@ -85,7 +87,7 @@ struct SpoolFile {
         var total = 0
         while total < count {
             let result = buffer.withUnsafeMutableBytes { raw in
-                pread(descriptor, raw.baseAddress! + total, count - total, off_t(offset + total))
+                calls.pread(descriptor, raw.baseAddress! + total, count - total, off_t(offset + total))
             }
             if result < 0 {
                 if errno == EINTR { continue }

@@ -68,9 +68,30 @@ import Testing
         state.enqueue(call(2, request: 1, response: 1).encodedFields(), segment: 4, nowNanos: 0)
         let sent = try frames(&state, maxFrameBytes: 150).joined()
         #expect(sent.map(\.actionID) == ["act-2"])
-        #expect(state.takeUnsendable() == [3: 1])
-        #expect(state.takeUnsendable().isEmpty, "taken once")
+        let unsendable = state.takeUnsendable()
+        #expect(unsendable.perSegment == [3: 1])
+        #expect(unsendable.losses == ShipperState.Losses(dropped: 1), "never sent")
+        #expect(state.takeUnsendable().perSegment.isEmpty, "taken once")
         #expect(state.queuedBytes == 0)
+    }
+
+    @Test func aRecordSentWholeBeforeItCouldNoLongerFitIsUnconfirmedNotDropped() throws {
+        var state = ShipperState()
+        state.linkEstablished()
+        var huge = call(1)
+        huge.requestHeaders = (0..<50).map { HeaderField("x-header-\($0)", "value") }
+        state.enqueue(huge.encodedFields(), segment: 3, nowNanos: 0)
+        guard case .send = state.next(nowNanos: 0) else {
+            Issue.record("not sent on the first link")
+            return
+        }
+        #expect(state.linkLost().isEmpty)
+        // The next collector takes smaller frames: the record cannot go again, but the first may have stored it.
+        state.linkEstablished(maxFrameBytes: 150)
+        #expect(state.next(nowNanos: 0) == .idle)
+        let unsendable = state.takeUnsendable()
+        #expect(unsendable.perSegment == [3: 1])
+        #expect(unsendable.losses == ShipperState.Losses(unconfirmed: 1))
     }
 
     @Test func theShipperCutsACallLargerThanAFrameBeforeSpoolingIt() throws {

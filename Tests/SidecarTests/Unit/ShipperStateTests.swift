@@ -91,7 +91,7 @@ import Testing
         let first = batchID(state.next(nowNanos: 0))!
         _ = state.next(nowNanos: 0)
         _ = state.acknowledge(batchID: first)
-        state.linkLost()
+        #expect(state.linkLost().isEmpty, "nothing is given up: the batches go back to the queue")
         #expect(state.next(nowNanos: 0) == .idle)
         state.linkEstablished()
         #expect(ids(state.next(nowNanos: 10_000_000)) == ["a3", "a4"])
@@ -105,7 +105,7 @@ import Testing
         state.enqueue(record(1), segment: 1, nowNanos: 0)
         let batch = batchID(state.next(nowNanos: 0))!
         state.enqueue(record(2), segment: 1, nowNanos: 0)
-        state.reject(batchID: batch)
+        #expect(state.reject(batchID: batch).isEmpty)
         #expect(ids(state.next(nowNanos: 0)) == ["a1", "a2"])
     }
 
@@ -114,10 +114,84 @@ import Testing
         state.enqueue(record(1), segment: 1, nowNanos: 0)
         state.enqueue(record(2), segment: 2, nowNanos: 0)
         state.enqueue(record(3), segment: 1, nowNanos: 0)
-        #expect(state.drop(segments: [1]) == 2)
+        #expect(state.drop([Spool.Dropped(segment: 1, records: 2)]) == ShipperState.Losses(dropped: 2))
         #expect(state.queuedBytes == 10)
         state.linkEstablished()
         #expect(ids(state.next(nowNanos: 0)) == ["a2"])
+    }
+
+    // Drop accounting: a record given up is `dropped` when it was never sent (no collector can hold it) and
+    // `unconfirmed` when it was sent without an ACK (the collector may hold it); acknowledged records never count.
+
+    @Test func aBatchSentThenLostBeforeItsAckIsUnconfirmedWhenTheBoundDropsItsSegment() {
+        var state = ShipperState()
+        state.linkEstablished()
+        state.enqueue(record(1), segment: 1, nowNanos: 0)
+        state.enqueue(record(2), segment: 1, nowNanos: 0)
+        state.enqueue(record(3), segment: 2, nowNanos: 0)
+        #expect(ids(state.next(nowNanos: 0)) == ["a1", "a2", "a3"])
+        // The collector may have committed the batch; its ACK is lost with the link.
+        #expect(state.linkLost().isEmpty)
+        // Segment 1 held 5 records not acknowledged: a1 and a2, sent, and 3 the spool never loaded.
+        let losses = state.drop([Spool.Dropped(segment: 1, records: 5)])
+        #expect(losses == ShipperState.Losses(dropped: 3, unconfirmed: 2))
+        #expect(state.queuedBytes == 10)
+        state.linkEstablished()
+        #expect(ids(state.next(nowNanos: 0)) == ["a3"], "a dropped segment's records are not sent again")
+    }
+
+    @Test func neverSentRecordsOfADroppedSegmentAreDropped() {
+        var state = ShipperState()
+        state.enqueue(record(1), segment: 1, nowNanos: 0)  // the link is down: nothing is sent
+        state.enqueue(record(2), segment: 1, nowNanos: 0)
+        #expect(state.drop([Spool.Dropped(segment: 1, records: 4)]) == ShipperState.Losses(dropped: 4))
+        #expect(state.isIdle)
+        #expect(state.queuedBytes == 0)
+    }
+
+    @Test func aRejectedBatchStillCountsAsSentWhenItsSegmentIsDroppedLater() {
+        var state = ShipperState()
+        state.linkEstablished()
+        state.enqueue(record(1), segment: 1, nowNanos: 0)
+        let batch = batchID(state.next(nowNanos: 0))!
+        #expect(state.reject(batchID: batch).isEmpty)
+        // A commit reported failed may have gone through: the record is unconfirmed, not certainly lost.
+        #expect(state.drop([Spool.Dropped(segment: 1, records: 1)]) == ShipperState.Losses(unconfirmed: 1))
+    }
+
+    @Test func anAcknowledgedRecordIsNeverCountedEvenWhenItsSegmentIsDroppedInFlight() {
+        var state = ShipperState()
+        state.linkEstablished()
+        state.enqueue(record(1), segment: 1, nowNanos: 0)
+        state.enqueue(record(2), segment: 1, nowNanos: 0)
+        let batch = batchID(state.next(nowNanos: 0))!
+        // In flight: its outcome is not known yet, so nothing of it counts; 1 record never loaded is dropped.
+        #expect(state.drop([Spool.Dropped(segment: 1, records: 3)]) == ShipperState.Losses(dropped: 1))
+        #expect(state.acknowledge(batchID: batch) == [:], "the dropped segment is not acknowledged in the spool")
+        #expect(state.acknowledgedCalls == 2)
+        #expect(state.linkLost().isEmpty, "nothing was left in flight")
+        #expect(state.isIdle)
+        #expect(state.queuedBytes == 0)
+    }
+
+    @Test func aDroppedSegmentsBatchInFlightIsUnconfirmedWhenItFails() {
+        var limits = ShipperState.Limits()
+        limits.maxBatchCount = 1
+        var state = ShipperState(limits: limits)
+        state.linkEstablished()
+        state.enqueue(record(1), segment: 1, nowNanos: 0)
+        state.enqueue(record(2), segment: 1, nowNanos: 0)
+        state.enqueue(record(3), segment: 2, nowNanos: 0)
+        let first = batchID(state.next(nowNanos: 0))!
+        let second = batchID(state.next(nowNanos: 0))!
+        #expect(state.drop([Spool.Dropped(segment: 1, records: 2)]).isEmpty, "both are in flight")
+        #expect(state.reject(batchID: first) == ShipperState.Losses(unconfirmed: 1))
+        _ = state.next(nowNanos: 0)  // a3
+        #expect(state.linkLost() == ShipperState.Losses(unconfirmed: 1), "a2's batch is lost; a3's is queued again")
+        state.linkEstablished()
+        #expect(ids(state.next(nowNanos: 0)) == ["a3"])
+        #expect(state.acknowledge(batchID: second) == nil, "the lost batch is gone")
+        #expect(state.queuedBytes == 10)
     }
 
     @Test func memoryRoomFollowsTheBound() {

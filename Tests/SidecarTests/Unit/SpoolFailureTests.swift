@@ -7,10 +7,12 @@ import Testing
 /// The spool on a full or failing disk, and after a crash that tore a record (issue 14 item 4), and the modes of its
 /// files (item 9).
 @Suite struct SpoolFailureTests {
-    /// A disk that takes `budget` more bytes, then writes part of a call and fails it with `code`.
+    /// A disk that takes `budget` more bytes, then writes part of a call and fails it with `code`; and whose reads
+    /// fail with EIO from byte `readsFailFrom` of every file on (after returning the bytes before it, as a bad sector).
     final class FailingDisk: Sendable {
         let budget = Mutex<Int>(.max)
         let truncateFails = Mutex(false)
+        let readsFailFrom = Mutex<Int>(.max)
         let code: Int32
 
         init(code: Int32 = ENOSPC) { self.code = code }
@@ -46,6 +48,14 @@ import Testing
                     return -1
                 }
                 return ftruncate(descriptor, size)
+            }
+            calls.pread = { [self] descriptor, buffer, count, offset in
+                let failFrom = readsFailFrom.withLock { $0 }
+                guard Int(offset) < failFrom else {
+                    errno = EIO
+                    return -1
+                }
+                return pread(descriptor, buffer, min(count, failFrom - Int(offset)), offset)
             }
             return calls
         }
@@ -125,22 +135,24 @@ import Testing
 
     @Test func aFailedLoadKeepsWhatItReadAndNeverSkipsTheRecordItFailedOn() throws {
         try withDirectory { directory in
-            let spool = try Spool(configuration: .init(directory: directory))
-            for index in 0..<5 { _ = try spool.append(payload(index)) }
-            // Corrupt the fourth record's length on disk, as a failing disk might.
-            let path = try segmentFiles(directory)[0]
-            let recordBytes = Spool.recordHeaderBytes + payload(0).count
-            let handle = try #require(FileHandle(forUpdatingAtPath: path))
-            try handle.seek(toOffset: UInt64(Spool.magic.count + 3 * recordBytes))
-            handle.write(Data([0xFF, 0xFF, 0xFF, 0xFF]))
-            try handle.close()
+            let disk = FailingDisk()
+            let spool = try Spool(configuration: configuration(directory, disk))
+            // Records of over half a read chunk: each chunk read holds one whole record.
+            let size = Spool.readChunkBytes / 2 + 1_000
+            for index in 0..<5 { _ = try spool.append(payload(index, size: size)) }
+            // The disk fails to read the fourth record; the chunk read for the third reaches into it.
+            let recordBytes = Spool.recordHeaderBytes + payload(0, size: size).count
+            disk.readsFailFrom.withLock { $0 = Spool.magic.count + 3 * recordBytes + 10 }
             var loaded: [(segment: UInt64, payload: [UInt8])] = []
             #expect(throws: SpoolError.self) { try spool.loadNext(maxBytes: .max, into: &loaded) }
-            #expect(loaded.map(\.payload) == (0..<3).map { payload($0) }, "the records before the failure are kept")
+            #expect(loaded.map(\.payload) == (0..<2).map { payload($0, size: size) }, "the records before it are kept")
             var again: [(segment: UInt64, payload: [UInt8])] = []
             #expect(throws: SpoolError.self) { try spool.loadNext(maxBytes: .max, into: &again) }
             #expect(again.isEmpty, "the cursor stayed on the record it could not read")
             #expect(spool.hasUnloaded)
+            #expect(spool.takeCorruptions().isEmpty, "a failed read is not corruption")
+            disk.readsFailFrom.withLock { $0 = .max }
+            #expect(try spool.loadNext(maxBytes: .max).map(\.payload) == (2..<5).map { payload($0, size: size) })
         }
     }
 
@@ -195,6 +207,137 @@ import Testing
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: files[0])
             _ = try Spool(configuration: configuration)
             #expect(try mode(files[0]) == 0o600)
+        }
+    }
+}
+
+/// Records that rot on disk after they were written (bit rot, a torn write recovery did not see): a load checks each
+/// record's header and CRC, skips a corrupt one with the bytes up to the next whole record, and reports it once.
+@Suite struct SpoolCorruptionTests {
+    func withDirectory(_ body: (String) throws -> Void) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try body(directory)
+    }
+
+    func payload(_ index: Int, size: Int = 100) -> [UInt8] {
+        Array("record-\(index)|".utf8) + [UInt8](repeating: UInt8(index % 251), count: size)
+    }
+
+    func segmentFiles(_ directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".spool") }.sorted()
+            .map { "\(directory)/\($0)" }
+    }
+
+    /// Flips the bits of `mask` in the byte at `offset` of the file at `path`.
+    static func flip(_ path: String, at offset: Int, mask: UInt8) throws {
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        let byte = try #require(try handle.read(upToCount: 1)?.first)
+        try handle.seek(toOffset: UInt64(offset))
+        try handle.write(contentsOf: [byte ^ mask])
+    }
+
+    /// Acknowledges what was loaded, segment by segment, as the shipper does once the collector ACKs it.
+    func acknowledge(_ loaded: [(segment: UInt64, payload: [UInt8])], in spool: Spool) {
+        var perSegment: [UInt64: Int] = [:]
+        for record in loaded { perSegment[record.segment, default: 0] += 1 }
+        for (segment, records) in perSegment { spool.acknowledge(segment: segment, records: records) }
+    }
+
+    @Test(arguments: [
+        (Spool.recordHeaderBytes + 20, UInt8(0x01)),  // a bit of the payload
+        (5, 0x80),  // a bit of the CRC
+        (0, 0xFF),  // the length's top byte: a record far larger than the segment
+        (3, 0x10),  // the length's low byte: a record that ends 16 bytes into the next one
+        (3, 0x40),  // the length's low byte: a record that ends inside its own payload
+    ])
+    func aCorruptRecordIsSkippedReportedOnceAndTheRestLoad(byte: Int, mask: UInt8) throws {
+        try withDirectory { directory in
+            let spool = try Spool(configuration: .init(directory: directory))
+            for index in 0..<5 { _ = try spool.append(payload(index)) }
+            let path = try segmentFiles(directory)[0]
+            let recordBytes = Spool.recordHeaderBytes + payload(0).count
+            let third = Spool.magic.count + 2 * recordBytes
+            try Self.flip(path, at: third + byte, mask: mask)
+            let loaded = try spool.loadNext(maxBytes: .max)
+            #expect(loaded.map(\.payload) == [0, 1, 3, 4].map { payload($0) }, "never handed out, nor the rest held up")
+            #expect(
+                spool.takeCorruptions()
+                    == [Spool.Corruption(segment: 1, path: path, offset: third, bytes: recordBytes, records: 1)])
+            #expect(spool.takeCorruptions().isEmpty, "reported once")
+            #expect(try spool.loadNext(maxBytes: .max).isEmpty)
+            // The corrupt record is no longer the segment's to deliver: acknowledging the rest empties the spool.
+            acknowledge(loaded, in: spool)
+            #expect(spool.totalBytes == Spool.magic.count)
+            _ = try spool.append(payload(5))
+            #expect(try spool.loadNext(maxBytes: .max).map(\.payload) == [payload(5)], "the emptied segment works on")
+        }
+    }
+
+    @Test func aCorruptRecordLargerThanAReadChunkIsSkipped() throws {
+        try withDirectory { directory in
+            let spool = try Spool(configuration: .init(directory: directory))
+            let sizes = [100, Spool.readChunkBytes + 500, 100]
+            for (index, size) in sizes.enumerated() { _ = try spool.append(payload(index, size: size)) }
+            let second = Spool.magic.count + Spool.recordHeaderBytes + payload(0).count
+            try Self.flip(try segmentFiles(directory)[0], at: second + Spool.readChunkBytes, mask: 0x04)
+            let loaded = try spool.loadNext(maxBytes: .max)
+            #expect(loaded.map(\.payload) == [payload(0), payload(2, size: 100)])
+            #expect(spool.takeCorruptions().map(\.records) == [1])
+        }
+    }
+
+    @Test func aCorruptTailOfTheActiveSegmentIsSkippedAndLaterAppendsLoad() throws {
+        try withDirectory { directory in
+            let spool = try Spool(configuration: .init(directory: directory))
+            for index in 0..<3 { _ = try spool.append(payload(index)) }
+            let path = try segmentFiles(directory)[0]
+            let recordBytes = Spool.recordHeaderBytes + payload(0).count
+            // The last record's length grows past the end of what was appended.
+            try Self.flip(path, at: Spool.magic.count + 2 * recordBytes + 2, mask: 0x01)
+            var loaded = try spool.loadNext(maxBytes: .max)
+            #expect(loaded.map(\.payload) == [payload(0), payload(1)])
+            #expect(spool.takeCorruptions().map(\.bytes) == [recordBytes])
+            _ = try spool.append(payload(3))
+            loaded += try spool.loadNext(maxBytes: .max)
+            #expect(loaded.map(\.payload) == [0, 1, 3].map { payload($0) })
+            acknowledge(loaded, in: spool)
+            #expect(spool.totalBytes == Spool.magic.count)
+        }
+    }
+
+    @Test func aSealedSegmentWithACorruptRecordIsDeletedOnceTheRestIsAcknowledged() throws {
+        try withDirectory { directory in
+            var configuration = Spool.Configuration(directory: directory)
+            configuration.segmentBytes = 1_000
+            let spool = try Spool(configuration: configuration)
+            for index in 0..<30 { _ = try spool.append(payload(index)) }
+            let first = try segmentFiles(directory)[0]
+            try Self.flip(first, at: Spool.magic.count + Spool.recordHeaderBytes + 30, mask: 0x40)
+            let loaded = try spool.loadNext(maxBytes: .max)
+            #expect(loaded.map(\.payload) == (1..<30).map { payload($0) })
+            #expect(spool.takeCorruptions().map(\.records) == [1])
+            acknowledge(loaded, in: spool)
+            #expect(try segmentFiles(directory).count == 1, "every sealed segment is gone, the corrupt one too")
+            #expect(spool.totalBytes == Spool.magic.count)
+        }
+    }
+
+    @Test func severalCorruptRecordsInARowAreOneSkipAndCountedEach() throws {
+        try withDirectory { directory in
+            let spool = try Spool(configuration: .init(directory: directory))
+            for index in 0..<6 { _ = try spool.append(payload(index)) }
+            let path = try segmentFiles(directory)[0]
+            let recordBytes = Spool.recordHeaderBytes + payload(0).count
+            for record in 1...3 { try Self.flip(path, at: Spool.magic.count + record * recordBytes + 1, mask: 0x20) }
+            let loaded = try spool.loadNext(maxBytes: .max)
+            #expect(loaded.map(\.payload) == [0, 4, 5].map { payload($0) })
+            let offset = Spool.magic.count + recordBytes
+            #expect(
+                spool.takeCorruptions()
+                    == [Spool.Corruption(segment: 1, path: path, offset: offset, bytes: 3 * recordBytes, records: 3)])
         }
     }
 }
