@@ -1,6 +1,7 @@
 import ArgumentParser
 import NIOCore
 import NIOPosix
+import Sidecar
 
 /// The process entry point: Swift Concurrency runs on SwiftNIO's event loops, so a proxied call does not
 /// hop between a concurrency thread and an I/O thread at every await (measured in docs/benchmarks.md).
@@ -18,7 +19,8 @@ struct AgentLedger: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agentledger",
         abstract: "Capture, price and budget every LLM call your agents make.",
-        version: "0.1.0",
+        // The one version string: `--version`, the sidecar's HELLO and every export carry it.
+        version: CollectorLink.softwareVersion,
         subcommands: [
             UpCommand.self, DemoCommand.self, SidecarCommand.self, CollectorCommand.self, VerifyExportCommand.self,
             MockUpstreamCommand.self,

@@ -13,11 +13,12 @@ struct CollectorCommand: AsyncParsableCommand {
     @OptionGroup var token: TokenOptions
 
     func run() async throws {
+        KnownVariables.warnAboutUnknown()
         try await withConfigurationErrors {
             let settings = Settings()
             let logger = Runtime.logger("agentledger.collector")
-            let host = settings.string(http.httpHost, "AGENTLEDGER_HTTP_HOST", default: "0.0.0.0")
-            let port = try settings.port(http.httpPort, "AGENTLEDGER_HTTP_PORT", default: 8080)
+            let host = settings.string(http.httpHost, "AGENTLEDGER_HTTP_HOST", default: Defaults.httpHost)
+            let port = try settings.port(http.httpPort, "AGENTLEDGER_HTTP_PORT", default: Defaults.httpPort)
             // Both listeners are bound once before the store opens: a taken port is one line and exit 2.
             let http = Listener(
                 portVariable: "AGENTLEDGER_HTTP_PORT", hostVariable: "AGENTLEDGER_HTTP_HOST", host: host, port: port)

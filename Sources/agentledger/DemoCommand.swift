@@ -11,25 +11,38 @@ import ServiceLifecycle
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run `up` against a simulated LLM upstream and play a short multi-agent run through it.")
+        abstract: "Run `up` against a simulated LLM upstream and play a short multi-agent run through it.",
+        discussion: """
+            Takes the options of `up` but --upstream-url: calls go to the built-in simulated upstream, never to a \
+            real provider. Unless set, the store is \(Defaults.demoDSN) and the spool \(Defaults.demoSpoolDir), \
+            apart from a real `up`'s.
+            """)
 
-    @OptionGroup var up: UpCommand
+    @OptionGroup var listen: ListenOptions
+    @OptionGroup var proxy: ProxyOptions
+    @OptionGroup var spool: SpoolOptions
+    @OptionGroup var collectorOptions: CollectorOptions
+    @OptionGroup var token: TokenOptions
 
     func run() async throws {
+        KnownVariables.warnAboutUnknown()
         try await withConfigurationErrors {
             var settings = Settings()
             let mockPort = try await Self.freeLoopbackPort()
             // The demo never talks to a real provider, and keeps its records apart from a real `up`'s.
             settings.environment["AGENTLEDGER_UPSTREAM_URL"] = "http://127.0.0.1:\(mockPort)"
-            if settings.environment["AGENTLEDGER_DSN"] == nil {
-                settings.environment["AGENTLEDGER_DSN"] = "sqlite:///agentledger-demo.db"
+            if settings.environment["AGENTLEDGER_DSN", default: ""].isEmpty {
+                settings.environment["AGENTLEDGER_DSN"] = Defaults.demoDSN
             }
-            if settings.environment["AGENTLEDGER_SPOOL_DIR"] == nil {
-                settings.environment["AGENTLEDGER_SPOOL_DIR"] = "./agentledger-demo-spool"
+            if settings.environment["AGENTLEDGER_SPOOL_DIR", default: ""].isEmpty {
+                settings.environment["AGENTLEDGER_SPOOL_DIR"] = Defaults.demoSpoolDir
             }
             let mock = MockUpstream.makeApplication(
                 host: "127.0.0.1", port: mockPort, logger: Runtime.logger("agentledger.demo-upstream"))
-            try await up.serve(banner: "AgentLedger demo (simulated upstream)", settings: settings, extraServices: [mock]) {
+            let both = BothHalves(
+                listen: listen, upstreamURL: nil, proxy: proxy, spool: spool, collectorOptions: collectorOptions,
+                token: token)
+            try await both.serve(banner: "AgentLedger demo (simulated upstream)", settings: settings, extraServices: [mock]) {
                 port in
                 Task {
                     let summary = await DemoRun(proxyPort: port).play()

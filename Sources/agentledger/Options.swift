@@ -1,54 +1,75 @@
 import ArgumentParser
 
-/// The agent-facing listener of `sidecar` and `up`.
+/// The agent-facing listener of `sidecar`, `up` and `demo`.
 struct ListenOptions: ParsableArguments {
-    @Option(help: "Agent-facing address. [env: AGENTLEDGER_HOST; default 127.0.0.1, 0.0.0.0 for up]")
+    @Option(
+        help:
+            "Agent-facing address. [env: AGENTLEDGER_HOST; default \(Defaults.sidecarHost) for sidecar, \(Defaults.upHost) for up and demo]"
+    )
     var host: String?
-    @Option(help: "Agent-facing port (up: also dashboard and API). [env: AGENTLEDGER_PORT; default 8000]")
+    @Option(
+        help: "Agent-facing port (up and demo: also dashboard and API). [env: AGENTLEDGER_PORT; default \(Defaults.agentPort)]")
     var port: String?
+}
+
+/// Where the proxy forwards calls (`sidecar` and `up`; `demo` forwards to its own simulated upstream).
+struct UpstreamOptions: ParsableArguments {
+    @Option(help: "Where calls are forwarded. [env: AGENTLEDGER_UPSTREAM_URL; default \(Defaults.upstreamURL)]")
+    var upstreamURL: String?
 }
 
 /// Forwarding and capture settings of the proxy half.
 struct ProxyOptions: ParsableArguments {
-    @Option(help: "Where calls are forwarded. [env: AGENTLEDGER_UPSTREAM_URL; default https://api.openai.com]")
-    var upstreamURL: String?
-    @Option(help: "Largest request body accepted, in MiB (413 above). [env: AGENTLEDGER_MAX_BODY_MB; default 32]")
+    @Option(
+        help: "Largest request body accepted, in MiB (413 above). [env: AGENTLEDGER_MAX_BODY_MB; default \(Defaults.maxBodyMB)]")
     var maxBodyMB: String?
     @Option(help: "Identity of this sidecar, stored on every record. [env: AGENTLEDGER_SOURCE; default the host name]")
     var source: String?
     @Option(
         help:
-            "open: keep forwarding while the collector is away; closed: refuse with 503. [env: AGENTLEDGER_ON_COLLECTOR_DOWN; default open]"
+            "open: keep forwarding while the collector is away; closed: refuse with 503. [env: AGENTLEDGER_ON_COLLECTOR_DOWN; default \(Defaults.onCollectorDown)]"
     )
     var onCollectorDown: String?
     @Option(
-        help: "How long a call waits for the collector's budget verdict. [env: AGENTLEDGER_ADMISSION_TIMEOUT_MS; default 500]")
+        help:
+            "How long a call waits for the collector's budget verdict. [env: AGENTLEDGER_ADMISSION_TIMEOUT_MS; default \(Defaults.admissionTimeoutMs)]"
+    )
     var admissionTimeoutMs: String?
     @OptionGroup(title: "Agent connections") var agents: AgentLimitOptions
 }
 
 /// Bounds on what agents may hold open on the proxy (docs/operations.md, "Agent connections").
 struct AgentLimitOptions: ParsableArguments {
-    @Option(help: "Agent connections open at once; more get 503. [env: AGENTLEDGER_MAX_AGENT_CONNECTIONS; default 1024]")
+    @Option(
+        help:
+            "Agent connections open at once; more get 503. [env: AGENTLEDGER_MAX_AGENT_CONNECTIONS; default \(Defaults.maxAgentConnections)]"
+    )
     var maxAgentConnections: String?
     @Option(
-        help: "Time for a request head to arrive, in ms (408 after). [env: AGENTLEDGER_REQUEST_HEAD_TIMEOUT_MS; default 10000]")
+        help:
+            "Time for a request head to arrive, in ms (408 after). [env: AGENTLEDGER_REQUEST_HEAD_TIMEOUT_MS; default \(Defaults.requestHeadTimeoutMs)]"
+    )
     var requestHeadTimeoutMs: String?
     @Option(
-        help: "Longest pause in a request body, in ms (408 after). [env: AGENTLEDGER_REQUEST_BODY_TIMEOUT_MS; default 30000]")
+        help:
+            "Longest pause in a request body, in ms (408 after). [env: AGENTLEDGER_REQUEST_BODY_TIMEOUT_MS; default \(Defaults.requestBodyTimeoutMs)]"
+    )
     var requestBodyTimeoutMs: String?
-    @Option(help: "Close agent connections idle this long, in ms. [env: AGENTLEDGER_AGENT_IDLE_TIMEOUT_MS; default 60000]")
+    @Option(
+        help:
+            "Close agent connections idle this long, in ms. [env: AGENTLEDGER_AGENT_IDLE_TIMEOUT_MS; default \(Defaults.agentIdleTimeoutMs)]"
+    )
     var agentIdleTimeoutMs: String?
     @Option(
         help:
-            "Request bodies held in memory across connections, in MiB (503 above). [env: AGENTLEDGER_MAX_BUFFERED_MB; default 128]"
+            "Request bodies held in memory across connections, in MiB (503 above). [env: AGENTLEDGER_MAX_BUFFERED_MB; default \(Defaults.maxBufferedMB), at least the max body]"
     )
     var maxBufferedMB: String?
 }
 
 /// Where the sidecar ships records.
 struct LinkOptions: ParsableArguments {
-    @Option(help: "Collector ingest address, host:port. [env: AGENTLEDGER_COLLECTOR; default 127.0.0.1:4600]")
+    @Option(help: "Collector ingest address, host:port. [env: AGENTLEDGER_COLLECTOR; default \(Defaults.collector)]")
     var collector: String?
     @Option(
         help:
@@ -73,9 +94,12 @@ struct LinkOptions: ParsableArguments {
 
 /// The sidecar's durable buffer.
 struct SpoolOptions: ParsableArguments {
-    @Option(help: "Directory of the durable spool. [env: AGENTLEDGER_SPOOL_DIR; default ./agentledger-spool]")
+    @Option(
+        help:
+            "Directory of the durable spool. [env: AGENTLEDGER_SPOOL_DIR; default \(Defaults.spoolDir), demo: \(Defaults.demoSpoolDir)]"
+    )
     var spoolDir: String?
-    @Option(help: "Bound of the spool in MiB. [env: AGENTLEDGER_SPOOL_MAX_MB; default 512]")
+    @Option(help: "Bound of the spool in MiB. [env: AGENTLEDGER_SPOOL_MAX_MB; default \(Defaults.spoolMaxMB)]")
     var spoolMaxMB: String?
 }
 
@@ -87,19 +111,31 @@ struct TokenOptions: ParsableArguments {
 
 /// The collector's store and ingest listener.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "sqlite:///path or postgres://user:pw@host:port/db. [env: AGENTLEDGER_DSN; default sqlite:///agentledger.db]")
+    @Option(
+        help:
+            "sqlite:///path or postgres://user:pw@host:port/db. [env: AGENTLEDGER_DSN; default \(Defaults.dsn), demo: \(Defaults.demoDSN)]"
+    )
     var dsn: String?
-    @Option(help: "Ingest listener address. [env: AGENTLEDGER_INGEST_HOST; default 0.0.0.0]")
+    @Option(help: "Ingest listener address. [env: AGENTLEDGER_INGEST_HOST; default \(Defaults.ingestHost)]")
     var ingestHost: String?
-    @Option(help: "Ingest listener port. [env: AGENTLEDGER_INGEST_PORT; default 4600]")
+    @Option(help: "Ingest listener port. [env: AGENTLEDGER_INGEST_PORT; default \(Defaults.ingestPort)]")
     var ingestPort: String?
     @Option(help: "File of 'source-name token' lines, one token per sidecar. [env: AGENTLEDGER_INGEST_TOKENS_FILE; default none]")
     var ingestTokensFile: String?
-    @Option(help: "Sidecar links open at once; more are refused. [env: AGENTLEDGER_INGEST_MAX_LINKS; default 1024]")
+    @Option(
+        help:
+            "Sidecar links open at once; more are refused. [env: AGENTLEDGER_INGEST_MAX_LINKS; default \(Defaults.ingestMaxLinks)]"
+    )
     var ingestMaxLinks: String?
-    @Option(help: "Links open at once before HELLO. [env: AGENTLEDGER_INGEST_MAX_UNAUTHENTICATED; default 128]")
+    @Option(
+        help:
+            "Links open at once before HELLO. [env: AGENTLEDGER_INGEST_MAX_UNAUTHENTICATED; default \(Defaults.ingestMaxUnauthenticated)]"
+    )
     var ingestMaxUnauthenticated: String?
-    @Option(help: "MiB of unfinished frames all links may hold. [env: AGENTLEDGER_INGEST_MAX_BUFFERED_MB; default 512]")
+    @Option(
+        help:
+            "MiB of unfinished frames all links may hold. [env: AGENTLEDGER_INGEST_MAX_BUFFERED_MB; default \(Defaults.ingestMaxBufferedMB)]"
+    )
     var ingestMaxBufferedMB: String?
     @Option(help: "PEM certificate chain: serve ingest over TLS. [env: AGENTLEDGER_INGEST_TLS_CERT; default none, plaintext]")
     var ingestTlsCert: String?
@@ -113,13 +149,13 @@ struct StoreOptions: ParsableArguments {
 
 /// The collector's own HTTP listener (the `collector` command; `up` serves HTTP on its agent port).
 struct HTTPOptions: ParsableArguments {
-    @Option(help: "Dashboard and API address. [env: AGENTLEDGER_HTTP_HOST; default 0.0.0.0]")
+    @Option(help: "Dashboard and API address. [env: AGENTLEDGER_HTTP_HOST; default \(Defaults.httpHost)]")
     var httpHost: String?
-    @Option(help: "Dashboard and API port. [env: AGENTLEDGER_HTTP_PORT; default 8080]")
+    @Option(help: "Dashboard and API port. [env: AGENTLEDGER_HTTP_PORT; default \(Defaults.httpPort)]")
     var httpPort: String?
 }
 
-/// Budgets and rate limits the collector enforces across every sidecar (CONTRACT.md section 5).
+/// Budgets and rate limits the collector enforces across every sidecar (docs/operations.md, "Budgets and rate limits").
 struct EnforcementOptions: ParsableArguments {
     @Option(help: "Max USD per session id, lifetime. [env: AGENTLEDGER_BUDGET_SESSION; default none]")
     var budgetSession: String?
@@ -139,13 +175,18 @@ struct EnforcementOptions: ParsableArguments {
     var rateLimitUserRpm: String?
     @Option(
         help:
-            "Output tokens reserved for a call without max_tokens. [env: AGENTLEDGER_ADMISSION_DEFAULT_MAX_TOKENS; default 4096]")
+            "Output tokens reserved for a call without max_tokens. [env: AGENTLEDGER_ADMISSION_DEFAULT_MAX_TOKENS; default \(Defaults.admissionDefaultMaxTokens)]"
+    )
     var admissionDefaultMaxTokens: String?
-    @Option(help: .hidden)
+    /// For tests only: a window shorter than a minute, so a sliding window can be seen to slide.
+    @Option(
+        help: ArgumentHelp(
+            "Length of the rate limits' sliding window, in ms (tests only). [env: AGENTLEDGER_RATE_LIMIT_WINDOW_MS; default \(Defaults.rateLimitWindowMs)]",
+            visibility: .hidden))
     var rateLimitWindowMs: String?
 }
 
-/// Where alerts go and when they fire (CONTRACT.md section 8).
+/// Where alerts go and when they fire (docs/operations.md, "Alerts").
 struct AlertOptions: ParsableArguments {
     @Option(help: "Webhook that receives alerts (POST, JSON). [env: AGENTLEDGER_ALERT_WEBHOOK_URL; default none]")
     var alertWebhookURL: String?

@@ -45,7 +45,8 @@ extension Runtime {
         policy.agentRPM = try settings.integer(options.rateLimitAgentRpm, "AGENTLEDGER_RATE_LIMIT_AGENT_RPM", in: rpm)
         policy.userRPM = try settings.integer(options.rateLimitUserRpm, "AGENTLEDGER_RATE_LIMIT_USER_RPM", in: rpm)
         policy.defaultMaxTokens = try settings.integer(
-            options.admissionDefaultMaxTokens, "AGENTLEDGER_ADMISSION_DEFAULT_MAX_TOKENS", default: 4096, in: 1...10_000_000)
+            options.admissionDefaultMaxTokens, "AGENTLEDGER_ADMISSION_DEFAULT_MAX_TOKENS",
+            default: Defaults.admissionDefaultMaxTokens, in: 1...10_000_000)
         // For tests only: a window shorter than a minute, so a sliding window can be seen to slide.
         if let window = try settings.integer(options.rateLimitWindowMs, "AGENTLEDGER_RATE_LIMIT_WINDOW_MS", in: 100...3_600_000) {
             policy.rateWindowMicros = Int64(window) * 1000

@@ -73,18 +73,20 @@ enum Runtime {
         } catch {
             throw ConfigurationError(description: error.description)
         }
-        let dsn = settings.string(options.dsn, "AGENTLEDGER_DSN", default: "sqlite:///agentledger.db")
+        let dsn = settings.string(options.dsn, "AGENTLEDGER_DSN", default: Defaults.dsn)
         var ingest = IngestServer.Configuration()
-        ingest.host = settings.string(options.ingestHost, "AGENTLEDGER_INGEST_HOST", default: "0.0.0.0")
-        ingest.port = try settings.port(options.ingestPort, "AGENTLEDGER_INGEST_PORT", default: 4600)
+        ingest.host = settings.string(options.ingestHost, "AGENTLEDGER_INGEST_HOST", default: Defaults.ingestHost)
+        ingest.port = try settings.port(options.ingestPort, "AGENTLEDGER_INGEST_PORT", default: Defaults.ingestPort)
         ingest.ingestToken = settings.string(token.ingestToken, "AGENTLEDGER_INGEST_TOKEN")
         ingest.maxLinks = try settings.integer(
-            options.ingestMaxLinks, "AGENTLEDGER_INGEST_MAX_LINKS", default: 1024, in: 1...1_000_000)
+            options.ingestMaxLinks, "AGENTLEDGER_INGEST_MAX_LINKS", default: Defaults.ingestMaxLinks, in: 1...1_000_000)
         ingest.maxUnauthenticatedLinks = try settings.integer(
-            options.ingestMaxUnauthenticated, "AGENTLEDGER_INGEST_MAX_UNAUTHENTICATED", default: 128, in: 1...1_000_000)
+            options.ingestMaxUnauthenticated, "AGENTLEDGER_INGEST_MAX_UNAUTHENTICATED",
+            default: Defaults.ingestMaxUnauthenticated, in: 1...1_000_000)
         ingest.maxBufferedBytes =
             try settings.integer(
-                options.ingestMaxBufferedMB, "AGENTLEDGER_INGEST_MAX_BUFFERED_MB", default: 512, in: 1...1_048_576) << 20
+                options.ingestMaxBufferedMB, "AGENTLEDGER_INGEST_MAX_BUFFERED_MB", default: Defaults.ingestMaxBufferedMB,
+                in: 1...1_048_576) << 20
         if let path = settings.string(options.ingestTokensFile, "AGENTLEDGER_INGEST_TOKENS_FILE") {
             do {
                 ingest.tokens = try IngestTokens(path: path)
@@ -180,42 +182,45 @@ enum Runtime {
     /// The sidecar half's settings, resolved and validated before anything is opened.
     struct SidecarSettings {
         var proxy = ProxyConfiguration()
-        var collector: (host: String, port: Int) = ("127.0.0.1", 4600)
+        var collector: (host: String, port: Int) = (Defaults.collectorHost, Defaults.ingestPort)
         var ingestToken: String?
         var collectorTLS: CollectorLink.TLS?
-        var admissionTimeout: Duration = .milliseconds(500)
+        var admissionTimeout: Duration = .milliseconds(Defaults.admissionTimeoutMs)
         var limits = ShipperState.Limits()
-        var spool = Spool.Configuration(directory: "./agentledger-spool")
+        var spool = Spool.Configuration(directory: Defaults.spoolDir)
     }
 
     static func sidecarSettings(
-        _ proxyOptions: ProxyOptions, link linkOptions: LinkOptions?, spool spoolOptions: SpoolOptions, token: TokenOptions,
-        settings: Settings
+        _ proxyOptions: ProxyOptions, upstreamURL: String?, link linkOptions: LinkOptions?, spool spoolOptions: SpoolOptions,
+        token: TokenOptions, settings: Settings
     ) throws -> SidecarSettings {
         var resolved = SidecarSettings()
         var proxy = resolved.proxy
-        proxy.upstreamURL = try settings.url(proxyOptions.upstreamURL, "AGENTLEDGER_UPSTREAM_URL", default: proxy.upstreamURL)
+        proxy.upstreamURL = try settings.url(upstreamURL, "AGENTLEDGER_UPSTREAM_URL", default: Defaults.upstreamURL)
         proxy.maxBodyBytes =
-            try settings.integer(proxyOptions.maxBodyMB, "AGENTLEDGER_MAX_BODY_MB", default: 32, in: 1...4096) << 20
+            try settings.integer(proxyOptions.maxBodyMB, "AGENTLEDGER_MAX_BODY_MB", default: Defaults.maxBodyMB, in: 1...4096)
+            << 20
         proxy.maxCapturedResponseBytes = min(proxy.maxBodyBytes, (WireFormat.defaultMaxFrameBytes - (1 << 20)) / 2)
         proxy.source = settings.string(proxyOptions.source, "AGENTLEDGER_SOURCE", default: ProcessInfo.processInfo.hostName)
         proxy.refuseWhenCollectorDown =
             try settings.choice(
-                proxyOptions.onCollectorDown, "AGENTLEDGER_ON_COLLECTOR_DOWN", default: "open", among: ["open", "closed"])
+                proxyOptions.onCollectorDown, "AGENTLEDGER_ON_COLLECTOR_DOWN", default: Defaults.onCollectorDown,
+                among: ["open", "closed"])
             == "closed"
         try applyAgentLimits(proxyOptions.agents, to: &proxy, settings: settings)
         resolved.proxy = proxy
         resolved.admissionTimeout = .milliseconds(
             try settings.integer(
-                proxyOptions.admissionTimeoutMs, "AGENTLEDGER_ADMISSION_TIMEOUT_MS", default: 500, in: 1...60_000))
+                proxyOptions.admissionTimeoutMs, "AGENTLEDGER_ADMISSION_TIMEOUT_MS", default: Defaults.admissionTimeoutMs,
+                in: 1...60_000))
         if let linkOptions {
-            resolved.collector = try settings.address(linkOptions.collector, "AGENTLEDGER_COLLECTOR", default: "127.0.0.1:4600")
+            resolved.collector = try settings.address(linkOptions.collector, "AGENTLEDGER_COLLECTOR", default: Defaults.collector)
             resolved.collectorTLS = try collectorTLS(linkOptions, settings: settings)
         }
         resolved.spool = Spool.Configuration(
-            directory: settings.string(spoolOptions.spoolDir, "AGENTLEDGER_SPOOL_DIR", default: "./agentledger-spool"),
-            maxBytes: try settings.integer(spoolOptions.spoolMaxMB, "AGENTLEDGER_SPOOL_MAX_MB", default: 512, in: 1...1_048_576)
-                << 20)
+            directory: settings.string(spoolOptions.spoolDir, "AGENTLEDGER_SPOOL_DIR", default: Defaults.spoolDir),
+            maxBytes: try settings.integer(
+                spoolOptions.spoolMaxMB, "AGENTLEDGER_SPOOL_MAX_MB", default: Defaults.spoolMaxMB, in: 1...1_048_576) << 20)
         resolved.ingestToken = settings.string(token.ingestToken, "AGENTLEDGER_INGEST_TOKEN")
         return resolved
     }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A setting that could not be used; the message names the variable (and flag), as CONTRACT.md asks.
+/// A setting that could not be used; the message names the variable (and flag): start-up stops with that one line
+/// and exit code 2 (README.md, "Configuration").
 struct ConfigurationError: Error, CustomStringConvertible {
     var description: String
 }
@@ -11,6 +12,7 @@ struct Settings {
 
     /// The raw value and where it came from, for messages.
     private func raw(_ flag: String?, _ variable: String) -> (value: String, origin: String)? {
+        assert(KnownVariables.settings.contains(variable), "\(variable) is read but not in KnownVariables.settings")
         if let flag { return (flag, "--\(Self.flagName(variable))") }
         if let value = environment[variable], !value.isEmpty { return (value, variable) }
         return nil

@@ -8,23 +8,25 @@ struct SidecarCommand: AsyncParsableCommand {
         commandName: "sidecar", abstract: "Run the agent-facing proxy that ships records to a collector.")
 
     @OptionGroup var listen: ListenOptions
+    @OptionGroup var upstream: UpstreamOptions
     @OptionGroup var proxy: ProxyOptions
     @OptionGroup var link: LinkOptions
     @OptionGroup var spool: SpoolOptions
     @OptionGroup var token: TokenOptions
 
     func run() async throws {
+        KnownVariables.warnAboutUnknown()
         try await withConfigurationErrors {
             let settings = Settings()
             let logger = Runtime.logger("agentledger.sidecar")
-            let host = settings.string(listen.host, "AGENTLEDGER_HOST", default: "127.0.0.1")
-            let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: 8000)
+            let host = settings.string(listen.host, "AGENTLEDGER_HOST", default: Defaults.sidecarHost)
+            let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: Defaults.agentPort)
             // The agent port is bound once before the spool opens: a taken port is one line and exit 2.
             let agent = Listener(portVariable: "AGENTLEDGER_PORT", hostVariable: "AGENTLEDGER_HOST", host: host, port: port)
-            let resolved = try Runtime.sidecarSettings(proxy, link: link, spool: spool, token: token, settings: settings)
+            let resolved = try Runtime.sidecarSettings(
+                proxy, upstreamURL: upstream.upstreamURL, link: link, spool: spool, token: token, settings: settings)
             try await ListenerCheck.check([agent])
-            let sidecar = try Runtime.sidecar(
-                resolved, logger: logger)
+            let sidecar = try Runtime.sidecar(resolved, logger: logger)
             let listening = ListeningPort()
             let server = ProxyServer(
                 host: host, port: port, core: sidecar.core,

@@ -8,19 +8,38 @@ import Sidecar
 /// Collector and sidecar in one process on one port: the single-machine mode.
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "up", abstract: "Run the proxy, collector, API and store in one process (embedded SQLite).")
+        commandName: "up",
+        abstract: "Run the proxy, collector, API and store in one process (SQLite file or Postgres, per --dsn).")
 
     @OptionGroup var listen: ListenOptions
+    @OptionGroup var upstream: UpstreamOptions
     @OptionGroup var proxy: ProxyOptions
     @OptionGroup var spool: SpoolOptions
     @OptionGroup var collectorOptions: CollectorOptions
     @OptionGroup var token: TokenOptions
 
     func run() async throws {
-        try await withConfigurationErrors { try await serve(banner: "AgentLedger up") }
+        KnownVariables.warnAboutUnknown()
+        try await withConfigurationErrors {
+            let both = BothHalves(
+                listen: listen, upstreamURL: upstream.upstreamURL, proxy: proxy, spool: spool,
+                collectorOptions: collectorOptions, token: token)
+            try await both.serve(banner: "AgentLedger up")
+        }
     }
+}
 
-    /// `up`'s in-process dashboard server, on a loopback port of its own, for messages.
+/// What `up` and `demo` run: both halves in one process, the dashboard and API on the agent port.
+struct BothHalves {
+    var listen: ListenOptions
+    /// `--upstream-url`; `demo` has none, it sets `AGENTLEDGER_UPSTREAM_URL` to its simulated upstream.
+    var upstreamURL: String?
+    var proxy: ProxyOptions
+    var spool: SpoolOptions
+    var collectorOptions: CollectorOptions
+    var token: TokenOptions
+
+    /// The in-process dashboard server, on a loopback port of its own, for messages.
     static let dashboardListener = Listener(
         portVariable: "the internal dashboard listener", hostVariable: "the internal dashboard listener",
         host: "127.0.0.1", port: 0)
@@ -31,10 +50,11 @@ struct UpCommand: AsyncParsableCommand {
         whenServing: @escaping @Sendable (_ port: Int) -> Void = { _ in }
     ) async throws {
         let logger = Runtime.logger("agentledger")
-        let host = settings.string(listen.host, "AGENTLEDGER_HOST", default: "0.0.0.0")
-        let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: 8000)
+        let host = settings.string(listen.host, "AGENTLEDGER_HOST", default: Defaults.upHost)
+        let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: Defaults.agentPort)
         // The proxy's settings are checked before the store opens, so a typo never leaves files behind.
-        var sidecarSettings = try Runtime.sidecarSettings(proxy, link: nil, spool: spool, token: token, settings: settings)
+        var sidecarSettings = try Runtime.sidecarSettings(
+            proxy, upstreamURL: upstreamURL, link: nil, spool: spool, token: token, settings: settings)
         try Runtime.checkUpIngestTLS(collectorOptions.store, settings: settings)
         // Every listener is bound once before the store opens: a taken port is one line and exit 2 (`ListenerCheck`).
         let agent = Listener(portVariable: "AGENTLEDGER_PORT", hostVariable: "AGENTLEDGER_HOST", host: host, port: port)

@@ -15,11 +15,14 @@ struct VerifyExportCommand: ParsableCommand {
 
     @Option(
         name: .customLong("hmac-key"),
-        help: "Also check the HMAC-SHA256 signature with this key (env: AGENTLEDGER_EXPORT_HMAC_KEY; prefer the env var).")
+        help:
+            "Also check the HMAC-SHA256 signature with this key; prefer the variable, a flag shows in ps. [env: AGENTLEDGER_EXPORT_HMAC_KEY; default none]"
+    )
     var hmacKey: String?
 
     func run() throws {
-        let key = hmacKey ?? ProcessInfo.processInfo.environment["AGENTLEDGER_EXPORT_HMAC_KEY"]
+        KnownVariables.warnAboutUnknown()
+        let key = Settings().string(hmacKey, "AGENTLEDGER_EXPORT_HMAC_KEY")
         let outcome: ExportVerifier.Outcome
         if let data = FileManager.default.contents(atPath: file) {
             outcome = ExportVerifier.verify(Array(data), hmacKey: key)

@@ -69,7 +69,7 @@ package struct CollectorLink: Service {
     let shipper: Shipper
     let admission: AdmissionClient
     let logger: Logger
-    static let softwareVersion = "0.1.0"
+    package static let softwareVersion = "0.1.0"  // agentledger's one version: HELLO, `--version`, exports
 
     package init(configuration: Configuration, shipper: Shipper, admission: AdmissionClient, logger: Logger) {
         self.configuration = configuration
