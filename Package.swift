@@ -32,6 +32,8 @@ let package = Package(
     targets: [
         // The wire format. Pure Swift, no dependencies, so the fuzzer can compile it alone.
         .target(name: "LedgerProtocol", path: "Sources/Protocol", swiftSettings: strict),
+        // Counters and their Prometheus text, shared by both halves. No dependencies.
+        .target(name: "LedgerMetrics", path: "Sources/Metrics", swiftSettings: strict),
         // The frame codec as SwiftNIO handlers: the one piece of I/O glue both sides share.
         .target(
             name: "LedgerProtocolNIO",
@@ -45,7 +47,7 @@ let package = Package(
         .target(
             name: "Sidecar",
             dependencies: [
-                "LedgerProtocol", "LedgerProtocolNIO",
+                "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -60,7 +62,7 @@ let package = Package(
         .target(
             name: "Collector",
             dependencies: [
-                "LedgerProtocol", "LedgerProtocolNIO",
+                "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -142,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "Collector", "LedgerProtocol", "LedgerProtocolNIO", "LedgerTestSupport",
+                "Collector", "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -5,10 +5,7 @@ package enum SidecarMetrics {
 
     /// `load`: the agent-facing proxy's connections and buffered bodies, when it runs in this process.
     package static func prometheusText(_ shipper: Shipper, admission: AdmissionClient, load: AgentLoad? = nil) -> String {
-        var out = ""
-        for name in SidecarCounters.Name.allCases {
-            out += "# TYPE \(name.metricName) counter\n\(name.metricName) \(shipper.counters.value(name))\n"
-        }
+        var out = shipper.counters.prometheusText()
         var gauges: [(String, String, Int)] = [
             ("agentledger_sidecar_spool_bytes", "Bytes in the spool, delivered or not.", shipper.spoolBytes),
             ("agentledger_sidecar_queued_bytes", "Bytes of records in memory awaiting an ACK.", shipper.queuedBytes),
