@@ -79,13 +79,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["Dashboard/Assets"],
+            // The dashboard's files are compiled into the binary (`PackageResources`): served with no bundle, air-gapped.
+            resources: [.embedInCode("Dashboard/Assets")],
             swiftSettings: strict
         ),
         // A scriptable LLM upstream (OpenAI chat, Anthropic messages) for tests, benchmarks and the demo.
         .target(
             name: "MockUpstream",
             dependencies: [
+                "LedgerProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

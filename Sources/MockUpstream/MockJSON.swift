@@ -1,3 +1,5 @@
+import LedgerProtocol
+
 /// A JSON value whose object keys keep their written order, so one answer always serializes to the same bytes.
 enum MockJSON: Sendable {
     case null
@@ -44,22 +46,7 @@ enum MockJSON: Sendable {
     }
 
     private static func writeString(_ value: String, into output: inout String) {
-        output += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case let control where control.value < 0x20:
-                let hex = String(control.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
+        output += JSONString.quoted(value)
     }
 }
 

@@ -38,7 +38,7 @@ enum KnownVariables {
 
     /// Variables of the project's own tests and benchmarks, which reach the binary in the environment they run it in.
     static let tooling: Set<String> = [
-        "AGENTLEDGER_BIN", "AGENTLEDGER_CHAOS_SECONDS", "AGENTLEDGER_STORAGE_REPORT", "AGENTLEDGER_REGENERATE_DASHBOARD",
+        "AGENTLEDGER_BIN", "AGENTLEDGER_CHAOS_SECONDS", "AGENTLEDGER_STORAGE_REPORT",
     ]
     /// `AGENTLEDGER_TEST_*`: the test suites' own variables (a Postgres to test against, where logs go).
     static let toolingPrefix = "AGENTLEDGER_TEST_"

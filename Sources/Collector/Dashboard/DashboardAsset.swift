@@ -10,6 +10,10 @@ package struct DashboardAsset: Sendable {
     package let etag: String
     let body: ByteBuffer
 
+    init(name: String, bytes: [UInt8]) {
+        self.init(name: name, text: String(decoding: bytes, as: UTF8.self))
+    }
+
     init(name: String, text: String) {
         self.name = name
         self.text = text
