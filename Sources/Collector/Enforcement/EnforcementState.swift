@@ -6,6 +6,9 @@ package struct EnforcementState: Sendable {
     let prices: PriceTable
     package private(set) var ledger: SpendLedger
     private var rates: RateWindows
+    /// The policy's budgets in check order, their limits in nanodollars.
+    private let limits: [(scope: BudgetScope, limit: Nanodollars)]
+    private let hasSessionBudget: Bool
     /// Prices by the model name as sidecars send it: a name lookup canonicalizes and probes the table, an admission
     /// should not. Bounded: cleared when it holds more names than any fleet uses.
     private var priceCache: [String: ModelPrice?] = [:]
@@ -13,26 +16,31 @@ package struct EnforcementState: Sendable {
     package init(policy: EnforcementPolicy, prices: PriceTable, now: Int64) {
         self.policy = policy
         self.prices = prices
-        ledger = SpendLedger(now: now)
+        limits = policy.budgets.map { ($0.scope, Nanodollars(usd: $0.limitUSD)) }
+        hasSessionBudget = limits.contains { $0.scope == .session }
+        ledger = SpendLedger(now: now, scopes: limits.map(\.scope))
         rates = RateWindows(windowMicros: policy.rateWindowMicros)
     }
 
     /// The session whose lifetime spend must be loaded before `request` can be judged, if any.
     package func sessionToLoad(for request: AdmissionRequest) -> String? {
-        guard policy.sessionBudget != nil, let session = request.keys.sessionID, ledger.needsLoading(session) else {
+        guard hasSessionBudget, let session = request.keys.sessionID, ledger.needsLoading(.session, session) else {
             return nil
         }
         return session
     }
 
-    package mutating func beginLoading(session: String) { ledger.beginLoading(session) }
+    package mutating func beginLoading(session: String) { ledger.beginLoading(.session, session) }
 
     package mutating func finishLoading(session: String, stored: Nanodollars, now: Int64) {
-        ledger.finishLoading(session, stored: stored, now: now)
+        ledger.finishLoading(.session, session, stored: stored, now: now)
     }
 
-    package mutating func seedToday(total: Nanodollars, byAgent: [String: Nanodollars], byUser: [String: Nanodollars]) {
-        ledger.seedToday(total: total, byAgent: byAgent, byUser: byUser)
+    package mutating func seedToday(
+        total: Nanodollars, byAgent: [String: Nanodollars], byUser: [String: Nanodollars],
+        byApp: [String: Nanodollars] = [:]
+    ) {
+        ledger.seedToday(total: total, byAgent: byAgent, byUser: byUser, byApp: byApp)
     }
 
     /// The worst case a call can cost: its body as input tokens (four bytes a token, an over-estimate for JSON) plus
@@ -125,40 +133,39 @@ package struct EnforcementState: Sendable {
             retryAfterSeconds: seconds)
     }
 
-    /// The first budget that this call's worst case would push past its limit: session, agent, user, then daily.
+    /// The first budget, in `BudgetScope` order (session, agent, user, app, then the fleet's), that this call's worst
+    /// case would push past its limit.
     private func budgetRefusal(for keys: SpendLedger.Keys, estimate: Nanodollars, now: Int64) -> Refusal? {
-        let untilMidnight = Int((ledger.day + SpendLedger.microsPerDay - now + 999_999) / 1_000_000)
-        // The key's text is built only for a refusal: admissions are the hot path.
-        func check(
-            _ budget: Double?, _ committed: Nanodollars?, _ what: String, _ key: @autoclosure () -> String, retry: Int?
-        ) -> Refusal? {
-            guard let budget, let committed else { return nil }
-            let limit = Nanodollars(usd: budget)
-            guard committed + estimate > limit else { return nil }
-            return Refusal(
-                kind: .budget,
-                message: "\(what) budget of \(limit) exceeded (current spend and reservations: \(committed), "
-                    + "this call up to \(estimate))\(key()).",
-                retryAfterSeconds: retry)
+        for (scope, limit) in limits {
+            guard let key = keys[scope] else { continue }
+            let committed = ledger.committed(scope, key) ?? .zero
+            guard committed + estimate > limit else { continue }
+            return budgetRefusal(scope, key, limit: limit, committed: committed, estimate: estimate, now: now)
         }
-        if let session = keys.sessionID,
-            let refusal = check(
-                policy.sessionBudget, ledger.sessionCommitted(session) ?? .zero, "Session", " Session: \(session)", retry: nil)
-        {
-            return refusal
-        }
-        if let agent = keys.agentName,
-            let refusal = check(
-                policy.agentBudget, ledger.agentCommitted(agent), "Agent daily", " Agent: \(agent)", retry: untilMidnight)
-        {
-            return refusal
-        }
-        if let user = keys.userID,
-            let refusal = check(
-                policy.userBudget, ledger.userCommitted(user), "User daily", " User: \(user)", retry: untilMidnight)
-        {
-            return refusal
-        }
-        return check(policy.dailyBudget, ledger.dailyCommitted, "Daily", "", retry: untilMidnight)
+        return nil
+    }
+
+    /// Built only for a refusal (the key's text too): admissions are the hot path.
+    private func budgetRefusal(
+        _ scope: BudgetScope, _ key: String, limit: Nanodollars, committed: Nanodollars, estimate: Nanodollars, now: Int64
+    ) -> Refusal {
+        let (label, subject) =
+            switch scope {
+            case .session: ("Session", " Session: \(key)")
+            case .agent: ("Agent daily", " Agent: \(key)")
+            case .user: ("User daily", " User: \(key)")
+            case .app: ("App daily", " App: \(key)")
+            case .fleet: ("Daily", "")
+            }
+        let retry: Int? =
+            switch scope.period {
+            case .lifetime: nil
+            case .utcDay: Int((ledger.day + SpendLedger.microsPerDay - now + 999_999) / 1_000_000)
+            }
+        return Refusal(
+            kind: .budget,
+            message: "\(label) budget of \(limit) exceeded (current spend and reservations: \(committed), "
+                + "this call up to \(estimate))\(subject).",
+            retryAfterSeconds: retry)
     }
 }

@@ -28,14 +28,15 @@ package final class Enforcer: Service, Sendable {
         state = Mutex(EnforcementState(policy: policy, prices: prices, now: now()))
     }
 
-    /// Today's spend (total, per agent, per user) as the store has it, so a restart keeps the morning's spend.
+    /// Today's spend (total, per agent, per user, per app) as the store has it, so a restart keeps the morning's spend.
     /// Call before sidecars connect, with `store.spend(sinceMicros: SpendLedger.dayStart(of: now))`.
     package func seedToday(_ totals: SpendTotals) {
         state.withLock {
             // A store written before token counts were checked may hold negative costs: they never count as credit.
             func spend(_ usd: Double) -> Nanodollars { Nanodollars(usd: max(usd, 0)) }
             $0.seedToday(
-                total: spend(totals.total), byAgent: totals.byAgent.mapValues(spend), byUser: totals.byUser.mapValues(spend))
+                total: spend(totals.total), byAgent: totals.byAgent.mapValues(spend), byUser: totals.byUser.mapValues(spend),
+                byApp: totals.byApp.mapValues(spend))
         }
     }
 
@@ -62,7 +63,8 @@ package final class Enforcer: Service, Sendable {
     private static func request(_ admit: Admit) -> AdmissionRequest {
         AdmissionRequest(
             actionID: admit.actionID,
-            keys: SpendLedger.Keys(sessionID: admit.sessionID, agentName: admit.agentName, userID: admit.userID),
+            keys: SpendLedger.Keys(
+                sessionID: admit.sessionID, agentName: admit.agentName, userID: admit.userID, appID: admit.appID),
             model: admit.model, bodyBytes: Int(admit.bodyBytes), maxTokens: admit.maxTokens.map(Int.init))
     }
 
@@ -90,7 +92,8 @@ package final class Enforcer: Service, Sendable {
             for record in records where newActionIDs.contains(record.actionID) {
                 state.settle(
                     actionID: record.actionID, costUSD: record.blocked ? nil : record.costUSD,
-                    keys: SpendLedger.Keys(sessionID: record.sessionID, agentName: record.agentName, userID: record.userID),
+                    keys: SpendLedger.Keys(
+                        sessionID: record.sessionID, agentName: record.agentName, userID: record.userID, appID: record.appID),
                     arrivedAt: record.timestampMicros, now: time)
             }
         }

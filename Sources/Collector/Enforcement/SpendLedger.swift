@@ -3,23 +3,101 @@ import DequeModule
 /// Spend and reservations per budget key, in memory: the collector's view of what the fleet has spent and what calls
 /// in flight may still spend. Pure state; the caller passes the clock.
 ///
-/// Daily figures (total, per agent, per user) cover the current UTC day and restart at midnight. Session figures are
-/// lifetime and loaded from the store on first use (`beginLoading` / `finishLoading`); records settled while a load
-/// runs are added on top of what the store returned, so a race can only over-count, never under-count.
+/// Every scope is accounted the same way: one table of accounts keyed by (scope, key), each holding what the key
+/// spent in its period and what it holds for calls in flight, so an admission looks each key up once to judge and
+/// once to reserve, and a settlement or a released reservation touches each of the call's accounts through the same
+/// code. The fleet has one account, keyed by the empty string.
 ///
-/// Each key has one entry holding both what it spent and what it holds, so an admission looks each key up once to
-/// judge and once to reserve; expiry walks a queue in expiry order instead of every reservation.
+/// Daily accounts (fleet, agent, user, app) cover the current UTC day and restart at midnight. Lifetime accounts
+/// (sessions) are loaded from the store on first use (`beginLoading` / `finishLoading`); records settled while a load
+/// runs are added on top of what the store returned, so a race can only over-count, never under-count. Expiry walks
+/// a queue in expiry order instead of every reservation.
 package struct SpendLedger: Sendable {
     /// Who a reservation or a settled call is charged to.
     package struct Keys: Sendable, Equatable {
         package var sessionID: String?
         package var agentName: String?
         package var userID: String?
+        package var appID: String?
 
-        package init(sessionID: String? = nil, agentName: String? = nil, userID: String? = nil) {
+        package init(sessionID: String? = nil, agentName: String? = nil, userID: String? = nil, appID: String? = nil) {
             self.sessionID = sessionID
             self.agentName = agentName
             self.userID = userID
+            self.appID = appID
+        }
+
+        /// The key the call counts under in a scope, nil when it has none there. Every call counts for the fleet,
+        /// under the empty key.
+        package subscript(scope: BudgetScope) -> String? {
+            switch scope {
+            case .session: sessionID
+            case .agent: agentName
+            case .user: userID
+            case .app: appID
+            case .fleet: ""
+            }
+        }
+    }
+
+    /// One key of one scope. The key is the id as the sidecar sent it: nothing is concatenated to look one up.
+    package struct AccountID: Sendable, Hashable {
+        package var scope: BudgetScope
+        package var key: String
+
+        package init(_ scope: BudgetScope, _ key: String) {
+            self.scope = scope
+            self.key = key
+        }
+    }
+
+    /// Whether an account's spend is known: a daily account's always is (a day starts from zero, or from what the
+    /// store said at start); a lifetime account's once the store has answered.
+    enum Knowledge: Sendable {
+        /// Never read from the store (the key only holds reservations).
+        case unknown
+        /// Being read; `spent` is what settled meanwhile.
+        case loading
+        case known
+    }
+
+    /// What one key of one scope spent in its period, and what it holds for calls in flight.
+    struct Account: Sendable {
+        /// Settled cost in the period (while `loading`, what settled since the read began).
+        var spent = Nanodollars.zero
+        var held = Nanodollars.zero
+        var knowledge: Knowledge
+        var lastUsed: Int64 = .min
+
+        /// An account with nothing in it: known for a day, unknown for a lifetime.
+        init(_ period: BudgetPeriod) {
+            knowledge = period == .utcDay ? .known : .unknown
+        }
+
+        /// Spent plus held; nil while the spend is not known.
+        var committed: Nanodollars? { knowledge == .known ? spent + held : nil }
+
+        mutating func hold(_ amount: Nanodollars, now: Int64) {
+            held += amount
+            lastUsed = now
+        }
+
+        /// Counts a settled cost, unless the spend is not in memory (the store has the cost and a load reads it).
+        mutating func count(_ cost: Nanodollars, now: Int64) {
+            guard knowledge != .unknown else { return }
+            spent += cost
+            lastUsed = now
+        }
+
+        /// Whether the account is worth keeping: it holds something, is being read, or has a figure that is not
+        /// the empty account's (a day's spend, or a lifetime spend used within `idleBefore`).
+        func isLive(_ period: BudgetPeriod, idleBefore: Int64) -> Bool {
+            if held > .zero { return true }
+            switch knowledge {
+            case .loading: return true
+            case .unknown: return false
+            case .known: return period == .utcDay ? spent != .zero : lastUsed > idleBefore
+            }
         }
     }
 
@@ -30,148 +108,143 @@ package struct SpendLedger: Sendable {
         var expiresAt: Int64
     }
 
-    /// An agent's or a user's day.
-    struct DailyAccount: Sendable {
-        var spent = Nanodollars.zero
-        var held = Nanodollars.zero
-        var committed: Nanodollars { spent + held }
-    }
-
-    /// A session's lifetime spend, as far as this collector knows it.
-    enum SessionSpend: Sendable {
-        /// Never read from the store (the session only holds reservations).
-        case unknown
-        /// Being read; `pending` is what settled meanwhile.
-        case loading(pending: Nanodollars)
-        case known(spent: Nanodollars)
-    }
-
-    struct SessionAccount: Sendable {
-        var spend = SessionSpend.unknown
-        var held = Nanodollars.zero
-        var lastUsed: Int64 = .min
-    }
-
     static let microsPerDay: Int64 = 86_400_000_000
 
+    /// The scopes accounted, in check order: those with a budget (a call touches at most one account per scope).
+    package let scopes: [BudgetScope]
     private(set) var day: Int64
-    private var dailySpent = Nanodollars.zero
-    private var dailyHeld = Nanodollars.zero
-    private var agents: [String: DailyAccount] = [:]
-    private var users: [String: DailyAccount] = [:]
-    private var sessions: [String: SessionAccount] = [:]
+    private var accounts: [AccountID: Account] = [:]
 
     private var reservations: [String: Reservation] = [:]
     /// Reservations by expiry, oldest first (every reservation lives the same lifetime, so that is the order they
     /// were made in); holds settled ones too, until their time comes or the queue is rebuilt.
     private var expiries = Deque<(expiresAt: Int64, actionID: String)>()
 
-    package init(now: Int64) {
+    package init(now: Int64, scopes: [BudgetScope] = BudgetScope.allCases) {
         day = Self.dayStart(of: now)
+        self.scopes = BudgetScope.allCases.filter(scopes.contains)
     }
 
+    /// The UTC midnight at or before `micros`; an instant before the first midnight 64 bits hold gives `Int64.min`
+    /// (a record's time comes from the sidecar: no value may trap).
     package static func dayStart(of micros: Int64) -> Int64 {
-        micros - ((micros % microsPerDay) + microsPerDay) % microsPerDay
+        let (start, overflow) = micros.subtractingReportingOverflow(((micros % microsPerDay) + microsPerDay) % microsPerDay)
+        return overflow ? .min : start
     }
 
-    /// Starts a new UTC day when `now` has passed midnight: daily spend and daily holds restart from zero.
+    /// Starts a new UTC day when `now` has passed midnight: daily accounts restart from zero, holds included.
     package mutating func advance(to now: Int64) {
         let today = Self.dayStart(of: now)
         guard today > day else { return }
         day = today
-        dailySpent = .zero
-        dailyHeld = .zero
-        agents = [:]
-        users = [:]
+        accounts = accounts.filter { $0.key.scope.period != .utcDay }
     }
 
-    /// Today's spend as the store knows it, at start.
-    package mutating func seedToday(total: Nanodollars, byAgent: [String: Nanodollars], byUser: [String: Nanodollars]) {
-        dailySpent = total
-        agents = byAgent.mapValues { DailyAccount(spent: $0) }
-        users = byUser.mapValues { DailyAccount(spent: $0) }
+    /// Today's spend as the store knows it, at start: by scope, then by key (the fleet's under the empty key).
+    /// Daily accounts the figures do not name start the day at zero; lifetime scopes are loaded per key instead.
+    package mutating func seedToday(_ spent: [BudgetScope: [String: Nanodollars]]) {
+        var index = accounts.startIndex
+        while index != accounts.endIndex {
+            if accounts.keys[index].scope.period == .utcDay { accounts.values[index].spent = .zero }
+            accounts.formIndex(after: &index)
+        }
+        for scope in scopes where scope.period == .utcDay {
+            for (key, amount) in spent[scope] ?? [:] {
+                accounts[AccountID(scope, key), default: Account(.utcDay)].spent = amount
+            }
+        }
+    }
+
+    package mutating func seedToday(
+        total: Nanodollars, byAgent: [String: Nanodollars], byUser: [String: Nanodollars],
+        byApp: [String: Nanodollars] = [:]
+    ) {
+        seedToday([.fleet: ["": total], .agent: byAgent, .user: byUser, .app: byApp])
     }
 
     // MARK: Reading
 
-    /// Spent plus held today (everything).
-    package var dailyCommitted: Nanodollars { dailySpent + dailyHeld }
-    package func agentCommitted(_ agent: String) -> Nanodollars { agents[agent]?.committed ?? .zero }
-    package func userCommitted(_ user: String) -> Nanodollars { users[user]?.committed ?? .zero }
-    /// Nil while the session's lifetime spend is not known yet.
-    package func sessionCommitted(_ session: String) -> Nanodollars? {
-        guard let account = sessions[session], case .known(let spent) = account.spend else { return nil }
-        return spent + account.held
+    /// Spent plus held by one key in its period: zero for a daily key with nothing, nil for a lifetime key whose
+    /// spend is not known yet.
+    package func committed(_ scope: BudgetScope, _ key: String) -> Nanodollars? {
+        guard let account = accounts[AccountID(scope, key)] else { return scope.period == .utcDay ? .zero : nil }
+        return account.committed
     }
+
+    /// Spent plus held today (everything).
+    package var dailyCommitted: Nanodollars { committed(.fleet, "") ?? .zero }
+    package func agentCommitted(_ agent: String) -> Nanodollars { committed(.agent, agent) ?? .zero }
+    package func userCommitted(_ user: String) -> Nanodollars { committed(.user, user) ?? .zero }
+    package func appCommitted(_ app: String) -> Nanodollars { committed(.app, app) ?? .zero }
+    /// Nil while the session's lifetime spend is not known yet.
+    package func sessionCommitted(_ session: String) -> Nanodollars? { committed(.session, session) }
+
+    /// One account as it stands, if it is in memory.
+    func account(_ scope: BudgetScope, _ key: String) -> Account? { accounts[AccountID(scope, key)] }
+    /// Accounts in memory, of every scope.
+    var accountCount: Int { accounts.count }
     package var reservationCount: Int { reservations.count }
     /// Sessions whose lifetime spend is in memory or being read.
     package var sessionCount: Int {
-        sessions.values.count { if case .unknown = $0.spend { false } else { true } }
+        accounts.count { $0.key.scope == .session && $0.value.knowledge != .unknown }
     }
 
-    // MARK: Session loading
+    // MARK: Loading lifetime spend
 
-    /// Whether the session's lifetime spend is not known yet (never read, or being read): it cannot be judged until
-    /// the store has answered.
-    package func needsLoading(_ session: String) -> Bool {
-        if case .known? = sessions[session]?.spend { return false }
-        return true
+    /// Whether a lifetime key's spend is not known yet (never read, or being read): it cannot be judged until the
+    /// store has answered. Daily keys never need loading.
+    package func needsLoading(_ scope: BudgetScope, _ key: String) -> Bool {
+        scope.period == .lifetime && accounts[AccountID(scope, key)]?.knowledge != .known
     }
 
-    package mutating func beginLoading(_ session: String) {
-        if case .unknown = sessions[session, default: SessionAccount()].spend {
-            sessions[session, default: SessionAccount()].spend = .loading(pending: .zero)
-        }
+    package mutating func beginLoading(_ scope: BudgetScope, _ key: String) {
+        guard scope.period == .lifetime, scopes.contains(scope) else { return }
+        let id = AccountID(scope, key)
+        var account = accounts[id] ?? Account(scope.period)
+        guard account.knowledge == .unknown else { return }
+        account.knowledge = .loading
+        accounts[id] = account
     }
 
-    /// The store's figure arrived: it plus whatever settled meanwhile is the session's spend.
-    package mutating func finishLoading(_ session: String, stored: Nanodollars, now: Int64) {
-        guard let account = sessions[session], case .loading(let pending) = account.spend else { return }
-        sessions[session]?.spend = .known(spent: stored + pending)
-        sessions[session]?.lastUsed = now
+    /// The store's figure arrived: it plus whatever settled meanwhile is the key's spend.
+    package mutating func finishLoading(_ scope: BudgetScope, _ key: String, stored: Nanodollars, now: Int64) {
+        let id = AccountID(scope, key)
+        guard var account = accounts[id], account.knowledge == .loading else { return }
+        account.spent = stored + account.spent
+        account.knowledge = .known
+        account.lastUsed = now
+        accounts[id] = account
     }
 
     // MARK: Reservations
 
     package mutating func reserve(_ actionID: String, amount: Nanodollars, keys: Keys, now: Int64, lifetime: Int64) {
-        let reservation = Reservation(amount: amount, keys: keys, day: day, expiresAt: now + lifetime)
-        if let replaced = reservations.updateValue(reservation, forKey: actionID) {
-            unhold(replaced)
-        } else {
-            expiries.append((reservation.expiresAt, actionID))
-        }
-        dailyHeld += amount
-        if let agent = keys.agentName { agents[agent, default: DailyAccount()].held += amount }
-        if let user = keys.userID { users[user, default: DailyAccount()].held += amount }
-        if let session = keys.sessionID {
-            sessions[session, default: SessionAccount()].held += amount
-            sessions[session]?.lastUsed = now
+        let (expiresAt, overflow) = now.addingReportingOverflow(lifetime)
+        let reservation = Reservation(amount: amount, keys: keys, day: day, expiresAt: overflow ? .max : expiresAt)
+        let replaced = reservations.updateValue(reservation, forKey: actionID)
+        if let replaced { unhold(replaced) }
+        // A replayed ADMIT made later expires later: its earlier entry in the queue would find it still live.
+        if replaced?.expiresAt != reservation.expiresAt { expiries.append((reservation.expiresAt, actionID)) }
+        for scope in scopes {
+            guard let key = keys[scope] else { continue }
+            accounts[AccountID(scope, key), default: Account(scope.period)].hold(amount, now: now)
         }
     }
 
     /// A call's record arrived: its reservation (if any) is released and its real cost counted. `arrivedAt` decides
-    /// the UTC day the cost belongs to; a call from an earlier day adds only to its session.
+    /// the UTC day the cost belongs to; a call from an earlier day counts only for lifetime keys.
     package mutating func settle(_ actionID: String, cost: Nanodollars, keys: Keys, arrivedAt: Int64, now: Int64) {
         if let reservation = reservations.removeValue(forKey: actionID) { unhold(reservation) }
         guard cost != .zero else { return }
-        if Self.dayStart(of: arrivedAt) == day {
-            dailySpent += cost
-            if let agent = keys.agentName { agents[agent, default: DailyAccount()].spent += cost }
-            if let user = keys.userID { users[user, default: DailyAccount()].spent += cost }
-        }
-        if let session = keys.sessionID, let account = sessions[session] {
-            switch account.spend {
-            case .loading(let pending): sessions[session]?.spend = .loading(pending: pending + cost)
-            case .known(let spent):
-                sessions[session]?.spend = .known(spent: spent + cost)
-                sessions[session]?.lastUsed = now
-            case .unknown: break  // not in memory: the store has it and a later load reads it
-            }
+        let today = Self.dayStart(of: arrivedAt) == day
+        for scope in scopes {
+            guard let key = keys[scope], today || scope.period == .lifetime else { continue }
+            accounts[AccountID(scope, key), default: Account(scope.period)].count(cost, now: now)
         }
     }
 
-    /// Drops reservations past their lifetime and sessions idle for `sessionIdle`; returns how many reservations
-    /// expired. The work is the expired reservations, not all of them.
+    /// Drops reservations past their lifetime, empty daily accounts, and lifetime accounts idle for `sessionIdle`;
+    /// returns how many reservations expired. The work is the expired reservations, not all of them.
     package mutating func sweep(now: Int64, sessionIdle: Int64) -> Int {
         var expired = 0
         while let first = expiries.first, first.expiresAt <= now {
@@ -186,29 +259,18 @@ package struct SpendLedger: Sendable {
             expiries = Deque(
                 reservations.map { (expiresAt: $0.value.expiresAt, actionID: $0.key) }.sorted { $0.expiresAt < $1.expiresAt })
         }
-        agents = agents.filter { $0.value.committed != .zero }
-        users = users.filter { $0.value.committed != .zero }
         let idleBefore = now - sessionIdle
-        sessions = sessions.filter { _, account in
-            if account.held > .zero { return true }
-            switch account.spend {
-            case .loading: return true
-            case .known: return account.lastUsed > idleBefore
-            case .unknown: return false
-            }
-        }
+        accounts = accounts.filter { $0.value.isLive($0.key.scope.period, idleBefore: idleBefore) }
         return expired
     }
 
-    /// Takes a reservation's amount off what its keys hold (daily holds only if it was made today).
+    /// Takes a reservation's amount off what its keys hold (daily keys only if it was made today: a new day's
+    /// accounts started without it).
     private mutating func unhold(_ reservation: Reservation) {
-        let amount = reservation.amount
-        if reservation.day == day {
-            dailyHeld -= amount
-            if let agent = reservation.keys.agentName { agents[agent]?.held.release(amount) }
-            if let user = reservation.keys.userID { users[user]?.held.release(amount) }
+        for scope in scopes {
+            guard let key = reservation.keys[scope], reservation.day == day || scope.period == .lifetime else { continue }
+            accounts[AccountID(scope, key)]?.held.release(reservation.amount)
         }
-        if let session = reservation.keys.sessionID { sessions[session]?.held.release(amount) }
     }
 }
 

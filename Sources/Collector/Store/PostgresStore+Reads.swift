@@ -148,13 +148,14 @@ extension PostgresStore {
 
     package func spend(sinceMicros: Int64) async throws -> SpendTotals {
         let query: PostgresQuery = """
-            SELECT agent_name, user_id, coalesce(sum(cost_usd), 0) FROM calls
-            WHERE ts_micros >= \(sinceMicros) AND NOT blocked GROUP BY agent_name, user_id
+            SELECT agent_name, user_id, app_id, coalesce(sum(cost_usd), 0) FROM calls
+            WHERE ts_micros >= \(sinceMicros) AND NOT blocked GROUP BY agent_name, user_id, app_id
             """
         return try await bounded("spend") { client in
             var totals = SpendTotals()
-            for try await (agent, user, amount) in try await client.query(query).decode((String?, String?, Double).self) {
-                totals.add(amount, agent: agent, user: user)
+            let rows = try await client.query(query).decode((String?, String?, String?, Double).self)
+            for try await (agent, user, app, amount) in rows {
+                totals.add(amount, agent: agent, user: user, app: app)
             }
             return totals
         }

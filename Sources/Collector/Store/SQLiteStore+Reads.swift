@@ -129,14 +129,15 @@ extension SQLiteStore {
     package func spend(sinceMicros: Int64) async throws -> SpendTotals {
         let rows = try await reader.query(
             """
-            SELECT agent_name, user_id, total(cost_usd) AS spend FROM calls
-            WHERE ts_micros >= ? AND NOT blocked GROUP BY agent_name, user_id
+            SELECT agent_name, user_id, app_id, total(cost_usd) AS spend FROM calls
+            WHERE ts_micros >= ? AND NOT blocked GROUP BY agent_name, user_id, app_id
             """,
             [.integer(Int(sinceMicros))])
         var totals = SpendTotals()
         for row in rows {
             totals.add(
-                row.column("spend")?.double ?? 0, agent: row.column("agent_name")?.string, user: row.column("user_id")?.string)
+                row.column("spend")?.double ?? 0, agent: row.column("agent_name")?.string, user: row.column("user_id")?.string,
+                app: row.column("app_id")?.string)
         }
         return totals
     }

@@ -16,7 +16,7 @@ package protocol Store: Sendable {
     func stats(_ query: StatsQuery) async throws -> CallStats
     /// A session's lifetime spend from its aggregates: 0 for an unknown session; blocked calls cost nothing.
     func sessionCost(_ sessionID: String) async throws -> Double
-    /// The spend of calls at or after `sinceMicros` (µs since the epoch), in total, per agent and per user.
+    /// The spend of calls at or after `sinceMicros` (µs since the epoch), in total, per agent, per user and per app.
     func spend(sinceMicros: Int64) async throws -> SpendTotals
     /// Keeps records that cannot be stored as calls; a record already kept (same bytes) is not kept twice.
     func quarantine(_ records: [QuarantinedRecord]) async throws
@@ -42,22 +42,27 @@ package struct InsertResult: Sendable, Equatable {
 }
 
 /// Lifetime spend in USD from some instant on, as budget enforcement reads it. Calls without an agent name
-/// (or a user id) count in `total` only.
+/// (or a user id, or an app id) count in `total` only.
 package struct SpendTotals: Sendable, Equatable {
     package var total: Double
     package var byAgent: [String: Double]
     package var byUser: [String: Double]
+    package var byApp: [String: Double]
 
-    package init(total: Double = 0, byAgent: [String: Double] = [:], byUser: [String: Double] = [:]) {
+    package init(
+        total: Double = 0, byAgent: [String: Double] = [:], byUser: [String: Double] = [:], byApp: [String: Double] = [:]
+    ) {
         self.total = total
         self.byAgent = byAgent
         self.byUser = byUser
+        self.byApp = byApp
     }
 
-    mutating func add(_ amount: Double, agent: String?, user: String?) {
+    mutating func add(_ amount: Double, agent: String?, user: String?, app: String?) {
         total += amount
         if let agent { byAgent[agent, default: 0] += amount }
         if let user { byUser[user, default: 0] += amount }
+        if let app { byApp[app, default: 0] += amount }
     }
 }
 

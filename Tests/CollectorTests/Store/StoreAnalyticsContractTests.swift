@@ -204,5 +204,30 @@ extension StoreTests {
                 #expect(try await store.spend(sinceMicros: 100) == SpendTotals())
             }
         }
+
+        /// Today's spend per app seeds the app budgets at start; calls of several apps by one agent and user split.
+        @Test(arguments: StoreKind.testable)
+        func spendSinceSumsPerApp(kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                func call(_ id: String, at micros: Int64, cost: Double?, app: String?) -> CallRecord {
+                    var record = CallRecord.stored(id, session: nil, at: micros, cost: cost)
+                    record.userID = "u1"
+                    record.appID = app
+                    return record
+                }
+                var blocked = call("x", at: 30, cost: 4, app: "billing")
+                blocked.blocked = true
+                _ = try await store.insert([
+                    call("old", at: 9, cost: 8, app: "billing"), call("a", at: 10, cost: 0.5, app: "billing"),
+                    call("b", at: 20, cost: 0.25, app: "billing"), call("c", at: 25, cost: 1, app: "search"),
+                    call("d", at: 26, cost: 2, app: nil), call("unpriced", at: 27, cost: nil, app: "search"), blocked,
+                ])
+                let spend = try await store.spend(sinceMicros: 10)
+                #expect(spend.total == 3.75)
+                #expect(spend.byApp == ["billing": 0.75, "search": 1])
+                #expect(spend.byAgent == ["writer": 3.75])
+                #expect(spend.byUser == ["u1": 3.75])
+            }
+        }
     }
 }
