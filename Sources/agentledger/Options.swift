@@ -163,6 +163,8 @@ struct EnforcementOptions: ParsableArguments {
     var budgetAgent: String?
     @Option(help: "Max USD per user id per UTC day. [env: AGENTLEDGER_BUDGET_USER; default none]")
     var budgetUser: String?
+    @Option(help: "Max USD per app id per UTC day. [env: AGENTLEDGER_BUDGET_APP; default none]")
+    var budgetApp: String?
     @Option(help: "Max USD for everything per UTC day. [env: AGENTLEDGER_BUDGET_DAILY; default none]")
     var budgetDaily: String?
     @Option(help: "Requests per minute, whole fleet. [env: AGENTLEDGER_RATE_LIMIT_RPM; default none]")

@@ -38,6 +38,7 @@ extension Runtime {
         policy.sessionBudget = try settings.decimal(options.budgetSession, "AGENTLEDGER_BUDGET_SESSION")
         policy.agentBudget = try settings.decimal(options.budgetAgent, "AGENTLEDGER_BUDGET_AGENT")
         policy.userBudget = try settings.decimal(options.budgetUser, "AGENTLEDGER_BUDGET_USER")
+        policy.appBudget = try settings.decimal(options.budgetApp, "AGENTLEDGER_BUDGET_APP")
         policy.dailyBudget = try settings.decimal(options.budgetDaily, "AGENTLEDGER_BUDGET_DAILY")
         let rpm = 0...10_000_000
         policy.globalRPM = try settings.integer(options.rateLimitRpm, "AGENTLEDGER_RATE_LIMIT_RPM", in: rpm)

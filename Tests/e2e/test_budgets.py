@@ -43,6 +43,7 @@ def call(
     *,
     agent: str | None = None,
     user: str | None = None,
+    app: str | None = None,
     slow: bool = False,
     start: threading.Barrier | None = None,
 ):
@@ -53,6 +54,8 @@ def call(
         headers["x-agentledger-agent-name"] = agent
     if user:
         headers["x-agentledger-user-id"] = user
+    if app:
+        headers["x-agentledger-app-id"] = app
     body = {"model": MODEL, "max_tokens": MAX_TOKENS, "messages": [{"role": "user", "content": "hello"}]}
     if slow:
         body["stream"] = True
@@ -155,6 +158,28 @@ def test_two_sidecars_share_agent_user_and_daily_budgets(fleet: Fleet, tmp_path:
     for result in third:
         if result[0] == 429:
             refusal(*result, limit="Daily budget")
+
+
+def test_an_app_budget_is_shared_by_every_sidecar_and_leaves_other_apps_alone(fleet: Fleet, tmp_path: Path):
+    collector = fleet.collector(
+        dsn=sqlite_dsn(tmp_path, "apps.db"),
+        AGENTLEDGER_PRICING_FILE=pricing_file(tmp_path),
+        AGENTLEDGER_BUDGET_APP=f"{WORST_CASE * 1.5:.6f}",
+    )
+    a = fleet.sidecar(collector.ingest_address, source="pod-a")
+    b = fleet.sidecar(collector.ingest_address, source="pod-b")
+    # Two slow calls of one app from two pods together: room for one worst case and a half, so one is refused.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        billing = list(pool.map(lambda pod: call(pod.url, new_session_id("app"), app="billing", slow=True), [a, b]))
+    statuses = sorted(status for status, _, _ in billing)
+    assert statuses == [200, 429], statuses
+    status, headers, text = next(result for result in billing if result[0] == 429)
+    message = json.loads(text)["error"]["message"]
+    assert "App daily budget" in message and "billing" in message, message
+    assert 0 < int(headers["retry-after"]) <= 86_400
+    # Another app, and calls with no app id, are not held back by billing's budget.
+    assert call(b.url, new_session_id("app"), app="search")[0] == 200
+    assert call(a.url, new_session_id("app"))[0] == 200
 
 
 def test_session_rate_limit_refuses_the_next_call_and_passes_after_the_window_slides(fleet: Fleet, tmp_path: Path):
