@@ -8,7 +8,8 @@ import Synchronization
 /// the proxy then follows `AGENTLEDGER_ON_COLLECTOR_DOWN`.
 ///
 /// Both directions stay on the link's event loop: ADMITs waiting together go out in one write and one flush, and
-/// the VERDICT is resolved where it is read (`VerdictHandler`), so a call costs one hop to the loop and one back.
+/// the VERDICT is resolved where it is read (`VerdictHandler`) and handed straight to the event loop the call
+/// waits on, so a call costs one hop to the link's loop and one back.
 package final class AdmissionClient: Sendable {
     /// How an admission ended.
     package enum Outcome: Sendable, Equatable {
@@ -23,8 +24,21 @@ package final class AdmissionClient: Sendable {
     /// Writes ADMIT frames on the link, then flushes; called on the link's event loop.
     package typealias FrameWriter = @Sendable ([ByteBuffer]) -> Void
 
+    /// Who waits for an outcome: an async caller, or a callback to run on an event loop (an agent connection's).
+    private enum Waiter: Sendable {
+        case task(CheckedContinuation<Outcome, Never>)
+        case eventLoop(any EventLoop, @Sendable (Outcome) -> Void)
+
+        func resume(_ outcome: Outcome) {
+            switch self {
+            case .task(let continuation): continuation.resume(returning: outcome)
+            case .eventLoop(let eventLoop, let done): eventLoop.execute { done(outcome) }
+            }
+        }
+    }
+
     private struct Pending {
-        var continuation: CheckedContinuation<Outcome, Never>
+        var waiter: Waiter
         var askedAt: NIODeadline
     }
 
@@ -126,32 +140,45 @@ package final class AdmissionClient: Sendable {
             link.latency.record(now - pending.askedAt)
             return pending
         }
-        pending?.continuation.resume(returning: verdict.decision == .admit ? .admitted : .refused(verdict))
+        pending?.waiter.resume(verdict.decision == .admit ? .admitted : .refused(verdict))
     }
 
     /// Asks for admission of one call; `makeAdmit` receives the request id.
     package func admit(_ makeAdmit: (UInt64) -> Admit) async -> Outcome {
+        await withCheckedContinuation { continuation in
+            ask(makeAdmit, for: .task(continuation))
+        }
+    }
+
+    /// Asks for admission of one call without a task: `done` runs on `eventLoop` with the outcome, always after
+    /// this returns. The VERDICT is handed from the link's loop straight to `eventLoop`.
+    func admit(
+        _ makeAdmit: (UInt64) -> Admit, answeringOn eventLoop: any EventLoop,
+        _ done: @escaping @Sendable (Outcome) -> Void
+    ) {
+        ask(makeAdmit, for: .eventLoop(eventLoop, done))
+    }
+
+    private func ask(_ makeAdmit: (UInt64) -> Admit, for waiter: Waiter) {
         let id: UInt64? = link.withLock { link in
             guard link.required, link.welcomed, link.transport != nil else { return nil }
             link.nextID &+= 1
             return link.nextID
         }
-        guard let id else { return isRequired ? .unavailable("no collector link") : .notRequired }
+        guard let id else { return waiter.resume(isRequired ? .unavailable("no collector link") : .notRequired) }
         let frame = ByteBuffer(bytes: Message.admit(makeAdmit(id)).encodedFrame())
-        return await withCheckedContinuation { continuation in
-            let queued = link.withLock { link -> Queued in
-                guard let transport = link.transport else { return .noLink }
-                link.pending[id] = Pending(continuation: continuation, askedAt: .now())
-                link.frames.append(frame)
-                if link.handOverScheduled { return .queued }
-                link.handOverScheduled = true
-                return .handOver(transport.eventLoop, transport.generation)
-            }
-            switch queued {
-            case .noLink: continuation.resume(returning: .unavailable("collector link lost"))
-            case .queued: break
-            case .handOver(let eventLoop, let generation): eventLoop.execute { self.handOver(generation) }
-            }
+        let queued = link.withLock { link -> Queued in
+            guard let transport = link.transport else { return .noLink }
+            link.pending[id] = Pending(waiter: waiter, askedAt: .now())
+            link.frames.append(frame)
+            if link.handOverScheduled { return .queued }
+            link.handOverScheduled = true
+            return .handOver(transport.eventLoop, transport.generation)
+        }
+        switch queued {
+        case .noLink: waiter.resume(.unavailable("collector link lost"))
+        case .queued: break
+        case .handOver(let eventLoop, let generation): eventLoop.execute { self.handOver(generation) }
         }
     }
 
@@ -173,13 +200,13 @@ package final class AdmissionClient: Sendable {
             return ids.compactMap { link.pending.removeValue(forKey: $0) }
         }
         for pending in expired {
-            pending.continuation.resume(returning: .unavailable("no verdict from the collector in time"))
+            pending.waiter.resume(.unavailable("no verdict from the collector in time"))
         }
     }
 
     private static func fail(_ abandoned: [Pending], _ reason: String) {
         for pending in abandoned {
-            pending.continuation.resume(returning: .unavailable(reason))
+            pending.waiter.resume(.unavailable(reason))
         }
     }
 }

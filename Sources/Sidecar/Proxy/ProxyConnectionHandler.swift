@@ -4,27 +4,16 @@ import NIOCore
 import NIOHTTP1
 
 /// One agent connection: forwards each request to the upstream over a pooled connection on the same event loop
-/// and streams the answer back byte for byte. For captured LLM paths it also builds the record of the exchange
-/// (`CaptureTap`) and ships it once the response has ended, however it ended.
+/// and streams the answer back byte for byte. For captured LLM paths it also ships the record of the exchange once
+/// the response has ended, however it ended.
 ///
-/// `HTTPServerPipelineHandler` (in front) hands over one request at a time and holds the next until the response
-/// to this one has ended, so the handler keeps the state of a single exchange.
+/// What to do is decided by `ProxyExchange`, a state machine without I/O; this handler feeds it every event (the
+/// agent's request parts, the upstream's callbacks, verdicts, timers) and carries out the action it returns.
 final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamExchange {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
-
-    enum Phase {
-        case idle
-        /// Reading a captured request's body before it goes upstream.
-        case collecting
-        /// Waiting for the collector's verdict.
-        case admitting
-        /// Upstream connection asked for; request on its way; response flowing back.
-        case forwarding
-        /// Answered locally (an error, metrics): the rest of the request is read and dropped.
-        case answered
-    }
+    typealias Exchange = ProxyExchange<UpstreamConnection>
 
     let core: ProxyCore
     private let pool: UpstreamPool
@@ -32,45 +21,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     let timeouts: AgentConnectionTimeouts
     /// `agentledger up`: the dashboard and API paths, and the pool of connections to the in-process server.
     let local: (routes: LocalRoutes, pool: UpstreamPool)?
-    /// The pool of the current exchange's connection.
-    var activePool: UpstreamPool
     var context: ChannelHandlerContext?
-
-    var phase = Phase.idle
-    /// Tells an exchange apart from a later one on the same connection, for callbacks that arrive late.
-    var generation: UInt64 = 0
-    var requestHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
-    private var outboundHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
-    private var started = ContinuousClock.now
-    private var path: Substring = ""
-    private var metadata = CallMetadata()
-    private var keptHeaders: [HeaderField] = []
-    var body = ByteBuffer()
-    /// Bytes of the shared body budget (`AgentLoad`) this connection holds for `body`.
-    var bodyCharge = 0
-    /// Parts of a streamed (uncaptured) request that arrived before the upstream connection.
-    var pendingParts: [HTTPClientRequestPart] = []
-    var requestEnded = false
-    var tap: CaptureTap?
-    private var filter: UsageChunkFilter?
-    var upstream: UpstreamConnection? {
-        // A read held for a streamed request body is released with the upstream it waited on (one that answered
-        // before the upload ended, or failed), so the rest of the request is read and dropped.
-        didSet {
-            if upstream == nil && readHeld {
-                readHeld = false
-                context?.read()
-            }
-        }
-    }
-    var responseStarted = false
-    var closeAfterResponse = false
-    /// Waits for the upstream: for its response head, then for each next byte of the response (`watchForStall`).
-    var upstreamTimer: Scheduled<Void>?
-    /// When the upstream last sent part of the response.
-    var lastUpstreamBytes = NIODeadline.now()
-    /// A `read` held back while the upstream cannot take more of a streamed request body.
-    var readHeld = false
+    /// Where the connection's current exchange is; every event goes through it.
+    var exchange: Exchange
+    /// The upstream timer of the current exchange (`ProxyExchange.UpstreamTimer`): one at a time.
+    private var upstreamTimer: Scheduled<Void>?
 
     init(
         core: ProxyCore, pool: UpstreamPool, timeouts: AgentConnectionTimeouts,
@@ -80,7 +35,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.pool = pool
         self.timeouts = timeouts
         self.local = local
-        activePool = pool
+        exchange = Exchange(settings: ProxyExchangeSettings(core))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -91,209 +46,58 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.context = nil
     }
 
-    // MARK: The agent's request
+    // MARK: Events of the agent's connection
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let head): begin(head)
-        case .body(let buffer): received(buffer)
-        case .end: requestFinished()
-        }
-    }
-
-    private func begin(_ head: HTTPRequestHead) {
-        generation &+= 1
-        timeouts.requestBegan()
-        phase = .idle
-        requestHead = head
-        started = .now
-        requestEnded = false
-        responseStarted = false
-        closeAfterResponse = !head.isKeepAlive || head.version.major == 1 && head.version.minor == 0
-        tap = nil
-        filter = nil
-        body = ByteBuffer()
-        releaseBody()
-        pendingParts = []
-        metadata = CallMetadata()
-        keptHeaders = []
-        activePool = pool
-
-        path = CapturedPaths.path(of: head.uri)
-        if core.servesMetrics && head.method == .GET && path == SidecarMetrics.path {
-            return answer(
-                status: .ok, headers: ["content-type": "text/plain; version=0.0.4"], body: ByteBuffer(string: core.metricsText()))
-        }
-        if let local, local.routes.owns(path) { return forwardLocally(head, to: local.pool) }
-        let captured = CapturedPaths.captures(method: head.method.rawValue, path: path)
-        let declaredLength = head.headers.first(name: "content-length").flatMap { Int($0) }
-        if let declaredLength, declaredLength > core.configuration.maxBodyBytes {
-            core.shipper.counters.add(.bodyTooLarge)
-            return answer(ProxyError.bodyTooLarge(limit: core.configuration.maxBodyBytes))
-        }
-
-        (outboundHead, keptHeaders) = ProxyHeads.upstream(
-            head, address: core.address, captured: captured, metadata: &metadata)
-        guard captured else {
-            ProxyHeads.addStreamedFraming(of: head, to: &outboundHead)
-            phase = .forwarding
-            pendingParts.append(.head(outboundHead))
-            connectUpstream()
-            return
-        }
-        if core.configuration.refuseWhenCollectorDown && !core.shipper.isLinkReady {
-            core.shipper.counters.add(.refusedCollectorDown)
-            return answer(ProxyError.collectorUnavailable)
-        }
-        phase = .collecting
-        if let declaredLength {
-            guard reserveBody(declaredLength) else { return }
-            body.reserveCapacity(declaredLength)
-        }
-    }
-
-    private func received(_ buffer: ByteBuffer) {
-        switch phase {
-        case .collecting:
-            collect(buffer)
-        case .forwarding where tap == nil:
-            if let upstream, pendingParts.isEmpty {
-                upstream.write(.body(.byteBuffer(buffer)), flush: false)
-            } else {
-                pendingParts.append(.body(.byteBuffer(buffer)))
-            }
-        default:
-            break
-        }
-    }
-
-    private func requestFinished() {
-        requestEnded = true
-        timeouts.requestFinished()
-        switch phase {
-        case .collecting:
-            forwardCaptured()
-        case .forwarding where tap == nil:
-            if let upstream, pendingParts.isEmpty {
-                upstream.write(.end(nil), flush: true)
-            } else {
-                pendingParts.append(.end(nil))
-            }
-        default:
-            break
+        case .head(let head):
+            timeouts.requestBegan()
+            run(exchange.requestHead(plan(for: head), version: head.version, keepAlive: head.isKeepAlive, now: .now()))
+        case .body(let buffer):
+            run(exchange.requestBodyPart(buffer))
+        case .end:
+            timeouts.requestFinished()
+            run(exchange.requestEnded(admissionRequired: core.admission.isRequired, now: .now()))
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if phase == .forwarding, tap == nil, pendingParts.isEmpty { upstream?.flush() }
+        run(exchange.requestReadComplete())
         context.fireChannelReadComplete()
     }
 
-    // MARK: Captured calls
-
-    private func forwardCaptured() {
-        let withUsage = path == CapturedPaths.openAIChat ? UsageInjection.inject(into: body) : nil
-        let call = CapturedCall(
-            actionID: ActionID.make(), arrivedAtMicros: WallClock.nowMicros() - (ContinuousClock.now - started).micros,
-            method: requestHead.method.rawValue, path: RecordedTarget.scrubbed(requestHead.uri),
-            source: core.configuration.source, metadata: metadata,
-            requestHeaders: keptHeaders, requestBody: Array(body.readableBytesView), usageInjected: withUsage != nil)
-        tap = CaptureTap(call: call, started: started, limit: core.configuration.maxCapturedResponseBytes)
-        let forwarded = withUsage ?? body
-        outboundHead.headers.add(name: "content-length", value: String(forwarded.readableBytes))
-        pendingParts = [.head(outboundHead), .body(.byteBuffer(forwarded)), .end(nil)]
-        body = ByteBuffer()
-        // Read whole: the body now travels as the call's record and the forwarded request.
-        releaseBody()
-        guard core.admission.isRequired, let context else {
-            phase = .forwarding
-            return connectUpstream()
-        }
-        admit(call, body: forwarded, on: context)
+    func read(context: ChannelHandlerContext) {
+        run(exchange.readRequested())
     }
 
-    // MARK: The upstream
-
-    func connectUpstream() {
-        guard let context else { return }
-        let generation = self.generation
-        let pool = activePool
-        pool.acquire { [self] result in
-            guard generation == self.generation, phase == .forwarding, self.context != nil else {
-                if case .success(let connection) = result { pool.release(connection) }
-                return
-            }
-            switch result {
-            case .success(let connection):
-                send(on: connection)
-            case .failure(let error):
-                unreachable(UpstreamFailure(error), connected: false)
-            }
-        }
-        let timeout = core.configuration.upstreamHeadTimeout
-        upstreamTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(timeout.micros * 1000)) {
-            [self] in
-            guard generation == self.generation, !responseStarted else { return }
-            let seconds = timeout.components.seconds
-            if let upstream {
-                upstream.fail(UpstreamFailure("no response within \(seconds) s"))
-            } else {
-                phase = .idle
-                unreachable(UpstreamFailure("no connection within \(seconds) s"), connected: false)
-            }
-        }
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        run(exchange.agentWritabilityChanged(context.channel.isWritable))
+        context.fireChannelWritabilityChanged()
     }
 
-    private func send(on connection: UpstreamConnection) {
-        upstream = connection
-        connection.begin(self)
-        if context?.channel.isWritable == false { connection.pauseReading() }
-        let parts = pendingParts
-        pendingParts = []
-        for (index, part) in parts.enumerated() {
-            connection.write(part, flush: index == parts.count - 1)
-        }
-        // A read held until there was an upstream to take the body goes on once it can take more.
-        upstreamWritabilityChanged(connection.isWritable)
+    func channelInactive(context: ChannelHandlerContext) {
+        run(exchange.channelInactive())
+        context.fireChannelInactive()
     }
 
-    /// No response could be had: 502 naming the upstream (`scheme://host:port`) and what failed, and for a
-    /// captured call a record saying so. `connected`: a connection was made, the answer never came.
-    private func unreachable(_ failure: UpstreamFailure, connected: Bool) {
-        core.shipper.counters.add(.upstreamUnreachable)
-        let upstreamName = activePool === pool ? "upstream \(core.address.origin)" : "the dashboard server"
-        let message =
-            connected
-            ? "\(upstreamName) gave no response: \(failure.reason)" : "could not connect to \(upstreamName): \(failure.reason)"
-        var metadata: Logger.Metadata = ["upstream": "\(core.address.origin)", "reason": "\(failure.reason)"]
-        if activePool !== pool { metadata["upstream"] = "dashboard server" }
-        if let cause = failure.cause { metadata["cause"] = "\(cause)" }
-        core.logger.warning("upstream unreachable", metadata: metadata)
-        upstream = nil
-        answer(ProxyError.upstreamUnreachable(message), outcome: .upstreamUnreachable)
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is AgentConnectionTimeouts.RequestBodyStalled { return run(exchange.requestBodyStalled()) }
+        context.fireUserInboundEventTriggered(event)
     }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        core.logger.debug("agent connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: Events of the upstream connection (`UpstreamExchange`)
 
     func upstreamHead(_ head: HTTPResponseHead) {
-        upstreamTimer?.cancel()
-        responseStarted = true
-        watchForStall(since: .now())
-        tap?.responded(status: head.status.code, headers: head.headers)
-        let response = ProxyHeads.response(
-            to: head, version: requestHead.version, call: tap?.call, closeAfter: &closeAfterResponse)
-        if response.filtersUsage { filter = UsageChunkFilter() }
-        context?.write(wrapOutboundOut(.head(response.head)), promise: nil)
+        run(exchange.upstreamHead(head, now: .now()))
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {
-        lastUpstreamBytes = .now()
-        tap?.received(buffer)
-        guard let context else { return }
-        if filter != nil {
-            let kept = filter!.process(buffer)
-            if !kept.isEmpty { context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: kept)))), promise: nil) }
-        } else {
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        }
+        run(exchange.upstreamBodyPart(buffer, now: .now()))
     }
 
     func upstreamReadComplete() {
@@ -301,77 +105,166 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func upstreamEnd() {
-        guard let context else { return }
-        if filter != nil {
-            let rest = filter!.finish()
-            if !rest.isEmpty { context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: rest)))), promise: nil) }
-        }
-        upstreamTimer?.cancel()
-        ship(.completed, detail: nil)
-        let connection = upstream
-        upstream = nil
-        phase = .idle
-        endResponse(context)
-        if let connection { activePool.release(connection) }
+        run(exchange.upstreamEnded())
     }
 
     func upstreamFailed(_ failure: UpstreamFailure) {
-        upstream = nil
-        guard phase == .forwarding else { return }
-        upstreamTimer?.cancel()
-        guard responseStarted else { return unreachable(failure, connected: true) }
-        core.logger.info(
-            "upstream failed mid-response",
-            metadata: ["upstream": "\(core.address.origin)", "reason": "\(failure.reason)", "cause": "\(failure.cause ?? "-")"])
-        ship(.upstreamFailed, detail: "upstream \(core.address.origin) failed mid-response: \(failure.reason)")
-        phase = .idle
-        // The agent gets what arrived, then the connection ends, as a direct call would.
-        context?.flush()
-        context?.close(promise: nil)
+        run(exchange.upstreamFailed(failure))
     }
 
     func upstreamWritabilityChanged(_ writable: Bool) {
-        guard writable, readHeld, let context else { return }
-        readHeld = false
-        context.read()
+        run(exchange.upstreamWritabilityChanged(writable))
     }
 
-    // MARK: The agent's side of the connection
+    // MARK: Carrying out actions
 
-    /// A streamed request body is read only as fast as the upstream takes it, and not before there is an upstream.
-    func read(context: ChannelHandlerContext) {
-        if phase == .forwarding, tap == nil, !requestEnded, upstream?.isWritable != true {
-            readHeld = true
-        } else {
-            context.read()
-        }
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
-            upstream?.resumeReading()
-        } else {
-            upstream?.pauseReading()
-        }
-        context.fireChannelWritabilityChanged()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        upstreamTimer?.cancel()
-        body = ByteBuffer()
-        releaseBody()
-        if phase == .forwarding || phase == .admitting {
-            ship(.clientDisconnected, detail: "client disconnected before the response ended")
+    /// Carries out what the exchange decided. An action may lead to another event at once (a pool with an idle
+    /// connection answers in `acquire`); the exchange has already moved on by then, so that event sees its new state.
+    func run(_ action: Exchange.Action) {
+        switch action {
+        case .none:
+            break
+        case .read:
+            context?.read()
+        case .restartBodyDeadline:
+            timeouts.bodyHeldBack()
+        case .answer(let answer):
+            write(answer)
+        case .askAdmission(let request):
+            askAdmission(request)
+        case .acquireUpstream(let route, let timer, let incident):
+            if let incident { report(incident) }
+            // Armed first: a pool that answers at once (an idle connection, a closed pool) acts on a running timer.
+            schedule(timer)
+            acquire(from: route, for: timer.exchange)
+        case .sendRequest(let upstream, let parts, let pauseReading):
+            upstream.begin(self)
+            if pauseReading { upstream.pauseReading() }
+            for (index, part) in parts.enumerated() {
+                upstream.write(part, flush: index == parts.count - 1)
+            }
+            // A read held until there was an upstream to take the body goes on once it can take more.
+            run(exchange.upstreamWritabilityChanged(upstream.isWritable))
+        case .abandonUpstream(let upstream):
+            upstream.abandon()
+        case .writeToUpstream(let upstream, let part, let flush):
+            upstream.write(part, flush: flush)
+        case .flushUpstream(let upstream):
+            upstream.flush()
+        case .pauseUpstreamReading(let upstream):
+            upstream.pauseReading()
+        case .resumeUpstreamReading(let upstream):
+            upstream.resumeReading()
+        case .failUpstream(let upstream, let failure):
+            upstream.fail(failure)
+        case .writeResponseHead(let head, let stallCheck):
+            schedule(stallCheck)
+            context?.write(wrapOutboundOut(.head(head)), promise: nil)
+        case .writeToAgent(let buffer):
+            context?.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        case .finishResponse(let finished):
+            finish(finished)
+        case .cutResponse(let record, let incident, let resumesReading):
+            cancelUpstreamTimer()
+            report(incident)
+            ship(record)
+            if resumesReading { context?.read() }
+            // The agent gets what arrived, then the connection ends, as a direct call would.
+            context?.flush()
+            context?.close(promise: nil)
+        case .close(let incident):
+            report(incident)
+            context?.close(promise: nil)
+        case .scheduleUpstreamTimer(let timer):
+            schedule(timer)
+        case .openTunnel(let head):
+            tunnel(head)
+        case .stop(let record, let upstream):
+            cancelUpstreamTimer()
+            ship(record)
             upstream?.abandon()
-            upstream = nil
         }
-        phase = .idle
-        generation &+= 1
-        context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        core.logger.debug("agent connection error", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
+    private func write(_ answer: Exchange.Answer) {
+        cancelUpstreamTimer()
+        answer.abandoning?.abandon()
+        if let incident = answer.incident { report(incident) }
+        ship(answer.record)
+        if answer.resumesReading { context?.read() }
+        guard let context else { return }
+        context.write(wrapOutboundOut(.head(answer.head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(answer.body))), promise: nil)
+        endResponse(closingConnection: answer.closesConnection)
+    }
+
+    private func finish(_ finished: Exchange.FinishedResponse) {
+        if let tail = finished.tail { context?.write(wrapOutboundOut(.body(.byteBuffer(tail))), promise: nil) }
+        cancelUpstreamTimer()
+        ship(finished.record)
+        if finished.resumesReading { context?.read() }
+        endResponse(closingConnection: finished.closesConnection)
+        pool(for: finished.route).release(finished.upstream)
+    }
+
+    /// Ends the response; the connection closes once it is written when `closingConnection`.
+    private func endResponse(closingConnection: Bool) {
+        guard let context else { return }
+        timeouts.responseFinished()
+        guard closingConnection else {
+            return context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    private func ship(_ record: CapturedCall?) {
+        if let record { core.shipper.ship(record) }
+    }
+
+    private func pool(for route: UpstreamRoute) -> UpstreamPool {
+        switch route {
+        case .upstream: pool
+        case .local: local?.pool ?? pool
+        }
+    }
+
+    /// Asks `route`'s pool for a connection; the answer goes to the exchange as one for `id`.
+    private func acquire(from route: UpstreamRoute, for id: ExchangeID) {
+        pool(for: route).acquire { [self] result in
+            switch result {
+            case .success(let connection): run(exchange.upstreamConnected(connection, for: id))
+            case .failure(let error): run(exchange.upstreamConnectFailed(UpstreamFailure(error), for: id))
+            }
+        }
+    }
+
+    /// Replaces the upstream timer with one for `timer`.
+    private func schedule(_ timer: Exchange.UpstreamTimer) {
+        upstreamTimer?.cancel()
+        guard let context else { return }
+        upstreamTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: timer.deadline) { [self] in
+            upstreamTimer = nil
+            run(exchange.upstreamTimerFired(for: timer.exchange, now: .now()))
+        }
+    }
+
+    private func cancelUpstreamTimer() {
+        upstreamTimer?.cancel()
+        upstreamTimer = nil
+    }
+}
+
+extension ProxyExchangeSettings {
+    /// The settings of `core`'s proxy.
+    init(_ core: ProxyCore) {
+        let configuration = core.configuration
+        self.init(
+            maxBodyBytes: configuration.maxBodyBytes, maxCapturedResponseBytes: configuration.maxCapturedResponseBytes,
+            source: configuration.source, upstreamOrigin: core.address.origin,
+            upstreamHeadTimeout: configuration.upstreamHeadTimeout, requestBodyTimeout: configuration.requestBodyTimeout,
+            upstreamStallTimeout: configuration.upstreamStallTimeout,
+            refuseWhenCollectorDown: configuration.refuseWhenCollectorDown, bodies: core.load)
     }
 }

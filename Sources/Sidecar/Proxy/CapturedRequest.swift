@@ -1,0 +1,43 @@
+import LedgerProtocol
+import NIOCore
+import NIOHTTP1
+
+/// A captured call's request as its head left it: the head the upstream will get, and what its record keeps. Once
+/// the body has been read whole, `forwarded(body:source:responseLimit:)` makes the record and the request parts.
+struct CapturedRequest {
+    /// The head for the upstream, without framing: the body's length is known once it is read.
+    var upstreamHead: HTTPRequestHead
+    /// The request headers the record keeps.
+    var keptHeaders: [HeaderField]
+    var metadata: CallMetadata
+    var method: String
+    /// The request target as the agent sent it (the record scrubs its credentials).
+    var target: String
+    /// An OpenAI chat call: a stream that did not ask for usage gets it asked for (`UsageInjection`).
+    var injectsUsage: Bool
+    /// The body's `content-length`, if the agent sent one.
+    var declaredLength: Int?
+    var started: ContinuousClock.Instant
+
+    /// What a whole body becomes: the record under way, the body as it goes upstream, and the request parts.
+    struct Forwarded {
+        var record: CaptureTap
+        var body: ByteBuffer
+        var parts: [HTTPClientRequestPart]
+    }
+
+    /// The record of the call and the request for the upstream, now that `body` is whole.
+    func forwarded(body: ByteBuffer, source: String, responseLimit: Int) -> Forwarded {
+        let withUsage = injectsUsage ? UsageInjection.inject(into: body) : nil
+        let call = CapturedCall(
+            actionID: ActionID.make(), arrivedAtMicros: WallClock.nowMicros() - (ContinuousClock.now - started).micros,
+            method: method, path: RecordedTarget.scrubbed(target), source: source, metadata: metadata,
+            requestHeaders: keptHeaders, requestBody: Array(body.readableBytesView), usageInjected: withUsage != nil)
+        let forwarded = withUsage ?? body
+        var head = upstreamHead
+        head.headers.add(name: "content-length", value: String(forwarded.readableBytes))
+        return Forwarded(
+            record: CaptureTap(call: call, started: started, limit: responseLimit), body: forwarded,
+            parts: [.head(head), .body(.byteBuffer(forwarded)), .end(nil)])
+    }
+}
