@@ -1,4 +1,4 @@
-/// The request paths whose calls are recorded (CONTRACT.md section 4); everything else is only forwarded.
+/// The request paths whose calls are recorded (docs/reference.md, "What is captured"); everything else is only forwarded.
 package enum CapturedPaths {
     static let paths: Set<Substring> = ["/v1/chat/completions", "/v1/messages", "/v1/responses"]
 

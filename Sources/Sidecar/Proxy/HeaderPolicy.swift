@@ -1,7 +1,7 @@
 import LedgerProtocol
 import NIOHTTP1
 
-/// Which request and response headers travel where (CONTRACT.md section 3).
+/// Which request and response headers travel where (docs/reference.md, "Request headers" and "Response headers").
 package enum HeaderPolicy {
     /// Hop-by-hop headers (RFC 9110 section 7.6.1) plus those the proxy recomputes. `lowered`: a lower-cased name.
     /// (A `switch` over a few short strings: no hashing for each header of each call.)

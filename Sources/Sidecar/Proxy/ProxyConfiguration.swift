@@ -36,11 +36,4 @@ package struct ProxyConfiguration: Sendable {
     package var refuseWhenCollectorDown = false
 
     package init() {}
-
-    /// The upstream base without a trailing slash, so a request target can be appended.
-    var upstreamBase: Substring {
-        var base = Substring(upstreamURL)
-        while base.last == "/" { base.removeLast() }
-        return base
-    }
 }

@@ -1,3 +1,4 @@
+import LedgerProtocol
 import NIOCore
 import NIOHTTP1
 
@@ -7,7 +8,7 @@ package enum ProxyError: Error, CustomStringConvertible {
     /// No answer from the upstream; the message names it (`scheme://host:port`) and what failed, in our words.
     case upstreamUnreachable(String)
     case collectorUnavailable
-    /// The collector refused the call: a budget or rate limit (CONTRACT.md section 5).
+    /// The collector refused the call: a budget or rate limit (docs/reference.md, "Refusals").
     case refused(type: String, message: String, retryAfterSeconds: UInt32?)
     /// `AGENTLEDGER_MAX_AGENT_CONNECTIONS` connections are open already.
     case tooManyConnections(limit: Int)
@@ -55,7 +56,7 @@ package enum ProxyError: Error, CustomStringConvertible {
 
     /// `{"error":{"type":…,"message":…}}`, the shape agents' SDKs already parse.
     var body: ByteBuffer {
-        ByteBuffer(string: #"{"error":{"type":"\#(jsonEscaped(type))","message":"\#(jsonEscaped(description))"}}"#)
+        ByteBuffer(string: #"{"error":{"type":\#(JSONString.quoted(type)),"message":\#(JSONString.quoted(description))}}"#)
     }
 
     /// A whole HTTP/1.1 response that ends the connection, as bytes: for a connection with no request parsed yet
@@ -69,24 +70,4 @@ package enum ProxyError: Error, CustomStringConvertible {
         buffer.writeImmutableBuffer(body)
         return buffer
     }
-}
-
-/// Escapes a string for a JSON string literal.
-func jsonEscaped(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            out +=
-                "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out
 }
