@@ -122,7 +122,7 @@ let package = Package(
             ],
             path: "Tests/Support"
         ),
-        .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol"]),
+        .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerTestSupport"]),
         .testTarget(
             name: "SidecarTests",
             dependencies: [

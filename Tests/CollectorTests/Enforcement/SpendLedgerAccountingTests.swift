@@ -1,3 +1,4 @@
+import LedgerTestSupport
 import Testing
 
 @testable import Collector
@@ -11,18 +12,6 @@ import Testing
     static let lifetime = 30 * second
     static let keyNames = ["a", "b", "c"]
 
-    /// Reproducible randomness (SplitMix64).
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// What the ledger must hold: the reservations in flight, and per account what settled.
     struct Model {
         var reservations: [String: (amount: Nanodollars, keys: SpendLedger.Keys, expiresAt: Int64)] = [:]
@@ -35,7 +24,7 @@ import Testing
         }
     }
 
-    static func randomKeys(_ random: inout Random) -> SpendLedger.Keys {
+    static func randomKeys(_ random: inout SplitMix64) -> SpendLedger.Keys {
         func key() -> String? { Bool.random(using: &random) ? keyNames.randomElement(using: &random) : nil }
         // The same names in every scope: session "a" and agent "a" must still be different accounts.
         return SpendLedger.Keys(sessionID: key(), agentName: key(), userID: key(), appID: key())
@@ -61,7 +50,7 @@ import Testing
 
     @Test(arguments: 1...24 as ClosedRange<UInt64>)
     func randomSequencesKeepEveryAccountEqualToItsModel(seed: UInt64) {
-        var random = Random(state: seed)
+        var random = SplitMix64(seed: seed)
         var ledger = SpendLedger(now: Self.morning)
         for key in Self.keyNames {
             ledger.beginLoading(.session, key)

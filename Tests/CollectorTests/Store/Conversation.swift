@@ -1,3 +1,5 @@
+import LedgerTestSupport
+
 @testable import Collector
 
 /// A generated agent conversation as a proxy sees it: every call resends the whole history (system message, then
@@ -6,12 +8,12 @@
 struct Conversation {
     let session: String
     let turns: Int
-    private var random: SplitMix
+    private var random: SplitMix64
 
     init(session: String = "conversation", turns: Int = 50, seed: UInt64 = 42) {
         self.session = session
         self.turns = turns
-        random = SplitMix(state: seed)
+        random = SplitMix64(seed: seed)
     }
 
     /// The calls, oldest first, one per turn.
@@ -77,17 +79,4 @@ struct Conversation {
                 ]),
             ])
         })
-
-    /// A small deterministic generator (SplitMix64).
-    private struct SplitMix {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 }

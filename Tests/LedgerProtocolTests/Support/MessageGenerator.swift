@@ -1,4 +1,5 @@
 import LedgerProtocol
+import LedgerTestSupport
 
 /// Random messages of every type from a seeded generator: unicode text, absent and empty optionals,
 /// empty and large-ish bodies, extreme integers.
