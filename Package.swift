@@ -32,6 +32,9 @@ let package = Package(
     targets: [
         // The wire format. Pure Swift, no dependencies, so the fuzzer can compile it alone.
         .target(name: "LedgerProtocol", path: "Sources/Protocol", swiftSettings: strict),
+        // What a provider's wire format is (its paths, how its streams report usage, where admission reads a
+        // request), one description each, read by both halves so they cannot disagree. No dependencies, no I/O.
+        .target(name: "LedgerProviders", path: "Sources/Providers", swiftSettings: strict),
         // Counters and their Prometheus text, shared by both halves. No dependencies.
         .target(name: "LedgerMetrics", path: "Sources/Metrics", swiftSettings: strict),
         // The frame codec as SwiftNIO handlers: the one piece of I/O glue both sides share.
@@ -47,7 +50,7 @@ let package = Package(
         .target(
             name: "Sidecar",
             dependencies: [
-                "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics",
+                "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerProviders",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -62,7 +65,7 @@ let package = Package(
         .target(
             name: "Collector",
             dependencies: [
-                "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics",
+                "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -123,10 +126,11 @@ let package = Package(
             path: "Tests/Support"
         ),
         .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerTestSupport"]),
+        .testTarget(name: "LedgerProvidersTests", dependencies: ["LedgerProviders"]),
         .testTarget(
             name: "SidecarTests",
             dependencies: [
-                "Sidecar", "MockUpstream", "LedgerProtocol", "LedgerProtocolNIO", "LedgerTestSupport",
+                "Sidecar", "MockUpstream", "LedgerProtocol", "LedgerProtocolNIO", "LedgerProviders", "LedgerTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -146,7 +150,8 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "Collector", "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerTestSupport",
+                "Collector", "Sidecar", "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerProviders",
+                "LedgerTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -1,33 +1,19 @@
-/// Which wire format a captured call speaks, decided by the path's last segments (never by a substring such
-/// as "messages" anywhere in it).
-enum ProviderRoute: Sendable, Equatable {
-    case openAIChat
-    case anthropicMessages
-    case openAIResponses
+import LedgerProviders
+
+/// Which wire format a captured call speaks and the adapter that reads it. The format comes from the provider
+/// descriptions' path rule (`ProviderFormat.matching`), the one the sidecar captures by, so a record is read as the
+/// format it was captured as; a path no format claims (a record from an older sidecar) reads as chat completions.
+struct ProviderRoute: Sendable, Equatable {
+    let format: ProviderFormat
 
     init(path: String) {
-        var route = Substring(path)
-        if let query = route.firstIndex(where: { $0 == "?" || $0 == "#" }) { route = route[..<query] }
-        while route.count > 1, route.hasSuffix("/") { route = route.dropLast() }
-        let lowered = route.lowercased()
-        if lowered == "/v1/messages" || lowered.hasSuffix("/v1/messages") {
-            self = .anthropicMessages
-        } else if lowered.hasSuffix("/responses") {
-            self = .openAIResponses
-        } else {
-            self = .openAIChat
-        }
+        format = ProviderFormat.matching(path: ProviderPaths.path(of: path)) ?? .openAIChat
     }
 
-    var provider: String {
-        switch self {
-        case .anthropicMessages: "anthropic"
-        case .openAIChat, .openAIResponses: "openai"
-        }
-    }
+    var provider: String { format.described.provider }
 
     var adapter: any ProviderAdapter.Type {
-        switch self {
+        switch format {
         case .openAIChat: OpenAIChatAdapter.self
         case .anthropicMessages: AnthropicMessagesAdapter.self
         case .openAIResponses: OpenAIResponsesAdapter.self

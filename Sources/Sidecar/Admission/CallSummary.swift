@@ -1,6 +1,8 @@
+import LedgerProviders
 import NIOCore
 
-/// What admission needs from a request body: the model and the output-token cap. Read by a scan of the top-level
+/// What admission needs from a request body: the model and the output-token cap, in the members its format's
+/// provider description names (`ProviderDescription.modelField`, `maxTokensFields`). Read by a scan of the top-level
 /// JSON object's members, without building the document (a full parse cost more than the ADMIT round trip); a body
 /// that is not a JSON object gives an empty model (the collector then reserves nothing it cannot price).
 struct CallSummary: Equatable {
@@ -12,23 +14,24 @@ struct CallSummary: Equatable {
         self.maxTokens = maxTokens
     }
 
-    init(body: ByteBuffer) {
+    /// The summary of a request of `format`, from the members its provider description names.
+    init(body: ByteBuffer, format: ProviderFormat) {
+        let described = format.described
         var model = ""
         var caps: [String: UInt32] = [:]
         body.withUnsafeReadableBytes { bytes in
             var scanner = TopLevelScanner(bytes: bytes)
             scanner.members { key, scanner in
-                switch key {
-                case "model": model = scanner.string() ?? ""
-                case "max_completion_tokens", "max_tokens", "max_output_tokens":
-                    if let value = scanner.positiveInteger() { caps[key] = value }
-                default: break
+                if key == described.modelField {
+                    model = scanner.string() ?? ""
+                } else if described.maxTokensFields.contains(key), let value = scanner.positiveInteger() {
+                    caps[key] = value
                 }
             }
         }
         self.model = model
-        // Chat completions (new name first, then the old), Anthropic messages, the Responses API.
-        maxTokens = caps["max_completion_tokens"] ?? caps["max_tokens"] ?? caps["max_output_tokens"]
+        // The first named member that holds a cap (chat completions: the new name, then the old).
+        maxTokens = described.maxTokensFields.lazy.compactMap { caps[$0] }.first
     }
 }
 

@@ -1,4 +1,5 @@
 import LedgerProtocol
+import LedgerProviders
 import NIOCore
 import NIOHTTP1
 
@@ -13,8 +14,9 @@ struct CapturedRequest {
     var method: String
     /// The request target as the agent sent it (the record scrubs its credentials).
     var target: String
-    /// An OpenAI chat call: a stream that did not ask for usage gets it asked for (`UsageInjection`).
-    var injectsUsage: Bool
+    /// The call's wire format: a stream of a format that reports usage only when asked gets it asked for
+    /// (`UsageInjection`).
+    var format: ProviderFormat
     /// The body's `content-length`, if the agent sent one.
     var declaredLength: Int?
     var started: ContinuousClock.Instant
@@ -28,7 +30,7 @@ struct CapturedRequest {
 
     /// The record of the call and the request for the upstream, now that `body` is whole.
     func forwarded(body: ByteBuffer, source: String, responseLimit: Int) -> Forwarded {
-        let withUsage = injectsUsage ? UsageInjection.inject(into: body) : nil
+        let withUsage = UsageInjection.inject(into: body, for: format.described.streamUsage)
         let call = CapturedCall(
             actionID: ActionID.make(), arrivedAtMicros: WallClock.nowMicros() - (ContinuousClock.now - started).micros,
             method: method, path: RecordedTarget.scrubbed(target), source: source, metadata: metadata,

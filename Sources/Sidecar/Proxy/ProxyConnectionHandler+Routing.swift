@@ -19,7 +19,8 @@ extension ProxyConnectionHandler {
             if head.headers.first(name: "upgrade")?.lowercased() == "websocket" { return .tunnel(head) }
             return .stream(ProxyHeads.local(head), to: .local)
         }
-        let captured = CapturedPaths.captures(method: head.method.rawValue, path: path)
+        let format = CapturedPaths.format(method: head.method.rawValue, path: path)
+        let captured = format != nil
         let declaredLength = head.headers.first(name: "content-length").flatMap { Int($0) }
         if let declaredLength, declaredLength > core.configuration.maxBodyBytes {
             return .refuse(.bodyTooLarge(limit: core.configuration.maxBodyBytes), .bodyTooLarge)
@@ -27,7 +28,7 @@ extension ProxyConnectionHandler {
         var metadata = CallMetadata()
         var (upstreamHead, keptHeaders) = ProxyHeads.upstream(
             head, address: core.address, captured: captured, metadata: &metadata)
-        guard captured else {
+        guard let format else {
             ProxyHeads.addStreamedFraming(of: head, to: &upstreamHead)
             return .stream(upstreamHead, to: .upstream)
         }
@@ -37,7 +38,7 @@ extension ProxyConnectionHandler {
         return .capture(
             CapturedRequest(
                 upstreamHead: upstreamHead, keptHeaders: keptHeaders, metadata: metadata, method: head.method.rawValue,
-                target: head.uri, injectsUsage: path == CapturedPaths.openAIChat, declaredLength: declaredLength,
+                target: head.uri, format: format, declaredLength: declaredLength,
                 started: .now))
     }
 
@@ -46,7 +47,7 @@ extension ProxyConnectionHandler {
     func askAdmission(_ request: Exchange.AdmissionRequest) {
         guard let context else { return }
         let call = request.call
-        let summary = CallSummary(body: request.body)
+        let summary = CallSummary(body: request.body, format: request.format)
         let bodyBytes = UInt32(clamping: request.body.readableBytes)
         let exchangeID = request.exchange
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)

@@ -1,4 +1,5 @@
 import LedgerProtocol
+import LedgerProviders
 import NIOCore
 import NIOHTTP1
 
@@ -90,6 +91,8 @@ extension ProxyExchange {
         var call: CapturedCall
         /// The body as it goes upstream (what the collector prices).
         var body: ByteBuffer
+        /// The call's wire format: where admission reads the model and the output cap.
+        var format: ProviderFormat
         var exchange: ExchangeID
     }
 

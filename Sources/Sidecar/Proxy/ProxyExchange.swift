@@ -160,7 +160,9 @@ struct ProxyExchange<Upstream: AnyObject> {
                 return connect(Upload(route: .upstream, pending: forwarded.parts, streamsBody: false), now: now)
             }
             state = .admitting(parts: forwarded.parts)
-            return .askAdmission(AdmissionRequest(call: forwarded.record.call, body: forwarded.body, exchange: id))
+            return .askAdmission(
+                AdmissionRequest(
+                    call: forwarded.record.call, body: forwarded.body, format: request.format, exchange: id))
         case .awaitingHead(let upload, let upstream) where upload.streamsBody,
             .streaming(let upload, let upstream) where upload.streamsBody:
             return .writeToUpstream(upstream, .end(nil), flush: true)

@@ -1,5 +1,6 @@
 import Dispatch
 import LedgerProtocol
+import LedgerProviders
 import LedgerTestSupport
 import NIOCore
 import NIOPosix
@@ -124,17 +125,24 @@ import Testing
 
     @Test func theCallSummaryReadsModelAndEachProvidersOutputCap() {
         #expect(
-            CallSummary(body: ByteBuffer(string: #"{"model":"gpt-4o","max_completion_tokens":70}"#))
+            CallSummary(body: ByteBuffer(string: #"{"model":"gpt-4o","max_completion_tokens":70}"#), format: .openAIChat)
                 == CallSummary(model: "gpt-4o", maxTokens: 70))
         #expect(
-            CallSummary(body: ByteBuffer(string: #"{"model":"claude-sonnet-4-5","max_tokens":1024}"#))
+            CallSummary(
+                body: ByteBuffer(string: #"{"model":"claude-sonnet-4-5","max_tokens":1024}"#), format: .anthropicMessages)
                 == CallSummary(model: "claude-sonnet-4-5", maxTokens: 1024))
         #expect(
-            CallSummary(body: ByteBuffer(string: #"{"model":"o3","max_output_tokens":9}"#))
+            CallSummary(body: ByteBuffer(string: #"{"model":"o3","max_output_tokens":9}"#), format: .openAIResponses)
                 == CallSummary(model: "o3", maxTokens: 9))
-        #expect(CallSummary(body: ByteBuffer(string: "not json")) == CallSummary(model: "", maxTokens: nil))
+        #expect(CallSummary(body: ByteBuffer(string: "not json"), format: .openAIChat) == CallSummary(model: "", maxTokens: nil))
         #expect(
-            CallSummary(body: ByteBuffer(string: #"{"model":"m","max_tokens":-1}"#)) == CallSummary(model: "m", maxTokens: nil))
+            CallSummary(body: ByteBuffer(string: #"{"model":"m","max_tokens":-1}"#), format: .openAIChat)
+                == CallSummary(model: "m", maxTokens: nil))
+        // Chat completions: the new name before the old; a member of another format's description is not a cap.
+        let both = ByteBuffer(string: #"{"model":"m","max_tokens":5,"max_completion_tokens":7}"#)
+        #expect(CallSummary(body: both, format: .openAIChat) == CallSummary(model: "m", maxTokens: 7))
+        let other = ByteBuffer(string: #"{"model":"m","max_output_tokens":9}"#)
+        #expect(CallSummary(body: other, format: .openAIChat) == CallSummary(model: "m", maxTokens: nil))
     }
 
     @Test func theScanReadsOnlyTopLevelMembersWhateverComesBefore() {
@@ -145,10 +153,14 @@ import Testing
               "model" : "claude-3-5-sonnet\u0020x", "max_tokens" : 2048.0 }
             """#
         #expect(
-            CallSummary(body: ByteBuffer(string: body)) == CallSummary(model: #"claude-3-5-sonnet x"#, maxTokens: 2048))
+            CallSummary(body: ByteBuffer(string: body), format: .anthropicMessages)
+                == CallSummary(model: #"claude-3-5-sonnet x"#, maxTokens: 2048))
         #expect(
-            CallSummary(body: ByteBuffer(string: #"{"model": 7, "max_tokens": "9"}"#)) == CallSummary(model: "", maxTokens: nil))
-        #expect(CallSummary(body: ByteBuffer(string: #"{"model": "cut"#)) == CallSummary(model: "", maxTokens: nil))
-        #expect(CallSummary(body: ByteBuffer(string: "[1,2]")) == CallSummary(model: "", maxTokens: nil))
+            CallSummary(body: ByteBuffer(string: #"{"model": 7, "max_tokens": "9"}"#), format: .anthropicMessages)
+                == CallSummary(model: "", maxTokens: nil))
+        #expect(
+            CallSummary(body: ByteBuffer(string: #"{"model": "cut"#), format: .openAIChat)
+                == CallSummary(model: "", maxTokens: nil))
+        #expect(CallSummary(body: ByteBuffer(string: "[1,2]"), format: .openAIChat) == CallSummary(model: "", maxTokens: nil))
     }
 }

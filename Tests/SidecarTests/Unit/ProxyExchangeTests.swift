@@ -286,7 +286,7 @@ import Testing
             CapturedRequest(
                 upstreamHead: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/chat/completions"),
                 keptHeaders: [], metadata: CallMetadata(sessionID: session), method: "POST", target: "/v1/chat/completions",
-                injectsUsage: false, declaredLength: length, started: .now))
+                format: .openAIChat, declaredLength: length, started: .now))
     }
 
     func at(_ seconds: Int64) -> NIODeadline {

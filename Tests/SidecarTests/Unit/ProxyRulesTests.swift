@@ -8,6 +8,9 @@ import Testing
         ("POST", "/v1/chat/completions", true), ("POST", "/v1/chat/completions?x=1", true), ("POST", "/v1/messages", true),
         ("POST", "/v1/responses", true), ("POST", "/v1/messages/", true), ("GET", "/v1/chat/completions", false),
         ("POST", "/v1/messages/count_tokens", false), ("POST", "/v1/embeddings", false), ("POST", "/other/messages", false),
+        // Behind a gateway prefix in the agent's own base URL: the path's end decides, as in the collector.
+        ("POST", "/openai/v1/chat/completions", true), ("POST", "/proxy/anthropic/v1/messages", true),
+        ("POST", "/openai/deployments/prod-4o/chat/completions?api-version=2024-10-21", true),
     ])
     func capturedPaths(method: String, target: String, captured: Bool) {
         #expect(CapturedPaths.captures(method: method, target: target) == captured)
