@@ -54,8 +54,9 @@ struct UpstreamConnectionTests {
     }
 
     @Test func aSlowButSteadyStreamIsNotCut() async throws {
-        try await SidecarHarness.run(configure: { $0.upstreamStallTimeout = .milliseconds(600) }) { harness in
-            // 200 ms between events, for longer in all than the stall timeout: each byte restarts the wait.
+        try await SidecarHarness.run(configure: { $0.upstreamStallTimeout = .milliseconds(1000) }) { harness in
+            // 200 ms between events (about 1.4 s in all), longer than the stall timeout: each byte restarts the wait; a
+            // pause of 1 s needs a very busy machine.
             let answer = try await harness.send(
                 .POST, "/v1/chat/completions", headers: [Self.json, ("x-mock-scenario", "slow_stream")],
                 body: ProxyIntegrationTests.streamBody)

@@ -257,7 +257,8 @@ import Testing
     }
 
     @Test func aVerdictComesBackOnTheEventLoopThatAskedForIt() async throws {
-        let client = AdmissionClient(timeout: .seconds(10))
+        // Generous: the test is about where the verdict lands, not how fast (a busy machine's loops can lag seconds).
+        let client = AdmissionClient(timeout: .seconds(60))
         let connectionLoop = MultiThreadedEventLoopGroup.singleton.next()
         var writes = AdmissionClientTests.link(client, on: MultiThreadedEventLoopGroup.singleton.next())
             .makeAsyncIterator()
