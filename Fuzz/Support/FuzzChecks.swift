@@ -5,12 +5,10 @@ import LedgerProtocol
 
 /// The invariants every fuzz target asserts about what the collector makes of its input.
 enum FuzzChecks {
-    /// The three wire formats, with a path that routes to each (docs/protocol.md, `ProviderRoute`).
+    /// The three wire formats, with a path that routes to each (`LedgerProviders`, read through `ProviderRoute`).
     static let routes: [(route: ProviderRoute, path: String)] = [
-        (.openAIChat, "/v1/chat/completions"),
-        (.openAIResponses, "/v1/responses"),
-        (.anthropicMessages, "/v1/messages"),
-    ]
+        "/v1/chat/completions", "/v1/responses", "/v1/messages",
+    ].map { (ProviderRoute(path: $0), $0) }
 
     /// `JSONWriter` writes text `JSONReader` reads back, and writing that again gives the same text.
     static func checkCanonical(_ value: JSONValue, _ what: @autoclosure () -> String) {
