@@ -6,7 +6,7 @@ import Testing
 
 /// The spool on a full or failing disk, and after a crash that tore a record (issue 14 item 4), and the modes of its
 /// files (item 9).
-@Suite struct SpoolFailureTests {
+@Suite struct SpoolFailureTests: SpoolTestSupport {
     /// A disk that takes `budget` more bytes, then writes part of a call and fails it with `code`; and whose reads
     /// fail with EIO from byte `readsFailFrom` of every file on (after returning the bytes before it, as a bad sector).
     final class FailingDisk: Sendable {
@@ -62,16 +62,6 @@ import Testing
 
         func fill(after bytes: Int) { budget.withLock { $0 = bytes } }
         func free() { budget.withLock { $0 = .max } }
-    }
-
-    func withDirectory(_ body: (String) throws -> Void) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try body(directory)
-    }
-
-    func payload(_ index: Int, size: Int = 100) -> [UInt8] {
-        Array("record-\(index)|".utf8) + [UInt8](repeating: UInt8(index % 251), count: size)
     }
 
     func configuration(_ directory: String, _ disk: FailingDisk) -> Spool.Configuration {
@@ -213,17 +203,7 @@ import Testing
 
 /// Records that rot on disk after they were written (bit rot, a torn write recovery did not see): a load checks each
 /// record's header and CRC, skips a corrupt one with the bytes up to the next whole record, and reports it once.
-@Suite struct SpoolCorruptionTests {
-    func withDirectory(_ body: (String) throws -> Void) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try body(directory)
-    }
-
-    func payload(_ index: Int, size: Int = 100) -> [UInt8] {
-        Array("record-\(index)|".utf8) + [UInt8](repeating: UInt8(index % 251), count: size)
-    }
-
+@Suite struct SpoolCorruptionTests: SpoolTestSupport {
     func segmentFiles(_ directory: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".spool") }.sorted()
             .map { "\(directory)/\($0)" }

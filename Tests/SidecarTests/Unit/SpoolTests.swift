@@ -3,17 +3,7 @@ import Testing
 
 @testable import Sidecar
 
-@Suite struct SpoolTests {
-    func withDirectory(_ body: (String) throws -> Void) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try body(directory)
-    }
-
-    func payload(_ index: Int, size: Int = 100) -> [UInt8] {
-        Array("record-\(index)|".utf8) + [UInt8](repeating: UInt8(index % 251), count: size)
-    }
-
+@Suite struct SpoolTests: SpoolTestSupport {
     /// What the shipper does with the descriptors the spool hands out: flush each, then close it.
     func syncAndClose(_ descriptors: [Int32]) {
         for descriptor in descriptors {
