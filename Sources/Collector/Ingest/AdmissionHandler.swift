@@ -1,3 +1,4 @@
+import DequeModule
 import LedgerProtocol
 import NIOCore
 
@@ -28,6 +29,16 @@ final class AdmissionHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     /// VERDICT frames of the current read, not yet written.
     private var verdicts = ByteWriter(capacity: 4096)
+    /// ADMITs of this link waiting for their session's spend to be read from the store, oldest first.
+    private var waiting = Deque<Admit>()
+    /// Store reads under way for this link.
+    private var reading = 0
+
+    /// Store reads one link may have under way at once; more ADMITs wait in `waiting`.
+    static let maxStoreReads = 8
+    /// ADMITs one link may have waiting for a store read; a link past it is closed (ERROR `overloaded`), as a link
+    /// past its unacknowledged batches is.
+    static let maxWaiting = 4096
 
     init(enforcer: Enforcer?) {
         self.enforcer = enforcer
@@ -39,6 +50,7 @@ final class AdmissionHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        waiting.removeAll()  // the link is gone: nobody waits for those verdicts
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -51,12 +63,32 @@ final class AdmissionHandler: ChannelDuplexHandler {
         if let verdict = enforcer.immediateVerdict(for: admit) {
             return Message.verdict(verdict).encodeFrame(into: &verdicts)
         }
-        // The session's lifetime spend is not in memory yet: read it, then answer on this loop.
-        let loop = context.eventLoop
-        let handler = NIOLoopBound(self, eventLoop: loop)
-        Task {
-            let verdict = await enforcer.verdict(for: admit)
-            loop.execute { handler.value.send(verdict) }
+        // The session's lifetime spend is not in memory yet: read it (a bounded number at a time), then answer here.
+        guard waiting.count < Self.maxWaiting else {
+            let error = ErrorMessage(
+                code: .overloaded, message: "more than \(Self.maxWaiting) ADMITs waiting for a store read")
+            Message.error(error).encodeFrame(into: &verdicts)
+            flushVerdicts()
+            context.close(promise: nil)
+            return
+        }
+        waiting.append(admit)
+        startStoreReads(enforcer, on: context.eventLoop)
+    }
+
+    /// Starts store reads for waiting ADMITs while fewer than `maxStoreReads` are under way; each answers on `loop`.
+    private func startStoreReads(_ enforcer: Enforcer, on loop: any EventLoop) {
+        while reading < Self.maxStoreReads, let admit = waiting.popFirst() {
+            reading += 1
+            let handler = NIOLoopBound(self, eventLoop: loop)
+            Task {
+                let verdict = await enforcer.verdict(for: admit)
+                loop.execute {
+                    handler.value.reading -= 1
+                    handler.value.send(verdict)
+                    handler.value.startStoreReads(enforcer, on: loop)
+                }
+            }
         }
     }
 
