@@ -28,6 +28,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
+        // Brings apple/swift-metrics (2.13.0), whose handler protocols its metric types implement. Metrics are made on the
+        // registry directly: swift-metrics' factory registers them without `# HELP` (docs/operations.md, "Metrics").
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The wire format. Pure Swift, no dependencies, so the fuzzer can compile it alone.
@@ -35,8 +41,11 @@ let package = Package(
         // What a provider's wire format is (its paths, how its streams report usage, where admission reads a
         // request), one description each, read by both halves so they cannot disagree. No dependencies, no I/O.
         .target(name: "LedgerProviders", path: "Sources/Providers", swiftSettings: strict),
-        // Counters and their Prometheus text, shared by both halves. No dependencies.
-        .target(name: "LedgerMetrics", path: "Sources/Metrics", swiftSettings: strict),
+        // Counters on swift-prometheus registries (one registry per component instance), shared by both halves.
+        .target(
+            name: "LedgerMetrics",
+            dependencies: [.product(name: "Prometheus", package: "swift-prometheus")], path: "Sources/Metrics",
+            swiftSettings: strict),
         // The frame codec as SwiftNIO handlers: the one piece of I/O glue both sides share.
         .target(
             name: "LedgerProtocolNIO",
@@ -51,6 +60,7 @@ let package = Package(
             name: "Sidecar",
             dependencies: [
                 "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerProviders",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -62,10 +72,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // OTLP's messages (opentelemetry-proto), generated once by scripts/generate-otlp and committed: no build plugin.
+        .target(
+            name: "OTLPProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Sources/OTLPProto"),
         .target(
             name: "Collector",
             dependencies: [
-                "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerProviders",
+                "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerProviders", "OTLPProto",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -81,11 +96,17 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Yams", package: "Yams"),
             ],
             // The dashboard's files are compiled into the binary (`PackageResources`): served with no bundle, air-gapped.
             resources: [.embedInCode("Dashboard/Assets")],
             swiftSettings: strict
         ),
+        // `agentledger inject`: the native sidecar added to Kubernetes workloads, YAML in and out. No I/O.
+        .target(
+            name: "LedgerInject", dependencies: [.product(name: "Yams", package: "Yams")], path: "Sources/Inject",
+            swiftSettings: strict),
         // A scriptable LLM upstream (OpenAI chat, Anthropic messages) for tests, benchmarks and the demo.
         .target(
             name: "MockUpstream",
@@ -101,8 +122,10 @@ let package = Package(
         .executableTarget(
             name: "agentledger",
             dependencies: [
-                "Sidecar", "Collector", "MockUpstream", "LedgerProtocol", "LedgerProtocolNIO",
+                "Sidecar", "Collector", "MockUpstream", "LedgerProtocol", "LedgerProtocolNIO", "LedgerInject", "LedgerMetrics",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -127,10 +150,12 @@ let package = Package(
         ),
         .testTarget(name: "LedgerProtocolTests", dependencies: ["LedgerProtocol", "LedgerTestSupport"]),
         .testTarget(name: "LedgerProvidersTests", dependencies: ["LedgerProviders"]),
+        .testTarget(name: "InjectTests", dependencies: ["LedgerInject", .product(name: "Yams", package: "Yams")]),
         .testTarget(
             name: "SidecarTests",
             dependencies: [
                 "Sidecar", "MockUpstream", "LedgerProtocol", "LedgerProtocolNIO", "LedgerProviders", "LedgerTestSupport",
+                "LedgerMetrics", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -151,7 +176,7 @@ let package = Package(
             name: "CollectorTests",
             dependencies: [
                 "Collector", "Sidecar", "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerProviders",
-                "LedgerTestSupport",
+                "LedgerTestSupport", "OTLPProto", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -159,6 +184,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "MCP", package: "swift-sdk"),
             ]
         ),
     ]

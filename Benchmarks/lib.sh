@@ -80,9 +80,11 @@ wait_http() {
   return 1
 }
 
-# metric URL NAME: the value of one Prometheus sample (0 when absent or unreachable).
+# metric URL NAME: the value of one Prometheus sample (0 when absent or unreachable). Gauges are written as floats
+# ("1.0"); a whole number is printed without its ".0", so `[ "$(metric ...)" = 1 ]` holds for builds before and after.
 metric() {
-  curl -s --max-time 2 "$1" 2>/dev/null | awk -v n="$2" '$1==n {print $2; found=1} END {if (!found) print 0}'
+  curl -s --max-time 2 "$1" 2>/dev/null |
+    awk -v n="$2" '$1==n {v=$2; sub(/\.0$/, "", v); print v; found=1} END {if (!found) print 0}'
 }
 
 # Resident set of a process in KiB, and its peak so far (VmHWM).

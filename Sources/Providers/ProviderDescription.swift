@@ -40,9 +40,15 @@ package struct ProviderDescription: Sendable {
         provider: "openai", path: "/v1/responses", pathSuffix: "/responses", streamUsage: .alwaysReported,
         maxTokensFields: ["max_output_tokens"], modelField: "model")
 
-    /// Whether `path` (from `ProviderPaths.path(of:)`) ends with this format's suffix. Allocation-free.
+    /// Whether `path` (from `ProviderPaths.path(of:)`) ends with this format's suffix. Allocation-free; on a native
+    /// string (every request target), a comparison of two byte buffers.
     package func matches(path: Substring) -> Bool {
         pathSuffix.withUTF8Buffer { suffix in
+            if let matched = path.utf8.withContiguousStorageIfAvailable({ bytes in
+                bytes.count >= suffix.count && UnsafeBufferPointer(rebasing: bytes.suffix(suffix.count)).elementsEqual(suffix)
+            }) {
+                return matched
+            }
             let bytes = path.utf8
             guard bytes.count >= suffix.count else { return false }
             return bytes[bytes.index(bytes.endIndex, offsetBy: -suffix.count)...].elementsEqual(suffix)
@@ -57,11 +63,21 @@ package enum ProviderPaths {
         path(of: target[...])
     }
 
-    /// The path of a request target, without its query (or fragment) and trailing slashes.
+    /// The path of a request target, without its query (or fragment) and trailing slashes. Byte by byte: `?`, `#`
+    /// and `/` are ASCII, so every cut falls between Unicode scalars; on a native string the bytes are read in place.
     package static func path(of whole: Substring) -> Substring {
-        let end = whole.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? whole.endIndex
-        var path = whole[..<end]
-        while path.utf8.count > 1 && path.utf8.last == UInt8(ascii: "/") { path.removeLast() }
-        return path
+        let utf8 = whole.utf8
+        if let length = utf8.withContiguousStorageIfAvailable({ pathLength(of: $0) }) {
+            return whole[..<utf8.index(utf8.startIndex, offsetBy: length)]
+        }
+        return whole[..<utf8.index(utf8.startIndex, offsetBy: pathLength(of: Array(utf8)))]
+    }
+
+    /// How many leading bytes of `target` are its path: up to the first `?` or `#`, less trailing slashes (a path
+    /// of slashes alone keeps one).
+    private static func pathLength<Bytes: RandomAccessCollection<UInt8>>(of target: Bytes) -> Int where Bytes.Index == Int {
+        var end = target.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.endIndex
+        while end - target.startIndex > 1 && target[end - 1] == UInt8(ascii: "/") { end -= 1 }
+        return end - target.startIndex
     }
 }

@@ -23,7 +23,7 @@ struct AgentLedger: AsyncParsableCommand {
         version: CollectorLink.softwareVersion,
         subcommands: [
             UpCommand.self, DemoCommand.self, SidecarCommand.self, CollectorCommand.self, VerifyExportCommand.self,
-            MockUpstreamCommand.self,
+            MockUpstreamCommand.self, MCPCommand.self, InjectCommand.self,
         ]
     )
 }

@@ -38,7 +38,17 @@ enum Defaults {
     static let ingestMaxBufferedMB = IngestServer.Configuration().maxBufferedBytes >> 20
     static let httpHost = "0.0.0.0"
     static let httpPort = 8080
+    static let otelServiceName = OTLPExportConfiguration(tracesURL: "").serviceName
+    static let otelProtocol = OTLPExportConfiguration(tracesURL: "").encoding.rawValue
+    static let otelBatchSize = OTLPExportConfiguration(tracesURL: "").batchSize
+    static let otelBatchDelayMs = OTLPExportConfiguration(tracesURL: "").batchDelay.wholeMilliseconds
+    static let otelQueueSize = OTLPExportConfiguration(tracesURL: "").queueSize
+    static let otelTimeoutMs = OTLPExportConfiguration(tracesURL: "").timeout.wholeMilliseconds
+    static let otlpMaxBodyMB = 16
     static let admissionDefaultMaxTokens = EnforcementPolicy().defaultMaxTokens
+    static let admissionMode = EnforcementPolicy().admissionMode.rawValue
+    static let admissionExpectedOutputTokens = EnforcementPolicy().expectedOutputTokens
+    static let unpricedModels = "admit"
     static let rateLimitWindowMs = Int(EnforcementPolicy().rateWindowMicros / 1000)
 
     // `demo` keeps its records apart from a real `up`'s.

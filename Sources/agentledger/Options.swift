@@ -69,7 +69,10 @@ struct AgentLimitOptions: ParsableArguments {
 
 /// Where the sidecar ships records.
 struct LinkOptions: ParsableArguments {
-    @Option(help: "Collector ingest address, host:port. [env: AGENTLEDGER_COLLECTOR; default \(Defaults.collector)]")
+    @Option(
+        help:
+            "Collector ingest address, host:port, or several separated by commas, tried in order. [env: AGENTLEDGER_COLLECTOR; default \(Defaults.collector)]"
+    )
     var collector: String?
     @Option(
         help:
@@ -167,6 +170,11 @@ struct EnforcementOptions: ParsableArguments {
     var budgetApp: String?
     @Option(help: "Max USD for everything per UTC day. [env: AGENTLEDGER_BUDGET_DAILY; default none]")
     var budgetDaily: String?
+    @Option(
+        help:
+            "YAML or JSON file of budgets and rate limits per scope and per named agent, user, app or session, beside the variables above. [env: AGENTLEDGER_POLICY_FILE; default none]"
+    )
+    var policyFile: String?
     @Option(help: "Requests per minute, whole fleet. [env: AGENTLEDGER_RATE_LIMIT_RPM; default none]")
     var rateLimitRpm: String?
     @Option(help: "Requests per minute per session id. [env: AGENTLEDGER_RATE_LIMIT_SESSION_RPM; default none]")
@@ -180,6 +188,21 @@ struct EnforcementOptions: ParsableArguments {
             "Output tokens reserved for a call without max_tokens. [env: AGENTLEDGER_ADMISSION_DEFAULT_MAX_TOKENS; default \(Defaults.admissionDefaultMaxTokens)]"
     )
     var admissionDefaultMaxTokens: String?
+    @Option(
+        help:
+            "expected: admit while a budget has headroom and reserve the expected cost; strict: admit only what fits at worst. [env: AGENTLEDGER_ADMISSION_MODE; default \(Defaults.admissionMode)]"
+    )
+    var admissionMode: String?
+    @Option(
+        help:
+            "Output tokens expected of a model with little history yet (expected mode). [env: AGENTLEDGER_ADMISSION_EXPECTED_OUTPUT_TOKENS; default \(Defaults.admissionExpectedOutputTokens)]"
+    )
+    var admissionExpectedOutputTokens: String?
+    @Option(
+        help:
+            "Calls to models with no known price under a budget: admit (as free, logged), refuse, or price:IN/OUT (USD per million tokens). [env: AGENTLEDGER_UNPRICED_MODELS; default \(Defaults.unpricedModels)]"
+    )
+    var unpricedModels: String?
     /// For tests only: a window shorter than a minute, so a sliding window can be seen to slide.
     @Option(
         help: ArgumentHelp(

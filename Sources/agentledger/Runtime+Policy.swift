@@ -32,7 +32,7 @@ extension Runtime {
         }
     }
 
-    /// Budgets and rate limits from their variables; unset is off, `0` is zero.
+    /// Budgets and rate limits from their variables and `AGENTLEDGER_POLICY_FILE`; unset is off, `0` is zero.
     static func enforcementPolicy(_ options: EnforcementOptions, settings: Settings) throws -> EnforcementPolicy {
         var policy = EnforcementPolicy()
         policy.sessionBudget = try settings.decimal(options.budgetSession, "AGENTLEDGER_BUDGET_SESSION")
@@ -48,6 +48,21 @@ extension Runtime {
         policy.defaultMaxTokens = try settings.integer(
             options.admissionDefaultMaxTokens, "AGENTLEDGER_ADMISSION_DEFAULT_MAX_TOKENS",
             default: Defaults.admissionDefaultMaxTokens, in: 1...10_000_000)
+        let mode = try settings.choice(
+            options.admissionMode, "AGENTLEDGER_ADMISSION_MODE", default: Defaults.admissionMode,
+            among: AdmissionMode.allCases.map(\.rawValue))
+        policy.admissionMode = AdmissionMode(rawValue: mode) ?? .expected
+        policy.expectedOutputTokens = try settings.integer(
+            options.admissionExpectedOutputTokens, "AGENTLEDGER_ADMISSION_EXPECTED_OUTPUT_TOKENS",
+            default: Defaults.admissionExpectedOutputTokens, in: 0...10_000_000)
+        policy.unpriced = try unpricedRule(settings.string(options.unpricedModels, "AGENTLEDGER_UNPRICED_MODELS"))
+        if let path = settings.string(options.policyFile, "AGENTLEDGER_POLICY_FILE") {
+            do {
+                try PolicyFile.apply(fileAt: path, to: &policy)
+            } catch {
+                throw ConfigurationError(description: "\(error)")
+            }
+        }
         // For tests only: a window shorter than a minute, so a sliding window can be seen to slide.
         if let window = try settings.integer(options.rateLimitWindowMs, "AGENTLEDGER_RATE_LIMIT_WINDOW_MS", in: 100...3_600_000) {
             policy.rateWindowMicros = Int64(window) * 1000
@@ -56,12 +71,36 @@ extension Runtime {
     }
 }
 
+extension Runtime {
+    /// `admit`, `refuse`, or `price:IN/OUT` in USD per million tokens (`price:3/15`).
+    static func unpricedRule(_ text: String?) throws -> UnpricedRule {
+        guard let text else { return .admit }
+        switch text {
+        case "admit": return .admit
+        case "refuse": return .refuse
+        default: break
+        }
+        let rates = text.hasPrefix("price:") ? text.dropFirst(6).split(separator: "/", omittingEmptySubsequences: false) : []
+        guard rates.count == 2, let input = Double(rates[0]), let output = Double(rates[1]),
+            [input, output].allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= ModelPrice.maximumRate })
+        else {
+            throw ConfigurationError(
+                description: "AGENTLEDGER_UNPRICED_MODELS=\"\(text)\" is not valid: expected admit, refuse, or price:IN/OUT "
+                    + "(USD per million input and output tokens, e.g. price:3/15)")
+        }
+        return .price(ModelPrice(input: input, output: output, cacheRead: input, cacheWrite: input))
+    }
+}
+
 extension Runtime.CollectorParts {
     /// Everything the collector serves over HTTP, behind the API key when one is set: the API, exports, the dashboard.
-    /// `extraMetrics` is appended to `/metrics` (the sidecar half's counters in `up`).
+    /// `extraMetrics` appends to `/metrics` after the collector's own (the sidecar half's metrics in `up`).
     func addRoutes(
-        to router: Router<BasicRequestContext>, settings: Settings, extraMetrics: @escaping @Sendable () -> String = { "" }
+        to router: Router<BasicRequestContext>, settings: Settings,
+        extraMetrics: @escaping @Sendable (inout [UInt8]) -> Void = { _ in }
     ) throws {
+        // OTLP ingest before the middleware: it checks its own bearer token, or the Host/Origin policy when open.
+        otlpIngest?.addRoute(to: router)
         // Host and Origin first: a rebound or cross-origin page is refused before anything else looks at it.
         router.add(middleware: HostOriginMiddleware(policy: hostOriginPolicy, counters: accessCounters))
         if let apiKey {
@@ -69,11 +108,13 @@ extension Runtime.CollectorParts {
             router.add(middleware: APIKeyMiddleware(key: apiKey, openPaths: ["/healthz", "/readyz", "/", "/assets/*", "/ws"]))
         }
         var api = self.api
-        let collectorMetrics = api.extraMetrics
-        let accessCounters = self.accessCounters
-        api.extraMetrics = { collectorMetrics() + accessCounters.prometheusText() + extraMetrics() }
+        api.extraMetrics = extraMetrics
         api.addRoutes(to: router)
         ExportRoutes(store: store, hmacKey: exportHMACKey, version: AgentLedger.configuration.version).addRoutes(to: router)
+        BudgetRoutes(enforcer: enforcer).addRoutes(to: router)
+        let tools = MCPTools(store: store, budgets: .live(enforcer))
+        MCPRoutes(sessions: MCPSessions { await MCPServerFactory.make(tools: tools, version: AgentLedger.configuration.version) })
+            .addRoutes(to: router)
         DashboardRoutes.add(to: router)
     }
 

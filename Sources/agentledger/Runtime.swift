@@ -5,6 +5,7 @@ import LedgerProtocol
 import Logging
 import NIOCore
 import NIOPosix
+import Prometheus
 import ServiceLifecycle
 import Sidecar
 
@@ -24,11 +25,20 @@ enum Runtime {
         var exportHMACKey: String?
         /// `AGENTLEDGER_ALLOWED_ORIGINS` and `AGENTLEDGER_ALLOWED_HOSTS`, applied to every HTTP path but the probes.
         var hostOriginPolicy: HostOriginPolicy
-        var accessCounters = AccessCounters()
+        /// Host and Origin refusals, in the registry of `counters`.
+        var accessCounters: AccessCounters
+        /// Sends a span per stored call when an OTLP endpoint is set (docs/operations.md, "OpenTelemetry export").
+        var otlpExporter: OTLPExporter? = nil
+        /// `POST /v1/traces`: spans from instrumented agents recorded as calls.
+        var otlpIngest: OTLPIngestRoute? = nil
+        /// On Postgres: the calls other collectors of the store stored, for this one's budgets and live feed.
+        var replicaFeed: ReplicaFeed? = nil
 
         /// The collector's long-running parts after the store: ingest, the enforcement sweeper, alert delivery.
         var services: [any Service] {
-            var services: [any Service] = [ingest, enforcer]
+            // The exporter stops last of these (services stop in reverse), so the last committed calls still go out.
+            var services: [any Service] =
+                (otlpExporter.map { [$0] } ?? []) + (replicaFeed.map { [$0] } ?? []) + [ingest, enforcer]
             if let alerting { services.append(alerting.dispatcher) }
             if let tokens = ingest.configuration.tokens {
                 services.append(IngestTokensReloader(tokens: tokens, logger: Runtime.logger("agentledger.ingest")))
@@ -74,6 +84,9 @@ enum Runtime {
             throw ConfigurationError(description: error.description)
         }
         let dsn = settings.string(options.dsn, "AGENTLEDGER_DSN", default: Defaults.dsn)
+        let otlpExport = try otlpExport(settings: settings)
+        let otlpMaxBodyBytes =
+            try settings.integer(nil, "AGENTLEDGER_OTLP_MAX_BODY_MB", default: Defaults.otlpMaxBodyMB, in: 1...1024) << 20
         var ingest = IngestServer.Configuration()
         ingest.host = settings.string(options.ingestHost, "AGENTLEDGER_INGEST_HOST", default: Defaults.ingestHost)
         ingest.port = try settings.port(options.ingestPort, "AGENTLEDGER_INGEST_PORT", default: Defaults.ingestPort)
@@ -101,10 +114,18 @@ enum Runtime {
             port: ingest.port)
         try await ListenerCheck.check(listeners + [ingestListener])
 
-        let store = try await openStore(dsn: dsn, logger: logger)
-        let counters = CollectorCounters()
-        let enforcer = Enforcer(policy: policy, prices: prices, store: store, logger: logger)
-        let alerting = Alerting(config: alertConfig, logger: logger)
+        // This process among the collectors of one Postgres: the host name alone is not unique (two on one machine).
+        let replicaID =
+            "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UInt32.random(in: 0...UInt32.max))"
+        let store = try await openStore(dsn: dsn, replicaID: replicaID, logger: logger)
+        // One registry for every metric of this collector instance (docs/operations.md, "Metrics"); `up`'s sidecar
+        // half has its own, so the two never mix in one process.
+        let registry = PrometheusCollectorRegistry()
+        let counters = CollectorCounters(registry: registry)
+        let alerting = Alerting(config: alertConfig, registry: registry, logger: logger)
+        let enforcer = Enforcer(
+            policy: policy, prices: prices, store: store, registry: registry, logger: logger,
+            onThresholds: { [alerting] crossings in alerting?.observe(crossings) })
         // Budgets and the daily-spend alert start from what the store says today has spent. Read once the services
         // run (a Postgres store answers only then) and before the first sidecar is served.
         var seedToday: (@Sendable () async throws -> Void)?
@@ -118,9 +139,19 @@ enum Runtime {
             }
         }
         let liveFeed = LiveFeed()
-        let pipeline = IngestPipeline(
+        let otlpExporter = otlpExport.map {
+            OTLPExporter(configuration: $0, version: AgentLedger.configuration.version, counters: counters, logger: logger)
+        }
+        var pipeline = IngestPipeline(
             normalizer: Normalizer(prices: prices), store: store, counters: counters, enforcer: enforcer,
-            alerting: alerting, liveFeed: liveFeed)
+            alerting: alerting, liveFeed: liveFeed, unpricedModels: UnpricedModels(logger: logger))
+        pipeline.otlpExporter = otlpExporter
+        let otlpIngest = OTLPIngestRoute(
+            pipeline: pipeline, counters: counters,
+            access: otlpIngestAccess(
+                ingestToken: ingest.ingestToken, tokensFile: ingest.tokens != nil, apiKey: apiKey,
+                hostOriginPolicy: hostOriginPolicy),
+            maxBodyBytes: otlpMaxBodyBytes, logger: logger)
         let server: IngestServer
         do {
             server = try await IngestServer.bind(
@@ -130,17 +161,23 @@ enum Runtime {
             try? await store.close()
             throw ConfigurationError(description: ListenerCheck.message(for: error, listener: ingestListener))
         }
-        var api = CollectorAPI(store: store, counters: counters)
-        api.extraMetrics = { enforcer.counters.prometheusText() + (alerting?.prometheusText() ?? "") }
         return CollectorParts(
-            store: store, counters: counters, ingest: server, api: api, enforcer: enforcer, alerting: alerting,
-            apiKey: apiKey, liveFeed: liveFeed, exportHMACKey: exportHMACKey, hostOriginPolicy: hostOriginPolicy,
+            store: store, counters: counters, ingest: server, api: CollectorAPI(store: store, counters: counters),
+            enforcer: enforcer, alerting: alerting, apiKey: apiKey, liveFeed: liveFeed, exportHMACKey: exportHMACKey,
+            hostOriginPolicy: hostOriginPolicy, accessCounters: AccessCounters(registry: registry),
+            otlpExporter: otlpExporter, otlpIngest: otlpIngest,
+            replicaFeed: (store as? PostgresStore).map {
+                ReplicaFeed(
+                    store: $0, replicaID: replicaID, enforcer: policy.hasBudgets ? enforcer : nil, liveFeed: liveFeed,
+                    counters: counters, logger: logger)
+            },
             dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
     }
 
     /// Opens and migrates the store `dsn` names. A Postgres store is also a `Service`: the caller runs it in the
     /// service group (first, so it stops last), or it cannot serve anything but its migrations.
-    static func openStore(dsn: String, logger: Logger) async throws -> any Store {
+    /// `replicaID`: a Postgres store announces the calls it stores under this id to the other collectors on it.
+    static func openStore(dsn: String, replicaID: String? = nil, logger: Logger) async throws -> any Store {
         if dsn.hasPrefix("postgres://") || dsn.hasPrefix("postgresql://") {
             let address: PostgresDSN
             do {
@@ -148,7 +185,9 @@ enum Runtime {
             } catch {
                 throw ConfigurationError(description: "AGENTLEDGER_DSN is not a valid Postgres address: \(error)")
             }
-            let store = PostgresStore(dsn: address, logger: logger)
+            var options = PostgresStore.Options()
+            options.replicaID = replicaID
+            let store = PostgresStore(dsn: address, options: options, logger: logger)
             do {
                 try await store.migrate()
             } catch {
@@ -182,7 +221,7 @@ enum Runtime {
     /// The sidecar half's settings, resolved and validated before anything is opened.
     struct SidecarSettings {
         var proxy = ProxyConfiguration()
-        var collector: (host: String, port: Int) = (Defaults.collectorHost, Defaults.ingestPort)
+        var collectors: [CollectorLink.Address] = [.init(host: Defaults.collectorHost, port: Defaults.ingestPort)]
         var ingestToken: String?
         var collectorTLS: CollectorLink.TLS?
         var admissionTimeout: Duration = .milliseconds(Defaults.admissionTimeoutMs)
@@ -214,7 +253,10 @@ enum Runtime {
                 proxyOptions.admissionTimeoutMs, "AGENTLEDGER_ADMISSION_TIMEOUT_MS", default: Defaults.admissionTimeoutMs,
                 in: 1...60_000))
         if let linkOptions {
-            resolved.collector = try settings.address(linkOptions.collector, "AGENTLEDGER_COLLECTOR", default: Defaults.collector)
+            resolved.collectors = try settings.addresses(
+                linkOptions.collector, "AGENTLEDGER_COLLECTOR", default: Defaults.collector
+            )
+            .map { CollectorLink.Address(host: $0.host, port: $0.port) }
             resolved.collectorTLS = try collectorTLS(linkOptions, settings: settings)
         }
         resolved.spool = Spool.Configuration(
@@ -238,11 +280,12 @@ enum Runtime {
                 "spool recovered",
                 metadata: ["records": "\(spool.recoveredRecords)", "torn_bytes_cut": "\(spool.truncatedBytes)"])
         }
-        let shipper = Shipper(limits: resolved.limits, spool: spool, logger: logger)
-        let admission = AdmissionClient(timeout: resolved.admissionTimeout)
+        // One registry for every metric of this sidecar instance (docs/operations.md, "Metrics").
+        let registry = PrometheusCollectorRegistry()
+        let shipper = Shipper(limits: resolved.limits, spool: spool, registry: registry, logger: logger)
+        let admission = AdmissionClient(timeout: resolved.admissionTimeout, registry: registry)
         var linkConfiguration = CollectorLink.Configuration(
-            host: resolved.collector.host, port: resolved.collector.port, source: resolved.proxy.source,
-            ingestToken: resolved.ingestToken)
+            addresses: resolved.collectors, source: resolved.proxy.source, ingestToken: resolved.ingestToken)
         linkConfiguration.tls = resolved.collectorTLS
         let link = CollectorLink(configuration: linkConfiguration, shipper: shipper, admission: admission, logger: logger)
         return SidecarParts(

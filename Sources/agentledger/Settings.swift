@@ -82,17 +82,44 @@ struct Settings {
         return text
     }
 
-    /// A `host:port` address.
-    func address(_ flag: String?, _ variable: String, default value: String) throws -> (host: String, port: Int) {
+    /// One `host:port` address, or a comma-separated list of them (`[::1]:4600` for IPv6), in order, none repeated.
+    func addresses(_ flag: String?, _ variable: String, default value: String) throws -> [(host: String, port: Int)] {
         let (text, origin) = raw(flag, variable) ?? (value, variable)
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65_535).contains(port),
-            colon > text.startIndex
-        else {
-            throw ConfigurationError(description: "\(origin)=\(quoted(text)) is not valid: expected host:port")
+        var addresses: [(host: String, port: Int)] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let item = part.trimmingCharacters(in: .whitespaces)
+            guard let colon = item.lastIndex(of: ":"), let port = Int(item[item.index(after: colon)...]),
+                (1...65_535).contains(port), colon > item.startIndex
+            else {
+                throw ConfigurationError(
+                    description: "\(origin)=\(quoted(text)) is not valid: expected host:port, or several separated by commas")
+            }
+            var host = String(item[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") && host.count > 2 {
+                host = String(host.dropFirst().dropLast())  // an IPv6 address
+            } else if !isHostName(host) {
+                throw ConfigurationError(
+                    description: "\(origin)=\(quoted(text)) is not valid: \(quoted(host)) is not a host name or address")
+            }
+            guard !addresses.contains(where: { $0.host == host && $0.port == port }) else {
+                throw ConfigurationError(description: "\(origin)=\(quoted(text)) is not valid: \(item) is listed twice")
+            }
+            addresses.append((host, port))
         }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host, port)
+        return addresses
+    }
+
+    /// Letters, digits, `.`, `-` and `_`: a DNS name or an IPv4 address (an IPv6 address goes in brackets).
+    private func isHostName(_ host: String) -> Bool {
+        !host.isEmpty
+            && host.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                    true
+                default: false
+                }
+            }
     }
 
     private func quoted(_ text: String) -> String { "'\(text)'" }

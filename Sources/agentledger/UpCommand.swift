@@ -1,6 +1,7 @@
 import ArgumentParser
 import Collector
 import Hummingbird
+import LedgerMetrics
 import NIOCore
 import ServiceLifecycle
 import Sidecar
@@ -62,23 +63,23 @@ struct BothHalves {
             collectorOptions, token: token, settings: settings, listeners: [agent], logger: logger)
         // The sidecar half reaches the collector half over loopback TCP, the same path a remote sidecar takes.
         let ingestHost = collector.ingest.configuration.host
-        sidecarSettings.collector = (
-            ingestHost == "0.0.0.0" || ingestHost == "::" ? "127.0.0.1" : ingestHost, collector.ingest.port
-        )
+        sidecarSettings.collectors = [
+            .init(host: ingestHost == "0.0.0.0" || ingestHost == "::" ? "127.0.0.1" : ingestHost, port: collector.ingest.port)
+        ]
         sidecarSettings.collectorTLS = try Runtime.loopbackTLS(for: collector.ingest.configuration)
         let sidecar = try Runtime.sidecar(sidecarSettings, servesMetrics: false, logger: logger)
 
         let router = Router()
-        let (shipper, admission, load) = (sidecar.core.shipper, sidecar.admission, sidecar.core.load)
-        try collector.addRoutes(
-            to: router, settings: settings,
-            extraMetrics: { SidecarMetrics.prometheusText(shipper, admission: admission, load: load) })
+        // `/metrics` is the collector half's registry, then the sidecar half's: one exposition, two registries.
+        let sidecarMetrics = sidecar.core.metrics
+        try collector.addRoutes(to: router, settings: settings, extraMetrics: { sidecarMetrics.emit(into: &$0) })
         // The sidecar half's own metrics path is the dashboard server's too, so the API key guards it (issue 14 item 12).
         router.get(RouterPath(stringLiteral: String(SidecarMetrics.path.dropFirst()))) { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: ResponseBody(
-                    byteBuffer: ByteBuffer(string: SidecarMetrics.prometheusText(shipper, admission: admission, load: load))))
+            var text: [UInt8] = []
+            sidecarMetrics.emit(into: &text)
+            return Response(
+                status: .ok, headers: [.contentType: prometheusContentType],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
         // The dashboard and API listen on loopback only; the proxy's port hands their paths to it (`LocalRoutes`).
         let apiPort = ListeningPort()
@@ -91,7 +92,7 @@ struct BothHalves {
             host: host, port: port, core: sidecar.core,
             local: {
                 try LocalRoutes(port: try await apiPort.value()) {
-                    CollectorAPI.owns(path: String($0)) || $0 == SidecarMetrics.path
+                    CollectorAPI.owns(path: String($0)) || $0 == SidecarMetrics.path || $0 == OTLPIngestRoute.path
                 }
             },
             onListening: { bound in

@@ -453,7 +453,20 @@ def agent_main(argv: list[str]) -> int:
     return 0
 
 
+def session_records(collector: "Collector", session_id: str, expected: int, timeout: float = 15.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    records: list[dict] = []
+    for _ in range(int(timeout / 0.1) + 1):
+        status, body = collector.get(f"/session/{session_id}")
+        records = body if status == 200 and isinstance(body, list) else []
+        if len(records) >= expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    return records
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "agent":
         sys.exit(agent_main(sys.argv[1:]))
     sys.exit("usage: distributed.py agent BASE_URL SESSION COUNT INTERVAL")
+

@@ -15,6 +15,7 @@ from pathlib import Path
 import anthropic
 import httpx
 import openai
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 API_KEY_OPENAI = "sk-e2e-openai-secret-0123456789"
@@ -207,3 +208,15 @@ def anthropic_client(base: str, headers: dict[str, str] | None = None) -> anthro
     return anthropic.Anthropic(
         base_url=base, api_key=API_KEY_ANTHROPIC, max_retries=0, timeout=30.0, default_headers=headers or {}
     )
+
+
+def fresh_postgres_database(prefix: str = "e2e") -> str:
+    """A new, empty database on the throwaway cluster of scripts/test (skips without one); its DSN."""
+    cluster = os.environ.get("AGENTLEDGER_TEST_POSTGRES_DSN")
+    if not cluster:
+        pytest.skip("AGENTLEDGER_TEST_POSTGRES_DSN is not set (scripts/test starts a throwaway Postgres and sets it)")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    created = subprocess.run(["psql", cluster, "-v", "ON_ERROR_STOP=1", "-c", f"CREATE DATABASE {name}"],
+                             capture_output=True, timeout=30)
+    assert created.returncode == 0, created.stderr.decode(errors="replace")
+    return cluster.rsplit("/", 1)[0] + "/" + name

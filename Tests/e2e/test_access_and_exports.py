@@ -49,7 +49,7 @@ def recorded_session(ledger: Ledger) -> str:
 def test_every_data_path_needs_the_key_and_the_proxy_does_not(locked: Ledger):
     session = recorded_session(locked)
     paths = [
-        "/api/sessions", f"/session/{session}", "/api/search?q=first", "/api/stats", "/metrics",
+        "/api/sessions", f"/session/{session}", "/api/search?q=first", "/api/stats", "/api/budgets", "/metrics",
         f"/export/{session}", f"/export/{session}/report",
     ]
     with http_client() as http:

@@ -111,3 +111,39 @@ def test_a_webhook_that_hangs_does_not_slow_the_calls(fleet: Fleet, tmp_path: Pa
         assert not webhook.received, "the hanging webhook cannot have answered yet"
     finally:
         webhook.close()
+
+
+def test_a_soft_threshold_of_the_policy_file_alerts_once_per_key(fleet: Fleet, tmp_path: Path):
+    webhook = Webhook()
+    budget = 0.001
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(f"budgets:\n  agent: {budget}\nalert_at: [0.5]\n")
+    try:
+        collector = fleet.collector(
+            dsn=f"sqlite:///{tmp_path / 'thresholds.db'}",
+            AGENTLEDGER_PRICING_FILE=pricing_file(tmp_path),
+            AGENTLEDGER_ALERT_WEBHOOK_URL=webhook.url,
+            AGENTLEDGER_POLICY_FILE=str(policy),
+        )
+        pod = fleet.sidecar(collector.ingest_address)
+        session = new_session_id("thresholds")
+        # Calls of a few output tokens each until the agent's spend passes half its budget (or the budget refuses).
+        for _ in range(60):
+            status, _, text = call(pod.url, session, agent="spender")
+            if status == 429 or [alert for alert in webhook.received if alert["type"] == "budget_threshold"]:
+                break
+            assert status == 200, text
+            time.sleep(0.05)
+        alerts = webhook.wait_for(1)
+        for _ in range(5):
+            call(pod.url, session, agent="spender")  # more spend past the threshold: no second alert
+        time.sleep(1.0)
+        thresholds = [alert for alert in webhook.received if alert["type"] == "budget_threshold"]
+        assert len(thresholds) == 1, f"expected one budget_threshold alert: {alerts}"
+        (alert,) = thresholds
+        assert alert["agent_name"] == "spender" and alert["threshold"] == budget * 0.5
+        assert alert["value"] >= budget * 0.5
+        assert "reached 50% of its Agent daily budget of $0.0010" in alert["message"], alert
+        assert "budget threshold reached" in collector.log_tail(400)
+    finally:
+        webhook.close()

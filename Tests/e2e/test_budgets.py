@@ -3,7 +3,8 @@ real `agentledger collector` and `agentledger sidecar` processes, the mock upstr
 
 The tests price a model of their own through AGENTLEDGER_PRICING_FILE (no input price, $10 per million output
 tokens), so a call's worst case is exactly `max_tokens` x $0.00001 whatever its body, and budgets can be set to
-"room for N calls" without depending on the built-in price table.
+"room for N calls" without depending on the built-in price table. They run the collector in `strict` admission
+mode, whose reservation is that worst case; the default `expected` mode is tested in test_budget_modes.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import httpx
 import openai
 import pytest
 
-from distributed import Fleet, parse_metrics
+from distributed import Fleet, parse_metrics, session_records
 from support import API_KEY_OPENAI, http_client, new_session_id, openai_client
 
 MODEL = "budget-test-model"
@@ -67,21 +68,10 @@ def call(
         return response.status_code, dict(response.headers), response.text
 
 
-def session_records(collector, session_id: str, expected: int, timeout: float = 15.0) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    records: list[dict] = []
-    for _ in range(int(timeout / 0.1) + 1):
-        status, body = collector.get(f"/session/{session_id}")
-        records = body if status == 200 and isinstance(body, list) else []
-        if len(records) >= expected or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    return records
-
-
 def test_fifty_concurrent_calls_from_two_sidecars_with_room_for_five_let_five_through(fleet: Fleet, tmp_path: Path):
     collector = fleet.collector(
-        AGENTLEDGER_PRICING_FILE=pricing_file(tmp_path), AGENTLEDGER_BUDGET_SESSION=f"{WORST_CASE * 5.5:.6f}"
+        AGENTLEDGER_PRICING_FILE=pricing_file(tmp_path), AGENTLEDGER_BUDGET_SESSION=f"{WORST_CASE * 5.5:.6f}",
+        AGENTLEDGER_ADMISSION_MODE="strict",
     )
     pods = [fleet.sidecar(collector.ingest_address, source=f"pod-{name}") for name in "ab"]
     session = new_session_id("budget50")
@@ -116,6 +106,7 @@ def test_two_sidecars_share_agent_user_and_daily_budgets(fleet: Fleet, tmp_path:
     collector = fleet.collector(
         dsn=sqlite_dsn(tmp_path, "shared.db"),
         AGENTLEDGER_PRICING_FILE=pricing_file(tmp_path),
+        AGENTLEDGER_ADMISSION_MODE="strict",
         AGENTLEDGER_BUDGET_AGENT=f"{WORST_CASE * 2.5:.6f}",
         AGENTLEDGER_BUDGET_USER=f"{WORST_CASE * 3.5:.6f}",
         AGENTLEDGER_BUDGET_DAILY=f"{WORST_CASE * 6.5:.6f}",
@@ -159,11 +150,39 @@ def test_two_sidecars_share_agent_user_and_daily_budgets(fleet: Fleet, tmp_path:
         if result[0] == 429:
             refusal(*result, limit="Daily budget")
 
+    # GET /api/budgets: every budget with its keys' spend once every call has settled, closest to its limit first.
+    deadline = time.monotonic() + 10
+    while True:
+        status, report = collector.get("/api/budgets")
+        assert status == 200, report
+        budgets = {budget["scope"]: budget for budget in report["budgets"]}
+        reserved = [key["reserved_usd"] for budget in report["budgets"] for key in budget["keys"]]
+        if not any(reserved) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert not any(reserved), f"reservations left after every call ended: {report}"
+    assert report["source"] == "collector" and report["admission_mode"] == "strict"
+    assert list(budgets) == sorted(budgets, key=lambda scope: -budgets[scope]["keys"][0]["used_fraction"]), report
+    assert set(budgets) == {"agent", "user", "fleet"}
+    assert budgets["agent"]["period"] == "utc_day" and budgets["agent"]["limit_usd"] == pytest.approx(WORST_CASE * 2.5)
+    assert "writer" in {key["key"] for key in budgets["agent"]["keys"]}
+    assert [key["key"] for key in budgets["user"]["keys"]] == ["ann"]
+    assert budgets["fleet"]["keys"][0]["key"] is None
+    # The fleet's spend is every admitted call's; each key's remaining is its limit less its spend.
+    spent = sum(key["spent_usd"] for key in budgets["agent"]["keys"])
+    assert budgets["fleet"]["keys"][0]["spent_usd"] == pytest.approx(spent)
+    for budget in report["budgets"]:
+        for key in budget["keys"]:
+            assert key["remaining_usd"] == pytest.approx(max(budget["limit_usd"] - key["spent_usd"], 0))
+    status, error = collector.get("/api/budgets?limit=0")
+    assert status == 400 and "limit" in json.dumps(error), error
+
 
 def test_an_app_budget_is_shared_by_every_sidecar_and_leaves_other_apps_alone(fleet: Fleet, tmp_path: Path):
     collector = fleet.collector(
         dsn=sqlite_dsn(tmp_path, "apps.db"),
         AGENTLEDGER_PRICING_FILE=pricing_file(tmp_path),
+        AGENTLEDGER_ADMISSION_MODE="strict",
         AGENTLEDGER_BUDGET_APP=f"{WORST_CASE * 1.5:.6f}",
     )
     a = fleet.sidecar(collector.ingest_address, source="pod-a")
@@ -228,7 +247,7 @@ def test_a_collector_restart_keeps_the_days_spend(fleet: Fleet, tmp_path: Path):
 
     # Room for the morning's spend plus half a worst case: only a collector that remembers the morning refuses.
     afternoon = fleet.collector(
-        dsn=dsn, AGENTLEDGER_PRICING_FILE=prices, AGENTLEDGER_BUDGET_DAILY=f"{spent + WORST_CASE / 2:.9f}"
+        dsn=dsn, AGENTLEDGER_PRICING_FILE=prices, AGENTLEDGER_ADMISSION_MODE="strict", AGENTLEDGER_BUDGET_DAILY=f"{spent + WORST_CASE / 2:.9f}"
     )
     pod.process.stop()
     pod = fleet.sidecar(afternoon.ingest_address, source="pod-a2")
@@ -238,7 +257,7 @@ def test_a_collector_restart_keeps_the_days_spend(fleet: Fleet, tmp_path: Path):
 
     afternoon.process.stop()
     roomy = fleet.collector(
-        dsn=dsn, AGENTLEDGER_PRICING_FILE=prices, AGENTLEDGER_BUDGET_DAILY=f"{spent + WORST_CASE * 2:.9f}"
+        dsn=dsn, AGENTLEDGER_PRICING_FILE=prices, AGENTLEDGER_ADMISSION_MODE="strict", AGENTLEDGER_BUDGET_DAILY=f"{spent + WORST_CASE * 2:.9f}"
     )
     pod.process.stop()
     pod = fleet.sidecar(roomy.ingest_address, source="pod-a3")
@@ -253,3 +272,50 @@ def test_no_budgets_means_no_admission_round_trip(fleet: Fleet):
     assert status == 200
     metrics = collector.metrics()
     assert metrics.get("agentledger_admissions_total", 0) == 0
+
+
+def test_a_policy_file_gives_named_agents_their_own_budgets_across_two_sidecars(fleet: Fleet, tmp_path: Path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "# research may spend 3.5 worst cases a day, every other agent 1.5\n"
+        "budgets:\n"
+        f"  agent: {{'*': {WORST_CASE * 1.5:.6f}, research: {WORST_CASE * 3.5:.6f}}}\n"
+        "rate_limits:\n"
+        "  user: {vip: 2}\n"
+    )
+    collector = fleet.collector(
+        dsn=sqlite_dsn(tmp_path, "policy.db"),
+        AGENTLEDGER_PRICING_FILE=pricing_file(tmp_path),
+        AGENTLEDGER_ADMISSION_MODE="strict",
+        AGENTLEDGER_POLICY_FILE=str(policy),
+    )
+    a = fleet.sidecar(collector.ingest_address, source="pod-a")
+    b = fleet.sidecar(collector.ingest_address, source="pod-b")
+    pods = [a, b]
+
+    # Slow calls sent together from both pods, so their reservations overlap: research fits three, writer one.
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        research = pool.map(lambda index: call(pods[index % 2].url, new_session_id("r"), agent="research", slow=True), range(4))
+        writer = pool.map(lambda index: call(pods[index % 2].url, new_session_id("w"), agent="writer", slow=True), range(2))
+        research, writer = list(research), list(writer)
+    assert sorted(status for status, _, _ in research) == [200, 200, 200, 429], [r[0] for r in research]
+    assert sorted(status for status, _, _ in writer) == [200, 429], [r[0] for r in writer]
+    message = json.loads(next(text for status, _, text in research if status == 429))["error"]["message"]
+    assert f"Agent daily budget of ${WORST_CASE * 3.5:.4f}" in message and "research" in message, message
+    message = json.loads(next(text for status, _, text in writer if status == 429))["error"]["message"]
+    assert f"Agent daily budget of ${WORST_CASE * 1.5:.4f}" in message and "writer" in message, message
+
+    # A named user's rate limit; other users have none.
+    vip = [call(pods[index % 2].url, new_session_id("v"), user="vip")[0] for index in range(3)]
+    assert vip == [200, 200, 429], vip
+    assert call(a.url, new_session_id("n"), user="nobody")[0] == 200
+
+    status, report = collector.get("/api/budgets")
+    assert status == 200, report
+    agent = report["budgets"][0]
+    assert agent["scope"] == "agent" and agent["limit_usd"] == pytest.approx(WORST_CASE * 1.5) and agent["named_keys"] == 1
+    limits = {key["key"]: key["limit_usd"] for key in agent["keys"]}
+    assert limits["research"] == pytest.approx(WORST_CASE * 3.5) and limits["writer"] == pytest.approx(WORST_CASE * 1.5)
+    (user,) = report["rate_limits"]
+    assert user["scope"] == "user" and user["limit_requests"] is None
+    assert [(key["key"], key["limit_requests"], key["requests"]) for key in user["keys"]] == [("vip", 2, 2)]

@@ -12,7 +12,7 @@ import pytest
 
 from support import ManagedProcess, free_port, ledger_env
 
-COMMANDS = ["up", "demo", "sidecar", "collector", "verify-export", "mock-upstream"]
+COMMANDS = ["up", "demo", "sidecar", "collector", "verify-export", "mock-upstream", "mcp", "inject"]
 WARNING = "is not a setting of agentledger"
 
 
@@ -193,7 +193,8 @@ def test_no_variable_the_help_names_or_the_binary_reads_is_unknown(binary: Path,
     env = ledger_env(0, 0, "", tmp_path)
     # Every one set at once, to a value most reject: start-up may stop at the first bad value, after the check.
     env.update({name: "not-a-value" for name in names})
-    args = [command, str(tmp_path / "missing.json")] if command == "verify-export" else [command]
+    # verify-export and inject read a file (inject reads no variable at all): a missing one stops them with an error.
+    args = [command, str(tmp_path / "missing.json")] if command in ("verify-export", "inject") else [command]
     if command == "mock-upstream":
         # 192.0.2.1 (TEST-NET-1) is no address of this host: it stops once past the check.
         args += ["--host", "192.0.2.1", "--port", str(free_port())]

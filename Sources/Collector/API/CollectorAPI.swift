@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LedgerMetrics
 import LedgerProtocol
 import Logging
 
@@ -8,8 +9,8 @@ import Logging
 package struct CollectorAPI: Sendable {
     let store: any Store
     let counters: CollectorCounters
-    /// More Prometheus text for `/metrics` (in `up`, the sidecar half's).
-    package var extraMetrics: @Sendable () -> String = { "" }
+    /// Appends more Prometheus text to `/metrics` after the collector's registry (in `up`, the sidecar half's).
+    package var extraMetrics: @Sendable (inout [UInt8]) -> Void = { _ in }
 
     package init(store: any Store, counters: CollectorCounters) {
         self.store = store
@@ -42,9 +43,14 @@ package struct CollectorAPI: Sendable {
             }
         }
         router.get("metrics") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: ResponseBody(byteBuffer: .init(string: counters.prometheusText() + extraMetrics())))
+            // Every metric of the collector instance is in the registry of its counters (docs/operations.md, "Metrics").
+            var text: [UInt8] = []
+            text.reserveCapacity(16 * 1024)
+            counters.registry.emit(into: &text)
+            extraMetrics(&text)
+            return Response(
+                status: .ok, headers: [.contentType: prometheusContentType],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
         router.get("session/{session_id}") { _, context in
             let sessionID = try context.parameters.require("session_id")

@@ -14,8 +14,8 @@ package enum AccessRefusal: Int, CounterName {
     package var metric: CounterMetric {
         let help = "HTTP requests refused for their Host or Origin header."
         return switch self {
-        case .host: CounterMetric("agentledger_http_refused_total", help, labels: #"reason="host""#)
-        case .origin: CounterMetric("agentledger_http_refused_total", help, labels: #"reason="origin""#)
+        case .host: CounterMetric("agentledger_http_refused_total", help, labels: [("reason", "host")])
+        case .origin: CounterMetric("agentledger_http_refused_total", help, labels: [("reason", "origin")])
         }
     }
 }

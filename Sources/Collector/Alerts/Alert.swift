@@ -6,6 +6,7 @@ package struct Alert: Sendable, Equatable {
         case highLatency = "high_latency"
         case highErrorRate = "high_error_rate"
         case dailySpend = "daily_spend"
+        case budgetThreshold = "budget_threshold"
     }
 
     package var kind: Kind

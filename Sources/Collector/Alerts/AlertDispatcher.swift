@@ -1,8 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+import LedgerMetrics
 import Logging
 import NIOCore
 import NIOPosix
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 
@@ -12,7 +14,7 @@ import Synchronization
 /// 2xx is delivered. 408, 425, 429, 5xx and transport errors (timeouts included) are retried; any other status
 /// gives up at once. Each alert (by `Alert.dedupKey`) is delivered once, even when enqueued twice.
 package final class AlertDispatcher: Service, Sendable {
-    /// Monotonic totals, also exposed as Prometheus counters.
+    /// Monotonic totals, read back from `counters`.
     package struct Counts: Sendable, Equatable {
         package var sent = 0
         package var failed = 0
@@ -23,7 +25,6 @@ package final class AlertDispatcher: Service, Sendable {
 
     private struct State: Sendable {
         var keys: RecentKeys
-        var counts = Counts()
         /// In the queue, not yet taken by a delivery.
         var queued = 0
     }
@@ -41,13 +42,19 @@ package final class AlertDispatcher: Service, Sendable {
     private let queue: AsyncStream<Alert>
     private let intake: AsyncStream<Alert>.Continuation
     private let state: Mutex<State>
+    /// `agentledger_alerts_*_total`, in the collector's registry.
+    package let counters: AlertCounters
     /// Scheme, host and port only: webhook paths and queries often carry the credential (Slack, Discord).
     private let webhookForLogs: String
 
     /// `httpClient`: a client shared with the rest of the collector, which its owner shuts down; when nil the
-    /// dispatcher creates one in `run()` and shuts it down on the way out.
-    package init(configuration: Configuration, httpClient: HTTPClient? = nil, logger: Logger) {
+    /// dispatcher creates one in `run()` and shuts it down on the way out. `registry`: the collector's metrics.
+    package init(
+        configuration: Configuration, httpClient: HTTPClient? = nil, registry: PrometheusCollectorRegistry = .init(),
+        logger: Logger
+    ) {
         self.configuration = configuration
+        counters = AlertCounters(registry: registry)
         sharedClient = httpClient
         self.logger = logger
         (queue, intake) = AsyncStream.makeStream(
@@ -60,11 +67,11 @@ package final class AlertDispatcher: Service, Sendable {
     /// the oldest waiting alert is dropped and counted.
     package func enqueue(_ alerts: [Alert]) {
         guard !alerts.isEmpty else { return }
-        let dropped = state.withLock { state in
-            var dropped = 0
+        let (dropped, duplicates) = state.withLock { state in
+            var (dropped, duplicates) = (0, 0)
             for alert in alerts {
                 guard state.keys.insert(alert.dedupKey) else {
-                    state.counts.duplicates += 1
+                    duplicates += 1
                     continue
                 }
                 switch intake.yield(alert) {
@@ -74,9 +81,10 @@ package final class AlertDispatcher: Service, Sendable {
                 @unknown default: dropped += 1
                 }
             }
-            state.counts.dropped += dropped
-            return dropped
+            return (dropped, duplicates)
         }
+        counters.add(.duplicates, duplicates)
+        counters.add(.dropped, dropped)
         if dropped > 0 {
             logger.warning(
                 "alert queue full or closed; dropped alerts",
@@ -84,23 +92,11 @@ package final class AlertDispatcher: Service, Sendable {
         }
     }
 
-    package var counts: Counts { state.withLock { $0.counts } }
-
-    /// The counters in Prometheus text exposition format, for `/metrics`.
-    package func prometheusText() -> String {
-        let counts = self.counts
-        let metrics: [(String, String, Int)] = [
-            ("agentledger_alerts_sent_total", "Alerts the webhook accepted (2xx).", counts.sent),
-            ("agentledger_alerts_failed_total", "Alerts given up after every attempt or a non-retryable answer.", counts.failed),
-            (
-                "agentledger_alerts_dropped_total", "Alerts dropped undelivered: queue full, or still queued at shutdown.",
-                counts.dropped
-            ),
-            ("agentledger_alerts_delivery_attempts_total", "Webhook POST attempts.", counts.attempts),
-            ("agentledger_alerts_deduplicated_total", "Alerts skipped as already enqueued once.", counts.duplicates),
-        ]
-        return metrics.map { name, help, value in "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n" }
-            .joined()
+    /// The totals so far (a render of the registry: for tests, not hot paths).
+    package var counts: Counts {
+        Counts(
+            sent: counters.value(.sent), failed: counters.value(.failed), dropped: counters.value(.dropped),
+            attempts: counters.value(.attempts), duplicates: counters.value(.duplicates))
     }
 
     /// Delivers until graceful shutdown, then for at most `drainTimeout` more. Run once.
@@ -120,9 +116,9 @@ package final class AlertDispatcher: Service, Sendable {
         }
         let abandoned = state.withLock { state in
             defer { state.queued = 0 }
-            state.counts.dropped += state.queued
             return state.queued
         }
+        counters.add(.dropped, abandoned)
         if abandoned > 0 { logger.warning("alerts still queued at shutdown were dropped", metadata: ["dropped": "\(abandoned)"]) }
         if sharedClient == nil { try? await client.shutdown() }
     }
@@ -165,20 +161,20 @@ package final class AlertDispatcher: Service, Sendable {
         let attempts = max(1, configuration.maxAttempts)
         var attempt = 1
         while true {
-            state.withLock { $0.counts.attempts += 1 }
+            counters.add(.attempts)
             metadata["attempt"] = "\(attempt)"
             let outcome = await post(request, client: client)
             let problem: String
             switch outcome {
             case .delivered(let status):
-                state.withLock { $0.counts.sent += 1 }
+                counters.add(.sent)
                 metadata["status"] = "\(status)"
                 logger.info("alert delivered", metadata: metadata)
                 return
             case .rejected(let description):
                 metadata["status"] = "\(description)"
                 logger.warning("alert refused by webhook; not retried", metadata: metadata)
-                state.withLock { $0.counts.failed += 1 }
+                counters.add(.failed)
                 return
             case .retryable(let description):
                 problem = description
@@ -192,7 +188,7 @@ package final class AlertDispatcher: Service, Sendable {
             do { try await Task.sleep(for: wait) } catch { break }
             attempt += 1
         }
-        state.withLock { $0.counts.failed += 1 }
+        counters.add(.failed)
         logger.error("alert delivery gave up", metadata: metadata)
     }
 

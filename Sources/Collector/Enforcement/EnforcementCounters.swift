@@ -11,8 +11,8 @@ package enum EnforcementCounter: Int, CounterName {
         let refusals = "Calls refused before reaching the upstream, by type."
         return switch self {
         case .admitted: CounterMetric("agentledger_admissions_total", "Calls admitted by budgets and rate limits.")
-        case .refusedBudget: CounterMetric("agentledger_refusals_total", refusals, labels: #"type="budget_exceeded""#)
-        case .refusedRate: CounterMetric("agentledger_refusals_total", refusals, labels: #"type="rate_limit_exceeded""#)
+        case .refusedBudget: CounterMetric("agentledger_refusals_total", refusals, labels: [("type", "budget_exceeded")])
+        case .refusedRate: CounterMetric("agentledger_refusals_total", refusals, labels: [("type", "rate_limit_exceeded")])
         case .reservationsExpired:
             CounterMetric(
                 "agentledger_reservations_expired_total", "Reservations released because their record never came.")

@@ -15,19 +15,47 @@ package enum BudgetPeriod: Sendable, Hashable {
     case utcDay
 }
 
-/// A limit on what the calls of a scope may spend in a period, in USD. The period follows from the scope: a session
-/// budget is lifetime, every other one per UTC day (a lifetime figure is read from the store per key, which only
-/// sessions have).
+/// A limit on what the calls of a scope may spend in a period, in USD, for every key of the scope (`limitUSD`) and
+/// for named keys (`keyLimitsUSD`: one agent, user, app or session, over the default). The period follows from the
+/// scope: a session budget is lifetime, every other one per UTC day (a lifetime figure is read from the store per
+/// key, which only sessions have).
 package struct Budget: Sendable, Equatable {
     package var scope: BudgetScope
-    package var limitUSD: Double
+    /// The limit of every key not named in `keyLimitsUSD`; nil: only the named keys are limited.
+    package var limitUSD: Double?
+    /// Limits of named keys (`AGENTLEDGER_POLICY_FILE`), which take the place of `limitUSD` for those keys.
+    package var keyLimitsUSD: [String: Double]
 
-    package init(_ scope: BudgetScope, limitUSD: Double) {
+    package init(_ scope: BudgetScope, limitUSD: Double?, keyLimitsUSD: [String: Double] = [:]) {
         self.scope = scope
         self.limitUSD = limitUSD
+        self.keyLimitsUSD = keyLimitsUSD
     }
 
     package var period: BudgetPeriod { scope.period }
+
+    /// The limit that applies to `key`, nil when none does.
+    package func limitUSD(for key: String) -> Double? { keyLimitsUSD[key] ?? limitUSD }
+}
+
+/// How admission judges a call against a budget (`AGENTLEDGER_ADMISSION_MODE`, docs/operations.md, "Budgets and rate
+/// limits", which gives each mode's worst overshoot).
+package enum AdmissionMode: String, Sendable, Equatable, CaseIterable {
+    /// Admit while the scope has headroom and the call's input fits in it; reserve the call's expected cost (its input
+    /// plus a high percentile of the model's recent outputs, capped by `max_tokens`).
+    case expected
+    /// Admit only when the call's worst case (input plus `max_tokens`, or the default, of output) fits; reserve that.
+    case strict
+}
+
+/// What admission does with a call to a model that has no known price (`AGENTLEDGER_UNPRICED_MODELS`).
+package enum UnpricedRule: Sendable, Equatable {
+    /// Admit it; it counts as free against budgets, and a warning is logged once per model.
+    case admit
+    /// Refuse it wherever a budget applies to it.
+    case refuse
+    /// Price it at this stand-in price, for admission and for the spend it settles.
+    case price(ModelPrice)
 }
 
 /// The budgets and rate limits the collector enforces (docs/reference.md, "Configuration" and "Refusals"). Unset
@@ -44,11 +72,24 @@ package struct EnforcementPolicy: Sendable, Equatable {
     package var agentRPM: Int?
     /// `AGENTLEDGER_RATE_LIMIT_USER_RPM`.
     package var userRPM: Int?
+    /// Requests per window of named sessions, agents and users (`AGENTLEDGER_POLICY_FILE`), which take the place of
+    /// the scope's limit above for those keys. Never holds `.global`.
+    package var keyRPM: [RateWindows.Scope: [String: Int]] = [:]
+    /// Fractions of a budget (0 < f ≤ 1, ascending) whose crossing by a key's settled spend raises a
+    /// `budget_threshold` alert, without refusing anything: soft limits (`alert_at` in `AGENTLEDGER_POLICY_FILE`).
+    package var alertFractions: [Double] = []
     /// The sliding window of the rate limits. Default 60 s; `AGENTLEDGER_RATE_LIMIT_WINDOW_MS` shortens it for tests.
     package var rateWindowMicros: Int64 = 60_000_000
     /// Output tokens reserved for a call that names no `max_tokens`. Default 4,096
     /// (`AGENTLEDGER_ADMISSION_DEFAULT_MAX_TOKENS`).
     package var defaultMaxTokens = 4096
+    /// How calls are judged against budgets. Default `.expected`.
+    package var admissionMode = AdmissionMode.expected
+    /// Output tokens expected of a call to a model with too little history in this collector (fewer than
+    /// `EnforcementState.OutputHistory.minimumSamples` recent calls), before its `max_tokens` caps it. Default 1,024.
+    package var expectedOutputTokens = 1024
+    /// Calls to unpriced models. Default `.admit`.
+    package var unpriced = UnpricedRule.admit
     /// A reservation whose record never arrives is released after this long. Default 15 minutes, longer than any
     /// sensible stream.
     package var reservationLifetimeMicros: Int64 = 900_000_000
@@ -58,14 +99,36 @@ package struct EnforcementPolicy: Sendable, Equatable {
 
     package init() {}
 
-    /// The scope's budget in USD; nil is off. Setting replaces the scope's budget.
+    /// The scope's budget for every key in USD; nil is off. Setting it keeps the scope's limits of named keys.
     package subscript(budget scope: BudgetScope) -> Double? {
         get { budgets.first { $0.scope == scope }?.limitUSD }
-        set {
-            budgets.removeAll { $0.scope == scope }
-            guard let newValue else { return }
-            let index = budgets.firstIndex { $0.scope.rawValue > scope.rawValue } ?? budgets.endIndex
-            budgets.insert(Budget(scope, limitUSD: newValue), at: index)
+        set { update(scope) { $0.limitUSD = newValue } }
+    }
+
+    /// The scope's limits of named keys in USD (`AGENTLEDGER_POLICY_FILE`). Setting them keeps the scope's default.
+    package subscript(keyBudgets scope: BudgetScope) -> [String: Double] {
+        get { budgets.first { $0.scope == scope }?.keyLimitsUSD ?? [:] }
+        set { update(scope) { $0.keyLimitsUSD = newValue } }
+    }
+
+    /// Changes the scope's budget in place, keeping `budgets` in check order, one per scope, none empty.
+    private mutating func update(_ scope: BudgetScope, _ change: (inout Budget) -> Void) {
+        var budget = budgets.first { $0.scope == scope } ?? Budget(scope, limitUSD: nil)
+        change(&budget)
+        budgets.removeAll { $0.scope == scope }
+        guard budget.limitUSD != nil || !budget.keyLimitsUSD.isEmpty else { return }
+        let index = budgets.firstIndex { $0.scope.rawValue > scope.rawValue } ?? budgets.endIndex
+        budgets.insert(budget, at: index)
+    }
+
+    /// The requests per window that apply to `key` in `scope` (the global scope's key is empty), nil when none does.
+    package func rpm(_ scope: RateWindows.Scope, key: String) -> Int? {
+        if !keyRPM.isEmpty, let named = keyRPM[scope]?[key] { return named }
+        switch scope {
+        case .global: return globalRPM
+        case .session: return sessionRPM
+        case .agent: return agentRPM
+        case .user: return userRPM
         }
     }
 
@@ -98,7 +161,7 @@ package struct EnforcementPolicy: Sendable, Equatable {
     package var hasBudgets: Bool { !budgets.isEmpty }
 
     package var hasRateLimits: Bool {
-        globalRPM != nil || sessionRPM != nil || agentRPM != nil || userRPM != nil
+        globalRPM != nil || sessionRPM != nil || agentRPM != nil || userRPM != nil || keyRPM.values.contains { !$0.isEmpty }
     }
 
     /// Whether sidecars must ask before each call.

@@ -5,28 +5,32 @@ package struct EnforcementState: Sendable {
     package let policy: EnforcementPolicy
     let prices: PriceTable
     package private(set) var ledger: SpendLedger
-    private var rates: RateWindows
+    package private(set) var rates: RateWindows
     /// The policy's budgets in check order, their limits in nanodollars.
-    private let limits: [(scope: BudgetScope, limit: Nanodollars)]
-    private let hasSessionBudget: Bool
+    private let limits: [ScopeLimits]
+    /// The session budget's, when there is one: a session's lifetime spend is read only when it has a limit.
+    private let sessionLimits: ScopeLimits?
     /// Prices by the model name as sidecars send it: a name lookup canonicalizes and probes the table, an admission
     /// should not. Bounded: cleared when it holds more names than any fleet uses.
     private var priceCache: [String: ModelPrice?] = [:]
+    /// What each model's calls really produced lately: expected mode's output estimate.
+    private var outputs = OutputHistory()
 
     package init(policy: EnforcementPolicy, prices: PriceTable, now: Int64) {
         self.policy = policy
         self.prices = prices
-        limits = policy.budgets.map { ($0.scope, Nanodollars(usd: $0.limitUSD)) }
-        hasSessionBudget = limits.contains { $0.scope == .session }
+        limits = policy.budgets.map(ScopeLimits.init)
+        sessionLimits = limits.first { $0.scope == .session }
         ledger = SpendLedger(now: now, scopes: limits.map(\.scope))
         rates = RateWindows(windowMicros: policy.rateWindowMicros)
     }
 
     /// The session whose lifetime spend must be loaded before `request` can be judged, if any.
     package func sessionToLoad(for request: AdmissionRequest) -> String? {
-        guard hasSessionBudget, let session = request.keys.sessionID, ledger.needsLoading(.session, session) else {
-            return nil
-        }
+        // A session with no limit (only named sessions limited, and not this one) is never judged: nothing to read.
+        guard let sessionLimits, let session = request.keys.sessionID, sessionLimits.limit(for: session) != nil,
+            ledger.needsLoading(.session, session)
+        else { return nil }
         return session
     }
 
@@ -43,22 +47,51 @@ package struct EnforcementState: Sendable {
         ledger.seedToday(total: total, byAgent: byAgent, byUser: byUser, byApp: byApp)
     }
 
-    /// The worst case a call can cost: its body as input tokens (four bytes a token, an over-estimate for JSON) plus
-    /// `max_tokens` (or the policy's default) of output, at the model's prices. Zero for a model with no known price.
-    package mutating func worstCase(of request: AdmissionRequest) -> Nanodollars? {
+    /// The model's price as admission uses it: the price table's, or for a model with no known price the stand-in of
+    /// `AGENTLEDGER_UNPRICED_MODELS=price:…`, else nil.
+    package mutating func price(for model: String) -> ModelPrice? {
         let price: ModelPrice?
-        if let cached = priceCache[request.model] {
+        if let cached = priceCache[model] {
             price = cached
         } else {
             if priceCache.count >= 4096 { priceCache = [:] }
-            price = prices.price(for: request.model)
-            priceCache[request.model] = price
+            price = prices.price(for: model)
+            priceCache[model] = price
         }
-        return price.map {
+        if price == nil, case .price(let standIn) = policy.unpriced { return standIn }
+        return price
+    }
+
+    /// The call's input as admission prices it: its body as input tokens (four bytes a token, an over-estimate for
+    /// JSON), at the model's input rate.
+    private static func inputTokens(of request: AdmissionRequest) -> Int { (request.bodyBytes + 3) / 4 }
+
+    /// The worst case a call can cost: its body as input tokens plus `max_tokens` (or the policy's default) of output,
+    /// at the model's prices. Nil for a model with no known price. What strict mode reserves.
+    package mutating func worstCase(of request: AdmissionRequest) -> Nanodollars? {
+        price(for: request.model).map {
             Nanodollars(
-                usd: $0.cost(inputTokens: (request.bodyBytes + 3) / 4, outputTokens: request.maxTokens ?? policy.defaultMaxTokens)
-            )
+                usd: $0.cost(
+                    inputTokens: Self.inputTokens(of: request), outputTokens: request.maxTokens ?? policy.defaultMaxTokens))
         }
+    }
+
+    /// The output tokens admission expects of a call: the 95th percentile of the model's recent outputs (or the
+    /// policy's `expectedOutputTokens` while it has too few), never more than the call's `max_tokens`.
+    package func expectedOutputTokens(of request: AdmissionRequest) -> Int {
+        let typical = outputs.estimate(model: request.model) ?? policy.expectedOutputTokens
+        return min(typical, request.maxTokens ?? .max)
+    }
+
+    /// What expected mode judges and reserves: the input's cost alone, and the input plus the expected output. Nil for
+    /// a model with no known price.
+    package mutating func expectedCost(of request: AdmissionRequest) -> (input: Nanodollars, expected: Nanodollars)? {
+        guard let price = price(for: request.model) else { return nil }
+        let inputTokens = Self.inputTokens(of: request)
+        return (
+            Nanodollars(usd: price.cost(inputTokens: inputTokens, outputTokens: 0)),
+            Nanodollars(usd: price.cost(inputTokens: inputTokens, outputTokens: expectedOutputTokens(of: request)))
+        )
     }
 
     /// Decides on one call. Rate limits are checked first, then budgets; only an admitted call counts against the
@@ -71,25 +104,71 @@ package struct EnforcementState: Sendable {
             else { continue }
             return .refuse(rateRefusal(scope, id, rpm: rpm, wait: wait, now: now))
         }
-        let estimate = worstCase(of: request) ?? .zero
-        if let refusal = budgetRefusal(for: request.keys, estimate: estimate, now: now) {
-            return .refuse(refusal)
+        let judged: Judged
+        switch policy.admissionMode {
+        case .strict:
+            let worst = worstCase(of: request)
+            judged = Judged(needed: worst, reserve: worst)
+        case .expected:
+            let cost = expectedCost(of: request)
+            judged = Judged(needed: cost?.input, reserve: cost?.expected)
         }
+        if policy.hasBudgets, let refusal = budgetRefusal(for: request, judged, now: now) { return .refuse(refusal) }
+        let reserve = judged.reserve ?? .zero
         for scope in RateWindows.Scope.allCases {
             if let (rpm, id) = rateLimit(scope, request.keys) { rates.record(scope, id, limit: rpm, now: now) }
         }
         if policy.hasBudgets {
             ledger.reserve(
-                request.actionID, amount: estimate, keys: request.keys, now: now, lifetime: policy.reservationLifetimeMicros)
+                request.actionID, amount: reserve, keys: request.keys, now: now, lifetime: policy.reservationLifetimeMicros)
         }
-        return .admit(reserved: estimate)
+        return .admit(reserved: reserve)
     }
 
     /// A call's record was stored: release its reservation and count its real cost (nil cost counts as zero).
-    package mutating func settle(actionID: String, costUSD: Double?, keys: SpendLedger.Keys, arrivedAt: Int64, now: Int64) {
+    /// `model` and the token counts teach expected mode what the model's calls produce, and price an unpriced call at
+    /// the stand-in price when the policy sets one.
+    /// Returns the soft thresholds (`policy.alertFractions`) the call's spend carried a key across.
+    @discardableResult
+    package mutating func settle(
+        actionID: String, costUSD: Double?, keys: SpendLedger.Keys, arrivedAt: Int64, now: Int64, model: String? = nil,
+        tokensIn: Int? = nil, tokensOut: Int? = nil
+    ) -> [ThresholdCrossing] {
         ledger.advance(to: now)
-        ledger.settle(actionID, cost: Nanodollars(usd: max(costUSD ?? 0, 0)), keys: keys, arrivedAt: arrivedAt, now: now)
+        var cost = costUSD
+        if let model, let tokensOut {
+            outputs.record(model: model, outputTokens: tokensOut)
+            if cost == nil, case .price(let standIn) = policy.unpriced {
+                cost = standIn.cost(inputTokens: tokensIn ?? 0, outputTokens: tokensOut)
+            }
+        }
+        let amount = Nanodollars(usd: max(cost ?? 0, 0))
+        guard !policy.alertFractions.isEmpty, amount != .zero else {
+            ledger.settle(actionID, cost: amount, keys: keys, arrivedAt: arrivedAt, now: now)
+            return []
+        }
+        let before = limits.map { budget in keys[budget.scope].flatMap { ledger.spent(budget.scope, $0) } }
+        ledger.settle(actionID, cost: amount, keys: keys, arrivedAt: arrivedAt, now: now)
+        var crossings: [ThresholdCrossing] = []
+        for (budget, spentBefore) in zip(limits, before) {
+            let scope = budget.scope
+            guard let key = keys[scope], let spentBefore, let limit = budget.limit(for: key), limit > .zero,
+                let spentAfter = ledger.spent(scope, key)
+            else { continue }
+            for fraction in policy.alertFractions {
+                let mark = Double(limit.value) * fraction
+                if Double(spentBefore.value) < mark && Double(spentAfter.value) >= mark {
+                    crossings.append(
+                        ThresholdCrossing(
+                            scope: scope, key: key, fraction: fraction, spent: spentAfter, limit: limit, day: ledger.day))
+                }
+            }
+        }
+        return crossings
     }
+
+    /// Models whose recent outputs expected mode remembers.
+    package var modelsWithOutputHistory: Int { outputs.modelCount }
 
     /// Expires stale reservations and forgets idle keys; returns how many reservations expired.
     package mutating func sweep(now: Int64) -> Int {
@@ -108,12 +187,15 @@ package struct EnforcementState: Sendable {
 
     /// The limit of one scope that applies to a call, with the key it counts (the global scope's key is empty).
     private func rateLimit(_ scope: RateWindows.Scope, _ keys: SpendLedger.Keys) -> (rpm: Int, id: String)? {
-        switch scope {
-        case .global: policy.globalRPM.map { ($0, "") }
-        case .session: policy.sessionRPM.flatMap { rpm in keys.sessionID.map { (rpm, $0) } }
-        case .agent: policy.agentRPM.flatMap { rpm in keys.agentName.map { (rpm, $0) } }
-        case .user: policy.userRPM.flatMap { rpm in keys.userID.map { (rpm, $0) } }
-        }
+        let key: String? =
+            switch scope {
+            case .global: ""
+            case .session: keys.sessionID
+            case .agent: keys.agentName
+            case .user: keys.userID
+            }
+        guard let key, let rpm = policy.rpm(scope, key: key) else { return nil }
+        return (rpm, key)
     }
 
     /// Built only for a refusal: admissions are the hot path.
@@ -133,21 +215,43 @@ package struct EnforcementState: Sendable {
             retryAfterSeconds: seconds)
     }
 
-    /// The first budget, in `BudgetScope` order (session, agent, user, app, then the fleet's), that this call's worst
-    /// case would push past its limit.
-    private func budgetRefusal(for keys: SpendLedger.Keys, estimate: Nanodollars, now: Int64) -> Refusal? {
-        for (scope, limit) in limits {
-            guard let key = keys[scope] else { continue }
+    /// What a budget judges a call by: the amount that must fit in its headroom, and the amount it holds once
+    /// admitted. Both nil for a model with no known price.
+    private struct Judged {
+        var needed: Nanodollars?
+        var reserve: Nanodollars?
+    }
+
+    /// The first budget, in `BudgetScope` order (session, agent, user, app, then the fleet's), that refuses this
+    /// call. Strict mode: the worst case would take the key past its limit. Expected mode: the key has no headroom
+    /// left (spend and reservations at or above the limit), or the call's input alone does not fit in it. A call to
+    /// an unpriced model is refused only under `AGENTLEDGER_UNPRICED_MODELS=refuse`.
+    private func budgetRefusal(for request: AdmissionRequest, _ judged: Judged, now: Int64) -> Refusal? {
+        for budget in limits {
+            let scope = budget.scope
+            guard let key = request.keys[scope], let limit = budget.limit(for: key) else { continue }
             let committed = ledger.committed(scope, key) ?? .zero
-            guard committed + estimate > limit else { continue }
-            return budgetRefusal(scope, key, limit: limit, committed: committed, estimate: estimate, now: now)
+            guard let needed = judged.needed else {
+                guard policy.unpriced == .refuse else { continue }
+                return budgetRefusal(scope, key, limit: limit, committed: committed, unpricedModel: request.model, now: now)
+            }
+            let refused =
+                switch policy.admissionMode {
+                case .strict: committed + needed > limit
+                case .expected: committed >= limit || committed + needed > limit
+                }
+            guard refused else { continue }
+            return budgetRefusal(
+                scope, key, limit: limit, committed: committed, needed: needed, request: request, now: now)
         }
         return nil
     }
 
-    /// Built only for a refusal (the key's text too): admissions are the hot path.
+    /// Built only for a refusal (the key's text too): admissions are the hot path. Names the limit, the spend and
+    /// reservations, and what the call needed; in strict mode, the `max_tokens` that would fit.
     private func budgetRefusal(
-        _ scope: BudgetScope, _ key: String, limit: Nanodollars, committed: Nanodollars, estimate: Nanodollars, now: Int64
+        _ scope: BudgetScope, _ key: String, limit: Nanodollars, committed: Nanodollars, needed: Nanodollars? = nil,
+        request: AdmissionRequest? = nil, unpricedModel: String? = nil, now: Int64
     ) -> Refusal {
         let (label, subject) =
             switch scope {
@@ -162,10 +266,63 @@ package struct EnforcementState: Sendable {
             case .lifetime: nil
             case .utcDay: Int((ledger.day + SpendLedger.microsPerDay - now + 999_999) / 1_000_000)
             }
-        return Refusal(
-            kind: .budget,
-            message: "\(label) budget of \(limit) exceeded (current spend and reservations: \(committed), "
-                + "this call up to \(estimate))\(subject).",
-            retryAfterSeconds: retry)
+        var message = "\(label) budget of \(limit) exceeded (current spend and reservations: \(committed)"
+        if let unpricedModel {
+            message += "; model \(unpricedModel) has no known price and AGENTLEDGER_UNPRICED_MODELS=refuse)\(subject)."
+        } else if let needed, let request {
+            switch policy.admissionMode {
+            case .strict:
+                message += ", this call up to \(needed))\(subject)."
+                if let fit = fittingMaxTokens(request, headroom: limit - committed) {
+                    message += " A max_tokens of \(fit) or less would fit."
+                }
+            case .expected:
+                message += committed >= limit ? ")\(subject)." : ", this call's input \(needed))\(subject)."
+            }
+        } else {
+            message += ")\(subject)."
+        }
+        return Refusal(kind: .budget, message: message, retryAfterSeconds: retry)
     }
+
+    /// The largest `max_tokens` whose worst case fits in `headroom` (strict mode's advice), nil when not even the
+    /// input fits or the model has no output price.
+    private func fittingMaxTokens(_ request: AdmissionRequest, headroom: Nanodollars) -> Int? {
+        guard let price = priceCache[request.model] ?? nil, price.output > 0 else { return nil }
+        let input = Nanodollars(usd: price.cost(inputTokens: Self.inputTokens(of: request), outputTokens: 0))
+        let left = headroom - input
+        guard left > .zero else { return nil }
+        let tokens = Int((Double(left.value) / 1e9 / price.output * 1e6).rounded(.down))
+        return tokens > 0 ? tokens : nil
+    }
+}
+
+/// One budget's limits in nanodollars: every key's (nil: none) and named keys' (`AGENTLEDGER_POLICY_FILE`).
+struct ScopeLimits: Sendable {
+    let scope: BudgetScope
+    let everyKey: Nanodollars?
+    let named: [String: Nanodollars]
+
+    init(_ budget: Budget) {
+        scope = budget.scope
+        everyKey = budget.limitUSD.map { Nanodollars(usd: $0) }
+        named = budget.keyLimitsUSD.mapValues { Nanodollars(usd: $0) }
+    }
+
+    /// The limit that applies to `key`, nil when none does. Without named keys (the variables alone) no key is
+    /// looked up: admission is the hot path.
+    func limit(for key: String) -> Nanodollars? {
+        named.isEmpty ? everyKey : named[key] ?? everyKey
+    }
+}
+
+/// A key's settled spend reaching a soft threshold of its budget (`EnforcementPolicy.alertFractions`).
+package struct ThresholdCrossing: Sendable, Equatable {
+    package var scope: BudgetScope
+    package var key: String
+    package var fraction: Double
+    package var spent: Nanodollars
+    package var limit: Nanodollars
+    /// The UTC day's start (microseconds) the spend counts in; a session's budget is lifetime.
+    package var day: Int64
 }

@@ -1,5 +1,6 @@
 import LedgerProtocol
 import Logging
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 
@@ -15,12 +16,19 @@ package final class Enforcer: Service, Sendable {
     private let store: any Store
     private let logger: Logger
     private let now: @Sendable () -> Int64
-    package let counters = EnforcementCounters()
+    package let counters: EnforcementCounters
+    /// Told of the soft thresholds (`EnforcementPolicy.alertFractions`) the calls this collector stored carried a key
+    /// across, outside the lock: the collector's alerts.
+    private let onThresholds: @Sendable ([ThresholdCrossing]) -> Void
 
+    /// `registry`: the collector's metrics, where `counters` go.
     package init(
-        policy: EnforcementPolicy, prices: PriceTable, store: any Store, logger: Logger,
-        now: @escaping @Sendable () -> Int64 = WallClock.nowMicros
+        policy: EnforcementPolicy, prices: PriceTable, store: any Store, registry: PrometheusCollectorRegistry = .init(),
+        logger: Logger, now: @escaping @Sendable () -> Int64 = WallClock.nowMicros,
+        onThresholds: @escaping @Sendable ([ThresholdCrossing]) -> Void = { _ in }
     ) {
+        self.onThresholds = onThresholds
+        counters = EnforcementCounters(registry: registry)
         self.policy = policy
         self.store = store
         self.logger = logger
@@ -84,19 +92,38 @@ package final class Enforcer: Service, Sendable {
     }
 
     /// Stored records settle their reservations and count their real cost. Only records new to the store count:
-    /// a replayed batch must not be charged twice.
-    package func settle(_ records: [CallRecord], newActionIDs: Set<String>) {
+    /// a replayed batch must not be charged twice. `raisesAlerts`: false for calls another collector stored (it
+    /// raises their alerts), so a threshold is announced once across replicas.
+    package func settle(_ records: [CallRecord], newActionIDs: Set<String>, raisesAlerts: Bool = true) {
         guard policy.hasBudgets else { return }
         let time = now()
-        state.withLock { state in
+        let crossings = state.withLock { state in
+            var crossings: [ThresholdCrossing] = []
             for record in records where newActionIDs.contains(record.actionID) {
-                state.settle(
+                crossings += state.settle(
                     actionID: record.actionID, costUSD: record.blocked ? nil : record.costUSD,
                     keys: SpendLedger.Keys(
                         sessionID: record.sessionID, agentName: record.agentName, userID: record.userID, appID: record.appID),
-                    arrivedAt: record.timestampMicros, now: time)
+                    arrivedAt: record.timestampMicros, now: time, model: record.blocked ? nil : record.modelID,
+                    tokensIn: record.tokensIn, tokensOut: record.tokensOut)
             }
+            return crossings
         }
+        guard raisesAlerts, !crossings.isEmpty else { return }
+        for crossing in crossings {
+            logger.info(
+                "budget threshold reached",
+                metadata: [
+                    "scope": "\(crossing.scope)", "key": "\(crossing.key)", "fraction": "\(crossing.fraction)",
+                    "spent_usd": "\(crossing.spent)", "limit_usd": "\(crossing.limit)",
+                ])
+        }
+        onThresholds(crossings)
+    }
+
+    /// Reads the state under its lock, without changing it (the `budgets` MCP tool). Keep `body` short: admission waits.
+    package func inspect<T>(_ body: (EnforcementState) -> T) -> T {
+        state.withLock { body($0) }
     }
 
     /// Sweeps once a second until shutdown.

@@ -89,6 +89,19 @@ package struct RateWindows: Sendable {
         return window.count
     }
 
+    /// Every key of a scope with its requests inside the window ending `now` (the global scope's key is empty):
+    /// read-only, for the `budgets` MCP tool.
+    package func counts(_ scope: Scope, now: Int64) -> [(key: String, requests: Int)] {
+        let keys: [String] =
+            switch scope {
+            case .global: [""]
+            case .session: Array(sessions.keys)
+            case .agent: Array(agents.keys)
+            case .user: Array(users.keys)
+            }
+        return keys.map { ($0, count(scope, $0, now: now)) }.filter { $0.requests > 0 }
+    }
+
     /// Forgets keys with no admission inside the window ending `now`.
     package mutating func evictIdle(now: Int64) {
         let cutoff = now - windowMicros

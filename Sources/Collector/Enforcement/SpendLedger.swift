@@ -171,6 +171,12 @@ package struct SpendLedger: Sendable {
         return account.committed
     }
 
+    /// Settled spend of a key in its period; nil while a lifetime key's spend is not known.
+    package func spent(_ scope: BudgetScope, _ key: String) -> Nanodollars? {
+        guard let account = accounts[AccountID(scope, key)] else { return scope.period == .utcDay ? .zero : nil }
+        return account.knowledge == .known ? account.spent : nil
+    }
+
     /// Spent plus held today (everything).
     package var dailyCommitted: Nanodollars { committed(.fleet, "") ?? .zero }
     package func agentCommitted(_ agent: String) -> Nanodollars { committed(.agent, agent) ?? .zero }
@@ -183,6 +189,12 @@ package struct SpendLedger: Sendable {
     func account(_ scope: BudgetScope, _ key: String) -> Account? { accounts[AccountID(scope, key)] }
     /// Accounts in memory, of every scope.
     var accountCount: Int { accounts.count }
+    /// The accounts of one scope whose spend is known, as (key, spent, held): read-only, for the `budgets` MCP tool.
+    package func knownAccounts(_ scope: BudgetScope) -> [(key: String, spent: Nanodollars, held: Nanodollars)] {
+        accounts.compactMap { id, account in
+            id.scope == scope && account.knowledge == .known ? (id.key, account.spent, account.held) : nil
+        }
+    }
     package var reservationCount: Int { reservations.count }
     /// Sessions whose lifetime spend is in memory or being read.
     package var sessionCount: Int {

@@ -26,9 +26,10 @@ extension SessionSummary {
         totalLatencyMS += call.latencyMS ?? 0
         totalTokensIn += call.tokensIn ?? 0
         totalTokensOut += call.tokensOut ?? 0
-        totalCostUSD += call.blocked ? 0 : call.costUSD ?? 0
+        totalCostUSD = Money.sum(totalCostUSD, call.blocked ? 0 : call.costUSD ?? 0)
         errorCount += call.isError ? 1 : 0
         blockedCount += call.blocked ? 1 : 0
+        unpricedCalls += call.isUnpriced ? 1 : 0
         modelID = call.modelID ?? modelID
         agentName = call.agentName ?? agentName
         userID = call.userID ?? userID

@@ -10,10 +10,13 @@ package enum CollectorCounter: Int, CounterName {
     case recordsQuarantined, usageRejected
     case ingestLinksOverCap, ingestUnauthenticatedOverCap, ingestBufferExhausted, ingestHelloTimeouts
     case ingestIdleClosed, ingestTLSFailures
+    case otelSpansExported, otelSpansFailed, otelSpansDropped, otelSpansRejected, otelExportRequests, otelExportRetries
+    case otlpSpansLLM, otlpSpansOther, otlpRefusedAuth, otlpRefusedBadRequest, otlpRefusedTooLarge, otlpRefusedStore
+    case replicaRecordsSeen
 
     package var metric: CounterMetric {
         switch self {
-        case .recordsReceived: CounterMetric("agentledger_records_received_total", "Captured calls received from sidecars.")
+        case .recordsReceived: CounterMetric("agentledger_records_received_total", "Calls received from sidecars and over OTLP.")
         case .recordsStored: CounterMetric("agentledger_records_stored_total", "Calls newly committed to the store.")
         case .recordsDuplicate:
             CounterMetric(
@@ -56,6 +59,44 @@ package enum CollectorCounter: Int, CounterName {
                 "agentledger_ingest_tls_failures_total",
                 "Ingest links closed by TLS: a failed handshake (no or untrusted client certificate) or a TLS error."
             )
+        case .otelSpansExported:
+            CounterMetric("agentledger_otel_spans_exported_total", "Spans the OTLP backend accepted.")
+        case .otelSpansFailed:
+            CounterMetric(
+                "agentledger_otel_spans_failed_total", "Spans given up: refused by the backend, or still failing after retries.")
+        case .otelSpansDropped:
+            CounterMetric(
+                "agentledger_otel_spans_dropped_total",
+                "Spans never sent: the export queue (AGENTLEDGER_OTEL_QUEUE_SIZE) was full, or still held them at shutdown.")
+        case .otelSpansRejected:
+            CounterMetric("agentledger_otel_spans_rejected_total", "Spans the OTLP backend rejected in a partial success.")
+        case .otelExportRequests: CounterMetric("agentledger_otel_export_requests_total", "OTLP export requests sent.")
+        case .otelExportRetries:
+            CounterMetric(
+                "agentledger_otel_export_retries_total", "OTLP export requests retried (429, 502-504, connection errors).")
+        case .replicaRecordsSeen:
+            CounterMetric(
+                "agentledger_replica_records_seen_total",
+                "Calls other collectors on the same Postgres stored, read for this one's budgets and live feed.")
+        case .otlpSpansLLM:
+            CounterMetric(
+                "agentledger_otlp_spans_received_total", "Spans received on /v1/traces.", labels: [("kind", "llm_call")])
+        case .otlpSpansOther:
+            CounterMetric("agentledger_otlp_spans_received_total", "Spans received on /v1/traces.", labels: [("kind", "other")])
+        case .otlpRefusedAuth:
+            CounterMetric(
+                "agentledger_otlp_requests_refused_total", "Requests to /v1/traces refused.", labels: [("reason", "unauthorized")]
+            )
+        case .otlpRefusedBadRequest:
+            CounterMetric(
+                "agentledger_otlp_requests_refused_total", "Requests to /v1/traces refused.", labels: [("reason", "bad_request")])
+        case .otlpRefusedTooLarge:
+            CounterMetric(
+                "agentledger_otlp_requests_refused_total", "Requests to /v1/traces refused.", labels: [("reason", "too_large")])
+        case .otlpRefusedStore:
+            CounterMetric(
+                "agentledger_otlp_requests_refused_total", "Requests to /v1/traces refused.",
+                labels: [("reason", "store_unavailable")])
         }
     }
 }

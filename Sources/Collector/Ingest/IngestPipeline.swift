@@ -1,5 +1,7 @@
+import LedgerMetrics
 import LedgerProtocol
 import Logging
+import Prometheus
 
 /// From captured calls to stored records: decode, normalize, price, commit as one batch.
 package struct IngestPipeline: Sendable {
@@ -12,17 +14,38 @@ package struct IngestPipeline: Sendable {
     let alerting: Alerting?
     /// Tells dashboards about newly stored calls (`/ws`).
     let liveFeed: LiveFeed?
+    /// Files newly stored calls for OTLP export (`AGENTLEDGER_OTEL_ENDPOINT`), after the commit, never waiting.
+    package var otlpExporter: OTLPExporter?
+    /// Logs each model without a price once.
+    let unpricedModels: UnpricedModels?
+    /// `agentledger_ingest_commit_seconds`, in the registry of `counters`.
+    let commitSeconds: DurationHistogram
+
+    /// Upper bounds of `agentledger_ingest_commit_seconds`' buckets: a local SQLite commit takes a millisecond or
+    /// two, a Postgres one with fsync a few; seconds mean the store is in trouble.
+    package static let commitBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+        .seconds(5), .seconds(10),
+    ]
 
     package init(
         normalizer: Normalizer, store: any Store, counters: CollectorCounters, enforcer: Enforcer? = nil,
-        alerting: Alerting? = nil, liveFeed: LiveFeed? = nil
+        alerting: Alerting? = nil, liveFeed: LiveFeed? = nil, unpricedModels: UnpricedModels? = nil
     ) {
+        self.unpricedModels = unpricedModels
         self.normalizer = normalizer
         self.store = store
         self.counters = counters
         self.enforcer = enforcer
         self.alerting = alerting
         self.liveFeed = liveFeed
+        commitSeconds = counters.registry.makeDurationHistogram(
+            descriptor: .init(
+                "agentledger_ingest_commit_seconds",
+                help: "Time to commit one batch of calls (a RECORDS frame or an OTLP request): the store's transaction "
+                    + "and the in-memory hand-offs after it, failures included."),
+            buckets: Self.commitBuckets)
     }
 
     /// Commits a batch; returns only once it is durable in the store. `source` is the identity the link proved in its
@@ -41,6 +64,8 @@ package struct IngestPipeline: Sendable {
         var records = normalizer.records(from: calls.lazy.map(ContentDecoding.decoded), tally: &tally)
         var quarantine = rejected.map { QuarantinedRecord($0, source: source, now: now) }
         var result: InsertResult
+        let started = ContinuousClock.now
+        defer { commitSeconds.record(ContinuousClock.now - started) }
         do {
             result = try await store.insert(records)
         } catch {
@@ -63,18 +88,22 @@ package struct IngestPipeline: Sendable {
         try await store.quarantine(quarantine)
         result.quarantined = quarantine.count
         enforcer?.settle(records, newActionIDs: result.newActionIDs)
-        if alerting != nil || liveFeed != nil {
+        if alerting != nil || liveFeed != nil || otlpExporter != nil {
             let new = result.stored == records.count ? records : records.filter { result.newActionIDs.contains($0.actionID) }
             alerting?.observe(new)
             liveFeed?.publish(new)
+            otlpExporter?.enqueue(new)
         }
         counters.add(.recordsStored, result.stored)
         counters.add(.recordsDuplicate, result.duplicates)
         counters.add(.recordsQuarantined, quarantine.count)
         counters.add(.usageRejected, tally.rejectedUsageCounts)
         counters.add(.batchesCommitted)
-        let unpriced = records.filter { $0.costUSD == nil && $0.modelID != nil && $0.tokensIn != nil }.count
-        if unpriced > 0 { counters.add(.unpricedCalls, unpriced) }
+        let unpriced = records.count(where: \.isUnpriced)
+        if unpriced > 0 {
+            counters.add(.unpricedCalls, unpriced)
+            unpricedModels?.warn(about: records)
+        }
         return result
     }
 }

@@ -18,6 +18,8 @@ package struct SessionSummary: Sendable, Equatable {
     package var appID: String?
     /// The distinct sidecar identities (`source`) of the session's calls, first seen first; at most `maximumSources`.
     package var sources: [String] = []
+    /// Calls of the session with no known price (`CallRecord.isUnpriced`): `totalCostUSD` leaves them out.
+    package var unpricedCalls = 0
 
     /// How many sources a session keeps; calls from further sidecars are counted but their source is not listed.
     package static let maximumSources = 16
@@ -29,6 +31,7 @@ extension SessionSummary: Encodable {
         case totalLatencyMS = "total_latency_ms", totalTokensIn = "total_tokens_in", totalTokensOut = "total_tokens_out"
         case totalCostUSD = "total_cost_usd", errorCount = "error_count", blockedCount = "blocked_count"
         case modelID = "model_id", agentName = "agent_name", userID = "user_id", environment, sources
+        case unpricedCalls = "unpriced_calls"
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -43,6 +46,7 @@ extension SessionSummary: Encodable {
         try c.encode(totalCostUSD, forKey: .totalCostUSD)
         try c.encode(errorCount, forKey: .errorCount)
         try c.encode(blockedCount, forKey: .blockedCount)
+        try c.encode(unpricedCalls, forKey: .unpricedCalls)
         try c.encode(modelID, forKey: .modelID)
         try c.encode(agentName, forKey: .agentName)
         try c.encode(userID, forKey: .userID)

@@ -8,17 +8,59 @@ package struct ModelPrice: Sendable, Equatable {
     package var cacheWrite: Double
     /// Input tokens written to Anthropic's one-hour cache: twice the input rate unless a price file says otherwise.
     package var cacheWriteOneHour: Double
+    /// Reasoning (thinking) output tokens, where the price list sets their own rate; nil prices them as output.
+    package var reasoning: Double?
+    /// The rates that apply to the whole call once its prompt is longer than a threshold (Claude's and Gemini's
+    /// long-context prices, LiteLLM's `*_above_200k_tokens` fields); nil when the model has one price at any length.
+    package var longContext: LongContext?
+
+    /// Rates for prompts above `thresholdTokens` input tokens (cached and cache-written tokens included): every
+    /// token of such a call is billed at these rates, not only those past the threshold.
+    package struct LongContext: Sendable, Equatable {
+        package var thresholdTokens: Int
+        package var input: Double
+        package var output: Double
+        package var cacheRead: Double
+        package var cacheWrite: Double
+        package var cacheWriteOneHour: Double
+
+        package init(
+            above thresholdTokens: Int, input: Double, output: Double, cacheRead: Double, cacheWrite: Double,
+            cacheWriteOneHour: Double? = nil
+        ) {
+            self.thresholdTokens = thresholdTokens
+            self.input = input
+            self.output = output
+            self.cacheRead = cacheRead
+            self.cacheWrite = cacheWrite
+            self.cacheWriteOneHour = cacheWriteOneHour ?? input * 2
+        }
+    }
 
     /// The highest rate a price file may give, in USD per million tokens: with token counts bounded by
     /// `TokenUsage.countRange`, no call can cost more than a few hundred million dollars, which nanodollar sums hold.
     package static let maximumRate = 100_000.0
 
-    package init(input: Double, output: Double, cacheRead: Double, cacheWrite: Double, cacheWriteOneHour: Double? = nil) {
+    package init(
+        input: Double, output: Double, cacheRead: Double, cacheWrite: Double, cacheWriteOneHour: Double? = nil,
+        reasoning: Double? = nil, longContext: LongContext? = nil
+    ) {
         self.input = input
         self.output = output
         self.cacheRead = cacheRead
         self.cacheWrite = cacheWrite
         self.cacheWriteOneHour = cacheWriteOneHour ?? input * 2
+        self.reasoning = reasoning
+        self.longContext = longContext
+    }
+
+    /// The rates for a call with `inputTokens` prompt tokens in all: the long-context ones above their threshold.
+    /// The reasoning rate is the same at any length.
+    package func atPromptLength(_ inputTokens: Int) -> ModelPrice {
+        guard let longContext, inputTokens > longContext.thresholdTokens else { return self }
+        return ModelPrice(
+            input: longContext.input, output: longContext.output, cacheRead: longContext.cacheRead,
+            cacheWrite: longContext.cacheWrite, cacheWriteOneHour: longContext.cacheWriteOneHour, reasoning: reasoning)
     }
 
     /// A rate in USD per million tokens to 9 decimals, so a derived or per-token rate carries no binary noise
@@ -31,8 +73,13 @@ package struct ModelPrice: Sendable, Equatable {
     /// floating-point noise only, since a price has at most a few significant decimals.
     /// `inputTokens` at the input rate and `outputTokens` at the output rate, no cache discount: the worst case of a
     /// call before its usage is known.
+    /// Above a long-context threshold the long-context rates apply; output at the higher of the output and reasoning
+    /// rates, since any of it may be reasoning.
     package func cost(inputTokens: Int, outputTokens: Int) -> Double {
-        Self.dollars(fromTokensTimesRates: Double(max(inputTokens, 0)) * input + Double(max(outputTokens, 0)) * output)
+        let price = atPromptLength(inputTokens)
+        let outputRate = max(price.output, price.reasoning ?? 0)
+        return Self.dollars(
+            fromTokensTimesRates: Double(max(inputTokens, 0)) * price.input + Double(max(outputTokens, 0)) * outputRate)
     }
 
     static func dollars(fromTokensTimesRates sum: Double) -> Double {

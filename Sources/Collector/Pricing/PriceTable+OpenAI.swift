@@ -48,5 +48,14 @@ extension PriceTable {
         ("gpt-3.5-turbo-16k", price(3.00, cached: nil, 4.00)),  // not gpt-3.5-turbo
         ("gpt-3.5-turbo-instruct", price(1.50, cached: nil, 2.00)),  // not gpt-3.5-turbo
         ("gpt-35-turbo", price(0.50, cached: nil, 1.50)),  // Azure's spelling
+        // Fine-tuned models (`ft:gpt-4o-mini-2024-07-18:org::id`) bill at their own inference rates, not their base
+        // model's (openai.com/api/pricing, "Fine-tuning"). A fine-tune of a base not listed here is unpriced.
+        ("ft:gpt-4.1", price(3.00, cached: 0.75, 12.00)),
+        ("ft:gpt-4.1-mini", price(0.80, cached: 0.20, 3.20)),
+        ("ft:gpt-4.1-nano", price(0.20, cached: 0.05, 0.80)),
+        ("ft:gpt-4o", price(3.75, cached: 1.875, 15.00)),
+        ("ft:gpt-4o-mini", price(0.30, cached: 0.15, 1.20)),
+        ("ft:gpt-3.5-turbo", price(3.00, cached: nil, 6.00)),
+        ("ft:o4-mini", price(4.00, cached: 1.00, 16.00)),
     ]
 }

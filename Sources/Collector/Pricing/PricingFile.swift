@@ -1,10 +1,12 @@
 /// The prices in a user's price file, read from either of the two formats `AGENTLEDGER_PRICING_FILE` accepts:
 ///
 /// - AgentLedger's own: `{"version": "name", "models": {"model": {"input": 2.5, "output": 10, "cache_read": 1.25,
-///   "cache_write": 2.5, "cache_write_1h": 5}}}`, USD per million tokens; `version` and the cache rates are optional.
+///   "cache_write": 2.5, "cache_write_1h": 5, "reasoning": 10, "long_context": {"above_tokens": 200000, "input": 5,
+///   "output": 15}}}}`, USD per million tokens; only `input` and `output` are required.
 /// - LiteLLM's `model_prices_and_context_window.json`: model name to `input_cost_per_token`, `output_cost_per_token`,
-///   `cache_read_input_token_cost`, `cache_creation_input_token_cost`, `cache_creation_input_token_cost_above_1hr`
-///   in USD per token. Entries without both token prices (images, audio, `sample_spec`) are skipped.
+///   `cache_read_input_token_cost`, `cache_creation_input_token_cost`, `cache_creation_input_token_cost_above_1hr`,
+///   `output_cost_per_reasoning_token` and the long-context tiers (`*_above_200k_tokens`, `*_above_128k_tokens`) in
+///   USD per token; docs/operations.md, "Pricing", lists the fields it does not use. Entries without both token prices (images, audio, `sample_spec`) are skipped.
 ///
 /// Names are canonicalised like the model ids they will price (gateway prefixes dropped, lower case).
 struct PricingFile: Equatable {
@@ -51,7 +53,7 @@ struct PricingFile: Equatable {
         if let version = root["version"] { name = try versionName(version) }
         var prices: [String: ModelPrice] = [:]
         var spelling: [String: String] = [:]
-        let fields: Set = ["input", "output", "cache_read", "cache_write", "cache_write_1h"]
+        let fields: Set = ["input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "long_context"]
         for model in models.keys.sorted() {
             guard let entry = models[model]?.objectValue else { throw .notAnObject(model: model, field: nil) }
             for field in entry.keys.sorted() where !fields.contains(field) {
@@ -68,9 +70,57 @@ struct PricingFile: Equatable {
             guard let output = try rate("output") else { throw .missingPrice(model: model, field: "output") }
             prices[key] = ModelPrice(
                 input: input, output: output, cacheRead: try rate("cache_read") ?? input,
-                cacheWrite: try rate("cache_write") ?? input, cacheWriteOneHour: try rate("cache_write_1h"))
+                cacheWrite: try rate("cache_write") ?? input, cacheWriteOneHour: try rate("cache_write_1h"),
+                reasoning: try rate("reasoning"), longContext: try longContext(entry["long_context"], model: model))
         }
         return (name, prices)
+    }
+
+    /// `"long_context": {"above_tokens": 200000, "input": 6, "output": 22.5, "cache_read": 0.6, "cache_write": 7.5,
+    /// "cache_write_1h": 12}`: the cache rates default to the long-context input rate (one-hour writes to twice it).
+    private static func longContext(
+        _ value: JSONValue?, model: String
+    ) throws(PricingFileError.Problem) -> ModelPrice.LongContext? {
+        guard let value, !value.isNull else { return nil }
+        guard let entry = value.objectValue else { throw .notAnObject(model: model, field: "long_context") }
+        let fields: Set = ["above_tokens", "input", "output", "cache_read", "cache_write", "cache_write_1h"]
+        for field in entry.keys.sorted() where !fields.contains(field) {
+            throw .unexpectedField(model: model, field: "long_context.\(field)")
+        }
+        guard let threshold = entry["above_tokens"]?.doubleValue, threshold.isFinite, threshold >= 1,
+            threshold <= Double(TokenUsage.countRange.upperBound), threshold.rounded() == threshold
+        else {
+            throw .invalidPrice(
+                model: model, field: "long_context.above_tokens", reason: "must be a whole number of tokens, at least 1")
+        }
+        let rate = { (field: String) throws(PricingFileError.Problem) -> Double? in
+            try amount(entry[field], model: model, field: "long_context.\(field)", scale: 1)
+        }
+        guard let input = try rate("input") else { throw .missingPrice(model: model, field: "long_context.input") }
+        guard let output = try rate("output") else { throw .missingPrice(model: model, field: "long_context.output") }
+        return ModelPrice.LongContext(
+            above: Int(threshold), input: input, output: output, cacheRead: try rate("cache_read") ?? input,
+            cacheWrite: try rate("cache_write") ?? input, cacheWriteOneHour: try rate("cache_write_1h"))
+    }
+
+    /// LiteLLM's tiered fields (`input_cost_per_token_above_200k_tokens`, …, and the `_128k_` ones), per token.
+    private static func liteLLMLongContext(
+        _ entry: [String: JSONValue], model: String, base: ModelPrice
+    ) throws(PricingFileError.Problem) -> ModelPrice.LongContext? {
+        for threshold in [200_000, 128_000] {
+            let suffix = "_above_\(threshold / 1000)k_tokens"
+            let rate = { (field: String) throws(PricingFileError.Problem) -> Double? in
+                try amount(entry[field + suffix], model: model, field: field + suffix, scale: 1_000_000)
+            }
+            guard let input = try rate("input_cost_per_token") else { continue }
+            let output = try rate("output_cost_per_token") ?? base.output
+            return ModelPrice.LongContext(
+                above: threshold, input: input, output: output,
+                cacheRead: try rate("cache_read_input_token_cost") ?? base.cacheRead,
+                cacheWrite: try rate("cache_creation_input_token_cost") ?? base.cacheWrite,
+                cacheWriteOneHour: try rate("cache_creation_input_token_cost_above_1hr") ?? base.cacheWriteOneHour)
+        }
+        return nil
     }
 
     private static func versionName(_ value: JSONValue) throws(PricingFileError.Problem) -> String {
@@ -108,10 +158,12 @@ struct PricingFile: Equatable {
             guard let input = try rate("input_cost_per_token"), let output = try rate("output_cost_per_token") else {
                 continue
             }
-            let price = ModelPrice(
+            var price = ModelPrice(
                 input: input, output: output, cacheRead: try rate("cache_read_input_token_cost") ?? input,
                 cacheWrite: try rate("cache_creation_input_token_cost") ?? input,
-                cacheWriteOneHour: try rate("cache_creation_input_token_cost_above_1hr"))
+                cacheWriteOneHour: try rate("cache_creation_input_token_cost_above_1hr"),
+                reasoning: try rate("output_cost_per_reasoning_token"))
+            price.longContext = try liteLLMLongContext(entry, model: model, base: price)
             let key = PriceTable.canonicalName(of: model)
             if key.isEmpty { continue }
             if key == model.lowercased() {

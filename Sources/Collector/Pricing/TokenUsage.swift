@@ -51,7 +51,10 @@ struct TokenUsage: Sendable, Equatable {
 
     /// USD, each kind of token at its own rate: cached input at the cache-read rate (inside `input` or beside it,
     /// as the convention says, never counted twice), cache writes at the write rates, reasoning inside `output`.
+    /// A prompt longer than the model's long-context threshold bills every token at the long-context rates; reasoning
+    /// tokens (part of `output`) at the reasoning rate where the price sets one.
     func cost(at price: ModelPrice) -> Double {
+        let price = price.atPromptLength(max(totalInput ?? 0, 0))
         let read = Double(cacheRead ?? 0)
         let write = Double(cacheWrite ?? 0)
         let oneHour = Double(min(max(cacheWriteOneHour ?? 0, 0), cacheWrite ?? 0))
@@ -62,8 +65,17 @@ struct TokenUsage: Sendable, Equatable {
         }
         let sum =
             uncached * price.input + read * price.cacheRead + (write - oneHour) * price.cacheWrite
-            + oneHour * price.cacheWriteOneHour + Double(output ?? 0) * price.output
+            + oneHour * price.cacheWriteOneHour + outputCost(at: price)
         return ModelPrice.dollars(fromTokensTimesRates: sum)
+    }
+
+    /// Output tokens times their rates: reasoning tokens (at most all of the output) at the reasoning rate when there is
+    /// one, the rest at the output rate.
+    private func outputCost(at price: ModelPrice) -> Double {
+        let all = Double(max(output ?? 0, 0))
+        guard let rate = price.reasoning else { return all * price.output }
+        let thinking = min(Double(max(reasoning ?? 0, 0)), all)
+        return (all - thinking) * price.output + thinking * rate
     }
 
     /// Writes the counts into the record's token fields.

@@ -80,6 +80,10 @@ extension CallRecord {
         return true
     }
 
+    /// A call that used tokens of a model with no known price: it has no `cost_usd`, and a total that includes it says
+    /// so (`unpriced_calls`). A refusal used nothing; a call without token counts had nothing to price.
+    package var isUnpriced: Bool { costUSD == nil && !blocked && modelID != nil && tokensIn != nil }
+
     /// When the call ended, as a session's `ended_at` counts it: arrival plus latency (a latency that is not finite
     /// counts 0).
     var endedAtMicros: Int64 {

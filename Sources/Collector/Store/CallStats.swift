@@ -5,7 +5,7 @@
 /// {
 ///   "since": "2026-04-03T00:00:00.000000Z", "until": "2026-04-04T00:00:00.000000Z", "bucket": "hour",
 ///   "totals": {"spend_usd": 1.25, "calls": 10, "tokens_in": 1000, "tokens_out": 200, "errors": 1, "blocked": 1,
-///              "latency_p50_ms": 12.5, "latency_p95_ms": 40.1, "latency_p99_ms": 48.9},
+///              "unpriced_calls": 0, "latency_p50_ms": 12.5, "latency_p95_ms": 40.1, "latency_p99_ms": 48.9},
 ///   "buckets": [{"start": "2026-04-03T10:00:00.000000Z", "spend_usd": …, "calls": …, …,
 ///                "spend_by_model": [{"model_id": "gpt-4o", "spend_usd": …}]}],
 ///   "by_model": [{"model_id": "gpt-4o", "spend_usd": …, …}],
@@ -26,6 +26,8 @@ package struct CallStats: Sendable, Equatable {
         package var tokensOut = 0
         package var errors = 0
         package var blocked = 0
+        /// Calls with no known price (`CallRecord.isUnpriced`): `spendUSD` leaves them out.
+        package var unpricedCalls = 0
         package var latencyP50MS: Double?
         package var latencyP95MS: Double?
         package var latencyP99MS: Double?
@@ -109,6 +111,7 @@ extension CallStats: Encodable {
             try c.encode(figures.tokensOut, forKey: Key("tokens_out"))
             try c.encode(figures.errors, forKey: Key("errors"))
             try c.encode(figures.blocked, forKey: Key("blocked"))
+            try c.encode(figures.unpricedCalls, forKey: Key("unpriced_calls"))
             try c.encode(figures.latencyP50MS.map(CallRecord.milliseconds), forKey: Key("latency_p50_ms"))
             try c.encode(figures.latencyP95MS.map(CallRecord.milliseconds), forKey: Key("latency_p95_ms"))
             try c.encode(figures.latencyP99MS.map(CallRecord.milliseconds), forKey: Key("latency_p99_ms"))

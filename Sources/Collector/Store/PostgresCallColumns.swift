@@ -93,7 +93,7 @@ enum PostgresCallColumns {
         "session_id text[]", "call_count int8[]", "started_at int8[]", "ended_at int8[]", "total_latency_ms float8[]",
         "total_tokens_in int8[]", "total_tokens_out int8[]", "total_cost_usd float8[]", "error_count int8[]",
         "blocked_count int8[]", "model_id text[]", "agent_name text[]", "user_id text[]", "environment text[]",
-        "app_id text[]",
+        "app_id text[]", "unpriced_calls int8[]",
     ]
     static let sessionSourceArrays = ["session int8[]", "source text[]"]
 
@@ -154,6 +154,7 @@ enum PostgresCallColumns {
         for name in [\SessionSummary.modelID, \.agentName, \.userID, \.environment, \.appID] {
             bindings.append(PostgresNullableArray(sessions.map { $0[keyPath: name].map(withoutNUL) }))
         }
+        bindings.append(sessions.map(\.unpricedCalls))
         let sources = sessions.indices.flatMap { index in sessions[index].sources.map { (index + 1, $0) } }
         bindings.append(sources.map(\.0))
         bindings.append(sources.map { withoutNUL($0.1) })

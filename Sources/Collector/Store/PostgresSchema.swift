@@ -154,6 +154,19 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX quarantine_received_at ON quarantine (received_at)",
             ]),
+        Migration(
+            version: 7, name: "sessions count their unpriced calls; session totals summed exactly",
+            statements: [
+                "ALTER TABLE sessions ADD COLUMN unpriced_calls bigint NOT NULL DEFAULT 0",
+                // Totals folded before sums were exact are summed again from their calls, as decimals.
+                """
+                UPDATE sessions SET unpriced_calls = folded.unpriced, total_cost_usd = folded.cost
+                FROM (SELECT session_id, count(*) FILTER (WHERE cost_usd IS NULL AND NOT blocked AND model_id IS NOT NULL AND tokens_in IS NOT NULL) AS unpriced,
+                        coalesce(sum(round(cost_usd::numeric, 10)) FILTER (WHERE NOT blocked), 0)::float8 AS cost
+                    FROM calls WHERE session_id IS NOT NULL GROUP BY session_id) folded
+                WHERE sessions.session_id = folded.session_id
+                """,
+            ]),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
@@ -255,10 +268,11 @@ enum PostgresSchema {
             folded_here AS (
                 SELECT session_id, count(*), min(ts_micros), max(ended_at), sum(coalesce(latency_ms, 0)),
                     sum(coalesce(tokens_in, 0)), sum(coalesce(tokens_out, 0)),
-                    coalesce(sum(cost_usd) FILTER (WHERE NOT blocked), 0),
+                    coalesce(sum(round(cost_usd::numeric, 10)) FILTER (WHERE NOT blocked), 0)::float8,
                     count(*) FILTER (WHERE is_error), count(*) FILTER (WHERE blocked),
                     \(latest("model_id")), \(latest("agent_name")), \(latest("user_id")), \(latest("environment")),
-                    \(latest("app_id")), coalesce(fresh_sources.sources, '{}')
+                    \(latest("app_id")), count(*) FILTER (WHERE cost_usd IS NULL AND NOT blocked AND model_id IS NOT NULL AND tokens_in IS NOT NULL),
+                    coalesce(fresh_sources.sources, '{}')
                 FROM fresh LEFT JOIN fresh_sources USING (session_id) WHERE session_id IS NOT NULL
                 GROUP BY session_id, fresh_sources.sources
             ),
@@ -277,7 +291,7 @@ enum PostgresSchema {
             folded AS (
                 INSERT INTO sessions AS s (session_id, call_count, started_at, ended_at, total_latency_ms,
                     total_tokens_in, total_tokens_out, total_cost_usd, error_count, blocked_count,
-                    model_id, agent_name, user_id, environment, app_id, sources)
+                    model_id, agent_name, user_id, environment, app_id, unpriced_calls, sources)
                 SELECT * FROM (SELECT * FROM folded_bound UNION ALL SELECT * FROM folded_here) folded_rows
                 ORDER BY session_id COLLATE "C"
                 ON CONFLICT (session_id) DO UPDATE SET
@@ -287,9 +301,10 @@ enum PostgresSchema {
                     total_latency_ms = s.total_latency_ms + excluded.total_latency_ms,
                     total_tokens_in = s.total_tokens_in + excluded.total_tokens_in,
                     total_tokens_out = s.total_tokens_out + excluded.total_tokens_out,
-                    total_cost_usd = s.total_cost_usd + excluded.total_cost_usd,
+                    total_cost_usd = (round(s.total_cost_usd::numeric, 10) + round(excluded.total_cost_usd::numeric, 10))::float8,
                     error_count = s.error_count + excluded.error_count,
                     blocked_count = s.blocked_count + excluded.blocked_count,
+                    unpriced_calls = s.unpriced_calls + excluded.unpriced_calls,
                     model_id = coalesce(excluded.model_id, s.model_id),
                     agent_name = coalesce(excluded.agent_name, s.agent_name),
                     user_id = coalesce(excluded.user_id, s.user_id),

@@ -58,12 +58,13 @@ extension PostgresStore {
             totalLatencyMS: try cells["total_latency_ms"].decode(Double.self),
             totalTokensIn: try cells["total_tokens_in"].decode(Int.self),
             totalTokensOut: try cells["total_tokens_out"].decode(Int.self),
-            totalCostUSD: try cells["total_cost_usd"].decode(Double.self),
+            totalCostUSD: Money.exact(try cells["total_cost_usd"].decode(Double.self)),
             errorCount: try cells["error_count"].decode(Int.self),
             blockedCount: try cells["blocked_count"].decode(Int.self),
             modelID: try cells["model_id"].decode(String?.self), agentName: try cells["agent_name"].decode(String?.self),
             userID: try cells["user_id"].decode(String?.self), environment: try cells["environment"].decode(String?.self),
-            appID: try cells["app_id"].decode(String?.self), sources: try cells["sources"].decode([String].self))
+            appID: try cells["app_id"].decode(String?.self), sources: try cells["sources"].decode([String].self),
+            unpricedCalls: try cells["unpriced_calls"].decode(Int.self))
     }
 
     /// Each term is a phrase query (`phraseto_tsquery`) of its words, the terms ANDed, as on SQLite.
@@ -91,11 +92,11 @@ extension PostgresStore {
         binds.append(query.untilMicros)
         let sql = """
             SELECT GROUPING(bucket, model_id, agent_name) AS grouping, bucket, model_id, agent_name,
-                coalesce(sum(cost_usd) FILTER (WHERE NOT blocked), 0) AS spend, count(*) AS calls,
+                coalesce(sum(round(cost_usd::numeric, 10)) FILTER (WHERE NOT blocked), 0)::float8 AS spend, count(*) AS calls,
                 coalesce(sum(tokens_in), 0)::bigint AS tokens_in, coalesce(sum(tokens_out), 0)::bigint AS tokens_out,
                 count(*) FILTER (WHERE NOT blocked
                     AND (status_code IS NULL OR status_code >= 400 OR outcome <> 'completed')) AS errors,
-                count(*) FILTER (WHERE blocked) AS blocked,
+                count(*) FILTER (WHERE blocked) AS blocked, count(*) FILTER (WHERE cost_usd IS NULL AND NOT blocked AND model_id IS NOT NULL AND tokens_in IS NOT NULL) AS unpriced,
                 percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY latency_ms) AS latency
             FROM (
                 SELECT ts_micros - ((ts_micros % $1) + $1) % $1 AS bucket, model_id, agent_name, cost_usd, tokens_in,
@@ -114,12 +115,13 @@ extension PostgresStore {
         for row in rows {
             let cells = row.makeRandomAccess()
             var figures = CallStats.Figures()
-            figures.spendUSD = try cells["spend"].decode(Double.self)
+            figures.spendUSD = Money.exact(try cells["spend"].decode(Double.self))
             figures.calls = try cells["calls"].decode(Int.self)
             figures.tokensIn = try cells["tokens_in"].decode(Int.self)
             figures.tokensOut = try cells["tokens_out"].decode(Int.self)
             figures.errors = try cells["errors"].decode(Int.self)
             figures.blocked = try cells["blocked"].decode(Int.self)
+            figures.unpricedCalls = try cells["unpriced"].decode(Int.self)
             if let latency = try cells["latency"].decode([Double]?.self), latency.count == 3 {
                 (figures.latencyP50MS, figures.latencyP95MS, figures.latencyP99MS) = (latency[0], latency[1], latency[2])
             }
@@ -148,7 +150,7 @@ extension PostgresStore {
 
     package func spend(sinceMicros: Int64) async throws -> SpendTotals {
         let query: PostgresQuery = """
-            SELECT agent_name, user_id, app_id, coalesce(sum(cost_usd), 0) FROM calls
+            SELECT agent_name, user_id, app_id, coalesce(sum(round(cost_usd::numeric, 10)), 0)::float8 FROM calls
             WHERE ts_micros >= \(sinceMicros) AND NOT blocked GROUP BY agent_name, user_id, app_id
             """
         return try await bounded("spend") { client in
@@ -162,7 +164,7 @@ extension PostgresStore {
     }
 
     /// The calls a query selects, with their messages: one more query loads each distinct message once.
-    private func records(_ what: String, _ query: PostgresQuery) async throws -> [CallRecord] {
+    func records(_ what: String, _ query: PostgresQuery) async throws -> [CallRecord] {
         try await bounded(what) { client in
             let rows = try await client.query(query).collect()
             var records = try rows.map(PostgresCallColumns.record(from:))

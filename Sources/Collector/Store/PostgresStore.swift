@@ -17,14 +17,17 @@ package final class PostgresStore: Store, Service {
         /// How long `migrate()` may take to connect.
         package var connectTimeout: Duration = .seconds(10)
         package var maximumConnections = 20
+        /// This collector's replica id: set, each insert is announced to the other collectors of the store
+        /// (`PostgresStore+Replicas.swift`). Nil: announce nothing.
+        package var replicaID: String?
 
         package init() {}
     }
 
-    private let dsn: PostgresDSN
-    private let options: Options
+    let dsn: PostgresDSN
+    let options: Options
     private let client: PostgresClient
-    private let logger: Logger
+    let logger: Logger
 
     package init(dsn: PostgresDSN, options: Options = Options(), logger: Logger) {
         self.dsn = dsn
@@ -110,6 +113,7 @@ package final class PostgresStore: Store, Service {
             for try await actionID in try await client.execute(statement) { new.insert(actionID) }
             return new
         }
+        if let replica = options.replicaID { await announce(new, replica: replica) }
         return InsertResult(newActionIDs: new, duplicates: records.count - new.count)
     }
 

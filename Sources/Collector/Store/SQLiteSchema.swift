@@ -137,15 +137,28 @@ enum SQLiteSchema {
                 """,
                 "CREATE INDEX quarantine_received_at ON quarantine (received_at)",
             ]),
+        Migration(
+            version: 7, name: "sessions count their unpriced calls; session totals summed exactly",
+            statements: [
+                "ALTER TABLE sessions ADD COLUMN unpriced_calls INTEGER NOT NULL DEFAULT 0",
+                // Totals folded before sums were exact are summed again from their calls, in units of 1e-10 USD.
+                """
+                UPDATE sessions SET
+                    unpriced_calls = (SELECT count(*) FROM calls WHERE calls.session_id = sessions.session_id
+                        AND cost_usd IS NULL AND NOT blocked AND model_id IS NOT NULL AND tokens_in IS NOT NULL),
+                    total_cost_usd = coalesce((SELECT sum(CAST(round(cost_usd * 1e10) AS INTEGER)) FROM calls
+                        WHERE calls.session_id = sessions.session_id AND NOT blocked), 0) / 1e10
+                """,
+            ]),
     ]
 
     /// Folds one new call into its session's aggregates (bind order: see `SQLiteStore.sessionBinds`).
     static let upsertSession = """
         INSERT INTO sessions (session_id, call_count, started_at, ended_at, total_latency_ms, total_tokens_in,
             total_tokens_out, total_cost_usd, error_count, blocked_count, model_id, agent_name, user_id, environment,
-            app_id, sources)
+            app_id, sources, unpriced_calls)
         VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-            CASE WHEN ?15 IS NULL THEN '[]' ELSE json_array(?15) END)
+            CASE WHEN ?15 IS NULL THEN '[]' ELSE json_array(?15) END, ?16)
         ON CONFLICT (session_id) DO UPDATE SET
             call_count = call_count + 1,
             started_at = min(started_at, excluded.started_at),
@@ -153,9 +166,11 @@ enum SQLiteSchema {
             total_latency_ms = total_latency_ms + excluded.total_latency_ms,
             total_tokens_in = total_tokens_in + excluded.total_tokens_in,
             total_tokens_out = total_tokens_out + excluded.total_tokens_out,
-            total_cost_usd = total_cost_usd + excluded.total_cost_usd,
+            total_cost_usd = (CAST(round(total_cost_usd * 1e10) AS INTEGER) + CAST(round(excluded.total_cost_usd * 1e10) AS INTEGER))
+                / 1e10,
             error_count = error_count + excluded.error_count,
             blocked_count = blocked_count + excluded.blocked_count,
+            unpriced_calls = unpriced_calls + excluded.unpriced_calls,
             model_id = coalesce(excluded.model_id, model_id),
             agent_name = coalesce(excluded.agent_name, agent_name),
             user_id = coalesce(excluded.user_id, user_id),

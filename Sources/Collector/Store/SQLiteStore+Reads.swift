@@ -68,13 +68,14 @@ extension SQLiteStore {
                 totalLatencyMS: row.column("total_latency_ms")?.double ?? 0,
                 totalTokensIn: row.column("total_tokens_in")?.saturatingInteger ?? 0,
                 totalTokensOut: row.column("total_tokens_out")?.saturatingInteger ?? 0,
-                totalCostUSD: row.column("total_cost_usd")?.double ?? 0,
+                totalCostUSD: Money.exact(row.column("total_cost_usd")?.double ?? 0),
                 errorCount: row.column("error_count")?.saturatingInteger ?? 0,
                 blockedCount: row.column("blocked_count")?.saturatingInteger ?? 0,
                 modelID: row.column("model_id")?.string, agentName: row.column("agent_name")?.string,
                 userID: row.column("user_id")?.string, environment: row.column("environment")?.string,
                 appID: row.column("app_id")?.string,
-                sources: (try? JSONText.decode([String].self, row.column("sources")?.string ?? "[]")) ?? [])
+                sources: (try? JSONText.decode([String].self, row.column("sources")?.string ?? "[]")) ?? [],
+                unpricedCalls: row.column("unpriced_calls")?.saturatingInteger ?? 0)
         }
         return SessionPage(sessions: sessions, total: total)
     }
@@ -95,10 +96,11 @@ extension SQLiteStore {
         let rows = try await reader.query(
             """
             SELECT ts_micros - (((ts_micros % ?1) + ?1) % ?1) AS bucket, model_id, agent_name,
-                total(CASE WHEN blocked THEN 0 ELSE cost_usd END) AS spend, count(*) AS calls,
+                coalesce(sum(CASE WHEN blocked THEN 0 ELSE CAST(round(cost_usd * 1e10) AS INTEGER) END), 0) / 1e10 AS spend,
+                count(*) AS calls,
                 coalesce(sum(tokens_in), 0) AS tokens_in, coalesce(sum(tokens_out), 0) AS tokens_out,
                 sum(NOT blocked AND (status_code IS NULL OR status_code >= 400 OR outcome <> 'completed')) AS errors,
-                sum(blocked) AS blocked,
+                sum(blocked) AS blocked, sum(cost_usd IS NULL AND NOT blocked AND model_id IS NOT NULL AND tokens_in IS NOT NULL) AS unpriced,
                 json_group_array(latency_ms) FILTER (WHERE latency_ms IS NOT NULL) AS latencies
             FROM calls WHERE ts_micros BETWEEN ?2 AND ?3
             GROUP BY 1, 2, 3
@@ -107,12 +109,13 @@ extension SQLiteStore {
         var accumulator = StatsAccumulator()
         for row in rows {
             var figures = CallStats.Figures()
-            figures.spendUSD = row.column("spend")?.double ?? 0
+            figures.spendUSD = Money.exact(row.column("spend")?.double ?? 0)
             figures.calls = row.column("calls")?.saturatingInteger ?? 0
             figures.tokensIn = row.column("tokens_in")?.saturatingInteger ?? 0
             figures.tokensOut = row.column("tokens_out")?.saturatingInteger ?? 0
             figures.errors = row.column("errors")?.saturatingInteger ?? 0
             figures.blocked = row.column("blocked")?.saturatingInteger ?? 0
+            figures.unpricedCalls = row.column("unpriced")?.saturatingInteger ?? 0
             let latencies = try JSONText.decode([Double].self, row.column("latencies")?.string ?? "[]")
             accumulator.add(
                 bucket: Int64(row.column("bucket")?.saturatingInteger ?? 0), model: row.column("model_id")?.string,
@@ -122,14 +125,17 @@ extension SQLiteStore {
     }
 
     package func sessionCost(_ sessionID: String) async throws -> Double {
-        try await reader.query("SELECT total_cost_usd FROM sessions WHERE session_id = ?", [.text(sessionID)])
+        let cost =
+            try await reader.query("SELECT total_cost_usd FROM sessions WHERE session_id = ?", [.text(sessionID)])
             .first?.column("total_cost_usd")?.double ?? 0
+        return Money.exact(cost)
     }
 
     package func spend(sinceMicros: Int64) async throws -> SpendTotals {
         let rows = try await reader.query(
             """
-            SELECT agent_name, user_id, app_id, total(cost_usd) AS spend FROM calls
+            SELECT agent_name, user_id, app_id, coalesce(sum(CAST(round(cost_usd * 1e10) AS INTEGER)), 0) / 1e10 AS spend
+            FROM calls
             WHERE ts_micros >= ? AND NOT blocked GROUP BY agent_name, user_id, app_id
             """,
             [.integer(Int(sinceMicros))])

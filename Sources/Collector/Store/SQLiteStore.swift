@@ -135,7 +135,7 @@ package final class SQLiteStore: Store {
             .integer(record.tokensOut ?? 0), .float(record.blocked ? 0 : record.costUSD ?? 0),
             .integer(record.isError ? 1 : 0), .integer(record.blocked ? 1 : 0), .optionalText(record.modelID),
             .optionalText(record.agentName), .optionalText(record.userID), .optionalText(record.environment),
-            .optionalText(record.appID), .optionalText(record.source),
+            .optionalText(record.appID), .optionalText(record.source), .integer(record.isUnpriced ? 1 : 0),
         ]
     }
 

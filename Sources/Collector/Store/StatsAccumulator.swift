@@ -7,12 +7,13 @@ struct StatsAccumulator {
         var latencies: [Double] = []
 
         mutating func add(_ other: CallStats.Figures, latencies more: [Double]) {
-            figures.spendUSD += other.spendUSD
+            figures.spendUSD = Money.sum(figures.spendUSD, other.spendUSD)
             figures.calls += other.calls
             figures.tokensIn += other.tokensIn
             figures.tokensOut += other.tokensOut
             figures.errors += other.errors
             figures.blocked += other.blocked
+            figures.unpricedCalls += other.unpricedCalls
             latencies += more
         }
 
@@ -39,7 +40,8 @@ struct StatsAccumulator {
         buckets[bucket, default: Partial()].add(figures, latencies: latencies)
         models[model, default: Partial()].add(figures, latencies: latencies)
         agents[agent, default: Partial()].add(figures, latencies: latencies)
-        bucketModels[bucket, default: [:]][model, default: 0] += figures.spendUSD
+        bucketModels[bucket, default: [:]][model, default: 0] = Money.sum(
+            bucketModels[bucket]?[model] ?? 0, figures.spendUSD)
     }
 
     func stats(for query: StatsQuery) -> CallStats {

@@ -59,10 +59,10 @@ package struct SpendTotals: Sendable, Equatable {
     }
 
     mutating func add(_ amount: Double, agent: String?, user: String?, app: String?) {
-        total += amount
-        if let agent { byAgent[agent, default: 0] += amount }
-        if let user { byUser[user, default: 0] += amount }
-        if let app { byApp[app, default: 0] += amount }
+        total = Money.sum(total, amount)
+        if let agent { byAgent[agent] = Money.sum(byAgent[agent] ?? 0, amount) }
+        if let user { byUser[user] = Money.sum(byUser[user] ?? 0, amount) }
+        if let app { byApp[app] = Money.sum(byApp[app] ?? 0, amount) }
     }
 }
 

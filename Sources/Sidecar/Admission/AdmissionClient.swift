@@ -1,6 +1,7 @@
 import LedgerProtocol
 import NIOCore
 import NIOPosix
+import Prometheus
 import Synchronization
 
 /// Asks the collector whether a call may go upstream: one ADMIT out on the open link, one VERDICT back, matched by
@@ -56,7 +57,6 @@ package final class AdmissionClient: Sendable {
         var required = false
         var nextID: UInt64 = 0
         var pending: [UInt64: Pending] = [:]
-        var latency = AdmissionLatency()
     }
 
     private enum Queued {
@@ -68,8 +68,15 @@ package final class AdmissionClient: Sendable {
     private let link = Mutex(Link())
     let timeout: TimeAmount
 
-    /// `timeout` is `AGENTLEDGER_ADMISSION_TIMEOUT_MS` (default 500 ms).
-    package init(timeout: Duration = .milliseconds(500)) {
+    /// The sidecar's metrics registry, where `latency` is.
+    package let registry: PrometheusCollectorRegistry
+    /// The admission round trips seen so far (ADMIT queued to VERDICT read).
+    package let latency: AdmissionLatency
+
+    /// `timeout` is `AGENTLEDGER_ADMISSION_TIMEOUT_MS` (default 500 ms); `registry`, the sidecar's metrics.
+    package init(timeout: Duration = .milliseconds(500), registry: PrometheusCollectorRegistry = .init()) {
+        self.registry = registry
+        latency = AdmissionLatency(registry: registry)
         let parts = timeout.components
         self.timeout = .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
     }
@@ -79,9 +86,6 @@ package final class AdmissionClient: Sendable {
 
     /// Calls waiting for a verdict.
     package var waitingCount: Int { link.withLock { $0.pending.count } }
-
-    /// The admission round trips seen so far (ADMIT queued to VERDICT read).
-    package var latency: AdmissionLatency { link.withLock { $0.latency } }
 
     /// A new link: ADMITs are written with `write` on `eventLoop` from now on. Calls still waiting on an earlier link
     /// get no decision.
@@ -136,10 +140,9 @@ package final class AdmissionClient: Sendable {
     package func resolve(_ verdict: Verdict) {
         let now = NIODeadline.now()
         let pending = link.withLock { link -> Pending? in
-            guard let pending = link.pending.removeValue(forKey: verdict.requestID) else { return nil }
-            link.latency.record(now - pending.askedAt)
-            return pending
+            link.pending.removeValue(forKey: verdict.requestID)
         }
+        if let pending { latency.record(now - pending.askedAt) }
         pending?.waiter.resume(verdict.decision == .admit ? .admitted : .refused(verdict))
     }
 

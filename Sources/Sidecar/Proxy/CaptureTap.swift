@@ -7,10 +7,10 @@ import NIOHTTP1
 struct CaptureTap: Sendable {
     private(set) var call: CapturedCall
     private(set) var finished = false
-    let started: ContinuousClock.Instant
+    let started: MonotonicInstant
     let limit: Int
 
-    init(call: CapturedCall, started: ContinuousClock.Instant, limit: Int) {
+    init(call: CapturedCall, started: MonotonicInstant, limit: Int) {
         self.call = call
         self.started = started
         self.limit = limit
@@ -27,7 +27,7 @@ struct CaptureTap: Sendable {
 
     mutating func received(_ chunk: ByteBuffer) {
         guard chunk.readableBytes > 0 else { return }
-        if call.firstByteMicros == nil { call.firstByteMicros = (ContinuousClock.now - started).micros }
+        if call.firstByteMicros == nil { call.firstByteMicros = started.microsElapsed }
         let room = limit - call.responseBody.count
         if chunk.readableBytes <= room {
             call.responseBody.append(contentsOf: chunk.readableBytesView)
@@ -37,10 +37,16 @@ struct CaptureTap: Sendable {
         }
     }
 
+    /// The record, finished with `outcome`: the tap is used up, so its call is moved out rather than copied.
+    consuming func finishedCall(outcome: CallOutcome, detail: String?) -> CapturedCall {
+        finish(outcome: outcome, detail: detail)
+        return call
+    }
+
     mutating func finish(outcome: CallOutcome, detail: String?) {
         guard !finished else { return }
         finished = true
-        call.completedMicros = (ContinuousClock.now - started).micros
+        call.completedMicros = started.microsElapsed
         call.outcome = outcome
         call.outcomeDetail = detail
     }

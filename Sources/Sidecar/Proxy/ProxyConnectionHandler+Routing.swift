@@ -1,3 +1,4 @@
+import LedgerMetrics
 import LedgerProtocol
 import Logging
 import NIOCore
@@ -11,7 +12,9 @@ extension ProxyConnectionHandler {
     func plan(for head: HTTPRequestHead) -> RequestPlan {
         let path = CapturedPaths.path(of: head.uri)
         if core.servesMetrics && head.method == .GET && path == SidecarMetrics.path {
-            return .answer(.ok, ["content-type": "text/plain; version=0.0.4"], ByteBuffer(string: core.metricsText()))
+            var text: [UInt8] = []
+            core.metrics.emit(into: &text)
+            return .answer(.ok, ["content-type": prometheusContentType], ByteBuffer(bytes: text))
         }
         if let local, local.routes.owns(path) {
             // A dashboard or API request in `up`: to the in-process server, as the agent sent it but for hop-by-hop

@@ -120,8 +120,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// Carries out what the exchange decided. An action may lead to another event at once (a pool with an idle
     /// connection answers in `acquire`); the exchange has already moved on by then, so that event sees its new state.
-    func run(_ action: Exchange.Action) {
-        switch action {
+    func run(_ action: consuming Exchange.Action) {
+        // Consumed: the payloads (a record, request parts) are moved to where they go, not copied out and released.
+        switch consume action {
         case .none:
             break
         case .read:

@@ -13,6 +13,8 @@ package struct ProxyCore: Sendable {
     package let load: AgentLoad
     /// Answer `GET /agentledger/metrics` (`SidecarMetrics`) instead of forwarding it.
     let servesMetrics: Bool
+    /// The sidecar's metrics, gauges of `load` included.
+    package let metrics: SidecarMetrics
 
     /// `tls` replaces the client TLS settings of `https://` upstreams (the system's trust roots); tests use it to
     /// trust their own certificate.
@@ -33,9 +35,6 @@ package struct ProxyCore: Sendable {
         load = AgentLoad(
             maxConnections: configuration.maxConnections,
             maxBufferedBytes: max(configuration.maxBufferedBodyBytes, configuration.maxBodyBytes))
-    }
-
-    func metricsText() -> String {
-        SidecarMetrics.prometheusText(shipper, admission: admission, load: load)
+        metrics = SidecarMetrics(shipper: shipper, admission: admission, load: load)
     }
 }

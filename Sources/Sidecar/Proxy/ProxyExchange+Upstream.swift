@@ -7,7 +7,9 @@ extension ProxyExchange {
     /// The pool gave a connection for exchange `exchange`. One that comes after its exchange is over (the agent
     /// left, the head timeout answered) is closed.
     mutating func upstreamConnected(_ upstream: Upstream, for exchange: ExchangeID) -> Action {
-        guard exchange == id, case .connecting(var upload) = state else { return .abandonUpstream(upstream) }
+        guard exchange == id, case .connecting = state, case .connecting(var upload) = takeState() else {
+            return .abandonUpstream(upstream)
+        }
         let parts = upload.pending
         upload.pending = []
         state = .awaitingHead(upload, upstream: upstream)
@@ -39,7 +41,7 @@ extension ProxyExchange {
 
     /// The response head: it goes to the agent with our ids, and the stall watch starts at `now`.
     mutating func upstreamHead(_ head: HTTPResponseHead, now: NIODeadline) -> Action {
-        guard case .awaitingHead(let upload, let upstream) = state else { return .none }
+        guard case .awaitingHead = state, case .awaitingHead(let upload, let upstream) = takeState() else { return .none }
         record?.responded(status: head.status.code, headers: head.headers)
         let response = ProxyHeads.response(
             to: head, version: version, call: record?.call, closeAfter: &closesAfterResponse)
@@ -63,7 +65,7 @@ extension ProxyExchange {
     /// The response ended: the call completed. When the request has not ended yet (an upstream that answered an
     /// upload early), the rest of it is read and dropped.
     mutating func upstreamEnded() -> Action {
-        guard case .streaming(let upload, let upstream) = state else { return .none }
+        guard case .streaming = state, case .streaming(let upload, let upstream) = takeState() else { return .none }
         var tail: ByteBuffer?
         if let rest = usageFilter?.finish(), !rest.isEmpty { tail = ByteBuffer(bytes: rest) }
         usageFilter = nil
@@ -162,7 +164,7 @@ extension ProxyExchange {
         _ error: ProxyError, outcome: CallOutcome? = nil, incident: ExchangeIncident? = nil, abandoning: Upstream? = nil
     ) -> Action {
         var headers: HTTPHeaders = ["content-type": "application/json"]
-        if case .refused(_, _, let retryAfter?) = error { headers.add(name: "retry-after", value: String(retryAfter)) }
+        for (name, value) in error.headers { headers.add(name: name, value: value) }
         if let actionID = record?.call.actionID {
             headers.add(name: "x-agentledger-action-id", value: actionID)
             if outcome == .refused, let session = record?.call.metadata.sessionID {

@@ -1,4 +1,5 @@
 import LedgerProtocol
+import LedgerProviders
 import NIOCore
 import NIOHTTP1
 
@@ -83,7 +84,7 @@ struct ProxyExchange<Upstream: AnyObject> {
     // MARK: The agent's request
 
     /// A request head, planned by the handler. `now` starts the upstream head timeout of a streamed request.
-    mutating func requestHead(_ plan: RequestPlan, version: HTTPVersion, keepAlive: Bool, now: NIODeadline) -> Action {
+    mutating func requestHead(_ plan: consuming RequestPlan, version: HTTPVersion, keepAlive: Bool, now: NIODeadline) -> Action {
         if case .collecting(_, _, let charge) = state { settings.bodies.releaseBody(charge) }
         id.advance()
         self.version = version
@@ -92,7 +93,7 @@ struct ProxyExchange<Upstream: AnyObject> {
         record = nil
         usageFilter = nil
         state = .idle
-        switch plan {
+        switch consume plan {
         case .answer(let status, let headers, let body):
             return answer(status: status, headers: headers, body: body)
         case .refuse(let error, let incident):
@@ -150,8 +151,9 @@ struct ProxyExchange<Upstream: AnyObject> {
             return .none
         }
         switch state {
-        case .collecting(let request, let body, let charge):
+        case .collecting:
             // Read whole: the body now travels as the call's record and the forwarded request.
+            guard case .collecting(let request, let body, let charge) = takeState() else { return .none }
             settings.bodies.releaseBody(charge)
             let forwarded = request.forwarded(
                 body: body, source: settings.source, responseLimit: settings.maxCapturedResponseBytes)
@@ -265,7 +267,8 @@ struct ProxyExchange<Upstream: AnyObject> {
         case .refused(let verdict):
             let refusal = ProxyError.refused(
                 type: verdict.refusalType ?? "budget_exceeded", message: verdict.message ?? "refused by the collector",
-                retryAfterSeconds: verdict.retryAfterSeconds)
+                retryAfterSeconds: verdict.retryAfterSeconds,
+                format: record.flatMap { ProviderFormat.matching(path: ProviderPaths.path(of: $0.call.path)) })
             record?.responded(status: refusal.status.code, headers: ["content-type": "application/json"])
             record?.received(refusal.body)
             return answer(refusal, outcome: .refused, incident: .refusedByCollector)
@@ -327,10 +330,16 @@ struct ProxyExchange<Upstream: AnyObject> {
 
     /// Ships nothing more for this exchange: the record, finished with `outcome`, for the action that ships it.
     mutating func finishRecord(_ outcome: CallOutcome, detail: String?) -> CapturedCall? {
-        guard var finished = record else { return nil }
-        record = nil
-        finished.finish(outcome: outcome, detail: detail)
-        return finished.call
+        record.take()?.finishedCall(outcome: outcome, detail: detail)
+    }
+
+    /// The state, moved out with `.modifying` left in its place: its payloads are taken, not copied (a copy of a
+    /// captured request or of an upload's parts costs a retain and a release of each of their buffers and strings).
+    /// The caller sets the next state.
+    mutating func takeState() -> State {
+        var taken = State.modifying
+        swap(&taken, &state)
+        return taken
     }
 
     /// Lets go of a read held for the upstream: true when there was one (the action passes it on).

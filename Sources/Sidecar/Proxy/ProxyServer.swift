@@ -73,6 +73,8 @@ package final class ProxyServer: Service {
                     // (the upstream's response, the in-process server's) plus our own fixed names and generated ids.
                     try operations.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false)
+                    // The sidecar's probes are answered here and never reach the proxy (docs/reference.md).
+                    try operations.addHandler(SidecarProbeHandler(core: core, timeouts: timeouts))
                     try operations.addHandler(handler)
                 }
             }

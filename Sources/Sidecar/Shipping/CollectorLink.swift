@@ -11,10 +11,9 @@ import ServiceLifecycle
 /// acknowledged or the drain timeout passes.
 package struct CollectorLink: Service {
     package struct Configuration: Sendable {
-        /// `AGENTLEDGER_COLLECTOR` host.
-        package var host: String
-        /// `AGENTLEDGER_COLLECTOR` port.
-        package var port: Int
+        /// `AGENTLEDGER_COLLECTOR`: the collectors' ingest addresses, never empty. Each attempt to link goes through
+        /// them in order and stops at the first that answers; the link is always to one collector at a time.
+        package var addresses: [Address]
         /// `AGENTLEDGER_SOURCE`: this sidecar's identity.
         package var source: String
         /// `AGENTLEDGER_INGEST_TOKEN`.
@@ -28,11 +27,29 @@ package struct CollectorLink: Service {
         package var tls: TLS?
 
         package init(host: String, port: Int, source: String, ingestToken: String?) {
-            self.host = host
-            self.port = port
+            self.init(addresses: [Address(host: host, port: port)], source: source, ingestToken: ingestToken)
+        }
+
+        /// `addresses` must not be empty.
+        package init(addresses: [Address], source: String, ingestToken: String?) {
+            precondition(!addresses.isEmpty, "a collector link needs at least one address")
+            self.addresses = addresses
             self.source = source
             self.ingestToken = ingestToken
         }
+    }
+
+    /// One collector's ingest address.
+    package struct Address: Sendable, Equatable, CustomStringConvertible {
+        package var host: String
+        package var port: Int
+
+        package init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
     /// How the link is encrypted (docs/operations.md, "TLS on the ingest link").
@@ -120,24 +137,29 @@ package struct CollectorLink: Service {
         }
     }
 
+    /// Links to the first address that answers, in order; when every address has failed, waits with backoff and
+    /// starts again from the first. A link that got as far as WELCOME and then ended starts a new round from the
+    /// first address after the shortest delay, so the preferred collector is used again once it is back.
     private func connectLoop() async {
         var backoff = Backoff()
+        var rounds = AddressRounds(count: configuration.addresses.count)
         while !Task.isCancelled {
             if shipper.isDraining && shipper.isIdle { return }
             let linksBefore = shipper.linksEstablished
+            let address = configuration.addresses[rounds.current]
             do {
-                try await serveOneConnection()
+                try await serveOneConnection(to: address)
             } catch is CancellationError {
                 return
             } catch {
                 shipper.counters.add(.reconnects)
-                logger.warning(
-                    "collector link down",
-                    metadata: ["collector": "\(configuration.host):\(configuration.port)", "error": "\(error)"])
+                logger.warning("collector link down", metadata: ["collector": "\(address)", "error": "\(error)"])
             }
             if shipper.isDraining && shipper.isIdle { return }
             // A link that got as far as WELCOME was healthy: the next attempt starts from the shortest delay.
-            if shipper.linksEstablished != linksBefore { backoff.reset() }
+            let linked = shipper.linksEstablished != linksBefore
+            if linked { backoff.reset() }
+            guard rounds.advance(linked: linked) else { continue }  // the next address, at once
             do {
                 try await Task.sleep(for: .milliseconds(backoff.nextDelayMillis()))
             } catch {
@@ -146,16 +168,16 @@ package struct CollectorLink: Service {
         }
     }
 
-    private func serveOneConnection() async throws {
+    private func serveOneConnection(to address: Address) async throws {
         let maxFrameBytes = configuration.maxFrameBytes
         let admission = self.admission
         let tls = configuration.tls?.context
-        let serverName = configuration.tls?.serverName ?? LinkTLS.serverName(for: configuration.host)
+        let serverName = configuration.tls?.serverName ?? LinkTLS.serverName(for: address.host)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .connectTimeout(.seconds(3))
-            .connect(host: configuration.host, port: configuration.port) { channel in
+            .connect(host: address.host, port: address.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(

@@ -1,5 +1,6 @@
 import LedgerProtocol
 import Logging
+import Prometheus
 import Synchronization
 
 #if canImport(Glibc)
@@ -42,13 +43,15 @@ package final class Shipper: Sendable {
     private let clock = ContinuousClock()
     private let epoch: ContinuousClock.Instant
     private let logger: Logger
-    package let counters = SidecarCounters()
+    package let counters: SidecarCounters
 
-    /// A shipper over `spool` (nil keeps records in memory only, bounded by `limits.maxQueuedBytes`).
+    /// A shipper over `spool` (nil keeps records in memory only, bounded by `limits.maxQueuedBytes`). `registry`: the
+    /// sidecar's metrics, where `counters` go.
     package init(
         limits: ShipperState.Limits = ShipperState.Limits(), spool: sending Spool? = nil,
-        logger: Logger = Logger(label: "agentledger.shipper")
+        registry: PrometheusCollectorRegistry = .init(), logger: Logger = Logger(label: "agentledger.shipper")
     ) {
+        counters = SidecarCounters(registry: registry)
         let tornBytes = spool?.truncatedBytes ?? 0
         guarded = Mutex(Guarded(state: ShipperState(limits: limits), spool: spool))
         epoch = clock.now

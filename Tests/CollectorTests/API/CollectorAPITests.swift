@@ -106,7 +106,7 @@ import Testing
                 #expect(
                     Set(totals.keys) == [
                         "spend_usd", "calls", "tokens_in", "tokens_out", "errors", "blocked", "latency_p50_ms",
-                        "latency_p95_ms", "latency_p99_ms",
+                        "latency_p95_ms", "latency_p99_ms", "unpriced_calls",
                     ])
                 #expect(totals["calls"] as? Int == 3)
                 #expect(totals["latency_p50_ms"] as? Double == 12.5)

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerMetrics
 import LedgerTestSupport
 import Logging
 import Testing
@@ -77,7 +78,7 @@ import Testing
             #expect(dispatcher.counts.attempts == 2 && dispatcher.counts.failed == 0)
             let bodies = receiver.recorder.bodies
             #expect(bodies.count == 2 && bodies[0] == bodies[1])
-            let metrics = dispatcher.prometheusText()
+            let metrics = dispatcher.counters.registry.prometheusText()
             #expect(metrics.contains("# TYPE agentledger_alerts_sent_total counter\nagentledger_alerts_sent_total 1\n"))
             #expect(metrics.contains("agentledger_alerts_delivery_attempts_total 2\n"))
             #expect(
@@ -140,7 +141,7 @@ import Testing
         dispatcher.enqueue((0..<8).map { Self.alert("a\($0)") })
         dispatcher.enqueue((8..<12).map { Self.alert("a\($0)") })
         #expect(dispatcher.counts.dropped == 7)
-        #expect(dispatcher.prometheusText().contains("agentledger_alerts_dropped_total 7\n"))
+        #expect(dispatcher.counters.registry.prometheusText().contains("agentledger_alerts_dropped_total 7\n"))
         let services = RunningServices([dispatcher])
         #expect(await Integration.eventually { dispatcher.counts.sent == 5 })
         await services.stop()

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerMetrics
 import LedgerTestSupport
 import Testing
 
@@ -32,6 +33,6 @@ import Testing
             try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])["type"] as? String
         }
         #expect(types.compactMap { $0 }.sorted() == ["daily_spend", "high_cost"])
-        #expect(alerting.prometheusText().contains("agentledger_alerts_sent_total 2\n"))
+        #expect(alerting.dispatcher.counters.registry.prometheusText().contains("agentledger_alerts_sent_total 2\n"))
     }
 }

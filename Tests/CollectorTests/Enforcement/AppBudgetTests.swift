@@ -18,6 +18,8 @@ import Testing
 
     static func state(_ configure: (inout EnforcementPolicy) -> Void) -> EnforcementState {
         var policy = EnforcementPolicy()
+        // These tests judge by the worst case: strict mode (AdmissionModeTests covers expected mode).
+        policy.admissionMode = .strict
         configure(&policy)
         return EnforcementState(policy: policy, prices: .builtIn, now: morning)
     }

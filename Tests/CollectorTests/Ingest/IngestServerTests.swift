@@ -108,6 +108,7 @@ struct IngestServerTests {
     @Test func admitsSentTogetherGetTheirVerdictsInOrderAfterWelcome() async throws {
         var policy = EnforcementPolicy()
         policy.dailyBudget = 0.05
+        policy.admissionMode = .strict  // room for exactly four worst cases
         try await IngestHarness.run(policy: policy) { harness in
             let (welcome, verdicts) = try await harness.withLink { link in
                 let welcome = try await link.exchange(ProtocolLink.hello(token: nil))

@@ -104,7 +104,9 @@ struct ProxyLimitsTests {
                     try await second.send(metrics)
                     _ = try #require(try await second.nextResponse())
                     return try await RawHTTPConnection.run(port: port, "third") { third in
-                        try await third.send(metrics)
+                        // The sidecar may answer 503 and close before the request is written: a failed write is the
+                        // race, not the outcome; the answer is read either way.
+                        try? await third.send(metrics)
                         let response = try #require(try await third.nextResponse())
                         _ = try await third.remainingUntilClosed()
                         return response

@@ -39,6 +39,49 @@ struct ShippingIntegrationTests {
         }
     }
 
+    @Test func theLinkTakesTheFirstCollectorListedThatAnswersAndMovesOnWhenItGoes() async throws {
+        let standby = try await FakeCollector.started()
+        let closed = try await Integration.closedPort()
+        // A dead address first, then the harness collector, then the standby: the link skips the dead one at once.
+        do {
+            try await Self.followTheList(standby: standby, closedPort: closed)
+        } catch {
+            await standby.stop()
+            throw error
+        }
+        await standby.stop()
+    }
+
+    private static func followTheList(standby: FakeCollector, closedPort closed: Int) async throws {
+        try await SidecarHarness.run(linkPorts: { [closed, $0, standby.port] }) { harness in
+            let first = try #require(harness.collector)
+            #expect(await harness.linkReady())
+            #expect(first.hellos.count == 1)
+            #expect(standby.hellos.isEmpty)
+
+            await first.stop()
+            #expect(await Integration.eventually(within: .seconds(10)) { standby.hellos.count == 1 })
+            var actionIDs: [String] = []
+            for index in 0..<3 {
+                let answer = try await harness.send(
+                    .POST, "/v1/chat/completions", headers: [("content-type", "application/json")], body: Self.chatBody(index))
+                #expect(answer.status == 200)
+                if let id = answer.headers.first(name: "x-agentledger-action-id") { actionIDs.append(id) }
+            }
+            let arrived = await Integration.eventually(within: .seconds(10)) {
+                Set(standby.calls.map(\.actionID)) == Set(actionIDs)
+            }
+            #expect(arrived, "the standby received \(standby.calls.count) of 3 calls")
+            #expect(first.calls.isEmpty)
+
+            // The first collector back: the standby goes away, and the link returns to the first in the list.
+            try await first.start()
+            await standby.stop()
+            #expect(await Integration.eventually(within: .seconds(10)) { first.hellos.count == 2 })
+            #expect(await Integration.eventually { harness.shipper.isIdle })
+        }
+    }
+
     @Test func unacknowledgedBatchIsSentAgainAfterReconnect() async throws {
         try await SidecarHarness.run { harness in
             let collector = try #require(harness.collector)

@@ -43,10 +43,12 @@ struct SidecarHarness: Sendable {
 
     var proxyBase: String { "http://127.0.0.1:\(proxyPort)" }
 
-    /// Starts everything, runs `body`, then stops everything in reverse order, even when `body` throws.
+    /// Starts everything, runs `body`, then stops everything in reverse order, even when `body` throws. `linkPorts`:
+    /// the ports on 127.0.0.1 the link is given, in order, from the harness collector's (or a closed one).
     static func run(
         upstream: Upstream = .mock, collector withCollector: Bool = true,
         admission: FakeCollector.Admission = .notRequired, configure: (inout ProxyConfiguration) -> Void = { _ in },
+        linkPorts: (_ collectorPort: Int) async throws -> [Int] = { [$0] },
         _ body: (SidecarHarness) async throws -> Void
     ) async throws {
         let mockPortBox = PortBox()
@@ -91,7 +93,8 @@ struct SidecarHarness: Sendable {
             let shipper = Shipper()
             let admission = AdmissionClient(timeout: .milliseconds(300))
             var link = CollectorLink.Configuration(
-                host: "127.0.0.1", port: collectorPort, source: proxy.source, ingestToken: "test-token")
+                addresses: try await linkPorts(collectorPort).map { CollectorLink.Address(host: "127.0.0.1", port: $0) },
+                source: proxy.source, ingestToken: "test-token")
             link.drainTimeout = .milliseconds(500)
             let proxyPortBox = PortBox()
             let core = try ProxyCore(

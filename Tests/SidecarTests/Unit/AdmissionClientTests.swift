@@ -1,9 +1,11 @@
 import Dispatch
+import LedgerMetrics
 import LedgerProtocol
 import LedgerProviders
 import LedgerTestSupport
 import NIOCore
 import NIOPosix
+import Prometheus
 import Testing
 
 @testable import Sidecar
@@ -59,10 +61,9 @@ import Testing
         #expect(Set(sent.map(\.requestID)).count == 2)
         #expect(outcomes.contains(.refused(refusal)))
         #expect(outcomes.contains(.admitted))
-        #expect(client.latency.count == 2, "an unknown request id is not a round trip")
-        let text = client.latency.prometheusText(name: "x_seconds", help: "h")
-        #expect(text.contains("x_seconds_bucket{le=\"+Inf\"} 2\n"))
-        #expect(text.contains("x_seconds_count 2\n"))
+        let text = client.registry.prometheusText()
+        #expect(text.contains("agentledger_sidecar_admission_seconds_count 2\n"), "an unknown request id is not a round trip")
+        #expect(text.contains("agentledger_sidecar_admission_seconds_bucket{le=\"+Inf\"} 2\n"))
     }
 
     @Test func admitsWaitingTogetherGoOutInOneWrite() async throws {
@@ -84,20 +85,23 @@ import Testing
     }
 
     @Test func theLatencyHistogramPutsEachRoundTripInItsBucket() {
-        var latency = AdmissionLatency()
+        let registry = PrometheusCollectorRegistry()
+        let latency = AdmissionLatency(registry: registry)
         latency.record(.microseconds(20))
         latency.record(.microseconds(100))
         latency.record(.microseconds(101))
         latency.record(.seconds(3))
-        #expect(latency.counts[0] == 1)
-        #expect(latency.counts[3] == 1, "100 µs is inside the le=0.0001 bucket")
-        #expect(latency.counts[4] == 1)
-        #expect(latency.counts.last == 1)
-        #expect(latency.sumMicros == 3_000_221)
-        let text = latency.prometheusText(name: "x", help: "h")
-        #expect(text.contains("x_bucket{le=\"0.0001\"} 2\n"))
-        #expect(text.contains("x_bucket{le=\"1.0\"} 3\n"))
-        #expect(text.contains("x_bucket{le=\"+Inf\"} 4\n"))
+        latency.record(.nanoseconds(-5))  // a clock step back counts as zero
+        let text = registry.prometheusText()
+        let name = "agentledger_sidecar_admission_seconds"
+        #expect(text.contains("# HELP \(name) ADMIT to VERDICT, as this sidecar waited for it.\n# TYPE \(name) histogram\n"))
+        #expect(text.contains("\(name)_bucket{le=\"0.000025\"} 2\n"))
+        #expect(text.contains("\(name)_bucket{le=\"0.0001\"} 3\n"), "100 µs is inside the le=0.0001 bucket")
+        #expect(text.contains("\(name)_bucket{le=\"0.00015\"} 4\n"))
+        #expect(text.contains("\(name)_bucket{le=\"1.0\"} 4\n"))
+        #expect(text.contains("\(name)_bucket{le=\"+Inf\"} 5\n"))
+        #expect(text.contains("\(name)_sum 3.000221\n"))
+        #expect(text.contains("\(name)_count 5\n"))
     }
 
     @Test func noVerdictInTimeIsUnavailable() async {

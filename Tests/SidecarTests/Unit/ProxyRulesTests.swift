@@ -78,4 +78,25 @@ import Testing
         let afterReset = backoff.nextDelayMillis(using: &random)
         #expect(afterReset <= 100)
     }
+
+    @Test func collectorAddressesAreTriedInOrderThenFromTheFirstAgain() {
+        var rounds = AddressRounds(count: 3)
+        #expect(rounds.current == 0)
+        // Failures move on at once until every address has failed; then a wait, and the first again.
+        #expect(rounds.advance(linked: false) == false)
+        #expect(rounds.current == 1)
+        #expect(rounds.advance(linked: false) == false)
+        #expect(rounds.current == 2)
+        #expect(rounds.advance(linked: false) == true)
+        #expect(rounds.current == 0)
+        // A link that reached WELCOME and ended: a new round from the first address, after a wait.
+        #expect(rounds.advance(linked: false) == false)
+        #expect(rounds.advance(linked: true) == true)
+        #expect(rounds.current == 0)
+
+        var single = AddressRounds(count: 1)
+        #expect(single.advance(linked: false) == true)
+        #expect(single.current == 0)
+        #expect(single.advance(linked: true) == true)
+    }
 }

@@ -1,0 +1,63 @@
+import Foundation
+import OTLPProto
+import SwiftProtobuf
+import Testing
+
+@testable import Collector
+
+/// The protobuf the exporter sends, written without swift-protobuf's messages, is exactly the mapper's request: the
+/// bytes decode to the same message, for every shape of call.
+@Suite struct OTLPSpanEncoderTests {
+    static func calls() -> [CallRecord] {
+        var full = OTLPSpanMapperTests.record("0193a1b2-0000-7000-8000-000000000001")
+        full.ttftMS = 42.5
+        full.parentActionID = "0193a1b2-0000-7000-8000-000000000000"
+        full.handoffFrom = "triage"
+        full.handoffTo = "writer"
+        var failed = OTLPSpanMapperTests.record("0193a1b2-0000-7000-8000-000000000002")
+        failed.statusCode = 529
+        failed.errorDetail = "overloaded"
+        failed.source = "pod-8"
+        var bare = CallRecord(actionID: "bare", timestampMicros: -5)
+        bare.outcome = "refused"
+        bare.blocked = true
+        var unicode = OTLPSpanMapperTests.record("0193a1b2-0000-7000-8000-000000000003")
+        unicode.modelID = "modèle-ünïcode-" + String(repeating: "x", count: 200)
+        unicode.agentName = "агент 🚀"
+        unicode.tokensIn = Int(Int32.max) * 4
+        unicode.tokensOut = 0
+        unicode.costUSD = 0
+        unicode.temperature = -0.0
+        unicode.latencyMS = .infinity
+        unicode.source = nil
+        return [full, failed, bare, unicode, OTLPSpanMapperTests.record("0193a1b2-0000-7000-8000-000000000004")]
+    }
+
+    @Test(arguments: [false, true]) func theBytesDecodeToTheMappersRequest(captureContent: Bool) throws {
+        let mapper = OTLPSpanMapper(serviceName: "ledger-test", captureContent: captureContent, version: "9.9.9")
+        let records = Self.calls()
+        let expected = mapper.request(for: records)
+        let bytes = OTLPSpanEncoder(mapper: mapper).request(for: records)
+        let decoded = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: bytes)
+        #expect(decoded == expected)
+        #expect(decoded.resourceSpans.count == 3, "pod-7, pod-8 and no source")
+        #expect(decoded.resourceSpans.flatMap { $0.scopeSpans.flatMap(\.spans) }.count == records.count)
+        // Byte for byte swift-protobuf's own encoding of that message: same fields, same order, nothing extra.
+        #expect(bytes == (try expected.serializedBytes() as [UInt8]))
+    }
+
+    @Test func noCallsIsAnEmptyRequest() throws {
+        let mapper = OTLPSpanMapperTests.mapper
+        let bytes = OTLPSpanEncoder(mapper: mapper).request(for: [CallRecord]())
+        #expect(bytes.isEmpty)
+        #expect(try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: bytes) == .init())
+    }
+
+    @Test func varintSizesMatchTheEncoding() {
+        for value: UInt64 in [0, 1, 127, 128, 16_383, 16_384, 1 << 35, .max] {
+            var writer = ProtobufWriter()
+            writer.varint(value)
+            #expect(writer.bytes.count == ProtobufWriter.varintSize(value), "\(value)")
+        }
+    }
+}
