@@ -111,7 +111,7 @@ extension Runtime.CollectorParts {
         api.extraMetrics = extraMetrics
         api.addRoutes(to: router)
         ExportRoutes(store: store, hmacKey: exportHMACKey, version: AgentLedger.configuration.version).addRoutes(to: router)
-        BudgetRoutes(enforcer: enforcer).addRoutes(to: router)
+        BudgetRoutes(enforcer: enforcer, editor: policyEditor).addRoutes(to: router)
         let tools = MCPTools(store: store, budgets: .live(enforcer))
         MCPRoutes(sessions: MCPSessions { await MCPServerFactory.make(tools: tools, version: AgentLedger.configuration.version) })
             .addRoutes(to: router)

@@ -8,6 +8,7 @@ import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import Sidecar
+import Synchronization
 
 /// Builds the services of each mode from validated settings. The one place where modules are wired together.
 enum Runtime {
@@ -33,6 +34,8 @@ enum Runtime {
         var otlpIngest: OTLPIngestRoute? = nil
         /// On Postgres: the calls other collectors of the store stored, for this one's budgets and live feed.
         var replicaFeed: ReplicaFeed? = nil
+        /// Changes budgets and rate limits at run time (`PUT /api/budgets/...`).
+        var policyEditor: PolicyEditor? = nil
 
         /// The collector's long-running parts after the store: ingest, the enforcement sweeper, alert delivery.
         var services: [any Service] {
@@ -126,17 +129,21 @@ enum Runtime {
         let enforcer = Enforcer(
             policy: policy, prices: prices, store: store, registry: registry, logger: logger,
             onThresholds: { [alerting] crossings in alerting?.observe(crossings) })
-        // Budgets and the daily-spend alert start from what the store says today has spent. Read once the services
-        // run (a Postgres store answers only then) and before the first sidecar is served.
-        var seedToday: (@Sendable () async throws -> Void)?
-        if policy.hasBudgets || alerting != nil {
-            seedToday = { @Sendable [logger] in
-                let dayStart = SpendLedger.dayStart(of: WallClock.nowMicros())
-                let today = try await store.spend(sinceMicros: dayStart)
-                enforcer.seedToday(today)
-                alerting?.seedDailySpend(dayStartMicros: dayStart, amount: today.total)
-                logger.info("today's spend read from the store", metadata: ["usd": "\(today.total)"])
-            }
+        // Limits changed at run time tell the sidecars when admission turns on or off, through the ingest server.
+        let ingestServer = Box<IngestServer>()
+        let policyEditor = PolicyEditor(
+            configured: policy, store: store, enforcer: enforcer, logger: logger,
+            announce: { ingestServer.value?.announceAdmission() })
+        // Budgets (those configured and any set later at run time) and the daily-spend alert start from what the store
+        // says today has spent, with the limits stored at run time applied. Read once the services run (a Postgres
+        // store answers only then) and before the first sidecar is served.
+        let seedToday: @Sendable () async throws -> Void = { @Sendable [logger] in
+            try await policyEditor.load()
+            let dayStart = SpendLedger.dayStart(of: WallClock.nowMicros())
+            let today = try await store.spend(sinceMicros: dayStart)
+            enforcer.seedToday(today)
+            alerting?.seedDailySpend(dayStartMicros: dayStart, amount: today.total)
+            logger.info("today's spend read from the store", metadata: ["usd": "\(today.total)"])
         }
         let liveFeed = LiveFeed()
         let otlpExporter = otlpExport.map {
@@ -155,8 +162,9 @@ enum Runtime {
         let server: IngestServer
         do {
             server = try await IngestServer.bind(
-                configuration: ingest, pipeline: pipeline, counters: counters, enforcer: policy.isActive ? enforcer : nil,
+                configuration: ingest, pipeline: pipeline, counters: counters, enforcer: enforcer,
                 beforeAccepting: seedToday, logger: logger)
+            ingestServer.value = server
         } catch {
             try? await store.close()
             throw ConfigurationError(description: ListenerCheck.message(for: error, listener: ingestListener))
@@ -168,10 +176,10 @@ enum Runtime {
             otlpExporter: otlpExporter, otlpIngest: otlpIngest,
             replicaFeed: (store as? PostgresStore).map {
                 ReplicaFeed(
-                    store: $0, replicaID: replicaID, enforcer: policy.hasBudgets ? enforcer : nil, liveFeed: liveFeed,
+                    store: $0, replicaID: replicaID, enforcer: enforcer, liveFeed: liveFeed, policyEditor: policyEditor,
                     counters: counters, logger: logger)
             },
-            dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
+            policyEditor: policyEditor, dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
     }
 
     /// Opens and migrates the store `dsn` names. A Postgres store is also a `Service`: the caller runs it in the
@@ -305,5 +313,16 @@ enum Runtime {
         let deadline = ShutdownDeadline()
         try await ServiceGroup(configuration: configuration).run()
         withExtendedLifetime(deadline) {}
+    }
+}
+
+/// A value set once after the closures that read it were made (the ingest server, bound after the policy editor that
+/// tells it of changes).
+final class Box<Value: Sendable>: Sendable {
+    private let stored = Mutex<Value?>(nil)
+
+    var value: Value? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }

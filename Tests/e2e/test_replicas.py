@@ -13,7 +13,7 @@ import pytest
 from websockets.sync.client import connect
 
 from distributed import Collector, Fleet
-from support import fresh_postgres_database, new_session_id
+from support import fresh_postgres_database, http_client, new_session_id
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -67,3 +67,28 @@ def test_a_call_stored_by_one_collector_reaches_the_other_ones_live_feed_and_bud
     assert fleet_spend(a) == pytest.approx(spent, abs=1e-12)
     assert b.metrics().get("agentledger_replica_records_seen_total") == 5
     assert a.metrics().get("agentledger_replica_records_seen_total", 0) == 0, "a skips what it announced itself"
+
+
+def test_a_limit_changed_on_one_collector_applies_on_the_others(fleet: Fleet, tmp_path: Path):
+    """A run-time change is stored once and announced over the same LISTEN/NOTIFY: the other replica applies it and
+    its sidecars are judged by it, without a restart."""
+    dsn = fresh_postgres_database("replica_limits")
+    a = replica(fleet, tmp_path, "collector-a", dsn)
+    b = replica(fleet, tmp_path, "collector-b", dsn)
+    pod = fleet.sidecar(b.ingest_address, source="pod-b")
+    session = new_session_id("replica-limits")
+    assert pod.call(session, "before").status == 200
+
+    with http_client(timeout=10.0) as client:
+        response = client.put(f"{a.url}/api/budgets/session/{session}", json={"limit_usd": 0})
+    assert response.status_code == 200, response.text
+    deadline = time.monotonic() + 5
+    limits: list = []
+    while time.monotonic() < deadline:
+        status, report = b.get("/api/budgets")
+        limits = [budget for budget in report["budgets"] if budget["scope"] == "session"]
+        if limits:
+            break
+        time.sleep(0.05)
+    assert limits and limits[0]["named_keys"] == 1, f"collector b never applied the change\n{b.log_tail()}"
+    assert pod.call(session, "after").status == 429

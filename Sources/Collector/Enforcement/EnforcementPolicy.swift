@@ -166,4 +166,16 @@ package struct EnforcementPolicy: Sendable, Equatable {
 
     /// Whether sidecars must ask before each call.
     package var isActive: Bool { hasBudgets || hasRateLimits }
+
+    /// Takes `other`'s budgets, rate limits and alert thresholds, keeping everything else (the window, the admission
+    /// mode and its settings).
+    package mutating func replaceLimits(with other: EnforcementPolicy) {
+        budgets = other.budgets
+        globalRPM = other.globalRPM
+        sessionRPM = other.sessionRPM
+        agentRPM = other.agentRPM
+        userRPM = other.userRPM
+        keyRPM = other.keyRPM
+        alertFractions = other.alertFractions
+    }
 }

@@ -2,14 +2,14 @@
 /// really cost, `sweep` expires what never settled. No I/O, no clock of its own: every event carries `now`
 /// (microseconds since the Unix epoch).
 package struct EnforcementState: Sendable {
-    package let policy: EnforcementPolicy
+    package private(set) var policy: EnforcementPolicy
     let prices: PriceTable
     package private(set) var ledger: SpendLedger
     package private(set) var rates: RateWindows
     /// The policy's budgets in check order, their limits in nanodollars.
-    private let limits: [ScopeLimits]
+    private var limits: [ScopeLimits]
     /// The session budget's, when there is one: a session's lifetime spend is read only when it has a limit.
-    private let sessionLimits: ScopeLimits?
+    private var sessionLimits: ScopeLimits?
     /// Prices by the model name as sidecars send it: a name lookup canonicalizes and probes the table, an admission
     /// should not. Bounded: cleared when it holds more names than any fleet uses.
     private var priceCache: [String: ModelPrice?] = [:]
@@ -21,8 +21,19 @@ package struct EnforcementState: Sendable {
         self.prices = prices
         limits = policy.budgets.map(ScopeLimits.init)
         sessionLimits = limits.first { $0.scope == .session }
-        ledger = SpendLedger(now: now, scopes: limits.map(\.scope))
+        // Every scope is accounted, limited or not, so a budget added at run time starts from the day's real spend.
+        ledger = SpendLedger(now: now)
         rates = RateWindows(windowMicros: policy.rateWindowMicros)
+    }
+
+    /// Judges the next admissions by `newPolicy`'s limits (a run-time edit, `PolicyEditor`). Spend, reservations and
+    /// rate windows carry over; the rate window's length and the admission settings are the running policy's.
+    package mutating func replaceLimits(with newPolicy: EnforcementPolicy) {
+        var next = policy
+        next.replaceLimits(with: newPolicy)
+        policy = next
+        limits = next.budgets.map(ScopeLimits.init)
+        sessionLimits = limits.first { $0.scope == .session }
     }
 
     /// The session whose lifetime spend must be loaded before `request` can be judged, if any.

@@ -10,7 +10,10 @@ import Synchronization
 /// Admission is a lock and a few dictionary lookups; the only await is the first call of a session with a session
 /// budget, whose lifetime spend is read from the store once (concurrent first calls share that read).
 package final class Enforcer: Service, Sendable {
-    package let policy: EnforcementPolicy
+    /// The policy in force: the one it was made with, with the limits of the latest `replaceLimits(with:)`.
+    package var policy: EnforcementPolicy { state.withLock { $0.policy } }
+    /// Whether sidecars must ask before each call, read without copying the policy.
+    package var isActive: Bool { state.withLock { $0.policy.isActive } }
     private let state: Mutex<EnforcementState>
     private let sessionLoads = Mutex<[String: Task<Void, Never>]>([:])
     private let store: any Store
@@ -29,7 +32,6 @@ package final class Enforcer: Service, Sendable {
     ) {
         self.onThresholds = onThresholds
         counters = EnforcementCounters(registry: registry)
-        self.policy = policy
         self.store = store
         self.logger = logger
         self.now = now
@@ -95,7 +97,7 @@ package final class Enforcer: Service, Sendable {
     /// a replayed batch must not be charged twice. `raisesAlerts`: false for calls another collector stored (it
     /// raises their alerts), so a threshold is announced once across replicas.
     package func settle(_ records: [CallRecord], newActionIDs: Set<String>, raisesAlerts: Bool = true) {
-        guard policy.hasBudgets else { return }
+        // Settled even with no budget: one may be set at run time, and it starts from what was really spent.
         let time = now()
         let crossings = state.withLock { state in
             var crossings: [ThresholdCrossing] = []
@@ -119,6 +121,12 @@ package final class Enforcer: Service, Sendable {
                 ])
         }
         onThresholds(crossings)
+    }
+
+    /// Judges the next ADMIT by `policy`'s budgets, rate limits and alert thresholds (a run-time edit through the API);
+    /// spend, reservations and rate windows carry over.
+    package func replaceLimits(with policy: EnforcementPolicy) {
+        state.withLock { $0.replaceLimits(with: policy) }
     }
 
     /// Reads the state under its lock, without changing it (the `budgets` MCP tool). Keep `body` short: admission waits.

@@ -123,12 +123,8 @@ package enum PolicyFile {
         }
     }
 
-    private static let budgetScopes: [String: BudgetScope] = [
-        "session": .session, "agent": .agent, "user": .user, "app": .app, "fleet": .fleet,
-    ]
-    private static let rateScopes: [String: RateWindows.Scope] = [
-        "global": .global, "session": .session, "agent": .agent, "user": .user,
-    ]
+    private static let budgetScopes = PolicyOverride.budgetScopes
+    private static let rateScopes = PolicyOverride.rateScopes
     private static let budgetVariables: [BudgetScope: String] = [
         .session: "AGENTLEDGER_BUDGET_SESSION", .agent: "AGENTLEDGER_BUDGET_AGENT", .user: "AGENTLEDGER_BUDGET_USER",
         .app: "AGENTLEDGER_BUDGET_APP", .fleet: "AGENTLEDGER_BUDGET_DAILY",

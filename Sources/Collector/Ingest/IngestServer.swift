@@ -56,6 +56,8 @@ package struct IngestServer: Service {
     package let buffered: BufferBudget
     /// The port actually bound (differs from the configured one when that was 0).
     package let port: Int
+    /// Links past WELCOME, each with what restates its terms: told when a run-time edit turns admission on or off.
+    private let welcomedLinks = WelcomedLinks()
 
     /// Binds the listener now, so a taken port fails at start-up rather than inside the service group.
     package static func bind(
@@ -201,9 +203,11 @@ package struct IngestServer: Service {
     private func serveAdmitted(_ connection: MessageChannel) async -> Bool {
         let peer = connection.channel.remoteAddress?.description ?? "unknown"
         let welcomed = Atomic(false)
+        let linkID = WelcomedLinks.nextID()
+        defer { welcomedLinks.remove(linkID) }
         var session = IngestSession(
             requiredToken: configuration.ingestToken, tokens: configuration.tokens, collectorID: configuration.collectorID,
-            maxFrameBytes: configuration.maxFrameBytes, admissionRequired: enforcer?.policy.isActive ?? false)
+            maxFrameBytes: configuration.maxFrameBytes, admissionRequired: admissionRequired)
         // A peer that never finishes HELLO (or trickles bytes) does not get to hold the link.
         let helloTimeout = configuration.helloTimeout
         let channel = connection.channel
@@ -240,6 +244,13 @@ package struct IngestServer: Service {
                                     logger.info("sidecar connected", metadata: ["peer": "\(peer)", "source": "\(source)"])
                                 }
                                 try await outbound.write(reply)
+                                if !wasReady, case .welcome(let welcome) = reply {
+                                    // Registered after WELCOME is written, so a restated WELCOME always follows it; a
+                                    // change between building WELCOME and registering is caught by the check after.
+                                    let stated = welcomedLinks.add(linkID, welcome: welcome, outbound: outbound)
+                                    let now = admissionRequired
+                                    if now != stated { welcomedLinks.restate(linkID, admissionRequired: now) }
+                                }
                             case .commit(let records):
                                 guard queued.batches.wrappingAdd(1, ordering: .relaxed).newValue <= Self.maxQueuedBatches else {
                                     counters.add(.sidecarsRefused)
@@ -285,6 +296,19 @@ package struct IngestServer: Service {
 }
 
 extension IngestServer {
+    /// Whether sidecars must send ADMIT now: the enforcer's policy has a budget or a rate limit.
+    var admissionRequired: Bool { enforcer?.isActive ?? false }
+
+    /// Tells every welcomed link whether ADMIT is required now, by sending WELCOME again with the link's terms and the
+    /// current `admission_required` (docs/protocol.md, "The link conversation"). Call after the enforcer's policy
+    /// changed; a link whose terms already say so is not told.
+    package func announceAdmission() {
+        welcomedLinks.restateAll(admissionRequired: admissionRequired)
+    }
+
+    /// Links that have been welcomed.
+    package var welcomedLinkCount: Int { welcomedLinks.count }
+
     /// A TLS error that ended a link: a failed handshake or a TLS-level fault, not a peer that merely went away.
     static func isTLSFailure(_ error: any Error) -> Bool {
         if let error = error as? NIOSSLError, case .uncleanShutdown = error { return false }
@@ -301,4 +325,86 @@ private struct LinkBatch: Sendable {
 /// Batches of one link received but not yet acknowledged.
 private final class QueueDepth: Sendable {
     let batches = Atomic(0)
+}
+
+/// The links past WELCOME and the terms each was last told, so a change of `admission_required` reaches every sidecar,
+/// after its first WELCOME and in the order the changes were made: one writer task at a time per link, which sends
+/// what the link should be told until that is what it was told.
+private final class WelcomedLinks: Sendable {
+    private struct Link: Sendable {
+        /// The terms of the last WELCOME written (or being written).
+        var told: Welcome
+        /// What the link should be told.
+        var wanted: Bool
+        var outbound: NIOAsyncChannelOutboundWriter<Message>
+        var writing = false
+    }
+
+    private let links = Mutex<[UInt64: Link]>([:])
+    private static let ids = Atomic<UInt64>(0)
+
+    static func nextID() -> UInt64 { ids.wrappingAdd(1, ordering: .relaxed).newValue }
+
+    var count: Int { links.withLock { $0.count } }
+
+    /// Registers a link that was just sent `welcome`; returns the `admission_required` it was told.
+    func add(_ id: UInt64, welcome: Welcome, outbound: NIOAsyncChannelOutboundWriter<Message>) -> Bool {
+        links.withLock { $0[id] = Link(told: welcome, wanted: welcome.admissionRequired, outbound: outbound) }
+        return welcome.admissionRequired
+    }
+
+    func remove(_ id: UInt64) {
+        _ = links.withLock { $0.removeValue(forKey: id) }
+    }
+
+    func restate(_ id: UInt64, admissionRequired: Bool) {
+        change([id], to: admissionRequired)
+    }
+
+    func restateAll(admissionRequired: Bool) {
+        change(nil, to: admissionRequired)
+    }
+
+    /// Sets what the links (`ids`, nil: all) should be told and starts a writer for each that is not being written to.
+    private func change(_ ids: [UInt64]?, to admissionRequired: Bool) {
+        let start = links.withLock { links -> [UInt64] in
+            var start: [UInt64] = []
+            for id in ids ?? Array(links.keys) {
+                guard var link = links[id] else { continue }
+                link.wanted = admissionRequired
+                if !link.writing && link.told.admissionRequired != admissionRequired {
+                    link.writing = true
+                    start.append(id)
+                }
+                links[id] = link
+            }
+            return start
+        }
+        for id in start {
+            Task { await self.write(id) }
+        }
+    }
+
+    /// Writes WELCOME to one link until it has been told what it should be; a link that went away ends it.
+    private func write(_ id: UInt64) async {
+        while true {
+            let next = links.withLock { links -> (NIOAsyncChannelOutboundWriter<Message>, Welcome)? in
+                guard var link = links[id] else { return nil }
+                guard link.told.admissionRequired != link.wanted else {
+                    link.writing = false
+                    links[id] = link
+                    return nil
+                }
+                link.told.admissionRequired = link.wanted
+                links[id] = link
+                return (link.outbound, link.told)
+            }
+            guard let (outbound, welcome) = next else { return }
+            do {
+                try await outbound.write(.welcome(welcome))
+            } catch {
+                return  // the link is closing; `remove` forgets it
+            }
+        }
+    }
 }

@@ -15,15 +15,18 @@ package struct ReplicaFeed: Service {
     let replicaID: String
     let enforcer: Enforcer?
     let liveFeed: LiveFeed?
+    /// Reloads the limits set at run time when another collector changed them.
+    let policyEditor: PolicyEditor?
     let counters: CollectorCounters
     let logger: Logger
     /// Action ids read per query at most.
     static let readBatch = 1_000
 
     package init(
-        store: PostgresStore, replicaID: String, enforcer: Enforcer?, liveFeed: LiveFeed?, counters: CollectorCounters,
-        logger: Logger
+        store: PostgresStore, replicaID: String, enforcer: Enforcer?, liveFeed: LiveFeed?,
+        policyEditor: PolicyEditor? = nil, counters: CollectorCounters, logger: Logger
     ) {
+        self.policyEditor = policyEditor
         self.store = store
         self.replicaID = replicaID
         self.enforcer = enforcer
@@ -37,7 +40,8 @@ package struct ReplicaFeed: Service {
             var failures = 0
             while !Task.isCancelled {
                 do {
-                    try await store.listenForStoredCalls(skipping: replicaID) { calls in await handle(calls) }
+                    try await store.listenForStoredCalls(
+                        skipping: replicaID, policyChanged: { await reloadPolicy() }, { calls in await handle(calls) })
                 } catch {
                     failures += 1
                     if failures == 1 || failures % 60 == 0 {
@@ -48,6 +52,17 @@ package struct ReplicaFeed: Service {
                 }
                 try? await Task.sleep(for: .seconds(1))
             }
+        }
+    }
+
+    private func reloadPolicy() async {
+        guard let policyEditor else { return }
+        do {
+            try await policyEditor.reload()
+        } catch {
+            logger.warning(
+                "could not read the limits another collector changed; they apply here at the next start",
+                metadata: ["error": "\(error)"])
         }
     }
 

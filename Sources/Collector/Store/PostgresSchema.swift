@@ -167,6 +167,34 @@ enum PostgresSchema {
                 WHERE sessions.session_id = folded.session_id
                 """,
             ]),
+        Migration(
+            version: 8, name: "limits changed at run time, and their audit trail",
+            statements: [
+                """
+                CREATE TABLE policy_overrides (
+                    kind text NOT NULL,
+                    scope text NOT NULL,
+                    key text NOT NULL,
+                    limit_value double precision,
+                    updated_at bigint NOT NULL,
+                    PRIMARY KEY (kind, scope, key)
+                )
+                """,
+                """
+                CREATE TABLE policy_changes (
+                    id bigserial PRIMARY KEY,
+                    changed_at bigint NOT NULL,
+                    actor text NOT NULL,
+                    client text NOT NULL,
+                    kind text NOT NULL,
+                    scope text NOT NULL,
+                    key text NOT NULL,
+                    action text NOT NULL,
+                    before_value double precision,
+                    after_value double precision
+                )
+                """,
+            ]),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }

@@ -9,6 +9,10 @@ import PostgresNIO
 extension PostgresStore {
     /// The channel every collector of a store notifies and listens on.
     package static let callsChannel = "agentledger_calls"
+    /// What follows the replica id in a notification that the limits set at run time changed (`PolicyEditor`), where
+    /// action ids would be: no action id is this (ids are never empty and `#` starts none the sidecar makes; a
+    /// hostile one only causes a reload of the limits).
+    static let policyChangedMarker = "#policy"
     /// Payload bytes per notification at most: Postgres refuses 8,000 and more.
     static let maximumPayloadBytes = 7_900
 
@@ -81,7 +85,10 @@ extension PostgresStore {
     /// Listens on `callsChannel` over a connection of its own and hands each notification of another replica than
     /// `ownReplica` to `body`, in order, until the connection fails (it throws) or the task is cancelled (it returns).
     /// A collector's own notifications come back to it too: they are skipped by their prefix, before any parsing.
-    package func listenForStoredCalls(skipping ownReplica: String, _ body: (StoredCalls) async -> Void) async throws {
+    /// `policyChanged` is called for each notification that another replica changed the limits set at run time.
+    package func listenForStoredCalls(
+        skipping ownReplica: String, policyChanged: () async -> Void = {}, _ body: (StoredCalls) async -> Void
+    ) async throws {
         let ownPrefix = ownReplica + "\n"
         var configuration = try dsn.connectionConfiguration()
         configuration.options.connectTimeout = TimeAmount(options.connectTimeout)
@@ -89,8 +96,12 @@ extension PostgresStore {
         do {
             try await connection.listen(on: Self.callsChannel) { notifications in
                 for try await notification in notifications {
-                    guard !notification.payload.hasPrefix(ownPrefix), let calls = StoredCalls(payload: notification.payload)
-                    else { continue }
+                    guard !notification.payload.hasPrefix(ownPrefix) else { continue }
+                    if notification.payload.hasSuffix("\n" + Self.policyChangedMarker) {
+                        await policyChanged()
+                        continue
+                    }
+                    guard let calls = StoredCalls(payload: notification.payload) else { continue }
                     await body(calls)
                 }
             }

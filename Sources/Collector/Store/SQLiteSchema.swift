@@ -150,6 +150,34 @@ enum SQLiteSchema {
                         WHERE calls.session_id = sessions.session_id AND NOT blocked), 0) / 1e10
                 """,
             ]),
+        Migration(
+            version: 8, name: "limits changed at run time, and their audit trail",
+            statements: [
+                """
+                CREATE TABLE policy_overrides (
+                    kind TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    limit_value REAL,
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (kind, scope, key)
+                )
+                """,
+                """
+                CREATE TABLE policy_changes (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    changed_at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    client TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    before_value REAL,
+                    after_value REAL
+                )
+                """,
+            ]),
     ]
 
     /// Folds one new call into its session's aggregates (bind order: see `SQLiteStore.sessionBinds`).

@@ -22,6 +22,13 @@ package protocol Store: Sendable {
     func quarantine(_ records: [QuarantinedRecord]) async throws
     /// The newest quarantined records, newest first, with how many there are in all.
     func quarantined(limit: Int) async throws -> (records: [QuarantinedRecord], total: Int)
+    /// Limits set at run time through the API (`PolicyEditor`), in the order they were first set.
+    func policyOverrides() async throws -> [PolicyOverride]
+    /// In one transaction: keeps `override` (nil: removes the override at `change.target`) and appends `change` to the
+    /// audit trail.
+    func savePolicyChange(_ change: PolicyChange, override: PolicyOverride?) async throws
+    /// The newest changes of limits first.
+    func policyChanges(limit: Int) async throws -> [PolicyChange]
     /// Throws unless the store answers and its migrations are applied (for `/readyz`).
     func checkReady() async throws
     func close() async throws

@@ -215,9 +215,16 @@ package struct CollectorLink: Service {
     private func receive(_ inbound: NIOAsyncChannelInboundStream<Message>, replies: NIOAsyncChannelOutboundWriter<ByteBuffer>)
         async throws
     {
+        var welcomed = false
         for try await message in inbound {
             switch message {
+            case .welcome(let welcome) where welcomed:
+                // The collector restates the link's terms: a run-time edit of its limits turned admission on or off.
+                logger.info(
+                    "collector changed admission", metadata: ["admission": "\(welcome.admissionRequired ? "on" : "off")"])
+                admission.welcomed(admissionRequired: welcome.admissionRequired)
             case .welcome(let welcome):
+                welcomed = true
                 logger.info(
                     "connected to collector",
                     metadata: [

@@ -102,5 +102,10 @@ private struct RefusingStore: Store {
     func quarantined(limit: Int) async throws -> (records: [QuarantinedRecord], total: Int) {
         try await base.quarantined(limit: limit)
     }
+    func policyOverrides() async throws -> [PolicyOverride] { try await base.policyOverrides() }
+    func savePolicyChange(_ change: PolicyChange, override: PolicyOverride?) async throws {
+        try await base.savePolicyChange(change, override: override)
+    }
+    func policyChanges(limit: Int) async throws -> [PolicyChange] { try await base.policyChanges(limit: limit) }
     func close() async throws {}
 }
