@@ -140,10 +140,12 @@ enum Runtime {
         let seedToday: @Sendable () async throws -> Void = { @Sendable [logger] in
             try await policyEditor.load()
             let dayStart = SpendLedger.dayStart(of: WallClock.nowMicros())
-            let today = try await store.spend(sinceMicros: dayStart)
-            enforcer.seedToday(today)
-            alerting?.seedDailySpend(dayStartMicros: dayStart, amount: today.total)
-            logger.info("today's spend read from the store", metadata: ["usd": "\(today.total)"])
+            var today = try await enforcer.seedSpend()
+            if today == nil, alerting != nil { today = try await store.spend(sinceMicros: dayStart) }
+            if let today {
+                alerting?.seedDailySpend(dayStartMicros: dayStart, amount: today.total)
+                logger.info("today's spend read from the store", metadata: ["usd": "\(today.total)"])
+            }
         }
         let liveFeed = LiveFeed()
         let otlpExporter = otlpExport.map {

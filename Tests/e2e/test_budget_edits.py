@@ -7,12 +7,19 @@ Real `agentledger collector` and `agentledger sidecar` processes against the moc
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
 
 from distributed import Fleet
-from support import API_KEY_OPENAI, http_client, new_session_id
+from support import API_KEY_OPENAI, fresh_postgres_database, http_client, new_session_id
+
+
+def own_store(prefix: str) -> str | None:
+    """A database of the test's own: limits set at run time are stored, and must not reach the other tests' collectors
+    on the shared Postgres of scripts/test. None: the fleet's fresh SQLite file."""
+    return fresh_postgres_database(prefix) if os.environ.get("AGENTLEDGER_TEST_POSTGRES_DSN") else None
 
 
 def call(sidecar_url: str, agent: str, session: str) -> int:
@@ -61,7 +68,7 @@ class Load(threading.Thread):
 def test_a_limit_changed_while_load_runs_takes_effect_on_the_next_admit_and_is_audited(fleet: Fleet, tmp_path: Path):
     policy = tmp_path / "policy.yaml"
     policy.write_text('budgets:\n  agent: {"*": 5}\n')
-    collector = fleet.collector(AGENTLEDGER_POLICY_FILE=str(policy))
+    collector = fleet.collector(dsn=own_store("budget_edits"), AGENTLEDGER_POLICY_FILE=str(policy))
     pods = [fleet.sidecar(collector.ingest_address, source=f"pod-{name}") for name in "ab"]
     load = Load([pod.url for pod in pods], agent="bot", session=new_session_id("edits"))
     load.start()
@@ -117,7 +124,7 @@ def test_a_limit_changed_while_load_runs_takes_effect_on_the_next_admit_and_is_a
 
 
 def test_the_first_limit_set_at_run_time_turns_admission_on_for_open_links(fleet: Fleet):
-    collector = fleet.collector()
+    collector = fleet.collector(dsn=own_store("budget_switch"))
     sidecar = fleet.sidecar(collector.ingest_address)
     session = new_session_id("switch")
     assert call(sidecar.url, "bot", session) == 200
@@ -142,7 +149,7 @@ def test_the_first_limit_set_at_run_time_turns_admission_on_for_open_links(fleet
 
 
 def test_bad_edits_are_refused_with_a_reason_and_change_nothing(fleet: Fleet):
-    collector = fleet.collector(AGENTLEDGER_API_KEY="k3y")
+    collector = fleet.collector(dsn=own_store("budget_refusals"), AGENTLEDGER_API_KEY="k3y")
     with http_client(timeout=10.0) as client:
         assert client.put(f"{collector.url}/api/budgets/agent/bot", json={"limit_usd": 1}).status_code == 401
         headers = {"x-agentledger-api-key": "k3y"}

@@ -164,7 +164,7 @@ def test_two_sidecars_share_agent_user_and_daily_budgets(fleet: Fleet, tmp_path:
     assert report["source"] == "collector" and report["admission_mode"] == "strict"
     assert list(budgets) == sorted(budgets, key=lambda scope: -budgets[scope]["keys"][0]["used_fraction"]), report
     assert set(budgets) == {"agent", "user", "fleet"}
-    assert budgets["agent"]["period"] == "utc_day" and budgets["agent"]["limit_usd"] == pytest.approx(WORST_CASE * 2.5)
+    assert budgets["agent"]["period"] == "day" and budgets["agent"]["limit_usd"] == pytest.approx(WORST_CASE * 2.5)
     assert "writer" in {key["key"] for key in budgets["agent"]["keys"]}
     assert [key["key"] for key in budgets["user"]["keys"]] == ["ann"]
     assert budgets["fleet"]["keys"][0]["key"] is None

@@ -47,22 +47,37 @@ package final class Alerting: Sendable {
     }
 
     static func alert(for crossing: ThresholdCrossing, now: Int64) -> Alert {
+        let adjective = crossing.period.adjective
         let (label, subject): (String, String) =
             switch crossing.scope {
             case .session: ("Session budget", " of session \(crossing.key)")
-            case .agent: ("Agent daily budget", " of agent \(crossing.key)")
-            case .user: ("User daily budget", " of user \(crossing.key)")
-            case .app: ("App daily budget", " of app \(crossing.key)")
-            case .fleet: ("Daily budget", "")
+            case .agent: ("Agent \(adjective) budget", " of agent \(crossing.key)")
+            case .user: ("User \(adjective) budget", " of user \(crossing.key)")
+            case .app: ("App \(adjective) budget", " of app \(crossing.key)")
+            case .fleet: (adjective.prefix(1).uppercased() + adjective.dropFirst() + " budget", "")
             }
-        let period = crossing.scope == .session ? "lifetime" : String(ISOTimestamp.format(micros: crossing.day).prefix(10))
+        // The period by its start: a UTC day by its date, any other by its start instant.
+        let (period, when): (String, String) =
+            switch crossing.period {
+            case .lifetime: ("lifetime", "")
+            case .day where crossing.periodStart % SpendLedger.microsPerDay == 0:
+                (
+                    String(ISOTimestamp.format(micros: crossing.periodStart).prefix(10)),
+                    " on \(ISOTimestamp.format(micros: crossing.periodStart).prefix(10)) (UTC)"
+                )
+            default:
+                (
+                    ISOTimestamp.format(micros: crossing.periodStart),
+                    " in the \(crossing.period.rawValue) from \(ISOTimestamp.format(micros: crossing.periodStart))"
+                )
+            }
         let spent = crossing.spent.usd
         let limit = crossing.limit.usd
         return Alert(
             kind: .budgetThreshold,
             message:
                 "Spend\(subject) \(AlertFormat.dollars(spent)) reached \(AlertFormat.percent(crossing.fraction)) of its \(label) "
-                + "of \(AlertFormat.dollars(limit))" + (crossing.scope == .session ? "" : " on \(period) (UTC)"),
+                + "of \(AlertFormat.dollars(limit))" + when,
             value: spent, threshold: limit * crossing.fraction, actionID: nil,
             sessionID: crossing.scope == .session ? crossing.key : nil,
             agentName: crossing.scope == .agent ? crossing.key : nil, timestampMicros: now,

@@ -16,16 +16,19 @@ package enum BudgetReport {
     static func live(_ enforcer: Enforcer, keys limit: Int, now: Int64) -> Value {
         let policy = enforcer.policy
         let limits = rateLimits(policy)
-        let (accounts, counts) = enforcer.inspect { state in
+        let (accounts, periods, counts) = enforcer.inspect { state in
             (
                 policy.budgets.map { state.ledger.knownAccounts($0.scope) },
+                policy.budgets.map { state.ledger.currentPeriod(of: $0.scope) },
                 limits.map { scope, _, _ in state.rates.counts(scope, now: now) }
             )
         }
         let budgets = closestFirst(
-            zip(policy.budgets, accounts).map { budget, accounts in
-                entry(
-                    budget, accounts: accounts.map { (key: $0.key, spent: $0.spent.usd, held: $0.held.usd) }, keys: limit,
+            zip(policy.budgets, zip(accounts, periods)).map { budget, figures in
+                let (accounts, bounds) = figures
+                return entry(
+                    budget, period: policy.period(of: budget.scope), bounds: bounds,
+                    accounts: accounts.map { (key: $0.key, spent: $0.spent.usd, held: $0.held.usd) }, keys: limit,
                     accountsKnown: true)
             })
         let window = Double(policy.rateWindowMicros) / 1_000_000
@@ -60,10 +63,23 @@ package enum BudgetReport {
             note: "spend and reservations as the collector's admission sees them now")
     }
 
-    /// Today's settled spend from the store, against the budgets `policy` configures (no reservations, no windows).
+    /// Each budget's settled spend in its current period from the store, against the budgets `policy` configures (no
+    /// reservations, no windows).
     static func fromStore(_ store: any Store, policy: EnforcementPolicy, keys limit: Int, now: Int64) async throws -> Value {
-        let totals = try await store.spend(sinceMicros: SpendLedger.dayStart(of: now))
-        let entries = policy.budgets.map { budget in
+        var entries: [(value: Value, used: Double)] = []
+        var spendSince: [Int64: SpendTotals] = [:]  // one read per distinct period start
+        for budget in policy.budgets {
+            let period = policy.period(of: budget.scope)
+            let bounds = policy.calendar.bounds(of: period, containing: now)
+            let totals: SpendTotals
+            if period == .lifetime {
+                totals = SpendTotals()
+            } else if let known = spendSince[bounds.start] {
+                totals = known
+            } else {
+                totals = try await store.spend(sinceMicros: bounds.start)
+                spendSince[bounds.start] = totals
+            }
             let spent: [String: Double]
             switch budget.scope {
             case .fleet: spent = ["": totals.total]
@@ -73,7 +89,10 @@ package enum BudgetReport {
             case .session: spent = [:]
             }
             let accounts = spent.map { (key: $0.key, spent: $0.value, held: 0.0) }
-            return entry(budget, accounts: accounts, keys: limit, accountsKnown: budget.scope != .session)
+            entries.append(
+                entry(
+                    budget, period: period, bounds: bounds, accounts: accounts, keys: limit,
+                    accountsKnown: budget.scope != .session))
         }
         let budgets = closestFirst(entries)
         return report(
@@ -90,6 +109,7 @@ package enum BudgetReport {
             "source": .string(source), "note": .string(note),
             "day_start": .string(ISOTimestamp.format(micros: SpendLedger.dayStart(of: now))),
             "admission_mode": .string(policy.admissionMode.rawValue),
+            "time_zone": .string(policy.calendar.timeZone.identifier),
             "budgets": .array(budgets), "rate_limits": rates,
         ])
     }
@@ -104,7 +124,8 @@ package enum BudgetReport {
 
     /// A budget's entry, and the used fraction of its closest key (0 when it lists none).
     private static func entry(
-        _ budget: Budget, accounts: [(key: String, spent: Double, held: Double)], keys limit: Int, accountsKnown: Bool
+        _ budget: Budget, period: BudgetPeriod, bounds: (start: Int64, end: Int64),
+        accounts: [(key: String, spent: Double, held: Double)], keys limit: Int, accountsKnown: Bool
     ) -> (value: Value, used: Double) {
         // Every key with a limit: those admission has seen, and the named ones it has not seen yet, at zero.
         var seen = Set<String>()
@@ -129,7 +150,9 @@ package enum BudgetReport {
         }
         let value: Value = .object([
             "scope": .string(name(budget.scope)),
-            "period": .string(budget.period == .lifetime ? "lifetime" : "utc_day"),
+            "period": .string(period.rawValue),
+            "period_start": bounds.start == .min ? .null : .string(ISOTimestamp.format(micros: bounds.start)),
+            "period_end": bounds.end == .max ? .null : .string(ISOTimestamp.format(micros: bounds.end)),
             "limit_usd": budget.limitUSD.map { .double($0) } ?? .null,
             "named_keys": .int(budget.keyLimitsUSD.count),
             "keys": accountsKnown ? .array(listed) : .null,

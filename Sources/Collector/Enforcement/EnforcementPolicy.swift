@@ -3,22 +3,24 @@
 package enum BudgetScope: Int, Sendable, Hashable, CaseIterable {
     case session, agent, user, app, fleet
 
-    /// How long a scope's spend counts: a session's for its lifetime, the others' for the current UTC day.
-    package var period: BudgetPeriod { self == .session ? .lifetime : .utcDay }
+    /// How long a scope's spend counts unless the policy file says otherwise: a session's for its lifetime, the
+    /// others' for the current day.
+    package var defaultPeriod: BudgetPeriod { self == .session ? .lifetime : .day }
 }
 
 /// How long spend counts against a budget.
-package enum BudgetPeriod: Sendable, Hashable {
-    /// Everything the key ever spent: read from the store on first use, then kept in memory.
+package enum BudgetPeriod: String, Sendable, Hashable, CaseIterable {
+    /// Everything the key ever spent: read from the store on first use, then kept in memory. Sessions only.
     case lifetime
-    /// The current UTC day: restarts from zero at midnight.
-    case utcDay
+    /// The current calendar day, week (from Monday) or month in the policy's time zone (`BudgetCalendar`): restarts
+    /// from zero when it ends.
+    case day, week, month
 }
 
 /// A limit on what the calls of a scope may spend in a period, in USD, for every key of the scope (`limitUSD`) and
-/// for named keys (`keyLimitsUSD`: one agent, user, app or session, over the default). The period follows from the
-/// scope: a session budget is lifetime, every other one per UTC day (a lifetime figure is read from the store per
-/// key, which only sessions have).
+/// for named keys (`keyLimitsUSD`: one agent, user, app or session, over the default). The period is the policy's for
+/// the scope (`EnforcementPolicy.periods`): a session budget is lifetime, every other one a calendar day, week or
+/// month (a lifetime figure is read from the store per key, which only sessions have).
 package struct Budget: Sendable, Equatable {
     package var scope: BudgetScope
     /// The limit of every key not named in `keyLimitsUSD`; nil: only the named keys are limited.
@@ -31,8 +33,6 @@ package struct Budget: Sendable, Equatable {
         self.limitUSD = limitUSD
         self.keyLimitsUSD = keyLimitsUSD
     }
-
-    package var period: BudgetPeriod { scope.period }
 
     /// The limit that applies to `key`, nil when none does.
     package func limitUSD(for key: String) -> Double? { keyLimitsUSD[key] ?? limitUSD }
@@ -78,6 +78,14 @@ package struct EnforcementPolicy: Sendable, Equatable {
     /// Fractions of a budget (0 < f ≤ 1, ascending) whose crossing by a key's settled spend raises a
     /// `budget_threshold` alert, without refusing anything: soft limits (`alert_at` in `AGENTLEDGER_POLICY_FILE`).
     package var alertFractions: [Double] = []
+    /// Each scope's period, when not its `defaultPeriod` (`periods` in `AGENTLEDGER_POLICY_FILE`). A session's is
+    /// always its lifetime.
+    package var periods: [BudgetScope: BudgetPeriod] = [:]
+    /// Where days, weeks and months begin: `time_zone` in `AGENTLEDGER_POLICY_FILE`, UTC by default.
+    package var calendar = BudgetCalendar.utc
+
+    /// The period a scope's budget counts spend over.
+    package func period(of scope: BudgetScope) -> BudgetPeriod { periods[scope] ?? scope.defaultPeriod }
     /// The sliding window of the rate limits. Default 60 s; `AGENTLEDGER_RATE_LIMIT_WINDOW_MS` shortens it for tests.
     package var rateWindowMicros: Int64 = 60_000_000
     /// Output tokens reserved for a call that names no `max_tokens`. Default 4,096

@@ -21,8 +21,8 @@ package struct EnforcementState: Sendable {
         self.prices = prices
         limits = policy.budgets.map(ScopeLimits.init)
         sessionLimits = limits.first { $0.scope == .session }
-        // Every scope is accounted, limited or not, so a budget added at run time starts from the day's real spend.
-        ledger = SpendLedger(now: now)
+        // Every scope is accounted, limited or not, so a budget added at run time starts from the period's real spend.
+        ledger = SpendLedger(now: now, periods: policy.periods, calendar: policy.calendar)
         rates = RateWindows(windowMicros: policy.rateWindowMicros)
     }
 
@@ -49,6 +49,11 @@ package struct EnforcementState: Sendable {
 
     package mutating func finishLoading(session: String, stored: Nanodollars, now: Int64) {
         ledger.finishLoading(.session, session, stored: stored, now: now)
+    }
+
+    /// Each periodic scope's spend in its current period, by key (the fleet's under the empty key).
+    package mutating func seed(_ spent: [BudgetScope: [String: Nanodollars]]) {
+        ledger.seedToday(spent)
     }
 
     package mutating func seedToday(
@@ -171,7 +176,8 @@ package struct EnforcementState: Sendable {
                 if Double(spentBefore.value) < mark && Double(spentAfter.value) >= mark {
                     crossings.append(
                         ThresholdCrossing(
-                            scope: scope, key: key, fraction: fraction, spent: spentAfter, limit: limit, day: ledger.day))
+                            scope: scope, key: key, fraction: fraction, spent: spentAfter, limit: limit,
+                            period: ledger.period(of: scope), periodStart: ledger.currentPeriod(of: scope).start))
                 }
             }
         }
@@ -264,19 +270,20 @@ package struct EnforcementState: Sendable {
         _ scope: BudgetScope, _ key: String, limit: Nanodollars, committed: Nanodollars, needed: Nanodollars? = nil,
         request: AdmissionRequest? = nil, unpricedModel: String? = nil, now: Int64
     ) -> Refusal {
+        let period = ledger.period(of: scope)
         let (label, subject) =
             switch scope {
             case .session: ("Session", " Session: \(key)")
-            case .agent: ("Agent daily", " Agent: \(key)")
-            case .user: ("User daily", " User: \(key)")
-            case .app: ("App daily", " App: \(key)")
-            case .fleet: ("Daily", "")
+            case .agent: ("Agent \(period.adjective)", " Agent: \(key)")
+            case .user: ("User \(period.adjective)", " User: \(key)")
+            case .app: ("App \(period.adjective)", " App: \(key)")
+            case .fleet: (period.adjective.prefix(1).uppercased() + period.adjective.dropFirst(), "")
             }
+        // Until the period ends, in whole seconds; none for a lifetime (nor for a period without a known end).
+        let end = ledger.currentPeriod(of: scope).end
         let retry: Int? =
-            switch scope.period {
-            case .lifetime: nil
-            case .utcDay: Int((ledger.day + SpendLedger.microsPerDay - now + 999_999) / 1_000_000)
-            }
+            period == .lifetime || end == .max
+            ? nil : Int(clamping: (end.subtractingReportingOverflow(now).partialValue + 999_999) / 1_000_000)
         var message = "\(label) budget of \(limit) exceeded (current spend and reservations: \(committed)"
         if let unpricedModel {
             message += "; model \(unpricedModel) has no known price and AGENTLEDGER_UNPRICED_MODELS=refuse)\(subject)."
@@ -334,6 +341,19 @@ package struct ThresholdCrossing: Sendable, Equatable {
     package var fraction: Double
     package var spent: Nanodollars
     package var limit: Nanodollars
-    /// The UTC day's start (microseconds) the spend counts in; a session's budget is lifetime.
-    package var day: Int64
+    /// The budget's period, and the start (microseconds) of the one the spend counts in (`Int64.min` for a lifetime).
+    package var period: BudgetPeriod
+    package var periodStart: Int64
+}
+
+extension BudgetPeriod {
+    /// How a refusal or an alert names a budget of this period: "daily", "weekly", "monthly".
+    package var adjective: String {
+        switch self {
+        case .lifetime: "lifetime"
+        case .day: "daily"
+        case .week: "weekly"
+        case .month: "monthly"
+        }
+    }
 }

@@ -50,6 +50,41 @@ package final class Enforcer: Service, Sendable {
         }
     }
 
+    /// Each periodic budget scope's spend in its current period (a day, a week or a month) as the store has it, so a
+    /// restart keeps what was spent before it: one store read per distinct period start. Call before sidecars connect;
+    /// returns the fleet's spend of the current UTC day when that was among the reads (the daily-spend alert's seed).
+    @discardableResult
+    package func seedSpend() async throws -> SpendTotals? {
+        let periods = state.withLock { state in
+            BudgetScope.allCases.map { scope in
+                (scope, state.ledger.period(of: scope), state.ledger.currentPeriod(of: scope).start)
+            }
+        }
+        var read: [Int64: SpendTotals] = [:]
+        var seed: [BudgetScope: [String: Nanodollars]] = [:]
+        // A store written before token counts were checked may hold negative costs: they never count as credit.
+        func spend(_ usd: Double) -> Nanodollars { Nanodollars(usd: max(usd, 0)) }
+        for (scope, period, start) in periods where period != .lifetime {
+            let totals: SpendTotals
+            if let known = read[start] {
+                totals = known
+            } else {
+                totals = try await store.spend(sinceMicros: start)
+                read[start] = totals
+            }
+            seed[scope] =
+                switch scope {
+                case .fleet: ["": spend(totals.total)]
+                case .agent: totals.byAgent.mapValues(spend)
+                case .user: totals.byUser.mapValues(spend)
+                case .app: totals.byApp.mapValues(spend)
+                case .session: [:]
+                }
+        }
+        state.withLock { $0.seed(seed) }
+        return read[SpendLedger.dayStart(of: now())]
+    }
+
     /// Decides on one ADMIT, first reading the session's lifetime spend from the store when it is not in memory.
     package func verdict(for admit: Admit) async -> Verdict {
         let request = Self.request(admit)

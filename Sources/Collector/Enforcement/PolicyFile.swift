@@ -6,7 +6,7 @@ import Yams
 /// mapping of keys to limits where `"*"` stands for every key not named:
 ///
 /// ```yaml
-/// budgets:                    # USD: a session's lifetime; an agent's, user's or app's UTC day; the fleet's day
+/// budgets:                    # USD: a session's lifetime; an agent's, user's, app's or the fleet's period
 ///   session: 2
 ///   agent: {"*": 5, research: 200}
 ///   user: {customer-42: 50}   # only customer-42 is limited
@@ -15,6 +15,9 @@ import Yams
 ///   global: 10000
 ///   agent: {"*": 600, research: 1200}
 /// alert_at: [0.8, 0.95]       # a budget_threshold alert when a key's spend reaches 80% and 95% of its budget
+/// periods:                    # day (the default), week (from Monday) or month; a session's is its lifetime
+///   app: month
+/// time_zone: America/New_York # where days, weeks and months begin; UTC by default
 /// ```
 ///
 /// Everything is checked at start-up: an unknown section or scope, a key that is not text, a negative or
@@ -116,9 +119,33 @@ package enum PolicyFile {
                 }
             case "alert_at":
                 policy.alertFractions = try fractions(value, path: path)
+            case "periods":
+                try each(value, in: "periods", path: path) { scopeName, node in
+                    guard let scope = budgetScopes[scopeName] else {
+                        throw PolicyFileError(
+                            path, "periods.\(scopeName) is not a scope: expected one of session, agent, user, app, fleet")
+                    }
+                    let text = node.scalar?.string ?? ""
+                    guard let period = BudgetPeriod(rawValue: text), (period == .lifetime) == (scope == .session) else {
+                        throw PolicyFileError(
+                            path,
+                            scope == .session
+                                ? "periods.session must be lifetime: a session's budget covers all its calls"
+                                : "periods.\(scopeName) must be day, week (from Monday) or month, not \(describe(node))")
+                    }
+                    if scope != .session { policy.periods[scope] = period }
+                }
+            case "time_zone":
+                guard let name = value.scalar?.string, let zone = TimeZone(identifier: name) else {
+                    throw PolicyFileError(
+                        path, "time_zone must be an IANA time zone name such as UTC or America/New_York, not \(describe(value))")
+                }
+                policy.calendar = BudgetCalendar(timeZone: zone)
             default:
                 throw PolicyFileError(
-                    path, "\(section.isEmpty ? "a section" : section) is not a section: expected budgets, rate_limits, alert_at")
+                    path,
+                    "\(section.isEmpty ? "a section" : section) is not a section: expected budgets, rate_limits, alert_at, "
+                        + "periods, time_zone")
             }
         }
     }

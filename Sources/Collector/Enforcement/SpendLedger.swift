@@ -8,7 +8,8 @@ import DequeModule
 /// once to reserve, and a settlement or a released reservation touches each of the call's accounts through the same
 /// code. The fleet has one account, keyed by the empty string.
 ///
-/// Daily accounts (fleet, agent, user, app) cover the current UTC day and restart at midnight. Lifetime accounts
+/// Periodic accounts (fleet, agent, user, app) cover their scope's current calendar period (a day by default; a week
+/// or a month in the policy's time zone, `BudgetCalendar`) and restart when it ends. Lifetime accounts
 /// (sessions) are loaded from the store on first use (`beginLoading` / `finishLoading`); records settled while a load
 /// runs are added on top of what the store returned, so a race can only over-count, never under-count. Expiry walks
 /// a queue in expiry order instead of every reservation.
@@ -51,8 +52,8 @@ package struct SpendLedger: Sendable {
         }
     }
 
-    /// Whether an account's spend is known: a daily account's always is (a day starts from zero, or from what the
-    /// store said at start); a lifetime account's once the store has answered.
+    /// Whether an account's spend is known: a periodic account's always is (a period starts from zero, or from what
+    /// the store said at start); a lifetime account's once the store has answered.
     enum Knowledge: Sendable {
         /// Never read from the store (the key only holds reservations).
         case unknown
@@ -69,9 +70,9 @@ package struct SpendLedger: Sendable {
         var knowledge: Knowledge
         var lastUsed: Int64 = .min
 
-        /// An account with nothing in it: known for a day, unknown for a lifetime.
+        /// An account with nothing in it: known for a calendar period, unknown for a lifetime.
         init(_ period: BudgetPeriod) {
-            knowledge = period == .utcDay ? .known : .unknown
+            knowledge = period == .lifetime ? .unknown : .known
         }
 
         /// Spent plus held; nil while the spend is not known.
@@ -90,13 +91,13 @@ package struct SpendLedger: Sendable {
         }
 
         /// Whether the account is worth keeping: it holds something, is being read, or has a figure that is not
-        /// the empty account's (a day's spend, or a lifetime spend used within `idleBefore`).
+        /// the empty account's (a period's spend, or a lifetime spend used within `idleBefore`).
         func isLive(_ period: BudgetPeriod, idleBefore: Int64) -> Bool {
             if held > .zero { return true }
             switch knowledge {
             case .loading: return true
             case .unknown: return false
-            case .known: return period == .utcDay ? spent != .zero : lastUsed > idleBefore
+            case .known: return period == .lifetime ? lastUsed > idleBefore : spent != .zero
             }
         }
     }
@@ -104,15 +105,24 @@ package struct SpendLedger: Sendable {
     struct Reservation: Sendable {
         var amount: Nanodollars
         var keys: Keys
-        var day: Int64
+        /// When it was made (the collector's clock): it is held in the periods that were current then.
+        var madeAt: Int64
         var expiresAt: Int64
     }
 
     static let microsPerDay: Int64 = 86_400_000_000
 
-    /// The scopes accounted, in check order: those with a budget (a call touches at most one account per scope).
+    /// The scopes accounted, in check order (a call touches at most one account per scope).
     package let scopes: [BudgetScope]
-    private(set) var day: Int64
+    /// Each scope's period, by `BudgetScope.rawValue`.
+    private let periods: [BudgetPeriod]
+    package let calendar: BudgetCalendar
+    /// Each scope's current period, by `BudgetScope.rawValue`: start (inclusive) and end (exclusive); a lifetime's is
+    /// unbounded.
+    private var starts: [Int64]
+    private var ends: [Int64]
+    /// The earliest of `ends`: until then no period has ended, and `advance` is one comparison.
+    private var nextEnd: Int64
     private var accounts: [AccountID: Account] = [:]
 
     private var reservations: [String: Reservation] = [:]
@@ -120,9 +130,31 @@ package struct SpendLedger: Sendable {
     /// were made in); holds settled ones too, until their time comes or the queue is rebuilt.
     private var expiries = Deque<(expiresAt: Int64, actionID: String)>()
 
-    package init(now: Int64, scopes: [BudgetScope] = BudgetScope.allCases) {
-        day = Self.dayStart(of: now)
+    /// `periods`: each scope's, where not its `defaultPeriod` (a session's is always its lifetime).
+    package init(
+        now: Int64, scopes: [BudgetScope] = BudgetScope.allCases, periods: [BudgetScope: BudgetPeriod] = [:],
+        calendar: BudgetCalendar = .utc
+    ) {
         self.scopes = BudgetScope.allCases.filter(scopes.contains)
+        self.periods = BudgetScope.allCases.map { $0 == .session ? .lifetime : periods[$0] ?? $0.defaultPeriod }
+        self.calendar = calendar
+        let bounds = self.periods.map { calendar.bounds(of: $0, containing: now) }
+        starts = bounds.map(\.start)
+        ends = bounds.map(\.end)
+        nextEnd = ends.min() ?? .max
+    }
+
+    /// The period `scope` counts spend over.
+    package func period(of scope: BudgetScope) -> BudgetPeriod { periods[scope.rawValue] }
+
+    /// The current period of `scope`: its start (inclusive) and end (exclusive).
+    package func currentPeriod(of scope: BudgetScope) -> (start: Int64, end: Int64) {
+        (starts[scope.rawValue], ends[scope.rawValue])
+    }
+
+    /// Whether `micros` falls in `scope`'s current period (always, for a lifetime).
+    private func isCurrent(_ micros: Int64, _ scope: BudgetScope) -> Bool {
+        micros >= starts[scope.rawValue] && (micros < ends[scope.rawValue] || ends[scope.rawValue] == .max)
     }
 
     /// The UTC midnight at or before `micros`; an instant before the first midnight 64 bits hold gives `Int64.min`
@@ -132,25 +164,33 @@ package struct SpendLedger: Sendable {
         return overflow ? .min : start
     }
 
-    /// Starts a new UTC day when `now` has passed midnight: daily accounts restart from zero, holds included.
+    /// Starts the next period of each scope whose period has ended by `now`: its accounts restart from zero, holds
+    /// included. One comparison while no period has ended.
     package mutating func advance(to now: Int64) {
-        let today = Self.dayStart(of: now)
-        guard today > day else { return }
-        day = today
-        accounts = accounts.filter { $0.key.scope.period != .utcDay }
+        guard now >= nextEnd else { return }
+        var ended: [BudgetScope] = []
+        for scope in BudgetScope.allCases where periods[scope.rawValue] != .lifetime {
+            let index = scope.rawValue
+            guard now >= ends[index] else { continue }
+            (starts[index], ends[index]) = calendar.bounds(of: periods[index], containing: now)
+            ended.append(scope)
+        }
+        nextEnd = ends.min() ?? .max
+        if !ended.isEmpty && !accounts.isEmpty { accounts = accounts.filter { !ended.contains($0.key.scope) } }
     }
 
-    /// Today's spend as the store knows it, at start: by scope, then by key (the fleet's under the empty key).
-    /// Daily accounts the figures do not name start the day at zero; lifetime scopes are loaded per key instead.
+    /// Each periodic scope's spend in its current period as the store knows it, at start: by scope, then by key (the
+    /// fleet's under the empty key). Periodic accounts the figures do not name start at zero; lifetime scopes are
+    /// loaded per key instead.
     package mutating func seedToday(_ spent: [BudgetScope: [String: Nanodollars]]) {
         var index = accounts.startIndex
         while index != accounts.endIndex {
-            if accounts.keys[index].scope.period == .utcDay { accounts.values[index].spent = .zero }
+            if period(of: accounts.keys[index].scope) != .lifetime { accounts.values[index].spent = .zero }
             accounts.formIndex(after: &index)
         }
-        for scope in scopes where scope.period == .utcDay {
+        for scope in scopes where period(of: scope) != .lifetime {
             for (key, amount) in spent[scope] ?? [:] {
-                accounts[AccountID(scope, key), default: Account(.utcDay)].spent = amount
+                accounts[AccountID(scope, key), default: Account(periods[scope.rawValue])].spent = amount
             }
         }
     }
@@ -164,16 +204,16 @@ package struct SpendLedger: Sendable {
 
     // MARK: Reading
 
-    /// Spent plus held by one key in its period: zero for a daily key with nothing, nil for a lifetime key whose
+    /// Spent plus held by one key in its period: zero for a periodic key with nothing, nil for a lifetime key whose
     /// spend is not known yet.
     package func committed(_ scope: BudgetScope, _ key: String) -> Nanodollars? {
-        guard let account = accounts[AccountID(scope, key)] else { return scope.period == .utcDay ? .zero : nil }
+        guard let account = accounts[AccountID(scope, key)] else { return period(of: scope) == .lifetime ? nil : .zero }
         return account.committed
     }
 
     /// Settled spend of a key in its period; nil while a lifetime key's spend is not known.
     package func spent(_ scope: BudgetScope, _ key: String) -> Nanodollars? {
-        guard let account = accounts[AccountID(scope, key)] else { return scope.period == .utcDay ? .zero : nil }
+        guard let account = accounts[AccountID(scope, key)] else { return period(of: scope) == .lifetime ? nil : .zero }
         return account.knowledge == .known ? account.spent : nil
     }
 
@@ -204,15 +244,15 @@ package struct SpendLedger: Sendable {
     // MARK: Loading lifetime spend
 
     /// Whether a lifetime key's spend is not known yet (never read, or being read): it cannot be judged until the
-    /// store has answered. Daily keys never need loading.
+    /// store has answered. Periodic keys never need loading.
     package func needsLoading(_ scope: BudgetScope, _ key: String) -> Bool {
-        scope.period == .lifetime && accounts[AccountID(scope, key)]?.knowledge != .known
+        period(of: scope) == .lifetime && accounts[AccountID(scope, key)]?.knowledge != .known
     }
 
     package mutating func beginLoading(_ scope: BudgetScope, _ key: String) {
-        guard scope.period == .lifetime, scopes.contains(scope) else { return }
+        guard period(of: scope) == .lifetime, scopes.contains(scope) else { return }
         let id = AccountID(scope, key)
-        var account = accounts[id] ?? Account(scope.period)
+        var account = accounts[id] ?? Account(.lifetime)
         guard account.knowledge == .unknown else { return }
         account.knowledge = .loading
         accounts[id] = account
@@ -232,26 +272,27 @@ package struct SpendLedger: Sendable {
 
     package mutating func reserve(_ actionID: String, amount: Nanodollars, keys: Keys, now: Int64, lifetime: Int64) {
         let (expiresAt, overflow) = now.addingReportingOverflow(lifetime)
-        let reservation = Reservation(amount: amount, keys: keys, day: day, expiresAt: overflow ? .max : expiresAt)
+        let reservation = Reservation(amount: amount, keys: keys, madeAt: now, expiresAt: overflow ? .max : expiresAt)
         let replaced = reservations.updateValue(reservation, forKey: actionID)
         if let replaced { unhold(replaced) }
         // A replayed ADMIT made later expires later: its earlier entry in the queue would find it still live.
         if replaced?.expiresAt != reservation.expiresAt { expiries.append((reservation.expiresAt, actionID)) }
         for scope in scopes {
             guard let key = keys[scope] else { continue }
-            accounts[AccountID(scope, key), default: Account(scope.period)].hold(amount, now: now)
+            let period = periods[scope.rawValue]
+            accounts[AccountID(scope, key), default: Account(period)].hold(amount, now: now)
         }
     }
 
     /// A call's record arrived: its reservation (if any) is released and its real cost counted. `arrivedAt` decides
-    /// the UTC day the cost belongs to; a call from an earlier day counts only for lifetime keys.
+    /// the period the cost belongs to: a call from an earlier period (or a later one) counts only for lifetime keys.
     package mutating func settle(_ actionID: String, cost: Nanodollars, keys: Keys, arrivedAt: Int64, now: Int64) {
         if let reservation = reservations.removeValue(forKey: actionID) { unhold(reservation) }
         guard cost != .zero else { return }
-        let today = Self.dayStart(of: arrivedAt) == day
         for scope in scopes {
-            guard let key = keys[scope], today || scope.period == .lifetime else { continue }
-            accounts[AccountID(scope, key), default: Account(scope.period)].count(cost, now: now)
+            guard let key = keys[scope], isCurrent(arrivedAt, scope) else { continue }
+            let period = periods[scope.rawValue]
+            accounts[AccountID(scope, key), default: Account(period)].count(cost, now: now)
         }
     }
 
@@ -272,15 +313,15 @@ package struct SpendLedger: Sendable {
                 reservations.map { (expiresAt: $0.value.expiresAt, actionID: $0.key) }.sorted { $0.expiresAt < $1.expiresAt })
         }
         let idleBefore = now - sessionIdle
-        accounts = accounts.filter { $0.value.isLive($0.key.scope.period, idleBefore: idleBefore) }
+        accounts = accounts.filter { $0.value.isLive(period(of: $0.key.scope), idleBefore: idleBefore) }
         return expired
     }
 
-    /// Takes a reservation's amount off what its keys hold (daily keys only if it was made today: a new day's
-    /// accounts started without it).
+    /// Takes a reservation's amount off what its keys hold (periodic keys only if it was made in the current period:
+    /// a new period's accounts started without it).
     private mutating func unhold(_ reservation: Reservation) {
         for scope in scopes {
-            guard let key = reservation.keys[scope], reservation.day == day || scope.period == .lifetime else { continue }
+            guard let key = reservation.keys[scope], isCurrent(reservation.madeAt, scope) else { continue }
             accounts[AccountID(scope, key)]?.held.release(reservation.amount)
         }
     }

@@ -17,7 +17,7 @@ import Testing
         #expect(
             [policy.sessionBudget, policy.agentBudget, policy.userBudget, policy.appBudget, policy.dailyBudget]
                 == [1, 2, 0, 3, 10])
-        #expect(policy.budgets.map(\.period) == [.lifetime, .utcDay, .utcDay, .utcDay, .utcDay])
+        #expect(policy.budgets.map { policy.period(of: $0.scope) } == [.lifetime, .day, .day, .day, .day])
         #expect(policy.isActive)
 
         policy.appBudget = 4

@@ -78,7 +78,7 @@ import Testing
                 let late = Int.random(in: 0..<8, using: &random) == 0
                 ledger.settle(action, cost: cost, keys: keys, arrivedAt: late ? now - 86_400 * Self.second : now, now: now)
                 model.reservations[action] = nil
-                for scope in BudgetScope.allCases where !late || scope.period == .lifetime {
+                for scope in BudgetScope.allCases where !late || scope.defaultPeriod == .lifetime {
                     guard let key = keys[scope] else { continue }
                     model.spent[SpendLedger.AccountID(scope, key), default: .zero] += cost
                 }
@@ -99,7 +99,7 @@ import Testing
             ledger.settle(action, cost: .zero, keys: reservation.keys, arrivedAt: tomorrow, now: tomorrow)
         }
         model.reservations = [:]
-        model.spent = model.spent.filter { $0.key.scope.period == .lifetime }
+        model.spent = model.spent.filter { $0.key.scope.defaultPeriod == .lifetime }
         Self.check(ledger, against: model, step: -1, seed: seed)
     }
 
