@@ -264,3 +264,56 @@ def test_api_key_is_asked_once_and_sent_as_a_header(
         context.close()
     finally:
         process.stop()
+
+
+def test_budgets_view_shows_spend_against_limits_and_changes_a_limit(
+    binary: Path, upstream_url: str, tmp_path_factory: pytest.TempPathFactory, browser: Browser
+) -> None:
+    workdir = tmp_path_factory.mktemp("dashboard-budgets")
+    policy = workdir / "policy.yaml"
+    policy.write_text('budgets:\n  agent: {"*": 5, planner: 0}\n  app: 100\nperiods: {app: month}\n'
+                      "rate_limits:\n  global: 1000\n")
+    process, base_url = start_ledger(binary, upstream_url, workdir, AGENTLEDGER_POLICY_FILE=str(policy))
+    try:
+        ledger = Ledger(base_url=base_url, upstream_url=upstream_url)
+        session_id = new_session_id("dash-budgets")
+        for _ in range(2):
+            chat(ledger, session_id, user("Plan a weekend"), **{"x-agentledger-agent-name": "planner"})
+        ledger.session_records(session_id, 2)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{base_url}/#/budgets")
+        agent = page.locator('section.budget[data-scope="agent"]')
+        expect(agent).to_contain_text("per day")
+        # planner may spend nothing: its row comes first, at its limit, in red.
+        expect(agent.locator("tbody tr").first).to_have_attribute("data-key", "planner")
+        expect(agent.locator("tbody tr").first.locator(".used")).to_have_class("used used-over")
+        expect(page.locator('section.budget[data-scope="app"]')).to_contain_text("per month, resets")
+        expect(page.locator('section.budget[data-rate="global"]')).to_contain_text("1,000 each per 60 s")
+        expect(page.locator("#changes")).to_contain_text("No limit has been changed")
+        shoot(page, "budgets.png")
+
+        page.select_option('#limit-form select[name="scope"]', "agent")
+        page.fill('#limit-form input[name="key"]', "planner")
+        page.fill('#limit-form input[name="value"]', "50")
+        page.click('#limit-form button[type="submit"]')
+        expect(page.locator("#limit-message")).to_contain_text("agent/planner is now $50.00")
+        expect(page.locator("#policy-changes tbody tr").first).to_contain_text("dashboard")
+        expect(page.locator("#policy-changes tbody tr").first).to_contain_text("$50.00")
+        expect(agent.locator('tbody tr[data-key="planner"] .used')).to_have_class("used used-ok")
+        # The next call is judged by the new limit.
+        status, _ = chat(ledger, session_id, user("And another"), **{"x-agentledger-agent-name": "planner"})
+        assert status == 200
+
+        page.fill('#limit-form input[name="value"]', "-1")
+        page.fill('#limit-form input[name="key"]', "x")
+        page.eval_on_selector('#limit-form input[name="value"]', "node => node.removeAttribute('min')")
+        page.click('#limit-form button[type="submit"]')
+        expect(page.locator("#limit-message")).to_have_class("error")
+        expect(page.locator("#limit-message")).to_contain_text("from 0")
+        assert errors == [], errors
+        context.close()
+    finally:
+        process.stop()

@@ -5,6 +5,7 @@ package enum DashboardAssets {
     static let all: [DashboardAsset] = [
         DashboardAsset(name: "api.js", bytes: PackageResources.api_js),
         DashboardAsset(name: "app.css", bytes: PackageResources.app_css),
+        DashboardAsset(name: "budgets.js", bytes: PackageResources.budgets_js),
         DashboardAsset(name: "calls.js", bytes: PackageResources.calls_js),
         DashboardAsset(name: "charts.js", bytes: PackageResources.charts_js),
         DashboardAsset(name: "dom.js", bytes: PackageResources.dom_js),

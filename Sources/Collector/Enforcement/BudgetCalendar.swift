@@ -9,11 +9,17 @@ import Foundation
 /// instant traps: one outside what the calendar can place gets the widest period (`Int64.min` to `Int64.max`).
 package struct BudgetCalendar: Sendable, Equatable {
     package let timeZone: TimeZone
+    /// The zone's name as configured (Foundation may report `UTC` as `GMT`).
+    package let name: String
+    /// A zone always at UTC (no offset, no daylight saving time): days are plain arithmetic.
+    private let isUTC: Bool
 
-    package static let utc = BudgetCalendar(timeZone: TimeZone(identifier: "UTC")!)
+    package static let utc = BudgetCalendar(timeZone: TimeZone(identifier: "UTC")!, name: "UTC")
 
-    package init(timeZone: TimeZone) {
+    package init(timeZone: TimeZone, name: String? = nil) {
         self.timeZone = timeZone
+        self.name = name ?? timeZone.identifier
+        isUTC = timeZone.secondsFromGMT() == 0 && timeZone.nextDaylightSavingTimeTransition == nil
     }
 
     /// The calendar period of kind `period` holding `micros`: its start (inclusive) and end (exclusive). A lifetime
@@ -23,7 +29,7 @@ package struct BudgetCalendar: Sendable, Equatable {
         switch period {
         case .lifetime:
             return widest
-        case .day where timeZone.identifier == "UTC":
+        case .day where isUTC:
             let start = SpendLedger.dayStart(of: micros)
             guard start != .min else { return widest }
             let (end, overflow) = start.addingReportingOverflow(SpendLedger.microsPerDay)

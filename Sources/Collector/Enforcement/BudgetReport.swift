@@ -109,7 +109,7 @@ package enum BudgetReport {
             "source": .string(source), "note": .string(note),
             "day_start": .string(ISOTimestamp.format(micros: SpendLedger.dayStart(of: now))),
             "admission_mode": .string(policy.admissionMode.rawValue),
-            "time_zone": .string(policy.calendar.timeZone.identifier),
+            "time_zone": .string(policy.calendar.name),
             "budgets": .array(budgets), "rate_limits": rates,
         ])
     }

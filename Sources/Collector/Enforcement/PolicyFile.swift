@@ -140,7 +140,7 @@ package enum PolicyFile {
                     throw PolicyFileError(
                         path, "time_zone must be an IANA time zone name such as UTC or America/New_York, not \(describe(value))")
                 }
-                policy.calendar = BudgetCalendar(timeZone: zone)
+                policy.calendar = BudgetCalendar(timeZone: zone, name: name)
             default:
                 throw PolicyFileError(
                     path,

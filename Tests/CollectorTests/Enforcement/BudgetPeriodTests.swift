@@ -13,7 +13,7 @@ import Testing
         return Int64((formatter.date(from: iso)!.timeIntervalSince1970 * 1_000_000).rounded())
     }
 
-    static let newYork = BudgetCalendar(timeZone: TimeZone(identifier: "America/New_York")!)
+    static let newYork = BudgetCalendar(timeZone: TimeZone(identifier: "America/New_York")!, name: "America/New_York")
     static let berlin = BudgetCalendar(timeZone: TimeZone(identifier: "Europe/Berlin")!)
 
     @Test func calendarPeriodsBeginAtLocalMidnightOnMondaysAndFirstDays() {

@@ -38,17 +38,13 @@ export function askForKey(refused) {
   return asking;
 }
 
-/** GETs `path` (relative to the page) with `params`; returns `{body, headers}`. The key goes in a header only. */
-export async function getJSON(path, params = {}) {
-  const url = new URL(path, document.baseURI);
-  for (const [name, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null && value !== '') url.searchParams.set(name, value);
-  }
+/** Sends one request to `url` with the key in a header, asking for the key again on 401; throws `ApiError`. */
+async function request(url, options = {}) {
   for (;;) {
-    const headers = { accept: 'application/json' };
+    const headers = { accept: 'application/json', ...(options.headers || {}) };
     const key = storedKey();
     if (key) headers['x-agentledger-api-key'] = key;
-    const response = await fetch(url, { headers, cache: 'no-store' });
+    const response = await fetch(url, { ...options, headers, cache: 'no-store' });
     if (response.status === 401) {
       await askForKey(key !== '');
       continue;
@@ -66,10 +62,36 @@ export async function getJSON(path, params = {}) {
   }
 }
 
+/** GETs `path` (relative to the page) with `params`; returns `{body, headers}`. The key goes in a header only. */
+export async function getJSON(path, params = {}) {
+  const url = new URL(path, document.baseURI);
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') url.searchParams.set(name, value);
+  }
+  return request(url);
+}
+
+/** PUTs (or DELETEs, without a body) `path`; returns the answer's JSON. */
+export async function sendJSON(method, path, body) {
+  const options = { method };
+  if (body !== undefined) {
+    options.body = JSON.stringify(body);
+    options.headers = { 'content-type': 'application/json', 'x-agentledger-actor': 'dashboard' };
+  } else {
+    options.headers = { 'x-agentledger-actor': 'dashboard' };
+  }
+  return (await request(new URL(path, document.baseURI), options)).body;
+}
+
 export const api = {
   sessions: (params) => getJSON('api/sessions', params),
   session: (id) => getJSON(`session/${encodeURIComponent(id)}`).then((r) => r.body),
   call: (id) => getJSON(`explain/${encodeURIComponent(id)}`).then((r) => r.body),
   search: (q, limit = 50) => getJSON('api/search', { q, limit }).then((r) => r.body),
   stats: (params) => getJSON('api/stats', params).then((r) => r.body),
+  budgets: () => getJSON('api/budgets', { limit: 50 }).then((r) => r.body),
+  policyChanges: () => getJSON('api/policy/changes', { limit: 10 }).then((r) => r.body),
+  setLimit: (kind, scope, key, value) => sendJSON(
+    'PUT', `api/${kind === 'budget' ? 'budgets' : 'rate-limits'}/${encodeURIComponent(scope)}/${encodeURIComponent(key)}`,
+    kind === 'budget' ? { limit_usd: value } : { rpm: value }),
 };

@@ -1,4 +1,5 @@
 // Wires the hash routes to the views and the live feed to whichever view is showing.
+import { budgetsView } from './budgets.js';
 import { connectLive } from './live.js';
 import { overviewView } from './overview.js';
 import { searchView } from './search.js';
@@ -33,6 +34,9 @@ function route() {
   } else if (path === '/overview') {
     section = 'overview';
     current = overviewView(params);
+  } else if (path === '/budgets') {
+    section = 'budgets';
+    current = budgetsView();
   } else if (path === '/search') {
     section = '';
     searchInput.value = params.get('q') || '';
