@@ -176,3 +176,29 @@ def test_bad_edits_are_refused_with_a_reason_and_change_nothing(fleet: Fleet):
         assert response.status_code == 200 and response.json()["key"] == "a/b c", response.text
         trail = client.get(f"{collector.url}/api/policy/changes", headers=headers).json()
     assert len(trail) == 1 and trail[0]["actor"] == "api", trail
+
+
+def test_a_models_budget_set_at_run_time_refuses_that_model_only(fleet: Fleet):
+    collector = fleet.collector(dsn=own_store("budget_model"))
+    sidecar = fleet.sidecar(collector.ingest_address)
+    status, change = edit(collector.url, "PUT", "/api/budgets/model/gpt-4o-mini", {"limit_usd": 0})
+    assert status == 200 and change["scope"] == "model", change
+    session = new_session_id("model")
+    codes = []
+    for _ in range(50):
+        codes.append(call(sidecar.url, "bot", session))
+        if codes[-1] == 429:
+            break
+        time.sleep(0.05)
+    assert codes[-1] == 429, codes
+    with http_client(timeout=30.0) as client:
+        refused = client.post(
+            f"{sidecar.url}/v1/chat/completions", headers={"authorization": f"Bearer {API_KEY_OPENAI}"},
+            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]},
+        )
+        other = client.post(
+            f"{sidecar.url}/v1/chat/completions", headers={"authorization": f"Bearer {API_KEY_OPENAI}"},
+            json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hello"}]},
+        )
+    assert refused.status_code == 429 and "Model daily budget" in refused.json()["error"]["message"], refused.text
+    assert other.status_code == 200, other.text

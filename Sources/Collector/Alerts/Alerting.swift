@@ -54,6 +54,7 @@ package final class Alerting: Sendable {
             case .agent: ("Agent \(adjective) budget", " of agent \(crossing.key)")
             case .user: ("User \(adjective) budget", " of user \(crossing.key)")
             case .app: ("App \(adjective) budget", " of app \(crossing.key)")
+            case .model: ("Model \(adjective) budget", " of model \(crossing.key)")
             case .fleet: (adjective.prefix(1).uppercased() + adjective.dropFirst() + " budget", "")
             }
         // The period by its start: a UTC day by its date, any other by its start instant.

@@ -86,6 +86,7 @@ package enum BudgetReport {
             case .agent: spent = totals.byAgent
             case .user: spent = totals.byUser
             case .app: spent = totals.byApp
+            case .model: spent = totals.byModel
             case .session: spent = [:]
             }
             let accounts = spent.map { (key: $0.key, spent: $0.value, held: 0.0) }
@@ -167,6 +168,7 @@ package enum BudgetReport {
         case .agent: "agent"
         case .user: "user"
         case .app: "app"
+        case .model: "model"
         case .fleet: "fleet"
         }
     }
@@ -176,7 +178,7 @@ package enum BudgetReport {
     private static func rateLimits(_ policy: EnforcementPolicy) -> [(RateWindows.Scope, String, Int?)] {
         let scopes: [(RateWindows.Scope, String, Int?)] = [
             (.global, "global", policy.globalRPM), (.session, "session", policy.sessionRPM),
-            (.agent, "agent", policy.agentRPM), (.user, "user", policy.userRPM),
+            (.agent, "agent", policy.agentRPM), (.user, "user", policy.userRPM), (.model, "model", policy.modelRPM),
         ]
         return scopes.filter { scope, _, rpm in rpm != nil || !(policy.keyRPM[scope]?.isEmpty ?? true) }
     }

@@ -1,7 +1,8 @@
-/// What a budget counts: every call of the fleet, or the calls of one session, agent, user or app. The order of the
-/// cases is the order admission checks budgets in (docs/reference.md, "Refusals").
+/// What a budget counts: every call of the fleet, or the calls of one session, agent, user, app or model (the model a
+/// call asks for, as its request names it). The order of the cases is the order admission checks budgets in
+/// (docs/reference.md, "Refusals").
 package enum BudgetScope: Int, Sendable, Hashable, CaseIterable {
-    case session, agent, user, app, fleet
+    case session, agent, user, app, model, fleet
 
     /// How long a scope's spend counts unless the policy file says otherwise: a session's for its lifetime, the
     /// others' for the current day.
@@ -72,6 +73,8 @@ package struct EnforcementPolicy: Sendable, Equatable {
     package var agentRPM: Int?
     /// `AGENTLEDGER_RATE_LIMIT_USER_RPM`.
     package var userRPM: Int?
+    /// Requests per window of every model (`rate_limits.model` in `AGENTLEDGER_POLICY_FILE`; no variable).
+    package var modelRPM: Int?
     /// Requests per window of named sessions, agents and users (`AGENTLEDGER_POLICY_FILE`), which take the place of
     /// the scope's limit above for those keys. Never holds `.global`.
     package var keyRPM: [RateWindows.Scope: [String: Int]] = [:]
@@ -137,6 +140,7 @@ package struct EnforcementPolicy: Sendable, Equatable {
         case .session: return sessionRPM
         case .agent: return agentRPM
         case .user: return userRPM
+        case .model: return modelRPM
         }
     }
 
@@ -169,7 +173,8 @@ package struct EnforcementPolicy: Sendable, Equatable {
     package var hasBudgets: Bool { !budgets.isEmpty }
 
     package var hasRateLimits: Bool {
-        globalRPM != nil || sessionRPM != nil || agentRPM != nil || userRPM != nil || keyRPM.values.contains { !$0.isEmpty }
+        globalRPM != nil || sessionRPM != nil || agentRPM != nil || userRPM != nil || modelRPM != nil
+            || keyRPM.values.contains { !$0.isEmpty }
     }
 
     /// Whether sidecars must ask before each call.
@@ -183,6 +188,7 @@ package struct EnforcementPolicy: Sendable, Equatable {
         sessionRPM = other.sessionRPM
         agentRPM = other.agentRPM
         userRPM = other.userRPM
+        modelRPM = other.modelRPM
         keyRPM = other.keyRPM
         alertFractions = other.alertFractions
     }

@@ -210,6 +210,7 @@ package struct EnforcementState: Sendable {
             case .session: keys.sessionID
             case .agent: keys.agentName
             case .user: keys.userID
+            case .model: keys.model
             }
         guard let key, let rpm = policy.rpm(scope, key: key) else { return nil }
         return (rpm, key)
@@ -223,6 +224,7 @@ package struct EnforcementState: Sendable {
             case .session: ("Session", " for session \(id)")
             case .agent: ("Agent", " for agent \(id)")
             case .user: ("User", " for user \(id)")
+            case .model: ("Model", " for model \(id)")
             }
         let seconds = Int((wait + 999_999) / 1_000_000)
         return Refusal(
@@ -277,6 +279,7 @@ package struct EnforcementState: Sendable {
             case .agent: ("Agent \(period.adjective)", " Agent: \(key)")
             case .user: ("User \(period.adjective)", " User: \(key)")
             case .app: ("App \(period.adjective)", " App: \(key)")
+            case .model: ("Model \(period.adjective)", " Model: \(key)")
             case .fleet: (period.adjective.prefix(1).uppercased() + period.adjective.dropFirst(), "")
             }
         // Until the period ends, in whole seconds; none for a lifetime (nor for a period without a known end).

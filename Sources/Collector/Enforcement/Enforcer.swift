@@ -78,6 +78,7 @@ package final class Enforcer: Service, Sendable {
                 case .agent: totals.byAgent.mapValues(spend)
                 case .user: totals.byUser.mapValues(spend)
                 case .app: totals.byApp.mapValues(spend)
+                case .model: totals.byModel.mapValues(spend)
                 case .session: [:]
                 }
         }
@@ -109,7 +110,8 @@ package final class Enforcer: Service, Sendable {
         AdmissionRequest(
             actionID: admit.actionID,
             keys: SpendLedger.Keys(
-                sessionID: admit.sessionID, agentName: admit.agentName, userID: admit.userID, appID: admit.appID),
+                sessionID: admit.sessionID, agentName: admit.agentName, userID: admit.userID, appID: admit.appID,
+                model: admit.model),
             model: admit.model, bodyBytes: Int(admit.bodyBytes), maxTokens: admit.maxTokens.map(Int.init))
     }
 
@@ -140,7 +142,8 @@ package final class Enforcer: Service, Sendable {
                 crossings += state.settle(
                     actionID: record.actionID, costUSD: record.blocked ? nil : record.costUSD,
                     keys: SpendLedger.Keys(
-                        sessionID: record.sessionID, agentName: record.agentName, userID: record.userID, appID: record.appID),
+                        sessionID: record.sessionID, agentName: record.agentName, userID: record.userID, appID: record.appID,
+                        model: record.modelID),
                     arrivedAt: record.timestampMicros, now: time, model: record.blocked ? nil : record.modelID,
                     tokensIn: record.tokensIn, tokensOut: record.tokensOut)
             }

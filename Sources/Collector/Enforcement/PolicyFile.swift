@@ -68,7 +68,7 @@ package enum PolicyFile {
                 try each(value, in: "budgets", path: path) { scopeName, node in
                     guard let scope = budgetScopes[scopeName] else {
                         throw PolicyFileError(
-                            path, "budgets.\(scopeName) is not a scope: expected one of session, agent, user, app, fleet")
+                            path, "budgets.\(scopeName) is not a scope: expected one of session, agent, user, app, model, fleet")
                     }
                     let (everyKey, keys) = try limits(
                         node, at: "budgets.\(scopeName)", allowsKeys: scope != .fleet, path: path, named: &named
@@ -91,7 +91,7 @@ package enum PolicyFile {
                 try each(value, in: "rate_limits", path: path) { scopeName, node in
                     guard let scope = rateScopes[scopeName] else {
                         throw PolicyFileError(
-                            path, "rate_limits.\(scopeName) is not a scope: expected one of global, session, agent, user")
+                            path, "rate_limits.\(scopeName) is not a scope: expected one of global, session, agent, user, model")
                     }
                     let (everyKey, keys) = try limits(
                         node, at: "rate_limits.\(scopeName)", allowsKeys: scope != .global, path: path, named: &named
@@ -106,6 +106,7 @@ package enum PolicyFile {
                             case .session: \.sessionRPM
                             case .agent: \.agentRPM
                             case .user: \.userRPM
+                            case .model: \.modelRPM
                             }
                         if policy[keyPath: variable] != nil {
                             throw PolicyFileError(
@@ -123,7 +124,7 @@ package enum PolicyFile {
                 try each(value, in: "periods", path: path) { scopeName, node in
                     guard let scope = budgetScopes[scopeName] else {
                         throw PolicyFileError(
-                            path, "periods.\(scopeName) is not a scope: expected one of session, agent, user, app, fleet")
+                            path, "periods.\(scopeName) is not a scope: expected one of session, agent, user, app, model, fleet")
                     }
                     let text = node.scalar?.string ?? ""
                     guard let period = BudgetPeriod(rawValue: text), (period == .lifetime) == (scope == .session) else {

@@ -41,10 +41,10 @@ package struct PolicyOverride: Sendable, Equatable, Hashable {
     }
 
     static let budgetScopes: [String: BudgetScope] = [
-        "session": .session, "agent": .agent, "user": .user, "app": .app, "fleet": .fleet,
+        "session": .session, "agent": .agent, "user": .user, "app": .app, "model": .model, "fleet": .fleet,
     ]
     static let rateScopes: [String: RateWindows.Scope] = [
-        "global": .global, "session": .session, "agent": .agent, "user": .user,
+        "global": .global, "session": .session, "agent": .agent, "user": .user, "model": .model,
     ]
 
     /// Checks the override as the API receives it; the error says what is wrong in words a caller can act on.
@@ -55,7 +55,7 @@ package struct PolicyOverride: Sendable, Equatable, Hashable {
         case .budget:
             guard let scope = Self.budgetScopes[scope] else {
                 throw PolicyOverrideError(
-                    "\(scope.prefix(40)) is not a budget scope: expected session, agent, user, app or fleet")
+                    "\(scope.prefix(40)) is not a budget scope: expected session, agent, user, app, model or fleet")
             }
             wholeScope = scope == .fleet
             if let limit, !(limit.isFinite && limit >= 0 && limit <= PolicyFile.maximumUSD) {
@@ -65,7 +65,7 @@ package struct PolicyOverride: Sendable, Equatable, Hashable {
         case .rateLimit:
             guard let scope = Self.rateScopes[scope] else {
                 throw PolicyOverrideError(
-                    "\(scope.prefix(40)) is not a rate-limit scope: expected global, session, agent or user")
+                    "\(scope.prefix(40)) is not a rate-limit scope: expected global, session, agent, user or model")
             }
             wholeScope = scope == .global
             if let limit, !(limit >= 0 && limit <= Double(PolicyFile.maximumRPM) && limit.rounded() == limit) {
@@ -116,6 +116,7 @@ extension EnforcementPolicy {
                 case .session: sessionRPM = rpm
                 case .agent: agentRPM = rpm
                 case .user: userRPM = rpm
+                case .model: modelRPM = rpm
                 }
             } else if let rpm {
                 keyRPM[scope, default: [:]][override.key] = rpm
@@ -139,6 +140,7 @@ extension EnforcementPolicy {
                 case .session: sessionRPM
                 case .agent: agentRPM
                 case .user: userRPM
+                case .model: modelRPM
                 }
             return everyKey.map(Double.init)
         }

@@ -8,7 +8,7 @@ import DequeModule
 package struct RateWindows: Sendable {
     /// What a rate limit counts.
     package enum Scope: Sendable, CaseIterable {
-        case global, session, agent, user
+        case global, session, agent, user, model
     }
 
     /// The admission times of one key, oldest first, never more than the limit: O(1) at both ends, with no
@@ -35,6 +35,7 @@ package struct RateWindows: Sendable {
     private var sessions: [String: Window] = [:]
     private var agents: [String: Window] = [:]
     private var users: [String: Window] = [:]
+    private var models: [String: Window] = [:]
 
     package init(windowMicros: Int64) {
         self.windowMicros = windowMicros
@@ -59,6 +60,9 @@ package struct RateWindows: Sendable {
         case .user:
             users[id]?.dropOlder(than: cutoff)
             window = users[id]
+        case .model:
+            models[id]?.dropOlder(than: cutoff)
+            window = models[id]
         }
         guard let window, window.count >= limit, let oldest = window.oldest else { return nil }
         return max(1, oldest + windowMicros - now)
@@ -72,6 +76,7 @@ package struct RateWindows: Sendable {
         case .session: sessions[id, default: Window()].append(now, keeping: limit)
         case .agent: agents[id, default: Window()].append(now, keeping: limit)
         case .user: users[id, default: Window()].append(now, keeping: limit)
+        case .model: models[id, default: Window()].append(now, keeping: limit)
         }
     }
 
@@ -83,6 +88,7 @@ package struct RateWindows: Sendable {
             case .session: sessions[id]
             case .agent: agents[id]
             case .user: users[id]
+            case .model: models[id]
             }
         guard var window else { return 0 }
         window.dropOlder(than: now - windowMicros)
@@ -98,6 +104,7 @@ package struct RateWindows: Sendable {
             case .session: Array(sessions.keys)
             case .agent: Array(agents.keys)
             case .user: Array(users.keys)
+            case .model: Array(models.keys)
             }
         return keys.map { ($0, count(scope, $0, now: now)) }.filter { $0.requests > 0 }
     }
@@ -109,8 +116,11 @@ package struct RateWindows: Sendable {
         sessions = sessions.filter { ($0.value.newest ?? .min) > cutoff }
         agents = agents.filter { ($0.value.newest ?? .min) > cutoff }
         users = users.filter { ($0.value.newest ?? .min) > cutoff }
+        models = models.filter { ($0.value.newest ?? .min) > cutoff }
     }
 
     /// Keys with a window in memory (the global window counts once it holds an admission).
-    package var keyCount: Int { sessions.count + agents.count + users.count + (global.count > 0 ? 1 : 0) }
+    package var keyCount: Int {
+        sessions.count + agents.count + users.count + models.count + (global.count > 0 ? 1 : 0)
+    }
 }

@@ -20,12 +20,18 @@ package struct SpendLedger: Sendable {
         package var agentName: String?
         package var userID: String?
         package var appID: String?
+        /// The model the call asked for, as its request names it.
+        package var model: String?
 
-        package init(sessionID: String? = nil, agentName: String? = nil, userID: String? = nil, appID: String? = nil) {
+        package init(
+            sessionID: String? = nil, agentName: String? = nil, userID: String? = nil, appID: String? = nil,
+            model: String? = nil
+        ) {
             self.sessionID = sessionID
             self.agentName = agentName
             self.userID = userID
             self.appID = appID
+            self.model = model
         }
 
         /// The key the call counts under in a scope, nil when it has none there. Every call counts for the fleet,
@@ -36,6 +42,7 @@ package struct SpendLedger: Sendable {
             case .agent: agentName
             case .user: userID
             case .app: appID
+            case .model: model
             case .fleet: ""
             }
         }

@@ -150,14 +150,14 @@ extension PostgresStore {
 
     package func spend(sinceMicros: Int64) async throws -> SpendTotals {
         let query: PostgresQuery = """
-            SELECT agent_name, user_id, app_id, coalesce(sum(round(cost_usd::numeric, 10)), 0)::float8 FROM calls
-            WHERE ts_micros >= \(sinceMicros) AND NOT blocked GROUP BY agent_name, user_id, app_id
+            SELECT agent_name, user_id, app_id, model_id, coalesce(sum(round(cost_usd::numeric, 10)), 0)::float8 FROM calls
+            WHERE ts_micros >= \(sinceMicros) AND NOT blocked GROUP BY agent_name, user_id, app_id, model_id
             """
         return try await bounded("spend") { client in
             var totals = SpendTotals()
-            let rows = try await client.query(query).decode((String?, String?, String?, Double).self)
-            for try await (agent, user, app, amount) in rows {
-                totals.add(amount, agent: agent, user: user, app: app)
+            let rows = try await client.query(query).decode((String?, String?, String?, String?, Double).self)
+            for try await (agent, user, app, model, amount) in rows {
+                totals.add(amount, agent: agent, user: user, app: app, model: model)
             }
             return totals
         }

@@ -134,16 +134,17 @@ extension SQLiteStore {
     package func spend(sinceMicros: Int64) async throws -> SpendTotals {
         let rows = try await reader.query(
             """
-            SELECT agent_name, user_id, app_id, coalesce(sum(CAST(round(cost_usd * 1e10) AS INTEGER)), 0) / 1e10 AS spend
+            SELECT agent_name, user_id, app_id, model_id,
+                coalesce(sum(CAST(round(cost_usd * 1e10) AS INTEGER)), 0) / 1e10 AS spend
             FROM calls
-            WHERE ts_micros >= ? AND NOT blocked GROUP BY agent_name, user_id, app_id
+            WHERE ts_micros >= ? AND NOT blocked GROUP BY agent_name, user_id, app_id, model_id
             """,
             [.integer(Int(sinceMicros))])
         var totals = SpendTotals()
         for row in rows {
             totals.add(
                 row.column("spend")?.double ?? 0, agent: row.column("agent_name")?.string, user: row.column("user_id")?.string,
-                app: row.column("app_id")?.string)
+                app: row.column("app_id")?.string, model: row.column("model_id")?.string)
         }
         return totals
     }

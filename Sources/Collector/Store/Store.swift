@@ -49,27 +49,31 @@ package struct InsertResult: Sendable, Equatable {
 }
 
 /// Lifetime spend in USD from some instant on, as budget enforcement reads it. Calls without an agent name
-/// (or a user id, or an app id) count in `total` only.
+/// (or a user id, an app id, a model) count in `total` only.
 package struct SpendTotals: Sendable, Equatable {
     package var total: Double
     package var byAgent: [String: Double]
     package var byUser: [String: Double]
     package var byApp: [String: Double]
+    package var byModel: [String: Double]
 
     package init(
-        total: Double = 0, byAgent: [String: Double] = [:], byUser: [String: Double] = [:], byApp: [String: Double] = [:]
+        total: Double = 0, byAgent: [String: Double] = [:], byUser: [String: Double] = [:], byApp: [String: Double] = [:],
+        byModel: [String: Double] = [:]
     ) {
         self.total = total
         self.byAgent = byAgent
         self.byUser = byUser
         self.byApp = byApp
+        self.byModel = byModel
     }
 
-    mutating func add(_ amount: Double, agent: String?, user: String?, app: String?) {
+    mutating func add(_ amount: Double, agent: String?, user: String?, app: String?, model: String? = nil) {
         total = Money.sum(total, amount)
         if let agent { byAgent[agent] = Money.sum(byAgent[agent] ?? 0, amount) }
         if let user { byUser[user] = Money.sum(byUser[user] ?? 0, amount) }
         if let app { byApp[app] = Money.sum(byApp[app] ?? 0, amount) }
+        if let model { byModel[model] = Money.sum(byModel[model] ?? 0, amount) }
     }
 }
 

@@ -4,8 +4,8 @@
 import { api } from './api.js';
 import { count, el, money, time } from './dom.js';
 
-const budgetScopes = ['session', 'agent', 'user', 'app', 'fleet'];
-const rateScopes = ['global', 'session', 'agent', 'user'];
+const budgetScopes = ['session', 'agent', 'user', 'app', 'model', 'fleet'];
+const rateScopes = ['global', 'session', 'agent', 'user', 'model'];
 
 /** A bar for a share of a limit: green below 80%, amber to 100%, red at or past it. */
 function usedBar(fraction) {
