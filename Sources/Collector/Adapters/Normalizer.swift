@@ -204,7 +204,7 @@ package struct Normalizer: Sendable {
             record.modelID.flatMap { lookups.price(for: $0, in: prices) }
             ?? reading.model.flatMap { lookups.price(for: $0, in: prices) }
         if let price {
-            record.costUSD = usage.cost(at: price)
+            record.costUSD = usage.cost(at: price.forServiceTier(reading.serviceTier))
             record.priceTable = prices.version
         }
     }

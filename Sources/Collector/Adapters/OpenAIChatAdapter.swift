@@ -37,6 +37,7 @@ enum OpenAIChatAdapter: ProviderAdapter {
     static func readResponse(_ body: JSONValue) -> ResponseReading {
         var reading = ResponseReading()
         reading.model = body["model"]?.stringValue
+        reading.serviceTier = body["service_tier"]?.stringValue
         reading.usage = usage(from: body["usage"])
         let choice = body["choices"]?[0]
         reading.stopReason = choice?["finish_reason"]?.stringValue

@@ -11,6 +11,7 @@ struct OpenAIChatStream {
     }
 
     private var model: String?
+    private var serviceTier: String?
     private var content = ""
     private var refusal = ""
     private var toolCalls: [Int: PartialToolCall] = [:]
@@ -21,6 +22,7 @@ struct OpenAIChatStream {
 
     mutating func consume(_ chunk: JSONValue) {
         if model == nil { model = chunk["model"]?.stringValue }
+        if let tier = chunk["service_tier"]?.stringValue { serviceTier = tier }
         if let message = UpstreamError.message(in: chunk, lenient: false) { errorMessage = message }
         if let tokens = OpenAIChatAdapter.usage(from: chunk["usage"]) { usage = tokens }
         let choice = chunk["choices"]?.arrayValue?.first { ($0["index"]?.intValue ?? 0) == 0 }
@@ -69,6 +71,7 @@ struct OpenAIChatStream {
     var reading: ResponseReading {
         var reading = ResponseReading()
         reading.model = model
+        reading.serviceTier = serviceTier
         if !content.isEmpty {
             reading.content = content
         } else if !refusal.isEmpty {

@@ -57,6 +57,7 @@ enum OpenAIResponsesAdapter: ProviderAdapter {
     static func readResponse(_ body: JSONValue) -> ResponseReading {
         var reading = ResponseReading()
         reading.model = body["model"]?.stringValue
+        reading.serviceTier = body["service_tier"]?.stringValue
         reading.usage = usage(from: body["usage"])
         reading.stopReason = stopReason(of: body)
         read(output: body["output"]?.arrayValue ?? [], into: &reading)

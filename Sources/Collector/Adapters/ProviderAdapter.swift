@@ -17,6 +17,9 @@ struct ResponseReading: Sendable, Equatable {
     var toolCalls: [ToolCall] = []
     var stopReason: String?
     var usage: TokenUsage?
+    /// The processing tier the upstream says served the call (OpenAI's `service_tier`: `default`, `flex`,
+    /// `priority`, `scale`), which picks the rates where the price list has tier rates.
+    var serviceTier: String?
     /// An error the upstream reported inside a 2xx body or in the middle of a stream.
     var errorMessage: String?
 }

@@ -13,6 +13,31 @@ package struct ModelPrice: Sendable, Equatable {
     /// The rates that apply to the whole call once its prompt is longer than a threshold (Claude's and Gemini's
     /// long-context prices, LiteLLM's `*_above_200k_tokens` fields); nil when the model has one price at any length.
     package var longContext: LongContext?
+    /// OpenAI's flex processing rates (`service_tier: "flex"` in the answer); nil prices such calls at the standard
+    /// rates.
+    package var flex: TierRates?
+    /// OpenAI's priority processing rates (`service_tier: "priority"`); nil prices such calls at the standard rates.
+    package var priority: TierRates?
+
+    /// A processing tier's rates, in USD per million tokens. Cache writes and reasoning keep the model's rates.
+    package struct TierRates: Sendable, Equatable {
+        package var input: Double
+        package var output: Double
+        package var cacheRead: Double
+
+        package init(input: Double, output: Double, cacheRead: Double) {
+            self.input = input
+            self.output = output
+            self.cacheRead = cacheRead
+        }
+
+        /// OpenAI's published rule for flex processing: the Batch API's rates, half the standard ones.
+        package static func half(of price: ModelPrice) -> TierRates {
+            TierRates(
+                input: ModelPrice.rate(price.input / 2), output: ModelPrice.rate(price.output / 2),
+                cacheRead: ModelPrice.rate(price.cacheRead / 2))
+        }
+    }
 
     /// Rates for prompts above `thresholdTokens` input tokens (cached and cache-written tokens included): every
     /// token of such a call is billed at these rates, not only those past the threshold.
@@ -52,6 +77,27 @@ package struct ModelPrice: Sendable, Equatable {
         self.cacheWriteOneHour = cacheWriteOneHour ?? input * 2
         self.reasoning = reasoning
         self.longContext = longContext
+    }
+
+    /// The rates for a call the upstream says it served in `tier` (`flex` or `priority`, where this price has rates
+    /// for it; any other tier, or none, is the standard one). A tier's rates replace the standard ones whatever the
+    /// prompt's length.
+    package func forServiceTier(_ tier: String?) -> ModelPrice {
+        let rates: TierRates?
+        switch tier {
+        case "flex": rates = flex
+        case "priority": rates = priority
+        default: rates = nil
+        }
+        guard let rates else { return self }
+        var price = self
+        price.input = rates.input
+        price.output = rates.output
+        price.cacheRead = rates.cacheRead
+        price.longContext = nil
+        price.flex = nil
+        price.priority = nil
+        return price
     }
 
     /// The rates for a call with `inputTokens` prompt tokens in all: the long-context ones above their threshold.

@@ -11,9 +11,18 @@ extension PriceTable {
     /// (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) takes its family's price. Entries that exist only to
     /// stop a longer id from taking a shorter family's price say so. Cache writes cost plain input except where
     /// the provider charges for them (Anthropic: 1.25x input for five minutes, 2x for one hour).
+    ///
+    /// OpenAI's flex processing (`service_tier: "flex"` in the answer) bills at the Batch API's rates, half the
+    /// standard ones (platform.openai.com/docs/guides/flex-processing); priority processing has per-model rates that
+    /// only a price file gives (`output_cost_per_token_priority`...): without one it is priced at the standard rates.
     package static let builtIn = PriceTable(
         version: "builtin-2026-11",
-        prices: Dictionary(uniqueKeysWithValues: openAI + anthropic + google + mistral + deepSeek)
+        prices: Dictionary(
+            uniqueKeysWithValues: openAI.map { name, price in
+                var price = price
+                if !name.hasPrefix("ft:") { price.flex = .half(of: price) }
+                return (name, price)
+            } + anthropic + google + mistral + deepSeek)
     )
 
     /// A price whose cache reads cost `cached` (or plain input) and whose cache writes cost plain input.

@@ -53,7 +53,10 @@ struct PricingFile: Equatable {
         if let version = root["version"] { name = try versionName(version) }
         var prices: [String: ModelPrice] = [:]
         var spelling: [String: String] = [:]
-        let fields: Set = ["input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "long_context"]
+        let fields: Set = [
+            "input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "long_context", "flex",
+            "priority",
+        ]
         for model in models.keys.sorted() {
             guard let entry = models[model]?.objectValue else { throw .notAnObject(model: model, field: nil) }
             for field in entry.keys.sorted() where !fields.contains(field) {
@@ -68,12 +71,47 @@ struct PricingFile: Equatable {
             }
             guard let input = try rate("input") else { throw .missingPrice(model: model, field: "input") }
             guard let output = try rate("output") else { throw .missingPrice(model: model, field: "output") }
-            prices[key] = ModelPrice(
+            var price = ModelPrice(
                 input: input, output: output, cacheRead: try rate("cache_read") ?? input,
                 cacheWrite: try rate("cache_write") ?? input, cacheWriteOneHour: try rate("cache_write_1h"),
                 reasoning: try rate("reasoning"), longContext: try longContext(entry["long_context"], model: model))
+            price.flex = try tierRates(entry["flex"], model: model, field: "flex")
+            price.priority = try tierRates(entry["priority"], model: model, field: "priority")
+            prices[key] = price
         }
         return (name, prices)
+    }
+
+    /// `"flex": {"input": 0.625, "output": 5, "cache_read": 0.0625}`: a processing tier's rates; the cache-read rate
+    /// defaults to the tier's input rate.
+    private static func tierRates(
+        _ value: JSONValue?, model: String, field: String
+    ) throws(PricingFileError.Problem) -> ModelPrice.TierRates? {
+        guard let value, !value.isNull else { return nil }
+        guard let entry = value.objectValue else { throw .notAnObject(model: model, field: field) }
+        for name in entry.keys.sorted() where !["input", "output", "cache_read"].contains(name) {
+            throw .unexpectedField(model: model, field: "\(field).\(name)")
+        }
+        let rate = { (name: String) throws(PricingFileError.Problem) -> Double? in
+            try amount(entry[name], model: model, field: "\(field).\(name)", scale: 1)
+        }
+        guard let input = try rate("input") else { throw .missingPrice(model: model, field: "\(field).input") }
+        guard let output = try rate("output") else { throw .missingPrice(model: model, field: "\(field).output") }
+        return ModelPrice.TierRates(input: input, output: output, cacheRead: try rate("cache_read") ?? input)
+    }
+
+    /// LiteLLM's tier fields (`input_cost_per_token_flex`, `output_cost_per_token_flex`,
+    /// `cache_read_input_token_cost_flex`, and the `_priority` ones), per token; nil without the tier's input price.
+    private static func liteLLMTier(
+        _ entry: [String: JSONValue], _ tier: String, model: String
+    ) throws(PricingFileError.Problem) -> ModelPrice.TierRates? {
+        let rate = { (field: String) throws(PricingFileError.Problem) -> Double? in
+            try amount(entry["\(field)_\(tier)"], model: model, field: "\(field)_\(tier)", scale: 1_000_000)
+        }
+        guard let input = try rate("input_cost_per_token"), let output = try rate("output_cost_per_token") else {
+            return nil
+        }
+        return ModelPrice.TierRates(input: input, output: output, cacheRead: try rate("cache_read_input_token_cost") ?? input)
     }
 
     /// `"long_context": {"above_tokens": 200000, "input": 6, "output": 22.5, "cache_read": 0.6, "cache_write": 7.5,
@@ -164,6 +202,8 @@ struct PricingFile: Equatable {
                 cacheWriteOneHour: try rate("cache_creation_input_token_cost_above_1hr"),
                 reasoning: try rate("output_cost_per_reasoning_token"))
             price.longContext = try liteLLMLongContext(entry, model: model, base: price)
+            price.flex = try liteLLMTier(entry, "flex", model: model)
+            price.priority = try liteLLMTier(entry, "priority", model: model)
             let key = PriceTable.canonicalName(of: model)
             if key.isEmpty { continue }
             if key == model.lowercased() {

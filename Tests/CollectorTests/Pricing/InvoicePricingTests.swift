@@ -104,7 +104,10 @@ struct InvoicePricingTests {
         #expect(table.price(for: "ft:gpt-4o-2024-08-06:acme::x1") == PriceTable.price(3.75, cached: 1.875, 15.00))
         #expect(table.price(for: "ft:gpt-4.1-nano-2025-04-14:acme::x1") == PriceTable.price(0.20, cached: 0.05, 0.80))
         #expect(table.price(for: "ft:davinci-002:acme::x1") == nil, "a fine-tune of an unlisted base is unpriced")
-        #expect(table.price(for: "gpt-4o-mini") == PriceTable.price(0.15, cached: 0.075, 0.60), "the base is unchanged")
+        var base = PriceTable.price(0.15, cached: 0.075, 0.60)
+        base.flex = .half(of: base)
+        #expect(table.price(for: "gpt-4o-mini") == base, "the base is unchanged")
+        #expect(table.price(for: "ft:gpt-4o-mini:acme::abc123")?.flex == nil, "fine-tunes have no flex tier")
     }
 
     /// Admission's worst case uses the reasoning rate for output when it is the higher one, and the long-context
@@ -115,5 +118,85 @@ struct InvoicePricingTests {
             longContext: .init(above: 1000, input: 2, output: 6, cacheRead: 2, cacheWrite: 2))
         #expect(price.cost(inputTokens: 1000, outputTokens: 1000) == 0.009)
         #expect(price.cost(inputTokens: 1001, outputTokens: 1000) == 0.010002)
+    }
+}
+
+/// OpenAI's processing tiers: the answer's `service_tier` picks the rates.
+@Suite("Service tier pricing")
+struct ServiceTierPricingTests {
+    static func chat(tier: String?, model: String = "gpt-5.1") -> CallRecord {
+        let tierField = tier.map { #","service_tier":"\#($0)""# } ?? ""
+        return CapturedCallFixture.record(
+            CapturedCallFixture.call(
+                request: #"{"model":"\#(model)","service_tier":"auto","messages":[{"role":"user","content":"hi"}]}"#,
+                response: #"{"id":"c","object":"chat.completion","model":"\#(model)-2025-11-13"\#(tierField),"#
+                    + #""choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"#
+                    + #""usage":{"prompt_tokens":10000,"completion_tokens":2000,"total_tokens":12000,"#
+                    + #""prompt_tokens_details":{"cached_tokens":4000}}}"#))
+    }
+
+    /// gpt-5.1 standard: 6,000 x $1.25 + 4,000 cached x $0.125 + 2,000 x $10 per million = $0.028. Flex bills at the
+    /// Batch API's rates, half of each: $0.014. "default" and "priority" without priority rates: standard.
+    @Test func flexIsHalfTheStandardRatesAndOtherTiersAreStandard() {
+        #expect(CapturedCallFixture.same(Self.chat(tier: nil).costUSD, 0.028))
+        #expect(CapturedCallFixture.same(Self.chat(tier: "default").costUSD, 0.028))
+        #expect(CapturedCallFixture.same(Self.chat(tier: "flex").costUSD, 0.014))
+        #expect(CapturedCallFixture.same(Self.chat(tier: "priority").costUSD, 0.028))
+        #expect(CapturedCallFixture.same(Self.chat(tier: "scale").costUSD, 0.028))
+    }
+
+    @Test func aStreamTakesTheTierItsChunksName() {
+        let chunk = #"{"id":"c","object":"chat.completion.chunk","model":"gpt-5.1","service_tier":"flex","choices":"#
+        let record = CapturedCallFixture.record(
+            CapturedCallFixture.call(
+                request: #"{"model":"gpt-5.1","stream":true,"messages":[{"role":"user","content":"hi"}]}"#,
+                response: CapturedCallFixture.sse([
+                    (nil, chunk + #"[{"index":0,"delta":{"content":"ok"},"finish_reason":null}]}"#),
+                    (nil, chunk + #"[{"index":0,"delta":{},"finish_reason":"stop"}]}"#),
+                    (
+                        nil,
+                        chunk + #"[],"usage":{"prompt_tokens":10000,"completion_tokens":2000,"#
+                            + #""prompt_tokens_details":{"cached_tokens":4000}}}"#
+                    ),
+                    (nil, "[DONE]"),
+                ]), contentType: "text/event-stream"))
+        #expect(CapturedCallFixture.same(record.costUSD, 0.014))
+    }
+
+    @Test func theResponsesAPITakesTheTierOfItsResponse() {
+        let record = OpenAIResponsesAdapterTests.record(
+            #"{"model":"gpt-5.1","input":"hi","service_tier":"flex"}"#,
+            #"{"id":"r","object":"response","status":"completed","model":"gpt-5.1","service_tier":"flex","output":[],"#
+                + #""usage":{"input_tokens":10000,"input_tokens_details":{"cached_tokens":4000},"output_tokens":2000}}"#)
+        #expect(CapturedCallFixture.same(record.costUSD, 0.014))
+    }
+
+    /// A LiteLLM file's priority fields (gpt-5.1 at $2.50 / $0.25 cached / $20, per token in the file): 6,000 x 2.5
+    /// + 4,000 x 0.25 + 2,000 x 20 per million = $0.056; its flex fields replace the built-in half.
+    @Test func aPriceFileGivesPriorityAndFlexRates() throws {
+        let table = try PricingFileTests.table(
+            """
+            {"gpt-5.1": {"input_cost_per_token": 1.25e-06, "output_cost_per_token": 1e-05,
+                         "cache_read_input_token_cost": 1.25e-07, "litellm_provider": "openai",
+                         "input_cost_per_token_priority": 2.5e-06, "output_cost_per_token_priority": 2e-05,
+                         "cache_read_input_token_cost_priority": 2.5e-07,
+                         "input_cost_per_token_flex": 6e-07, "output_cost_per_token_flex": 5e-06}}
+            """)
+        let price = try #require(table.price(for: "gpt-5.1"))
+        let usage = InvoicePricingTests.usage(input: 10000, output: 2000, read: 4000)
+        #expect(usage.cost(at: price.forServiceTier("priority")) == 0.056)
+        // Flex from the file: 6,000 x 0.6 + 4,000 x 0.6 (cache read defaults to the tier's input) + 2,000 x 5 = $0.016.
+        #expect(usage.cost(at: price.forServiceTier("flex")) == 0.016)
+        #expect(usage.cost(at: price.forServiceTier("default")) == 0.028)
+        let own = try PricingFileTests.table(
+            #"{"models": {"m": {"input": 1, "output": 4, "priority": {"input": 2, "output": 8, "cache_read": 0.2}}}}"#)
+        #expect(try #require(own.price(for: "m")).priority == ModelPrice.TierRates(input: 2, output: 8, cacheRead: 0.2))
+        #expect(throws: PricingFileError.self) {
+            try PricingFileTests.table(#"{"models": {"m": {"input": 1, "output": 4, "flex": {"input": 1}}}}"#)
+        }
+        #expect(throws: PricingFileError.self) {
+            try PricingFileTests.table(
+                #"{"models": {"m": {"input": 1, "output": 4, "flex": {"input": 1, "output": 2, "x": 1}}}}"#)
+        }
     }
 }
