@@ -202,3 +202,33 @@ def test_a_models_budget_set_at_run_time_refuses_that_model_only(fleet: Fleet):
         )
     assert refused.status_code == 429 and "Model daily budget" in refused.json()["error"]["message"], refused.text
     assert other.status_code == 200, other.text
+
+
+def test_a_token_limit_refuses_once_the_minutes_tokens_are_used(fleet: Fleet):
+    collector = fleet.collector(dsn=own_store("token_limit"))
+    sidecar = fleet.sidecar(collector.ingest_address)
+    # Each call expects its body as input (about 40 tokens) plus its max_tokens of 50, and uses a few dozen.
+    status, change = edit(collector.url, "PUT", "/api/token-limits/agent/reader", {"tpm": 150})
+    assert status == 200 and change["kind"] == "token_limit" and change["after"] == 150, change
+    session = new_session_id("tokens")
+    codes = []
+    for _ in range(30):
+        codes.append(call(sidecar.url, "reader", session))
+        if codes[-1] == 429:
+            break
+        time.sleep(0.2)  # the record arrives and its real tokens replace its hold
+    assert 200 in codes and codes[-1] == 429, codes
+    with http_client(timeout=30.0) as client:
+        refused = client.post(
+            f"{sidecar.url}/v1/chat/completions",
+            headers={"authorization": f"Bearer {API_KEY_OPENAI}", "x-agentledger-agent-name": "reader"},
+            json={"model": "gpt-4o-mini", "max_tokens": 50, "messages": [{"role": "user", "content": "hello"}]},
+        )
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["error"]["type"] == "rate_limit_exceeded"
+    assert "Agent token limit of 150 tokens per minute" in refused.json()["error"]["message"]
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert call(sidecar.url, "writer", session) == 200, "another agent has its own window"
+    status, report = collector.get("/api/budgets")
+    (limit,) = report["token_limits"]
+    assert limit["scope"] == "agent" and limit["keys"][0]["key"] == "reader" and limit["keys"][0]["tokens"] > 0

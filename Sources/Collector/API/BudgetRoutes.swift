@@ -32,6 +32,7 @@ package struct BudgetRoutes: Sendable {
         for (path, kind, field) in [
             ("api/budgets/{scope}/{key}", PolicyOverride.Kind.budget, "limit_usd"),
             ("api/rate-limits/{scope}/{key}", .rateLimit, "rpm"),
+            ("api/token-limits/{scope}/{key}", .tokenLimit, "tpm"),
         ] {
             router.put(RouterPath(stringLiteral: path)) { request, context in
                 let target = try Self.target(kind, context)
@@ -50,7 +51,7 @@ package struct BudgetRoutes: Sendable {
                         try await editor.remove(target, actor: Self.actor(request), client: Self.client(request))
                     })
                 else {
-                    let what = field == "rpm" ? "rate limit" : "budget"
+                    let what = ["rpm": "rate limit", "tpm": "token limit"][field] ?? "budget"
                     throw APIError(.notFound, "no \(what) was set at run time for \(target.scope)/\(target.key)")
                 }
                 return try JSONResponse.make(ChangeBody(change))

@@ -16,11 +16,15 @@ package enum BudgetReport {
     static func live(_ enforcer: Enforcer, keys limit: Int, now: Int64) -> Value {
         let policy = enforcer.policy
         let limits = rateLimits(policy)
-        let (accounts, periods, counts) = enforcer.inspect { state in
+        let tokenScopes = RateWindows.Scope.allCases.filter {
+            policy.everyKeyTPM[$0] != nil || !(policy.keyTPM[$0]?.isEmpty ?? true)
+        }
+        let (accounts, periods, counts, tokenCounts) = enforcer.inspect { state in
             (
                 policy.budgets.map { state.ledger.knownAccounts($0.scope) },
                 policy.budgets.map { state.ledger.currentPeriod(of: $0.scope) },
-                limits.map { scope, _, _ in state.rates.counts(scope, now: now) }
+                limits.map { scope, _, _ in state.rates.counts(scope, now: now) },
+                tokenScopes.map { state.tokens.counts($0, now: now) }
             )
         }
         let budgets = closestFirst(
@@ -58,9 +62,40 @@ package enum BudgetReport {
                 "keys": .array(listed), "keys_total": .int(rows.count),
             ])
         }
-        return report(
+        let tokenLimits: [Value] = zip(tokenScopes, tokenCounts).map { scope, counts in
+            let everyKey = policy.everyKeyTPM[scope]
+            var seen = Set<String>()
+            var rows: [(key: String, tokens: Int, limit: Int)] = counts.compactMap { key, tokens in
+                seen.insert(key)
+                return policy.tpm(scope, key: key).map { (key, tokens, $0) }
+            }
+            for (key, tpm) in policy.keyTPM[scope] ?? [:] where !seen.contains(key) { rows.append((key, 0, tpm)) }
+            if scope == .global && rows.isEmpty, let everyKey { rows = [("", 0, everyKey)] }
+            func used(_ row: (key: String, tokens: Int, limit: Int)) -> Double {
+                row.limit > 0 ? Double(row.tokens) / Double(row.limit) : 1
+            }
+            rows.sort { a, b in used(a) != used(b) ? used(a) > used(b) : a.key < b.key }
+            return .object([
+                "scope": .string(rateScopeName(scope)), "limit_tokens": everyKey.map { .int($0) } ?? .null,
+                "named_keys": .int(policy.keyTPM[scope]?.count ?? 0), "window_seconds": .double(window),
+                "keys": .array(
+                    rows.prefix(limit).map { row in
+                        .object([
+                            "key": scope == .global ? .null : .string(row.key), "limit_tokens": .int(row.limit),
+                            "tokens": .int(row.tokens), "remaining": .int(max(row.limit - row.tokens, 0)),
+                        ])
+                    }),
+                "keys_total": .int(rows.count),
+            ])
+        }
+        var answer = report(
             source: "collector", policy: policy, budgets: budgets, rates: .array(rates), now: now,
             note: "spend and reservations as the collector's admission sees them now")
+        if case .object(var fields) = answer {
+            fields["token_limits"] = .array(tokenLimits)
+            answer = .object(fields)
+        }
+        return answer
     }
 
     /// Each budget's settled spend in its current period from the store, against the budgets `policy` configures (no
@@ -160,6 +195,16 @@ package enum BudgetReport {
             "keys_total": accountsKnown ? .int(rows.count) : .null,
         ])
         return (value, accountsKnown ? rows.first.map(used) ?? 0 : 0)
+    }
+
+    private static func rateScopeName(_ scope: RateWindows.Scope) -> String {
+        switch scope {
+        case .global: "global"
+        case .session: "session"
+        case .agent: "agent"
+        case .user: "user"
+        case .model: "model"
+        }
     }
 
     private static func name(_ scope: BudgetScope) -> String {

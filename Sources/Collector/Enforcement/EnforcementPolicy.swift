@@ -78,6 +78,10 @@ package struct EnforcementPolicy: Sendable, Equatable {
     /// Requests per window of named sessions, agents and users (`AGENTLEDGER_POLICY_FILE`), which take the place of
     /// the scope's limit above for those keys. Never holds `.global`.
     package var keyRPM: [RateWindows.Scope: [String: Int]] = [:]
+    /// Tokens (input and output) per window for every key of a scope (`token_limits` in `AGENTLEDGER_POLICY_FILE`).
+    package var everyKeyTPM: [RateWindows.Scope: Int] = [:]
+    /// Tokens per window of named keys, which take the place of the scope's `everyKeyTPM` for those keys.
+    package var keyTPM: [RateWindows.Scope: [String: Int]] = [:]
     /// Fractions of a budget (0 < f ≤ 1, ascending) whose crossing by a key's settled spend raises a
     /// `budget_threshold` alert, without refusing anything: soft limits (`alert_at` in `AGENTLEDGER_POLICY_FILE`).
     package var alertFractions: [Double] = []
@@ -172,13 +176,21 @@ package struct EnforcementPolicy: Sendable, Equatable {
 
     package var hasBudgets: Bool { !budgets.isEmpty }
 
+    /// The tokens per window that apply to `key` in `scope` (the global scope's key is empty), nil when none does.
+    package func tpm(_ scope: RateWindows.Scope, key: String) -> Int? {
+        if let named = keyTPM[scope]?[key] { return named }
+        return everyKeyTPM[scope]
+    }
+
+    package var hasTokenLimits: Bool { !everyKeyTPM.isEmpty || keyTPM.values.contains { !$0.isEmpty } }
+
     package var hasRateLimits: Bool {
         globalRPM != nil || sessionRPM != nil || agentRPM != nil || userRPM != nil || modelRPM != nil
             || keyRPM.values.contains { !$0.isEmpty }
     }
 
     /// Whether sidecars must ask before each call.
-    package var isActive: Bool { hasBudgets || hasRateLimits }
+    package var isActive: Bool { hasBudgets || hasRateLimits || hasTokenLimits }
 
     /// Takes `other`'s budgets, rate limits and alert thresholds, keeping everything else (the window, the admission
     /// mode and its settings).
@@ -190,6 +202,8 @@ package struct EnforcementPolicy: Sendable, Equatable {
         userRPM = other.userRPM
         modelRPM = other.modelRPM
         keyRPM = other.keyRPM
+        everyKeyTPM = other.everyKeyTPM
+        keyTPM = other.keyTPM
         alertFractions = other.alertFractions
     }
 }

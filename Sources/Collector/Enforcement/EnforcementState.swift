@@ -6,6 +6,7 @@ package struct EnforcementState: Sendable {
     let prices: PriceTable
     package private(set) var ledger: SpendLedger
     package private(set) var rates: RateWindows
+    private(set) var tokens: TokenWindows
     /// The policy's budgets in check order, their limits in nanodollars.
     private var limits: [ScopeLimits]
     /// The session budget's, when there is one: a session's lifetime spend is read only when it has a limit.
@@ -24,6 +25,7 @@ package struct EnforcementState: Sendable {
         // Every scope is accounted, limited or not, so a budget added at run time starts from the period's real spend.
         ledger = SpendLedger(now: now, periods: policy.periods, calendar: policy.calendar)
         rates = RateWindows(windowMicros: policy.rateWindowMicros)
+        tokens = TokenWindows(windowMicros: policy.rateWindowMicros)
     }
 
     /// Judges the next admissions by `newPolicy`'s limits (a run-time edit, `PolicyEditor`). Spend, reservations and
@@ -130,6 +132,25 @@ package struct EnforcementState: Sendable {
             judged = Judged(needed: cost?.input, reserve: cost?.expected)
         }
         if policy.hasBudgets, let refusal = budgetRefusal(for: request, judged, now: now) { return .refuse(refusal) }
+        // Token limits judge the call's expected tokens (its body as input plus the output admission expects) against
+        // what the window holds: settled calls' real tokens and the expected tokens of calls in flight.
+        var tokenKeys: [TokenWindows.Key] = []
+        var expectedTokens = 0
+        if policy.hasTokenLimits {
+            let sum = Self.inputTokens(of: request).addingReportingOverflow(expectedOutputTokens(of: request))
+            expectedTokens = sum.overflow ? .max : sum.partialValue
+            for scope in RateWindows.Scope.allCases {
+                guard let id = Self.rateKey(scope, request.keys), let limit = policy.tpm(scope, key: id) else { continue }
+                let key = TokenWindows.Key(scope: scope, id: id)
+                let used = tokens.used(key, now: now)
+                if limit == 0 || used >= limit || used > limit - expectedTokens {
+                    let needed = limit == 0 ? 0 : max(1, used - max(limit - expectedTokens, 0))
+                    return .refuse(
+                        tokenRefusal(scope, id, limit: limit, used: used, wait: tokens.wait(key, needed: needed, now: now)))
+                }
+                tokenKeys.append(key)
+            }
+        }
         let reserve = judged.reserve ?? .zero
         for scope in RateWindows.Scope.allCases {
             if let (rpm, id) = rateLimit(scope, request.keys) { rates.record(scope, id, limit: rpm, now: now) }
@@ -137,6 +158,10 @@ package struct EnforcementState: Sendable {
         if policy.hasBudgets {
             ledger.reserve(
                 request.actionID, amount: reserve, keys: request.keys, now: now, lifetime: policy.reservationLifetimeMicros)
+        }
+        if !tokenKeys.isEmpty {
+            tokens.hold(
+                request.actionID, keys: tokenKeys, tokens: expectedTokens, now: now, lifetime: policy.reservationLifetimeMicros)
         }
         return .admit(reserved: reserve)
     }
@@ -151,6 +176,14 @@ package struct EnforcementState: Sendable {
         tokensIn: Int? = nil, tokensOut: Int? = nil
     ) -> [ThresholdCrossing] {
         ledger.advance(to: now)
+        if policy.hasTokenLimits {
+            let used = (tokensIn ?? 0).addingReportingOverflow(tokensOut ?? 0)
+            let limited = RateWindows.Scope.allCases.compactMap { scope -> TokenWindows.Key? in
+                guard let id = Self.rateKey(scope, keys), policy.tpm(scope, key: id) != nil else { return nil }
+                return TokenWindows.Key(scope: scope, id: id)
+            }
+            tokens.settle(actionID, tokens: used.overflow ? .max : max(used.partialValue, 0), keys: limited, now: now)
+        }
         var cost = costUSD
         if let model, let tokensOut {
             outputs.record(model: model, outputTokens: tokensOut)
@@ -191,6 +224,7 @@ package struct EnforcementState: Sendable {
     package mutating func sweep(now: Int64) -> Int {
         ledger.advance(to: now)
         rates.evictIdle(now: now)
+        tokens.sweep(now: now)
         return ledger.sweep(now: now, sessionIdle: policy.sessionIdleMicros)
     }
 
@@ -204,28 +238,45 @@ package struct EnforcementState: Sendable {
 
     /// The limit of one scope that applies to a call, with the key it counts (the global scope's key is empty).
     private func rateLimit(_ scope: RateWindows.Scope, _ keys: SpendLedger.Keys) -> (rpm: Int, id: String)? {
-        let key: String? =
-            switch scope {
-            case .global: ""
-            case .session: keys.sessionID
-            case .agent: keys.agentName
-            case .user: keys.userID
-            case .model: keys.model
-            }
-        guard let key, let rpm = policy.rpm(scope, key: key) else { return nil }
+        guard let key = Self.rateKey(scope, keys), let rpm = policy.rpm(scope, key: key) else { return nil }
         return (rpm, key)
+    }
+
+    /// The key a call counts under in a rate or token scope (the global scope's is empty), nil when it has none.
+    private static func rateKey(_ scope: RateWindows.Scope, _ keys: SpendLedger.Keys) -> String? {
+        switch scope {
+        case .global: ""
+        case .session: keys.sessionID
+        case .agent: keys.agentName
+        case .user: keys.userID
+        case .model: keys.model
+        }
+    }
+
+    /// Built only for a refusal. A token limit refuses as a rate limit does (`rate_limit_exceeded`, with the wait).
+    private func tokenRefusal(_ scope: RateWindows.Scope, _ id: String, limit: Int, used: Int, wait: Int64) -> Refusal {
+        let (label, subject) = Self.rateLabel(scope, id)
+        let seconds = Int((wait + 999_999) / 1_000_000)
+        return Refusal(
+            kind: .rateLimit,
+            message: "\(label) token limit of \(limit) tokens per \(windowText) exceeded "
+                + "(current: \(used), in flight included)\(subject). Retry after \(seconds) s.",
+            retryAfterSeconds: seconds)
+    }
+
+    private static func rateLabel(_ scope: RateWindows.Scope, _ id: String) -> (String, String) {
+        switch scope {
+        case .global: ("Global", "")
+        case .session: ("Session", " for session \(id)")
+        case .agent: ("Agent", " for agent \(id)")
+        case .user: ("User", " for user \(id)")
+        case .model: ("Model", " for model \(id)")
+        }
     }
 
     /// Built only for a refusal: admissions are the hot path.
     private func rateRefusal(_ scope: RateWindows.Scope, _ id: String, rpm: Int, wait: Int64, now: Int64) -> Refusal {
-        let (label, subject) =
-            switch scope {
-            case .global: ("Global", "")
-            case .session: ("Session", " for session \(id)")
-            case .agent: ("Agent", " for agent \(id)")
-            case .user: ("User", " for user \(id)")
-            case .model: ("Model", " for model \(id)")
-            }
+        let (label, subject) = Self.rateLabel(scope, id)
         let seconds = Int((wait + 999_999) / 1_000_000)
         return Refusal(
             kind: .rateLimit,

@@ -11,6 +11,8 @@ import Yams
 ///   agent: {"*": 5, research: 200}
 ///   user: {customer-42: 50}   # only customer-42 is limited
 ///   fleet: 1000
+/// token_limits:               # input and output tokens per minute, as the provider counts them
+///   model: {gpt-4o: 2000000}
 /// rate_limits:                # requests per minute
 ///   global: 10000
 ///   agent: {"*": 600, research: 1200}
@@ -30,6 +32,8 @@ package enum PolicyFile {
     /// The largest budget in USD: well inside `Nanodollars`' range, far above any real budget.
     package static let maximumUSD = 1_000_000_000.0
     package static let maximumRPM = 10_000_000
+    /// The largest token limit per window: far above any provider's quota.
+    package static let maximumTPM = 1_000_000_000_000
 
     /// What the file sets, applied over `policy` (the environment variables' defaults). A scope the file and a
     /// variable both give a limit for every key is an error: one place says each number.
@@ -118,6 +122,21 @@ package enum PolicyFile {
                     }
                     policy.keyRPM[scope] = keys.isEmpty ? nil : keys
                 }
+            case "token_limits":
+                try each(value, in: "token_limits", path: path) { scopeName, node in
+                    guard let scope = rateScopes[scopeName] else {
+                        throw PolicyFileError(
+                            path, "token_limits.\(scopeName) is not a scope: expected one of global, session, agent, user, model")
+                    }
+                    let (everyKey, keys) = try limits(
+                        node, at: "token_limits.\(scopeName)", allowsKeys: scope != .global, path: path, named: &named
+                    ) { (text: String) -> Int? in
+                        guard let tokens = Int(text), tokens >= 0, tokens <= maximumTPM else { return nil }
+                        return tokens
+                    }
+                    policy.everyKeyTPM[scope] = everyKey
+                    policy.keyTPM[scope] = keys.isEmpty ? nil : keys
+                }
             case "alert_at":
                 policy.alertFractions = try fractions(value, path: path)
             case "periods":
@@ -145,8 +164,8 @@ package enum PolicyFile {
             default:
                 throw PolicyFileError(
                     path,
-                    "\(section.isEmpty ? "a section" : section) is not a section: expected budgets, rate_limits, alert_at, "
-                        + "periods, time_zone")
+                    "\(section.isEmpty ? "a section" : section) is not a section: expected budgets, rate_limits, "
+                        + "token_limits, alert_at, periods, time_zone")
             }
         }
     }

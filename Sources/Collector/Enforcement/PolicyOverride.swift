@@ -7,6 +7,8 @@ package struct PolicyOverride: Sendable, Equatable, Hashable {
         case budget
         /// Requests per window.
         case rateLimit = "rate_limit"
+        /// Tokens per window.
+        case tokenLimit = "token_limit"
     }
 
     package var kind: Kind
@@ -62,14 +64,15 @@ package struct PolicyOverride: Sendable, Equatable, Hashable {
                 throw PolicyOverrideError(
                     "limit_usd must be a number from 0 (refuse everything) to \(Int(PolicyFile.maximumUSD))")
             }
-        case .rateLimit:
+        case .rateLimit, .tokenLimit:
             guard let scope = Self.rateScopes[scope] else {
                 throw PolicyOverrideError(
                     "\(scope.prefix(40)) is not a rate-limit scope: expected global, session, agent, user or model")
             }
             wholeScope = scope == .global
-            if let limit, !(limit >= 0 && limit <= Double(PolicyFile.maximumRPM) && limit.rounded() == limit) {
-                throw PolicyOverrideError("rpm must be a whole number from 0 (refuse everything) to \(PolicyFile.maximumRPM)")
+            let (field, maximum) = kind == .rateLimit ? ("rpm", PolicyFile.maximumRPM) : ("tpm", PolicyFile.maximumTPM)
+            if let limit, !(limit >= 0 && limit <= Double(maximum) && limit.rounded() == limit) {
+                throw PolicyOverrideError("\(field) must be a whole number from 0 (refuse everything) to \(maximum)")
             }
         }
         if wholeScope && key != "*" {
@@ -121,6 +124,14 @@ extension EnforcementPolicy {
             } else if let rpm {
                 keyRPM[scope, default: [:]][override.key] = rpm
             }
+        case .tokenLimit:
+            guard let scope = PolicyOverride.rateScopes[override.scope] else { return }
+            let tpm = override.limit.map { Int($0) }
+            if override.key == "*" {
+                everyKeyTPM[scope] = tpm
+            } else if let tpm {
+                keyTPM[scope, default: [:]][override.key] = tpm
+            }
         }
     }
 
@@ -143,6 +154,10 @@ extension EnforcementPolicy {
                 case .model: modelRPM
                 }
             return everyKey.map(Double.init)
+        case .tokenLimit:
+            guard let scope = PolicyOverride.rateScopes[target.scope] else { return nil }
+            if target.key != "*", let named = keyTPM[scope]?[target.key] { return Double(named) }
+            return everyKeyTPM[scope].map(Double.init)
         }
     }
 }

@@ -91,7 +91,8 @@ export const api = {
   stats: (params) => getJSON('api/stats', params).then((r) => r.body),
   budgets: () => getJSON('api/budgets', { limit: 50 }).then((r) => r.body),
   policyChanges: () => getJSON('api/policy/changes', { limit: 10 }).then((r) => r.body),
-  setLimit: (kind, scope, key, value) => sendJSON(
-    'PUT', `api/${kind === 'budget' ? 'budgets' : 'rate-limits'}/${encodeURIComponent(scope)}/${encodeURIComponent(key)}`,
-    kind === 'budget' ? { limit_usd: value } : { rpm: value }),
+  setLimit: (kind, scope, key, value) => {
+    const [path, field] = { budget: ['budgets', 'limit_usd'], rate: ['rate-limits', 'rpm'], tokens: ['token-limits', 'tpm'] }[kind];
+    return sendJSON('PUT', `api/${path}/${encodeURIComponent(scope)}/${encodeURIComponent(key)}`, { [field]: value });
+  },
 };

@@ -61,18 +61,36 @@ function rateSection(rate) {
       : el('p', { class: 'muted' }, 'No request in the current window.'));
 }
 
+function tokenSection(limit) {
+  const rows = limit.keys.map((key) => el('tr', {},
+    el('td', {}, key.key === null ? '(everything)' : key.key),
+    el('td', { class: 'num' }, count(key.limit_tokens)),
+    el('td', { class: 'num' }, count(key.tokens)),
+    el('td', { class: 'num' }, count(key.remaining)),
+    el('td', {}, usedBar(key.limit_tokens > 0 ? key.tokens / key.limit_tokens : 1))));
+  return el('section', { class: 'budget', dataset: { tokens: limit.scope } },
+    el('h3', {}, `${limit.scope} token limit · ${limit.limit_tokens === null ? 'named keys only' : `${count(limit.limit_tokens)} each`}`
+      + ` per ${limit.window_seconds} s`),
+    rows.length
+      ? el('table', {},
+        el('thead', {}, el('tr', {}, ['key', 'limit', 'tokens', 'remaining', 'used'].map((h) => el('th', {}, h)))),
+        el('tbody', {}, rows))
+      : el('p', { class: 'muted' }, 'No token in the current window.'));
+}
+
 function changesSection(changes) {
   if (!changes.length) return el('p', { class: 'muted' }, 'No limit has been changed at run time.');
   const limit = (change, value) => {
     if (value === null) return 'none';
-    return change.kind === 'budget' ? money(value) : `${count(value)} rpm`;
+    if (change.kind === 'budget') return money(value);
+    return change.kind === 'token_limit' ? `${count(value)} tpm` : `${count(value)} rpm`;
   };
   return el('table', { id: 'policy-changes' },
     el('thead', {}, el('tr', {}, ['when', 'who', 'limit', 'before', 'after'].map((h) => el('th', {}, h)))),
     el('tbody', {}, changes.map((change) => el('tr', {},
       el('td', {}, time(change.changed_at)),
       el('td', {}, change.actor),
-      el('td', {}, `${change.kind === 'budget' ? 'budget' : 'rate limit'} ${change.scope}/${change.key}`
+      el('td', {}, `${change.kind.replace('_', ' ')} ${change.scope}/${change.key}`
         + (change.action === 'removed' ? ' (back to configured)' : '')),
       el('td', { class: 'num' }, limit(change, change.before)),
       el('td', { class: 'num' }, limit(change, change.after))))));
@@ -81,7 +99,8 @@ function changesSection(changes) {
 /** The form that sets one limit; `done` runs after a change is stored. */
 function limitForm(done) {
   const kind = el('select', { name: 'kind', 'aria-label': 'Kind' },
-    el('option', { value: 'budget' }, 'budget (USD)'), el('option', { value: 'rate' }, 'rate limit (requests/min)'));
+    el('option', { value: 'budget' }, 'budget (USD)'), el('option', { value: 'rate' }, 'rate limit (requests/min)'),
+    el('option', { value: 'tokens' }, 'token limit (tokens/min)'));
   const scope = el('select', { name: 'scope', 'aria-label': 'Scope' });
   const fillScopes = () => scope.replaceChildren(...(kind.value === 'budget' ? budgetScopes : rateScopes)
     .map((name) => el('option', { value: name }, name)));
@@ -119,7 +138,8 @@ export function budgetsView() {
       return loading;
     }
     loading = Promise.all([api.budgets(), api.policyChanges()]).then(([report, trail]) => {
-      const sections = [...report.budgets.map(budgetSection), ...(report.rate_limits || []).map(rateSection)];
+      const sections = [...report.budgets.map(budgetSection), ...(report.rate_limits || []).map(rateSection),
+        ...(report.token_limits || []).map(tokenSection)];
       content.replaceChildren(
         el('p', { class: 'muted' }, `Admission mode ${report.admission_mode}; periods begin in ${report.time_zone}. `
           + 'Spend and reservations as admission sees them now, closest to the limit first.'),
