@@ -317,3 +317,20 @@ def test_budgets_view_shows_spend_against_limits_and_changes_a_limit(
         context.close()
     finally:
         process.stop()
+
+
+def test_a_total_that_leaves_out_unpriced_calls_says_so(page: Page, dashboard_ledger: Ledger, sessions: Sessions) -> None:
+    session_id = new_session_id("dash-unpriced")
+    with http_client() as client:
+        for model in (MODEL, "acme-llama-70b"):
+            client.post(
+                f"{dashboard_ledger.base_url}/v1/chat/completions",
+                json={"model": model, "messages": user("Priced or not?")},
+                headers={"authorization": f"Bearer {API_KEY_OPENAI}", "x-agentledger-session-id": session_id},
+            )
+    dashboard_ledger.session_records(session_id, 2)
+    open_dashboard(page, dashboard_ledger)
+    row = page.locator(f'#sessions-table tr[data-session="{session_id}"]')
+    expect(row.locator(".unpriced")).to_have_text("+1 unpriced")
+    page.goto(f"{dashboard_ledger.base_url}/#/session/{session_id}")
+    expect(page.locator(".cards .unpriced").first).to_have_text("+1 unpriced")

@@ -139,3 +139,11 @@ export function callHash(record) {
   if (record.session_id) return sessionHash(record.session_id, { call: record.action_id });
   return hashFor(`/call/${encodeURIComponent(record.action_id)}`);
 }
+
+/** A total of money and, when some of its calls had no known price, a mark saying how many it leaves out. */
+export function moneyWithUnpriced(value, unpriced) {
+  if (!unpriced) return money(value);
+  return el('span', {}, money(value), ' ', el('span', {
+    class: 'unpriced', title: `${unpriced} call${unpriced === 1 ? '' : 's'} to models with no known price are not in this total`,
+  }, `+${unpriced} unpriced`));
+}

@@ -1,6 +1,6 @@
 // The fleet at a glance: the last 24 hours over every sidecar, from /api/stats.
 import { api } from './api.js';
-import { count, el, hashFor, millis, money } from './dom.js';
+import { count, el, hashFor, millis, money, moneyWithUnpriced } from './dom.js';
 
 function card(label, value, kind) {
   return el('div', { class: `card ${kind || ''}` }, el('div', { class: 'card-value' }, value), el('div', {}, label));
@@ -17,7 +17,7 @@ export function fleetStrip() {
     }, `${group.agent_name || '(no agent)'} · ${money(group.spend_usd)}`));
     node.replaceChildren(
       el('div', { class: 'cards' },
-        card('spend, last 24 h', money(t.spend_usd)),
+        card('spend, last 24 h', moneyWithUnpriced(t.spend_usd, t.unpriced_calls)),
         card('calls', count(t.calls)),
         card('errors', count(t.errors), t.errors > 0 ? 'error' : ''),
         card('blocked', count(t.blocked), t.blocked > 0 ? 'blocked' : ''),

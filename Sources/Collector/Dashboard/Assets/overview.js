@@ -1,7 +1,7 @@
 // Overview: spend, calls, errors and latency over time, and spend by model and by agent, from /api/stats.
 import { api } from './api.js';
 import { barChart, lineChart, stackedColumns } from './charts.js';
-import { count, el, hashFor, millis, money } from './dom.js';
+import { count, el, hashFor, millis, money, moneyWithUnpriced } from './dom.js';
 
 const ranges = {
   '1h': { label: 'Last hour', ms: 3600e3, bucket: 'minute' },
@@ -51,7 +51,7 @@ export function overviewView(params) {
     const spend = spendByModel(stats);
     const groups = (rows, field, none) => rows.map((r) => ({ label: r[field] || none, value: r.spend_usd }));
     content.replaceChildren(
-      el('div', { class: 'cards' }, card('spend', money(t.spend_usd)), card('calls', count(t.calls)),
+      el('div', { class: 'cards' }, card('spend', moneyWithUnpriced(t.spend_usd, t.unpriced_calls)), card('calls', count(t.calls)),
         card('errors', count(t.errors)), card('blocked', count(t.blocked)),
         card('tokens in / out', `${count(t.tokens_in)} / ${count(t.tokens_out)}`),
         card('latency p50 / p95 / p99',

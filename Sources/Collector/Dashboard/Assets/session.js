@@ -1,7 +1,7 @@
 // One session: a header of totals, then the Calls and Flow tabs; live calls of the session are appended.
 import { api } from './api.js';
 import { callList } from './calls.js';
-import { agentOf, callState, count, el, millis, money, sessionHash, span } from './dom.js';
+import { agentOf, callState, count, el, millis, money, moneyWithUnpriced, sessionHash, span } from './dom.js';
 import { flowView } from './flow.js';
 
 function totals(calls) {
@@ -15,7 +15,8 @@ function totals(calls) {
   return el('div', { class: 'cards' },
     el('div', { class: 'card' }, el('div', { class: 'card-value' }, count(calls.length)), 'calls'),
     el('div', { class: 'card' }, el('div', { class: 'card-value' },
-      money(sum((c) => (c.blocked ? 0 : c.cost_usd)))), 'cost'),
+      moneyWithUnpriced(sum((c) => (c.blocked ? 0 : c.cost_usd)),
+        calls.filter((c) => !c.blocked && c.cost_usd === null && c.model_id && c.tokens_in !== null).length)), 'cost'),
     el('div', { class: 'card error' }, el('div', { class: 'card-value' },
       count(calls.filter((c) => callState(c) === 'error').length)), 'errors'),
     el('div', { class: 'card blocked' }, el('div', { class: 'card-value' },

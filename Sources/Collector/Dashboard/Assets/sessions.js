@@ -1,6 +1,6 @@
 // The sessions list: newest first, filters and paging in the URL, rows updated in place by the live feed.
 import { api } from './api.js';
-import { callState, count, el, hashFor, millis, money, sessionHash, span, time } from './dom.js';
+import { callState, count, el, hashFor, millis, money, moneyWithUnpriced, sessionHash, span, time } from './dom.js';
 import { fleetStrip } from './fleet.js';
 
 const pageSize = 50;
@@ -64,7 +64,7 @@ function row(session) {
     el('td', {}, session.environment || '—'),
     el('td', {}, session.model_id || '—'),
     el('td', { class: 'num' }, count(session.call_count)),
-    el('td', { class: 'num' }, money(session.total_cost_usd)),
+    el('td', { class: 'num' }, moneyWithUnpriced(session.total_cost_usd, session.unpriced_calls)),
     el('td', { class: 'num' }, badge(session.error_count, 'error')),
     el('td', { class: 'num' }, badge(session.blocked_count, 'blocked')),
     el('td', { class: 'num' }, millis(duration)),
@@ -87,6 +87,8 @@ function fold(session, record) {
     total_tokens_in: (session.total_tokens_in || 0) + (record.tokens_in || 0),
     total_tokens_out: (session.total_tokens_out || 0) + (record.tokens_out || 0),
     total_cost_usd: (session.total_cost_usd || 0) + (record.blocked ? 0 : record.cost_usd || 0),
+    unpriced_calls: (session.unpriced_calls || 0)
+      + (!record.blocked && record.cost_usd === null && record.model_id && record.tokens_in !== null ? 1 : 0),
     error_count: (session.error_count || 0) + (state === 'error' ? 1 : 0),
     blocked_count: (session.blocked_count || 0) + (state === 'blocked' ? 1 : 0),
     model_id: record.model_id ?? session.model_id ?? null,

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# `agentledger up` as most users first run it, both halves in one process pinned to ONE core (core 0), in front of a
+# fixed nginx upstream, with capture and SQLite storage on; nginx, wrk and the timing client on core 1. Issue 20's
+# table in one run, `up` against direct:
+#
+#   - throughput (wrk, the ~2 KB chat request of call-path.sh) at 1, 16 and 64 connections, direct and through `up`;
+#   - RSS of `up`: idle, peak while loaded (sampled every 0.2 s, and VmHWM), and 10 s after the load;
+#   - storage: calls answered against calls stored, and how long after the load the store caught up (bounded);
+#   - added latency at one connection, p50 / p99 (Benchmarks/sse_first_byte.py --whole, paths alternating).
+#
+# Loopback only; every phase is bounded in time (DURATION seconds of wrk per row, DRAIN seconds of waiting).
+#
+#   AGENTLEDGER_BIN=<release build> Benchmarks/up.sh            DURATION=10 DRAIN=60 REQUESTS=5000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration="${DURATION:-10}"
+drain="${DRAIN:-60}"
+requests="${REQUESTS:-5000}"
+for tool in nginx wrk taskset curl python3; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y nginx-light wrk util-linux curl" >&2; exit 1; }
+done
+source Benchmarks/lib.sh # $work, free_port, wait_http, metric, rss_kib, hwm_kib, write_nginx_conf, write_chat_request
+bench_build
+
+upstream_port=$(free_port)
+write_nginx_conf "$upstream_port"
+taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" &
+bench_pids+=($!)
+write_chat_request 2>/dev/null
+wait_http "http://127.0.0.1:$upstream_port/" || true
+
+up_port=$(free_port)
+ingest_port=$(free_port)
+env AGENTLEDGER_PORT="$up_port" AGENTLEDGER_HOST=127.0.0.1 AGENTLEDGER_UPSTREAM_URL="http://127.0.0.1:$upstream_port" \
+  AGENTLEDGER_DSN="sqlite:///$work/up.db" AGENTLEDGER_INGEST_HOST=127.0.0.1 AGENTLEDGER_INGEST_PORT="$ingest_port" \
+  AGENTLEDGER_SPOOL_DIR="$work/spool" LOG_LEVEL=warning \
+  taskset -c 0 "$bin" up >"$work/up.log" 2>&1 &
+up_pid=$!
+bench_pids+=("$up_pid")
+wait_http "http://127.0.0.1:$up_port/healthz"
+metrics="http://127.0.0.1:$up_port/metrics"
+
+echo "date: $(date -u '+%F %H:%M UTC')  cores: $(nproc)  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "binary: $bin ($(git rev-parse --short HEAD 2>/dev/null || echo '?'), working tree as built)"
+echo "up: core 0 alone; nginx, wrk and the timing client: core 1; SQLite store at $work/up.db"
+idle_kib=$(rss_kib "$up_pid")
+
+# wrk_row CONNECTIONS PORT: requests/s and p50 / p99 of one wrk run.
+wrk_row() {
+  taskset -c 1 wrk -t1 -c"$1" -d"${duration}s" --latency -s "$work/request.lua" "http://127.0.0.1:$2/v1/chat/completions" \
+    >"$work/wrk.txt" 2>&1 || true
+  awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /requests in/ {n=$1}
+    END {printf "%s req/s, p50 %s, p99 %s (%s requests)", rps, p50, p99, n}' "$work/wrk.txt"
+}
+
+answered_before=$(metric "$metrics" agentledger_sidecar_calls_captured_total)
+peak_kib=$idle_kib
+echo
+echo "| connections | direct | through up |"
+echo "|---|---|---|"
+for connections in 1 16 64; do
+  direct=$(wrk_row "$connections" "$upstream_port")
+  if [ "$connections" = 64 ]; then
+    # RSS while loaded: sampled in the background for the run's length.
+    (for _ in $(seq 1 $((duration * 5))); do rss_kib "$up_pid"; sleep 0.2; done) >"$work/rss.txt" 2>/dev/null &
+    sampler=$!
+  fi
+  through=$(wrk_row "$connections" "$up_port")
+  if [ "$connections" = 64 ]; then
+    wait "$sampler" 2>/dev/null || true
+    peak_kib=$(sort -n "$work/rss.txt" | tail -1)
+  fi
+  echo "| $connections | $direct | $through |"
+done
+load_ended=$(date +%s.%N)
+hwm=$(hwm_kib "$up_pid")
+
+# Storage: every call answered through up must be stored; how long after the load did the store catch up?
+answered=$(metric "$metrics" agentledger_sidecar_calls_captured_total)
+stored_at_end=$(metric "$metrics" agentledger_records_stored_total)
+caught_up=""
+for _ in $(seq 1 $((drain * 10))); do
+  stored=$(metric "$metrics" agentledger_records_stored_total)
+  if [ "${stored%.*}" -ge "${answered%.*}" ]; then
+    caught_up=$(python3 -c "import time; print(f'{time.time() - $load_ended:.1f}')")
+    break
+  fi
+  sleep 0.1
+done
+sleep_left=$(python3 -c "import time; print(max(0, 10 - (time.time() - $load_ended)))")
+sleep "$sleep_left"
+after_kib=$(rss_kib "$up_pid")
+stored=$(metric "$metrics" agentledger_records_stored_total)
+spool=$(du -sk "$work/spool" 2>/dev/null | cut -f1)
+
+echo
+if [ -n "$caught_up" ]; then caught="caught up ${caught_up} s after the load"; else caught="NOT caught up within ${drain} s"; fi
+echo "calls captured through up: $((${answered%.*} - ${answered_before%.*})); stored when the load ended: ${stored_at_end%.*};" \
+  "stored now: ${stored%.*}; the store $caught; spool ${spool:-0} KiB"
+echo "RSS of up: idle $((idle_kib / 1024)) MiB, peak sampled $((peak_kib / 1024)) MiB (VmHWM $((hwm / 1024)) MiB)," \
+  "10 s after the load $((after_kib / 1024)) MiB"
+echo
+echo "added latency at one connection (whole ~2 KB answers, $requests requests per path):"
+taskset -c 1 python3 Benchmarks/sse_first_byte.py --whole --direct "$upstream_port" --proxy "$up_port" --requests "$requests"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
