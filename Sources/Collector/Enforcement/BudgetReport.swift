@@ -38,55 +38,16 @@ package enum BudgetReport {
         let window = Double(policy.rateWindowMicros) / 1_000_000
         let rates: [Value] = zip(limits, counts).map { rateLimit, counts in
             let (scope, name, everyKey) = rateLimit
-            // Every key with a limit: those seen in the window, and the named ones not seen, at zero.
-            var seen = Set<String>()
-            var rows: [(key: String, requests: Int, limit: Int)] = counts.compactMap { key, requests in
-                seen.insert(key)
-                return policy.rpm(scope, key: key).map { (key, requests, $0) }
-            }
-            for (key, rpm) in policy.keyRPM[scope] ?? [:] where !seen.contains(key) { rows.append((key, 0, rpm)) }
-            if scope == .global && rows.isEmpty, let everyKey { rows = [("", 0, everyKey)] }
-            func used(_ row: (key: String, requests: Int, limit: Int)) -> Double {
-                row.limit > 0 ? Double(row.requests) / Double(row.limit) : 1
-            }
-            rows.sort { a, b in used(a) != used(b) ? used(a) > used(b) : a.key < b.key }
-            let listed: [Value] = rows.prefix(limit).map { row in
-                .object([
-                    "key": scope == .global ? .null : .string(row.key), "limit_requests": .int(row.limit),
-                    "requests": .int(row.requests), "remaining": .int(max(row.limit - row.requests, 0)),
-                ])
-            }
-            return .object([
-                "scope": .string(name), "limit_requests": everyKey.map { .int($0) } ?? .null,
-                "named_keys": .int(policy.keyRPM[scope]?.count ?? 0), "window_seconds": .double(window),
-                "keys": .array(listed), "keys_total": .int(rows.count),
-            ])
+            return windowLimit(
+                scope: scope, name: name, everyKey: everyKey, named: policy.keyRPM[scope] ?? [:],
+                counts: counts.map { ($0.key, $0.requests) },
+                limitFor: { policy.rpm(scope, key: $0) }, unit: ("limit_requests", "requests"), window: window, keys: limit)
         }
         let tokenLimits: [Value] = zip(tokenScopes, tokenCounts).map { scope, counts in
-            let everyKey = policy.everyKeyTPM[scope]
-            var seen = Set<String>()
-            var rows: [(key: String, tokens: Int, limit: Int)] = counts.compactMap { key, tokens in
-                seen.insert(key)
-                return policy.tpm(scope, key: key).map { (key, tokens, $0) }
-            }
-            for (key, tpm) in policy.keyTPM[scope] ?? [:] where !seen.contains(key) { rows.append((key, 0, tpm)) }
-            if scope == .global && rows.isEmpty, let everyKey { rows = [("", 0, everyKey)] }
-            func used(_ row: (key: String, tokens: Int, limit: Int)) -> Double {
-                row.limit > 0 ? Double(row.tokens) / Double(row.limit) : 1
-            }
-            rows.sort { a, b in used(a) != used(b) ? used(a) > used(b) : a.key < b.key }
-            return .object([
-                "scope": .string(rateScopeName(scope)), "limit_tokens": everyKey.map { .int($0) } ?? .null,
-                "named_keys": .int(policy.keyTPM[scope]?.count ?? 0), "window_seconds": .double(window),
-                "keys": .array(
-                    rows.prefix(limit).map { row in
-                        .object([
-                            "key": scope == .global ? .null : .string(row.key), "limit_tokens": .int(row.limit),
-                            "tokens": .int(row.tokens), "remaining": .int(max(row.limit - row.tokens, 0)),
-                        ])
-                    }),
-                "keys_total": .int(rows.count),
-            ])
+            windowLimit(
+                scope: scope, name: rateScopeName(scope), everyKey: policy.everyKeyTPM[scope],
+                named: policy.keyTPM[scope] ?? [:], counts: counts.map { ($0.key, $0.tokens) },
+                limitFor: { policy.tpm(scope, key: $0) }, unit: ("limit_tokens", "tokens"), window: window, keys: limit)
         }
         var answer = report(
             source: "collector", policy: policy, budgets: budgets, rates: .array(rates), now: now,
@@ -195,6 +156,35 @@ package enum BudgetReport {
             "keys_total": accountsKnown ? .int(rows.count) : .null,
         ])
         return (value, accountsKnown ? rows.first.map(used) ?? 0 : 0)
+    }
+
+    /// One rate or token limit of a scope: every key with a limit (those counted in the window, and the named ones not
+    /// counted, at zero), closest to its limit first. `unit` names the limit's field and the count's.
+    private static func windowLimit(
+        scope: RateWindows.Scope, name: String, everyKey: Int?, named: [String: Int], counts: [(key: String, count: Int)],
+        limitFor: (String) -> Int?, unit: (limit: String, count: String), window: Double, keys limit: Int
+    ) -> Value {
+        var seen = Set<String>()
+        var rows: [(key: String, count: Int, limit: Int)] = counts.compactMap { key, count in
+            seen.insert(key)
+            return limitFor(key).map { (key, count, $0) }
+        }
+        for (key, value) in named where !seen.contains(key) { rows.append((key, 0, value)) }
+        if scope == .global && rows.isEmpty, let everyKey { rows = [("", 0, everyKey)] }
+        func used(_ row: (key: String, count: Int, limit: Int)) -> Double {
+            row.limit > 0 ? Double(row.count) / Double(row.limit) : 1
+        }
+        rows.sort { a, b in used(a) != used(b) ? used(a) > used(b) : a.key < b.key }
+        let listed: [Value] = rows.prefix(limit).map { row in
+            .object([
+                "key": scope == .global ? .null : .string(row.key), unit.limit: .int(row.limit), unit.count: .int(row.count),
+                "remaining": .int(max(row.limit - row.count, 0)),
+            ])
+        }
+        return .object([
+            "scope": .string(name), unit.limit: everyKey.map { .int($0) } ?? .null, "named_keys": .int(named.count),
+            "window_seconds": .double(window), "keys": .array(listed), "keys_total": .int(rows.count),
+        ])
     }
 
     private static func rateScopeName(_ scope: RateWindows.Scope) -> String {

@@ -92,17 +92,8 @@ package enum PolicyFile {
                     policy[keyBudgets: scope] = keys
                 }
             case "rate_limits":
-                try each(value, in: "rate_limits", path: path) { scopeName, node in
-                    guard let scope = rateScopes[scopeName] else {
-                        throw PolicyFileError(
-                            path, "rate_limits.\(scopeName) is not a scope: expected one of global, session, agent, user, model")
-                    }
-                    let (everyKey, keys) = try limits(
-                        node, at: "rate_limits.\(scopeName)", allowsKeys: scope != .global, path: path, named: &named
-                    ) { (text: String) -> Int? in
-                        guard let rpm = Int(text), rpm >= 0, rpm <= maximumRPM else { return nil }
-                        return rpm
-                    }
+                try eachWindowLimit(value, in: "rate_limits", maximum: maximumRPM, path: path, named: &named) {
+                    scope, everyKey, keys in
                     if let everyKey {
                         let variable: WritableKeyPath<EnforcementPolicy, Int?> =
                             switch scope {
@@ -115,7 +106,7 @@ package enum PolicyFile {
                         if policy[keyPath: variable] != nil {
                             throw PolicyFileError(
                                 path,
-                                "rate_limits.\(scopeName) is also set by \(rateVariables[scope] ?? "a variable"): set it in one place"
+                                "rate_limits.\(scope) is also set by \(rateVariables[scope] ?? "a variable"): set it in one place"
                             )
                         }
                         policy[keyPath: variable] = everyKey
@@ -123,17 +114,8 @@ package enum PolicyFile {
                     policy.keyRPM[scope] = keys.isEmpty ? nil : keys
                 }
             case "token_limits":
-                try each(value, in: "token_limits", path: path) { scopeName, node in
-                    guard let scope = rateScopes[scopeName] else {
-                        throw PolicyFileError(
-                            path, "token_limits.\(scopeName) is not a scope: expected one of global, session, agent, user, model")
-                    }
-                    let (everyKey, keys) = try limits(
-                        node, at: "token_limits.\(scopeName)", allowsKeys: scope != .global, path: path, named: &named
-                    ) { (text: String) -> Int? in
-                        guard let tokens = Int(text), tokens >= 0, tokens <= maximumTPM else { return nil }
-                        return tokens
-                    }
+                try eachWindowLimit(value, in: "token_limits", maximum: maximumTPM, path: path, named: &named) {
+                    scope, everyKey, keys in
                     policy.everyKeyTPM[scope] = everyKey
                     policy.keyTPM[scope] = keys.isEmpty ? nil : keys
                 }
@@ -180,6 +162,29 @@ package enum PolicyFile {
         .global: "AGENTLEDGER_RATE_LIMIT_RPM", .session: "AGENTLEDGER_RATE_LIMIT_SESSION_RPM",
         .agent: "AGENTLEDGER_RATE_LIMIT_AGENT_RPM", .user: "AGENTLEDGER_RATE_LIMIT_USER_RPM",
     ]
+
+    /// A section of limits per window (`rate_limits`, `token_limits`): `body` gets each scope with its limit for every
+    /// key and its named keys' limits, whole numbers from 0 to `maximum`.
+    private static func eachWindowLimit(
+        _ node: Node, in section: String, maximum: Int, path: String, named: inout Int,
+        _ body: (RateWindows.Scope, Int?, [String: Int]) throws -> Void
+    ) throws {
+        var count = named
+        try each(node, in: section, path: path) { scopeName, node in
+            guard let scope = rateScopes[scopeName] else {
+                throw PolicyFileError(
+                    path, "\(section).\(scopeName) is not a scope: expected one of global, session, agent, user, model")
+            }
+            let (everyKey, keys) = try limits(
+                node, at: "\(section).\(scopeName)", allowsKeys: scope != .global, path: path, named: &count
+            ) { (text: String) -> Int? in
+                guard let value = Int(text), value >= 0, value <= maximum else { return nil }
+                return value
+            }
+            try body(scope, everyKey, keys)
+        }
+        named = count
+    }
 
     /// Calls `body` with each entry of a section's mapping (absent or null: none).
     private static func each(

@@ -44,38 +44,24 @@ function budgetSection(budget) {
       : el('p', { class: 'muted' }, budget.keys === null ? 'Spend per key is read when a key is first seen.' : 'No key has spent yet.'));
 }
 
-function rateSection(rate) {
-  const rows = rate.keys.map((key) => el('tr', {},
-    el('td', {}, key.key === null ? '(everything)' : key.key),
-    el('td', { class: 'num' }, count(key.limit_requests)),
-    el('td', { class: 'num' }, count(key.requests)),
-    el('td', { class: 'num' }, count(key.remaining)),
-    el('td', {}, usedBar(key.limit_requests > 0 ? key.requests / key.limit_requests : 1))));
-  return el('section', { class: 'budget', dataset: { rate: rate.scope } },
-    el('h3', {}, `${rate.scope} rate limit · ${rate.limit_requests === null ? 'named keys only' : `${count(rate.limit_requests)} each`}`
-      + ` per ${rate.window_seconds} s`),
-    rows.length
-      ? el('table', {},
-        el('thead', {}, el('tr', {}, ['key', 'limit', 'requests', 'remaining', 'used'].map((h) => el('th', {}, h)))),
-        el('tbody', {}, rows))
-      : el('p', { class: 'muted' }, 'No request in the current window.'));
-}
-
-function tokenSection(limit) {
+/** A rate or token limit: `unit` names its fields (`requests` or `tokens`) and `data` the section's attribute. */
+function windowSection(limit, unit, data) {
+  const limitField = `limit_${unit}`;
   const rows = limit.keys.map((key) => el('tr', {},
     el('td', {}, key.key === null ? '(everything)' : key.key),
-    el('td', { class: 'num' }, count(key.limit_tokens)),
-    el('td', { class: 'num' }, count(key.tokens)),
+    el('td', { class: 'num' }, count(key[limitField])),
+    el('td', { class: 'num' }, count(key[unit])),
     el('td', { class: 'num' }, count(key.remaining)),
-    el('td', {}, usedBar(key.limit_tokens > 0 ? key.tokens / key.limit_tokens : 1))));
-  return el('section', { class: 'budget', dataset: { tokens: limit.scope } },
-    el('h3', {}, `${limit.scope} token limit · ${limit.limit_tokens === null ? 'named keys only' : `${count(limit.limit_tokens)} each`}`
+    el('td', {}, usedBar(key[limitField] > 0 ? key[unit] / key[limitField] : 1))));
+  const kind = unit === 'tokens' ? 'token limit' : 'rate limit';
+  return el('section', { class: 'budget', dataset: { [data]: limit.scope } },
+    el('h3', {}, `${limit.scope} ${kind} · ${limit[limitField] === null ? 'named keys only' : `${count(limit[limitField])} each`}`
       + ` per ${limit.window_seconds} s`),
     rows.length
       ? el('table', {},
-        el('thead', {}, el('tr', {}, ['key', 'limit', 'tokens', 'remaining', 'used'].map((h) => el('th', {}, h)))),
+        el('thead', {}, el('tr', {}, ['key', 'limit', unit, 'remaining', 'used'].map((h) => el('th', {}, h)))),
         el('tbody', {}, rows))
-      : el('p', { class: 'muted' }, 'No token in the current window.'));
+      : el('p', { class: 'muted' }, `No ${unit === 'tokens' ? 'token' : 'request'} in the current window.`));
 }
 
 function changesSection(changes) {
@@ -138,8 +124,9 @@ export function budgetsView() {
       return loading;
     }
     loading = Promise.all([api.budgets(), api.policyChanges()]).then(([report, trail]) => {
-      const sections = [...report.budgets.map(budgetSection), ...(report.rate_limits || []).map(rateSection),
-        ...(report.token_limits || []).map(tokenSection)];
+      const sections = [...report.budgets.map(budgetSection),
+        ...(report.rate_limits || []).map((limit) => windowSection(limit, 'requests', 'rate')),
+        ...(report.token_limits || []).map((limit) => windowSection(limit, 'tokens', 'tokens'))];
       content.replaceChildren(
         el('p', { class: 'muted' }, `Admission mode ${report.admission_mode}; periods begin in ${report.time_zone}. `
           + 'Spend and reservations as admission sees them now, closest to the limit first.'),
