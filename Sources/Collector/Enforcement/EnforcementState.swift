@@ -22,20 +22,37 @@ package struct EnforcementState: Sendable {
         self.prices = prices
         limits = policy.budgets.map(ScopeLimits.init)
         sessionLimits = limits.first { $0.scope == .session }
-        // Every scope is accounted, limited or not, so a budget added at run time starts from the period's real spend.
-        ledger = SpendLedger(now: now, periods: policy.periods, calendar: policy.calendar)
+        ledger = SpendLedger(
+            now: now, scopes: limits.map(\.scope), periods: policy.periods, calendar: policy.calendar)
         rates = RateWindows(windowMicros: policy.rateWindowMicros)
         tokens = TokenWindows(windowMicros: policy.rateWindowMicros)
     }
 
+    /// Accounts, from now on, the scopes `newPolicy` budgets beside those already accounted, without judging by the new
+    /// limits yet; returns the periodic scopes that are new, whose spend in their period must be read from the store
+    /// (`seed(_:only:)`) before `replaceLimits(with:)` applies them. A lifetime scope (sessions) is read per key when
+    /// first judged.
+    package mutating func accountScopes(of newPolicy: EnforcementPolicy) -> [BudgetScope] {
+        ledger.account(Array(Set(newPolicy.budgets.map(\.scope) + ledger.scopes))).filter {
+            ledger.period(of: $0) != .lifetime
+        }
+    }
+
+    /// The spend of `scopes` in their current periods, from the store, after `accountScopes(of:)`.
+    package mutating func seed(_ spent: [BudgetScope: [String: Nanodollars]], only scopes: [BudgetScope]) {
+        ledger.seedToday(spent, only: scopes)
+    }
+
     /// Judges the next admissions by `newPolicy`'s limits (a run-time edit, `PolicyEditor`). Spend, reservations and
-    /// rate windows carry over; the rate window's length and the admission settings are the running policy's.
+    /// rate windows carry over; the rate window's length and the admission settings are the running policy's. Scopes
+    /// left without a budget are no longer accounted.
     package mutating func replaceLimits(with newPolicy: EnforcementPolicy) {
         var next = policy
         next.replaceLimits(with: newPolicy)
         policy = next
         limits = next.budgets.map(ScopeLimits.init)
         sessionLimits = limits.first { $0.scope == .session }
+        ledger.account(limits.map(\.scope))
     }
 
     /// The session whose lifetime spend must be loaded before `request` can be judged, if any.

@@ -55,35 +55,45 @@ package final class Enforcer: Service, Sendable {
     /// returns the fleet's spend of the current UTC day when that was among the reads (the daily-spend alert's seed).
     @discardableResult
     package func seedSpend() async throws -> SpendTotals? {
-        let periods = state.withLock { state in
-            BudgetScope.allCases.map { scope in
-                (scope, state.ledger.period(of: scope), state.ledger.currentPeriod(of: scope).start)
-            }
+        let scopes = state.withLock { state in state.ledger.scopes.filter { state.ledger.period(of: $0) != .lifetime } }
+        var dayTotal: SpendTotals?
+        let spent = try await spendInPeriods(of: scopes) { start, totals in
+            if start == SpendLedger.dayStart(of: self.now()) { dayTotal = totals }
         }
-        var read: [Int64: SpendTotals] = [:]
-        var seed: [BudgetScope: [String: Nanodollars]] = [:]
+        state.withLock { $0.seed(spent, only: scopes) }
+        return dayTotal
+    }
+
+    /// Each periodic scope's spend in its current period, by key, read from the store: one read per distinct period
+    /// start. `read` sees each read's totals.
+    private func spendInPeriods(
+        of scopes: [BudgetScope], read: (Int64, SpendTotals) -> Void = { _, _ in }
+    ) async throws -> [BudgetScope: [String: Nanodollars]] {
+        let starts = state.withLock { state in scopes.map { state.ledger.currentPeriod(of: $0).start } }
+        var reads: [Int64: SpendTotals] = [:]
+        var spent: [BudgetScope: [String: Nanodollars]] = [:]
         // A store written before token counts were checked may hold negative costs: they never count as credit.
-        func spend(_ usd: Double) -> Nanodollars { Nanodollars(usd: max(usd, 0)) }
-        for (scope, period, start) in periods where period != .lifetime {
+        func amount(_ usd: Double) -> Nanodollars { Nanodollars(usd: max(usd, 0)) }
+        for (scope, start) in zip(scopes, starts) {
             let totals: SpendTotals
-            if let known = read[start] {
+            if let known = reads[start] {
                 totals = known
             } else {
                 totals = try await store.spend(sinceMicros: start)
-                read[start] = totals
+                reads[start] = totals
+                read(start, totals)
             }
-            seed[scope] =
+            spent[scope] =
                 switch scope {
-                case .fleet: ["": spend(totals.total)]
-                case .agent: totals.byAgent.mapValues(spend)
-                case .user: totals.byUser.mapValues(spend)
-                case .app: totals.byApp.mapValues(spend)
-                case .model: totals.byModel.mapValues(spend)
+                case .fleet: ["": amount(totals.total)]
+                case .agent: totals.byAgent.mapValues(amount)
+                case .user: totals.byUser.mapValues(amount)
+                case .app: totals.byApp.mapValues(amount)
+                case .model: totals.byModel.mapValues(amount)
                 case .session: [:]
                 }
         }
-        state.withLock { $0.seed(seed) }
-        return read[SpendLedger.dayStart(of: now())]
+        return spent
     }
 
     /// Decides on one ADMIT, first reading the session's lifetime spend from the store when it is not in memory.
@@ -161,8 +171,18 @@ package final class Enforcer: Service, Sendable {
         onThresholds(crossings)
     }
 
-    /// Judges the next ADMIT by `policy`'s budgets, rate limits and alert thresholds (a run-time edit through the API);
-    /// spend, reservations and rate windows carry over.
+    /// Gets ready to judge by `policy`'s budgets: a scope that had no budget is accounted from now on and starts from
+    /// its spend in its period as the store has it (a record settled during the read may be counted twice, never left
+    /// out). The limits in force do not change until `replaceLimits(with:)`.
+    package func prepareLimits(_ policy: EnforcementPolicy) async throws {
+        let added = state.withLock { $0.accountScopes(of: policy) }
+        guard !added.isEmpty else { return }
+        let spent = try await spendInPeriods(of: added)
+        state.withLock { $0.seed(spent, only: added) }
+    }
+
+    /// Judges the next ADMIT by `policy`'s budgets, rate limits, token limits and alert thresholds (a run-time edit
+    /// through the API, after `prepareLimits`); spend, reservations and windows carry over.
     package func replaceLimits(with policy: EnforcementPolicy) {
         state.withLock { $0.replaceLimits(with: policy) }
     }

@@ -96,6 +96,8 @@ package final class PolicyEditor: Sendable {
         let change = PolicyChange(
             changedAtMicros: WallClock.nowMicros(), actor: actor, client: client, target: target, action: action,
             before: before, after: policy.limit(at: target))
+        // A new budget's scope is read from the store first: a failure there changes nothing either.
+        try await enforcer.prepareLimits(policy)
         try await store.savePolicyChange(change, override: override)
         overrides.withLock { $0 = next }
         enforcer.replaceLimits(with: policy)
@@ -125,7 +127,9 @@ package final class PolicyEditor: Sendable {
         }
         overrides.withLock { $0 = valid }
         if !valid.isEmpty || announcingAlways {
-            enforcer.replaceLimits(with: configured.applying(valid))
+            let policy = configured.applying(valid)
+            try await enforcer.prepareLimits(policy)
+            enforcer.replaceLimits(with: policy)
             announce()
         }
         if !valid.isEmpty && !announcingAlways {

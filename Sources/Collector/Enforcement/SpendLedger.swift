@@ -119,8 +119,9 @@ package struct SpendLedger: Sendable {
 
     static let microsPerDay: Int64 = 86_400_000_000
 
-    /// The scopes accounted, in check order (a call touches at most one account per scope).
-    package let scopes: [BudgetScope]
+    /// The scopes accounted, in check order (a call touches at most one account per scope): those with a budget, so
+    /// a fleet of a million users costs no memory per user until users have a budget.
+    package private(set) var scopes: [BudgetScope]
     /// Each scope's period, by `BudgetScope.rawValue`.
     private let periods: [BudgetPeriod]
     package let calendar: BudgetCalendar
@@ -149,6 +150,18 @@ package struct SpendLedger: Sendable {
         starts = bounds.map(\.start)
         ends = bounds.map(\.end)
         nextEnd = ends.min() ?? .max
+    }
+
+    /// Accounts `scopes` from now on: accounts of scopes no longer in it are dropped; a scope new to it starts empty
+    /// (seed it from the store: `seedToday`). Returns the scopes that are new.
+    @discardableResult
+    package mutating func account(_ scopes: [BudgetScope]) -> [BudgetScope] {
+        let next = BudgetScope.allCases.filter(scopes.contains)
+        let added = next.filter { !self.scopes.contains($0) }
+        let removed = self.scopes.filter { !next.contains($0) }
+        self.scopes = next
+        if !removed.isEmpty { accounts = accounts.filter { !removed.contains($0.key.scope) } }
+        return added
     }
 
     /// The period `scope` counts spend over.
@@ -189,13 +202,16 @@ package struct SpendLedger: Sendable {
     /// Each periodic scope's spend in its current period as the store knows it, at start: by scope, then by key (the
     /// fleet's under the empty key). Periodic accounts the figures do not name start at zero; lifetime scopes are
     /// loaded per key instead.
-    package mutating func seedToday(_ spent: [BudgetScope: [String: Nanodollars]]) {
+    /// `only`: seed those scopes alone (a budget set at run time on a scope that had none), leaving the others as
+    /// they are.
+    package mutating func seedToday(_ spent: [BudgetScope: [String: Nanodollars]], only: [BudgetScope]? = nil) {
+        let seeded = scopes.filter { period(of: $0) != .lifetime && (only?.contains($0) ?? true) }
         var index = accounts.startIndex
         while index != accounts.endIndex {
-            if period(of: accounts.keys[index].scope) != .lifetime { accounts.values[index].spent = .zero }
+            if seeded.contains(accounts.keys[index].scope) { accounts.values[index].spent = .zero }
             accounts.formIndex(after: &index)
         }
-        for scope in scopes where period(of: scope) != .lifetime {
+        for scope in seeded {
             for (key, amount) in spent[scope] ?? [:] {
                 accounts[AccountID(scope, key), default: Account(periods[scope.rawValue])].spent = amount
             }

@@ -77,21 +77,33 @@ import Testing
         #expect(state.admit(Self.request("c", agent: "other"), now: Self.morning) == .admit(reserved: held))
     }
 
-    @Test func aBudgetSetWhereNoneWasStartsFromTheSpendAlreadySettled() {
-        // No budget at all at start: spend is still accounted, so a budget set later knows what was spent today.
-        var policy = EnforcementPolicy()
-        policy.admissionMode = .strict
-        var state = EnforcementState(policy: policy, prices: .builtIn, now: Self.morning)
-        state.settle(
-            actionID: "x", costUSD: 0.5, keys: SpendLedger.Keys(agentName: "bot"), arrivedAt: Self.morning,
-            now: Self.morning)
-        var limited = policy
-        limited.agentBudget = 0.5
-        state.replaceLimits(with: limited)
-        #expect(state.policy.isActive)
-        guard case .refuse = state.admit(Self.request("y", agent: "bot"), now: Self.morning) else {
-            Issue.record("the $0.50 settled before the budget existed was not counted")
-            return
+    /// No budget at all at start: nothing is accounted (a fleet of a million users costs no memory per user). A budget
+    /// set later starts from the period's spend as the store has it, read before the limit applies.
+    @Test(arguments: StoreKind.testable)
+    func aBudgetSetWhereNoneWasStartsFromTheSpendInTheStore(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            var record = CallRecord.stored("x", at: Self.morning, cost: 0.5)
+            record.agentName = "bot"
+            _ = try await store.insert([record])
+            var policy = EnforcementPolicy()
+            policy.admissionMode = .strict
+            let enforcer = Enforcer(
+                policy: policy, prices: .builtIn, store: store, logger: Integration.logger, now: { Self.morning + 1 })
+            #expect(enforcer.inspect { $0.ledger.scopes.isEmpty && $0.ledger.accountCount == 0 })
+            enforcer.settle([record], newActionIDs: ["x"])
+            #expect(enforcer.inspect { $0.ledger.accountCount } == 0, "nothing is limited: nothing kept")
+            var limited = policy
+            limited.agentBudget = 0.5
+            try await enforcer.prepareLimits(limited)
+            #expect(!enforcer.isActive, "prepared, not applied")
+            enforcer.replaceLimits(with: limited)
+            #expect(enforcer.isActive)
+            #expect(enforcer.inspect { $0.ledger.agentCommitted("bot") } == Nanodollars(usd: 0.5))
+            let admit = Admit(requestID: 1, actionID: "y", agentName: "bot", model: "gpt-4o", bodyBytes: 400, maxTokens: 100)
+            #expect(enforcer.immediateVerdict(for: admit)?.decision == .refuse)
+            // Removing the budget stops accounting the scope.
+            enforcer.replaceLimits(with: policy)
+            #expect(enforcer.inspect { $0.ledger.scopes.isEmpty && $0.ledger.accountCount == 0 })
         }
     }
 
