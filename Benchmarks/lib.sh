@@ -48,6 +48,53 @@ http {
 CONF
 }
 
+# The same nginx, but a request with the header `x-bench-stream` (sse_first_byte.py sends it for streamed requests)
+# gets a fixed chat-completions event stream instead: ten `data:` events with usage, and `[DONE]`.
+write_nginx_conf_with_stream() { # port
+  python3 - "$work/nginx.conf" "$work" "$1" <<'PY'
+import json, sys
+conf, work, port = sys.argv[1], sys.argv[2], sys.argv[3]
+events = []
+for word in "The answer is forty two , as the tests said .".split():
+    chunk = {"id": "chatcmpl-sse", "object": "chat.completion.chunk", "created": 1700000000, "model": "gpt-4o-mini",
+             "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}]}
+    events.append("data: " + json.dumps(chunk) + "\\n\\n")
+usage = {"id": "chatcmpl-sse", "object": "chat.completion.chunk", "created": 1700000000, "model": "gpt-4o-mini",
+         "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 10, "total_tokens": 22}}
+events.append("data: " + json.dumps(usage) + "\\n\\n")
+events.append("data: [DONE]\\n\\n")
+stream = "".join(events).replace("'", "\\'")
+whole = json.dumps({"id": "chatcmpl-bench", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-mini",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "The answer is 42."}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 512, "completion_tokens": 8, "total_tokens": 520}})
+with open(conf, "w") as f:
+    f.write(f"""daemon off;
+worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}/body;
+  server {{
+    listen 127.0.0.1:{port};
+    keepalive_requests 1000000;
+    location / {{
+      if ($http_x_bench_stream) {{ rewrite ^ /bench-stream last; }}
+      default_type application/json;
+      return 200 '{whole}';
+    }}
+    location = /bench-stream {{
+      internal;
+      default_type text/event-stream;
+      return 200 '{stream}';
+    }}
+  }}
+}}
+""")
+PY
+}
+
 # A wrk script in $work/request.lua sending a ~2 KB chat request, as an agent with a short history sends.
 write_chat_request() {
   python3 - "$work/request.lua" <<'PY'

@@ -2,8 +2,8 @@
 # Time to the first byte of a streamed (SSE) answer, direct to a fixed nginx upstream and through a sidecar
 # (capture and shipping on, to a collector on SQLite), in one run: the issue-3 target is at most +0.2 ms.
 #
-# nginx answers every POST with a fixed chat-completions event stream (text/event-stream, ten `data:` events and
-# `[DONE]`). The request says `"stream": true`, so the sidecar also asks the upstream for stream usage and filters
+# nginx answers every streamed POST with a fixed chat-completions event stream (text/event-stream, ten `data:` events
+# and `[DONE]`; Benchmarks/lib.sh, write_nginx_conf_with_stream). The request says `"stream": true`, so the sidecar also asks the upstream for stream usage and filters
 # it back out, as it does for a real agent. Benchmarks/sse_first_byte.py sends REQUESTS requests one after another
 # on one keep-alive connection per path, alternating paths in blocks of 100, and times each from the request's
 # last byte written to the first byte of the answer's body. Sidecar on core 0; nginx, collector and client on
@@ -20,39 +20,7 @@ source Benchmarks/lib.sh # $work, free_port, wait_http, metric, bench_build (set
 bench_build
 
 upstream_port=$(free_port)
-python3 - "$work/nginx.conf" "$work" "$upstream_port" <<'PY'
-import json, sys
-conf, work, port = sys.argv[1], sys.argv[2], sys.argv[3]
-events = []
-for index, word in enumerate("The answer is forty two , as the tests said .".split()):
-    chunk = {"id": "chatcmpl-sse", "object": "chat.completion.chunk", "created": 1700000000, "model": "gpt-4o-mini",
-             "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}]}
-    events.append("data: " + json.dumps(chunk) + "\\n\\n")
-usage = {"id": "chatcmpl-sse", "object": "chat.completion.chunk", "created": 1700000000, "model": "gpt-4o-mini",
-         "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 10, "total_tokens": 22}}
-events.append("data: " + json.dumps(usage) + "\\n\\n")
-events.append("data: [DONE]\\n\\n")
-body = "".join(events).replace("'", "\\'")
-with open(conf, "w") as f:
-    f.write(f"""daemon off;
-worker_processes 1;
-pid {work}/nginx.pid;
-error_log {work}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {work}/body;
-  server {{
-    listen 127.0.0.1:{port};
-    keepalive_requests 1000000;
-    location / {{
-      default_type text/event-stream;
-      return 200 '{body}';
-    }}
-  }}
-}}
-""")
-PY
+write_nginx_conf_with_stream "$upstream_port"
 taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" &
 bench_pids+=($!)
 

@@ -40,6 +40,8 @@ class Link:
         self.request = (
             b"POST /v1/chat/completions HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
             b"Authorization: Bearer sk-bench\r\nx-agentledger-session-id: sse-bench\r\n"
+            # Tells Benchmarks/lib.sh's nginx to answer with its event stream; other upstreams ignore it.
+            + (b"" if whole else b"x-bench-stream: 1\r\n")
             + b"Content-Length: %d\r\n\r\n" % len(body)
             + body
         )

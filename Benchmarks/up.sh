@@ -6,7 +6,8 @@
 #   - throughput (wrk, the ~2 KB chat request of call-path.sh) at 1, 16 and 64 connections, direct and through `up`;
 #   - RSS of `up`: idle, peak while loaded (sampled every 0.2 s, and VmHWM), and 10 s after the load;
 #   - storage: calls answered against calls stored, and how long after the load the store caught up (bounded);
-#   - added latency at one connection, p50 / p99 (Benchmarks/sse_first_byte.py --whole, paths alternating).
+#   - added latency at one connection, p50 / p99 (Benchmarks/sse_first_byte.py --whole, paths alternating);
+#   - added time to the first byte of a streamed answer (Benchmarks/sse_first_byte.py, the same nginx's stream).
 #
 # Loopback only; every phase is bounded in time (DURATION seconds of wrk per row, DRAIN seconds of waiting).
 #
@@ -23,7 +24,7 @@ source Benchmarks/lib.sh # $work, free_port, wait_http, metric, rss_kib, hwm_kib
 bench_build
 
 upstream_port=$(free_port)
-write_nginx_conf "$upstream_port"
+write_nginx_conf_with_stream "$upstream_port"
 taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" &
 bench_pids+=($!)
 write_chat_request 2>/dev/null
@@ -102,4 +103,7 @@ echo "RSS of up: idle $((idle_kib / 1024)) MiB, peak sampled $((peak_kib / 1024)
 echo
 echo "added latency at one connection (whole ~2 KB answers, $requests requests per path):"
 taskset -c 1 python3 Benchmarks/sse_first_byte.py --whole --direct "$upstream_port" --proxy "$up_port" --requests "$requests"
+echo
+echo "added time to the first byte of a streamed answer ($requests requests per path):"
+taskset -c 1 python3 Benchmarks/sse_first_byte.py --direct "$upstream_port" --proxy "$up_port" --requests "$requests"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
