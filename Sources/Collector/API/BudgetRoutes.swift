@@ -42,7 +42,7 @@ package struct BudgetRoutes: Sendable {
                         PolicyOverride(kind: kind, scope: target.scope, key: target.key, limit: limit),
                         actor: Self.actor(request), client: Self.client(request))
                 }
-                return try JSONResponse.make(ChangeBody(change))
+                return try JSONResponse.make(change.json)
             }
             router.delete(RouterPath(stringLiteral: path)) { request, context in
                 let target = try Self.target(kind, context)
@@ -54,15 +54,15 @@ package struct BudgetRoutes: Sendable {
                     let what = ["rpm": "rate limit", "tpm": "token limit"][field] ?? "budget"
                     throw APIError(.notFound, "no \(what) was set at run time for \(target.scope)/\(target.key)")
                 }
-                return try JSONResponse.make(ChangeBody(change))
+                return try JSONResponse.make(change.json)
             }
         }
         router.get("api/policy/overrides") { _, _ in
-            try JSONResponse.make(try await editor.current().map(OverrideBody.init))
+            try JSONResponse.make(try await editor.current().map(\.json))
         }
         router.get("api/policy/changes") { request, _ in
             let limit = try QueryParameters(request.uri.query).integer("limit", default: 100, range: 1...10_000)
-            return try JSONResponse.make(try await editor.changes(limit: limit).map(ChangeBody.init))
+            return try JSONResponse.make(try await editor.changes(limit: limit).map(\.json))
         }
     }
 
@@ -121,69 +121,24 @@ package struct BudgetRoutes: Sendable {
     }
 }
 
-/// An override as the API shows it.
-private struct OverrideBody: Encodable {
-    var kind: String
-    var scope: String
-    var key: String
-    var limit: Double?
-
-    init(_ override: PolicyOverride) {
-        kind = override.kind.rawValue
-        scope = override.scope
-        key = override.key
-        limit = override.limit
+extension PolicyOverride {
+    /// As the API shows it; a limit of none is `null`, never left out.
+    var json: JSONValue {
+        .object([
+            "kind": .string(kind.rawValue), "scope": .string(scope), "key": .string(key),
+            "limit": limit.map(JSONValue.double) ?? .null,
+        ])
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(scope, forKey: .scope)
-        try container.encode(key, forKey: .key)
-        try container.encode(limit, forKey: .limit)  // null when none, never left out
-    }
-
-    enum CodingKeys: String, CodingKey { case kind, scope, key, limit }
 }
 
-/// A change as the API shows it.
-private struct ChangeBody: Encodable {
-    var changedAt: String
-    var actor: String
-    var client: String
-    var kind: String
-    var scope: String
-    var key: String
-    var action: String
-    var before: Double?
-    var after: Double?
-
-    init(_ change: PolicyChange) {
-        changedAt = ISOTimestamp.format(micros: change.changedAtMicros)
-        actor = change.actor
-        client = change.client
-        kind = change.target.kind.rawValue
-        scope = change.target.scope
-        key = change.target.key
-        action = change.action.rawValue
-        before = change.before
-        after = change.after
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(changedAt, forKey: .changedAt)
-        try container.encode(actor, forKey: .actor)
-        try container.encode(client, forKey: .client)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(scope, forKey: .scope)
-        try container.encode(key, forKey: .key)
-        try container.encode(action, forKey: .action)
-        try container.encode(before, forKey: .before)
-        try container.encode(after, forKey: .after)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case changedAt = "changed_at", actor, client, kind, scope, key, action, before, after
+extension PolicyChange {
+    /// As the API and the audit trail show it; a limit of none is `null`, never left out.
+    var json: JSONValue {
+        .object([
+            "changed_at": .string(ISOTimestamp.format(micros: changedAtMicros)), "actor": .string(actor),
+            "client": .string(client), "kind": .string(target.kind.rawValue), "scope": .string(target.scope),
+            "key": .string(target.key), "action": .string(action.rawValue),
+            "before": before.map(JSONValue.double) ?? .null, "after": after.map(JSONValue.double) ?? .null,
+        ])
     }
 }

@@ -211,10 +211,8 @@ package enum BudgetReport {
     /// The rate limits in force: each scope with a limit for every key or for named keys, as (scope, name, the
     /// limit of every key).
     private static func rateLimits(_ policy: EnforcementPolicy) -> [(RateWindows.Scope, String, Int?)] {
-        let scopes: [(RateWindows.Scope, String, Int?)] = [
-            (.global, "global", policy.globalRPM), (.session, "session", policy.sessionRPM),
-            (.agent, "agent", policy.agentRPM), (.user, "user", policy.userRPM), (.model, "model", policy.modelRPM),
-        ]
-        return scopes.filter { scope, _, rpm in rpm != nil || !(policy.keyRPM[scope]?.isEmpty ?? true) }
+        RateWindows.Scope.allCases.map { ($0, rateScopeName($0), policy.everyKeyRPM($0)) }.filter { scope, _, rpm in
+            rpm != nil || !(policy.keyRPM[scope]?.isEmpty ?? true)
+        }
     }
 }

@@ -139,12 +139,17 @@ package struct EnforcementPolicy: Sendable, Equatable {
     /// The requests per window that apply to `key` in `scope` (the global scope's key is empty), nil when none does.
     package func rpm(_ scope: RateWindows.Scope, key: String) -> Int? {
         if !keyRPM.isEmpty, let named = keyRPM[scope]?[key] { return named }
+        return everyKeyRPM(scope)
+    }
+
+    /// The scope's requests per window for every key it does not name.
+    package func everyKeyRPM(_ scope: RateWindows.Scope) -> Int? {
         switch scope {
-        case .global: return globalRPM
-        case .session: return sessionRPM
-        case .agent: return agentRPM
-        case .user: return userRPM
-        case .model: return modelRPM
+        case .global: globalRPM
+        case .session: sessionRPM
+        case .agent: agentRPM
+        case .user: userRPM
+        case .model: modelRPM
         }
     }
 

@@ -144,9 +144,11 @@ package final class Enforcer: Service, Sendable {
     /// a replayed batch must not be charged twice. `raisesAlerts`: false for calls another collector stored (it
     /// raises their alerts), so a threshold is announced once across replicas.
     package func settle(_ records: [CallRecord], newActionIDs: Set<String>, raisesAlerts: Bool = true) {
-        // Settled even with no budget: one may be set at run time, and it starts from what was really spent.
         let time = now()
         let crossings = state.withLock { state in
+            // Nothing counts without a budget or a token limit (one set later reads its spend from the store): ingest
+            // then costs no more than without enforcement.
+            guard state.policy.hasBudgets || state.policy.hasTokenLimits else { return [ThresholdCrossing]() }
             var crossings: [ThresholdCrossing] = []
             for record in records where newActionIDs.contains(record.actionID) {
                 crossings += state.settle(

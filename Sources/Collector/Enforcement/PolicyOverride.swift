@@ -145,15 +145,7 @@ extension EnforcementPolicy {
         case .rateLimit:
             guard let scope = PolicyOverride.rateScopes[target.scope] else { return nil }
             if target.key != "*", let named = keyRPM[scope]?[target.key] { return Double(named) }
-            let everyKey: Int? =
-                switch scope {
-                case .global: globalRPM
-                case .session: sessionRPM
-                case .agent: agentRPM
-                case .user: userRPM
-                case .model: modelRPM
-                }
-            return everyKey.map(Double.init)
+            return everyKeyRPM(scope).map(Double.init)
         case .tokenLimit:
             guard let scope = PolicyOverride.rateScopes[target.scope] else { return nil }
             if target.key != "*", let named = keyTPM[scope]?[target.key] { return Double(named) }
