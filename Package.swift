@@ -56,10 +56,21 @@ let package = Package(
             path: "Sources/ProtocolNIO",
             swiftSettings: strict
         ),
+        // Asking for admission over a link: ADMIT out, VERDICT back, matched by request id, with a timeout. The
+        // sidecar asks its collector; a collector that is not the enforcer asks the enforcer (docs/operations.md).
+        .target(
+            name: "LedgerAdmission",
+            dependencies: [
+                "LedgerProtocol", "LedgerMetrics", .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/Admission",
+            swiftSettings: strict
+        ),
         .target(
             name: "Sidecar",
             dependencies: [
-                "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerProviders",
+                "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerProviders", "LedgerAdmission",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -79,7 +90,7 @@ let package = Package(
         .target(
             name: "Collector",
             dependencies: [
-                "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerProviders", "OTLPProto",
+                "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerProviders", "LedgerAdmission", "OTLPProto",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -123,6 +134,7 @@ let package = Package(
             name: "agentledger",
             dependencies: [
                 "Sidecar", "Collector", "MockUpstream", "LedgerProtocol", "LedgerProtocolNIO", "LedgerInject", "LedgerMetrics",
+                "LedgerAdmission",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "MCP", package: "swift-sdk"),
@@ -155,7 +167,7 @@ let package = Package(
             name: "SidecarTests",
             dependencies: [
                 "Sidecar", "MockUpstream", "LedgerProtocol", "LedgerProtocolNIO", "LedgerProviders", "LedgerTestSupport",
-                "LedgerMetrics", .product(name: "Prometheus", package: "swift-prometheus"),
+                "LedgerMetrics", "LedgerAdmission", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -176,7 +188,7 @@ let package = Package(
             name: "CollectorTests",
             dependencies: [
                 "Collector", "Sidecar", "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerProviders",
-                "LedgerTestSupport", "OTLPProto", .product(name: "Prometheus", package: "swift-prometheus"),
+                "LedgerAdmission", "LedgerTestSupport", "OTLPProto", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -50,6 +50,21 @@ package enum LinkTLS {
         return try context(configuration)
     }
 
+    /// A collector's context toward another replica of the same certificate (`AGENTLEDGER_INGEST_TLS_CERT`): a
+    /// follower forwarding ADMITs to the enforcer. It shows that certificate when asked for a client certificate, and
+    /// accepts the peer only if it presents the same leaf (`pinned`): both hold the replicas' one key.
+    package static func replicaClientContext(
+        certificateChain: String, privateKey: String
+    ) throws(FileError) -> (context: NIOSSLContext, pinned: NIOSSLCertificate) {
+        let chain = try certificates(at: certificateChain)
+        guard let leaf = chain.first else { throw FileError(description: "\(certificateChain) holds no certificate") }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.certificateChain = chain.map { .certificate($0) }
+        configuration.privateKey = .privateKey(try key(at: privateKey))
+        return (try context(configuration), leaf)
+    }
+
     /// The context of `up`'s own sidecar, which reaches the collector in the same process over loopback: encrypted
     /// like any link, without verifying the certificate (the process trusts itself; there is no one in between).
     package static func loopbackClientContext() throws(FileError) -> NIOSSLContext {

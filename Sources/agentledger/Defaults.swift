@@ -16,6 +16,7 @@ enum Defaults {
     static let maxBodyMB = ProxyConfiguration().maxBodyBytes >> 20
     static let onCollectorDown = ProxyConfiguration().refuseWhenCollectorDown ? "closed" : "open"
     static let admissionTimeoutMs = 500
+    static let enforcerLeaseMs = 5_000
     static let maxAgentConnections = ProxyConfiguration().maxConnections
     static let requestHeadTimeoutMs = ProxyConfiguration().requestHeadTimeout.wholeMilliseconds
     static let requestBodyTimeoutMs = ProxyConfiguration().requestBodyTimeout.wholeMilliseconds

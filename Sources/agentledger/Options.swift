@@ -148,6 +148,16 @@ struct StoreOptions: ParsableArguments {
         help:
             "PEM CA bundle: require sidecar client certificates it issued. [env: AGENTLEDGER_INGEST_TLS_CLIENT_CA; default none]")
     var ingestTlsClientCa: String?
+    @Option(
+        help:
+            "host:port other collectors of the same Postgres reach this one's ingest port at. [env: AGENTLEDGER_ADVERTISE_ADDRESS; default the ingest host, or this host's name, with the ingest port]"
+    )
+    var advertiseAddress: String?
+    @Option(
+        help:
+            "How long the enforcer's lease lasts among collectors on one Postgres. [env: AGENTLEDGER_ENFORCER_LEASE_MS; default \(Defaults.enforcerLeaseMs)]"
+    )
+    var enforcerLeaseMs: String?
 }
 
 /// The collector's own HTTP listener (the `collector` command; `up` serves HTTP on its agent port).

@@ -26,6 +26,20 @@ extension Runtime {
         }
     }
 
+    /// A follower's link to the enforcer is TLS when the ingest port is: the replicas' shared certificate is shown and
+    /// pinned (`LinkTLS.replicaClientContext`).
+    static func replicaTLS(_ options: StoreOptions, settings: Settings) throws -> EnforcerForwarder.TLS? {
+        guard let certificate = settings.string(options.ingestTlsCert, "AGENTLEDGER_INGEST_TLS_CERT"),
+            let key = settings.string(options.ingestTlsKey, "AGENTLEDGER_INGEST_TLS_KEY")
+        else { return nil }
+        do {
+            let (context, pinned) = try LinkTLS.replicaClientContext(certificateChain: certificate, privateKey: key)
+            return EnforcerForwarder.TLS(context: context, pinned: pinned)
+        } catch {
+            throw ConfigurationError(description: "AGENTLEDGER_INGEST_TLS_*: \(error.description)")
+        }
+    }
+
     /// The sidecar's link uses TLS when `AGENTLEDGER_COLLECTOR_TLS=true` or any of its TLS files is set.
     static func collectorTLS(_ options: LinkOptions, settings: Settings) throws -> CollectorLink.TLS? {
         let roots = settings.string(options.collectorTlsCa, "AGENTLEDGER_COLLECTOR_TLS_CA")

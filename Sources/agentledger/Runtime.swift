@@ -1,6 +1,7 @@
 import Collector
 import Foundation
 import Hummingbird
+import LedgerAdmission
 import LedgerProtocol
 import Logging
 import NIOCore
@@ -36,12 +37,19 @@ enum Runtime {
         var replicaFeed: ReplicaFeed? = nil
         /// Changes budgets and rate limits at run time (`PUT /api/budgets/...`).
         var policyEditor: PolicyEditor? = nil
+        /// On Postgres: the election of one enforcer among the collectors of the store, and a follower's link to it.
+        var election: EnforcerElection? = nil
+        var forwarder: EnforcerForwarder? = nil
 
         /// The collector's long-running parts after the store: ingest, the enforcement sweeper, alert delivery.
         var services: [any Service] {
             // The exporter stops last of these (services stop in reverse), so the last committed calls still go out.
-            var services: [any Service] =
-                (otlpExporter.map { [$0] } ?? []) + (replicaFeed.map { [$0] } ?? []) + [ingest, enforcer]
+            var services: [any Service] = []
+            if let otlpExporter { services.append(otlpExporter) }
+            if let replicaFeed { services.append(replicaFeed) }
+            if let election { services.append(election) }
+            if let forwarder { services.append(forwarder) }
+            services += [ingest, enforcer]
             if let alerting { services.append(alerting.dispatcher) }
             if let tokens = ingest.configuration.tokens {
                 services.append(IngestTokensReloader(tokens: tokens, logger: Runtime.logger("agentledger.ingest")))
@@ -121,14 +129,31 @@ enum Runtime {
         let replicaID =
             "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UInt32.random(in: 0...UInt32.max))"
         let store = try await openStore(dsn: dsn, replicaID: replicaID, logger: logger)
+        let postgres = store as? PostgresStore
+        // Collectors on one Postgres elect one enforcer; until this one knows who it is, it answers no ADMIT.
+        let leadership = postgres == nil ? Leadership.sole() : Leadership(.follower(enforcer: nil, epoch: 0))
         // One registry for every metric of this collector instance (docs/operations.md, "Metrics"); `up`'s sidecar
         // half has its own, so the two never mix in one process.
         let registry = PrometheusCollectorRegistry()
         let counters = CollectorCounters(registry: registry)
         let alerting = Alerting(config: alertConfig, registry: registry, logger: logger)
         let enforcer = Enforcer(
-            policy: policy, prices: prices, store: store, registry: registry, logger: logger,
+            policy: policy, prices: prices, store: store, registry: registry, logger: logger, leadership: leadership,
             onThresholds: { [alerting] crossings in alerting?.observe(crossings) })
+        let election = try postgres.map {
+            EnforcerElection(
+                configuration: try electionConfiguration(
+                    options, replicaID: replicaID, ingest: ingest, settings: settings),
+                store: $0, enforcer: enforcer, registry: registry, logger: logger)
+        }
+        let forwarder = try postgres.map { _ in
+            EnforcerForwarder(
+                leadership: leadership, ingestToken: ingest.ingestToken, tls: try replicaTLS(options, settings: settings),
+                timeout: .milliseconds(
+                    try settings.integer(
+                        nil, "AGENTLEDGER_ADMISSION_TIMEOUT_MS", default: Defaults.admissionTimeoutMs, in: 1...60_000)),
+                counters: enforcer.counters, logger: logger)
+        }
         // Limits changed at run time tell the sidecars when admission turns on or off, through the ingest server.
         let ingestServer = Box<IngestServer>()
         let policyEditor = PolicyEditor(
@@ -164,7 +189,7 @@ enum Runtime {
         let server: IngestServer
         do {
             server = try await IngestServer.bind(
-                configuration: ingest, pipeline: pipeline, counters: counters, enforcer: enforcer,
+                configuration: ingest, pipeline: pipeline, counters: counters, enforcer: enforcer, forwarder: forwarder,
                 beforeAccepting: seedToday, logger: logger)
             ingestServer.value = server
         } catch {
@@ -176,12 +201,34 @@ enum Runtime {
             enforcer: enforcer, alerting: alerting, apiKey: apiKey, liveFeed: liveFeed, exportHMACKey: exportHMACKey,
             hostOriginPolicy: hostOriginPolicy, accessCounters: AccessCounters(registry: registry),
             otlpExporter: otlpExporter, otlpIngest: otlpIngest,
-            replicaFeed: (store as? PostgresStore).map {
+            replicaFeed: postgres.map {
                 ReplicaFeed(
-                    store: $0, replicaID: replicaID, enforcer: enforcer, liveFeed: liveFeed, policyEditor: policyEditor,
-                    counters: counters, logger: logger)
+                    store: $0, replicaID: replicaID, enforcer: enforcer, liveFeed: liveFeed, alerting: alerting,
+                    policyEditor: policyEditor, counters: counters, logger: logger)
             },
-            policyEditor: policyEditor, dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
+            policyEditor: policyEditor, election: election, forwarder: forwarder, dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
+    }
+
+    /// `AGENTLEDGER_ADVERTISE_ADDRESS` (where the other collectors reach this one's ingest port; default the ingest
+    /// host when it names one, else this machine's host name, with the ingest port) and
+    /// `AGENTLEDGER_ENFORCER_LEASE_MS`.
+    static func electionConfiguration(
+        _ options: StoreOptions, replicaID: String, ingest: IngestServer.Configuration, settings: Settings
+    ) throws -> EnforcerElection.Configuration {
+        let wildcard = ["0.0.0.0", "::", ""].contains(ingest.host)
+        let host = wildcard ? ProcessInfo.processInfo.hostName : ingest.host
+        let fallback = host.contains(":") ? "[\(host)]:\(ingest.port)" : "\(host):\(ingest.port)"
+        let advertised = try settings.addresses(options.advertiseAddress, "AGENTLEDGER_ADVERTISE_ADDRESS", default: fallback)
+        guard advertised.count == 1, let address = advertised.first else {
+            throw ConfigurationError(description: "AGENTLEDGER_ADVERTISE_ADDRESS takes one host:port, not a list")
+        }
+        var configuration = EnforcerElection.Configuration(
+            replicaID: replicaID,
+            address: address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)")
+        configuration.lease = .milliseconds(
+            try settings.integer(
+                options.enforcerLeaseMs, "AGENTLEDGER_ENFORCER_LEASE_MS", default: Defaults.enforcerLeaseMs, in: 1_000...600_000))
+        return configuration
     }
 
     /// Opens and migrates the store `dsn` names. A Postgres store is also a `Service`: the caller runs it in the

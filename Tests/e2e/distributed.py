@@ -20,7 +20,7 @@ from typing import Callable
 
 import httpx
 
-from support import API_KEY_OPENAI, ManagedProcess, free_port, http_client
+from support import API_KEY_OPENAI, ManagedProcess, free_port, fresh_postgres_database, http_client
 
 MODEL = "gpt-4o-mini"
 POSTGRES_DSN_VARIABLE = "AGENTLEDGER_TEST_POSTGRES_DSN"
@@ -298,12 +298,24 @@ class Fleet:
         self.upstream_url = upstream_url
         self.workdir = workdir
         self.members: list[Collector | Sidecar] = []
+        self.stores = 0
+
+    def fresh_dsn(self) -> str:
+        """A store of its own: a fresh Postgres database when the run has a cluster, else a fresh SQLite file. Each
+        collector started without a DSN gets one, so collectors of one test (and of earlier tests) never become
+        replicas of one store by accident: replicas elect one enforcer and judge by its limits, and the lease of an
+        enforcer SIGKILLed at a test's end would hold the next test's collectors back for its lifetime."""
+        dsn = store_dsn(self.workdir)
+        if dsn.startswith("postgres"):
+            return fresh_postgres_database("fleet")
+        self.stores += 1
+        return f"sqlite:///{self.workdir / f'collector-{self.stores}.db'}"
 
     def collector(
         self, dsn: str | None = None, token: str | None = None, start: bool = True, **extra_env: str
     ) -> Collector:
         collector = Collector(
-            self.binary, self.workdir, dsn or store_dsn(self.workdir), token=token, extra_env=extra_env
+            self.binary, self.workdir, dsn or self.fresh_dsn(), token=token, extra_env=extra_env
         )
         self.members.append(collector)
         return collector.start() if start else collector
@@ -438,14 +450,15 @@ class PostgresCluster:
 
 def agent_main(argv: list[str]) -> int:
     """`python distributed.py agent BASE_URL SESSION COUNT INTERVAL`: calls from inside a network namespace,
-    one JSON line per call ({"index", "status", "action_id"} or {"index", "error"}) on stdout."""
+    one JSON line per call ({"index", "status", "action_id", "sent"} or {"index", "error"}) on stdout."""
     _, base_url, session_id, count, interval = argv
     with http_client(timeout=10.0) as client:
         for index in range(int(count)):
             started = time.monotonic()
+            started_at = time.time()  # the wall clock: comparable with the test's, across processes
             try:
                 result = chat_call(client, base_url, session_id, f"netns call {index}")
-                line = {"index": index, "status": result.status, "action_id": result.action_id}
+                line = {"index": index, "status": result.status, "action_id": result.action_id, "sent": started_at}
             except httpx.HTTPError as error:
                 line = {"index": index, "error": repr(error)}
             print(json.dumps(line), flush=True)

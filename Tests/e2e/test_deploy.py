@@ -128,15 +128,25 @@ def test_the_collector_is_probed_bounded_and_locked_down() -> None:
         assert container["resources"]["requests"]["cpu"] and container["resources"]["limits"]["memory"]
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
         assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
-        secrets = {entry["valueFrom"]["secretKeyRef"]["key"] for entry in container["env"] if "valueFrom" in entry}
+        secrets = {entry["valueFrom"]["secretKeyRef"]["key"] for entry in container["env"]
+                   if "secretKeyRef" in entry.get("valueFrom", {})}
         assert {"dsn", "ingest-token", "api-key", "export-hmac-key"} <= secrets
+        # The elected enforcer is reached at its pod IP (docs/operations.md, "One enforcer").
+        env = {entry["name"]: entry for entry in container["env"]}
+        assert env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
+        assert env["AGENTLEDGER_ADVERTISE_ADDRESS"]["value"] == "$(POD_IP):4600"
 
 
-def test_only_labelled_agent_pods_reach_the_ingest_port() -> None:
+def test_only_labelled_agent_pods_and_the_other_collectors_reach_the_ingest_port() -> None:
     policy = next(obj for obj in kustomize("base") if obj["kind"] == "NetworkPolicy")
     ingest_rules = [rule for rule in policy["spec"]["ingress"] if any(p["port"] == 4600 for p in rule.get("ports", []))]
     assert len(ingest_rules) == 1
-    assert ingest_rules[0]["from"] == [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"agentledger.io/agent": "true"}}}]
+    # Agent pods from any namespace; collector replicas of this namespace (a follower forwards ADMITs to the enforcer).
+    assert ingest_rules[0]["from"] == [
+        {"namespaceSelector": {}, "podSelector": {"matchLabels": {"agentledger.io/agent": "true"}}},
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "agentledger",
+                                         "app.kubernetes.io/component": "collector"}}},
+    ]
 
 
 def test_production_runs_more_collectors_with_tls_on_ingest() -> None:

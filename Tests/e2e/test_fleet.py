@@ -63,9 +63,10 @@ def postgres_binaries() -> Path | None:
     return next((path for path in candidates if (path / "initdb").exists() and (path / "pg_ctl").exists()), None)
 
 
-@pytest.fixture
-def network() -> Iterator[Network]:
-    """A bridge in its own namespace and one namespace per node wired to it; all deleted at the end."""
+@contextlib.contextmanager
+def bridged_namespaces(nodes: dict[str, str], prefix: str = "al-fleet") -> Iterator[Network]:
+    """A bridge in its own namespace and one namespace per node (name to address) wired to it; all deleted at the
+    end. Skips where namespaces cannot be made (not root, no iproute2)."""
     if os.geteuid() != 0:
         pytest.skip("network namespaces need root")
     for tool in ("ip", "curl", "runuser"):
@@ -73,10 +74,8 @@ def network() -> Iterator[Network]:
             pytest.skip(f"`{tool}` is not installed")
     tag = uuid.uuid4().hex[:5]
     net = Network(tag)
-    switch = f"al-fleet-sw-{tag}"
+    switch = f"{prefix}-sw-{tag}"
     created: list[str] = []
-    nodes = {"postgres": POSTGRES, **{f"collector-{k}": v for k, v in COLLECTORS.items()}}
-    nodes |= {f"agent-{k}": v for k, v in AGENTS.items()}
     try:
         result = ip("netns", "add", switch, check=False)
         if result.returncode != 0:
@@ -85,7 +84,7 @@ def network() -> Iterator[Network]:
         ip("-n", switch, "link", "add", "br0", "type", "bridge")
         ip("-n", switch, "link", "set", "br0", "up")
         for index, (node, address) in enumerate(nodes.items()):
-            namespace = f"al-fleet-{node}-{tag}"
+            namespace = f"{prefix}-{node}-{tag}"
             ip("netns", "add", namespace)
             created.append(namespace)
             port = f"alf{tag}{index}"
@@ -103,11 +102,20 @@ def network() -> Iterator[Network]:
             shutil.rmtree(f"/etc/netns/{namespace}", ignore_errors=True)
 
 
-def resolve_ingest_name(net: Network, node: str, order: list[str]) -> None:
+@pytest.fixture
+def network() -> Iterator[Network]:
+    """This test's nodes: Postgres, two collectors, three agent pods."""
+    nodes = {"postgres": POSTGRES, **{f"collector-{k}": v for k, v in COLLECTORS.items()}}
+    nodes |= {f"agent-{k}": v for k, v in AGENTS.items()}
+    with bridged_namespaces(nodes) as net:
+        yield net
+
+
+def resolve_ingest_name(net: Network, node: str, order: list[str], collectors: dict[str, str] = COLLECTORS) -> None:
     """The pod's /etc/hosts: the ingest name as every collector's address, in `order` (a Service's endpoints)."""
     directory = Path("/etc/netns") / net.namespaces[node]
     directory.mkdir(parents=True, exist_ok=True)
-    lines = ["127.0.0.1 localhost", *(f"{COLLECTORS[name]} {INGEST_NAME}" for name in order)]
+    lines = ["127.0.0.1 localhost", *(f"{collectors[name]} {INGEST_NAME}" for name in order)]
     (directory / "hosts").write_text("\n".join(lines) + "\n")
 
 

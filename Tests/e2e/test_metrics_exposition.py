@@ -24,6 +24,9 @@ GAUGES = {
     "agentledger_sidecar_collector_link_up",
     "agentledger_sidecar_agent_connections",
     "agentledger_sidecar_buffered_body_bytes",
+    # A collector on Postgres: whether it is the elected enforcer, and the lease's epoch.
+    "agentledger_enforcer",
+    "agentledger_enforcer_epoch",
 }
 
 

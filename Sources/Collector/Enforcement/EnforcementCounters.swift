@@ -6,6 +6,7 @@ package typealias EnforcementCounters = Counters<EnforcementCounter>
 /// What admission decided, and what went wrong while deciding.
 package enum EnforcementCounter: Int, CounterName {
     case admitted, refusedBudget, refusedRate, reservationsExpired, storeErrors
+    case takeovers, stepDowns, leaseErrors, admissionsForwarded, admissionsUnanswered
 
     package var metric: CounterMetric {
         let refusals = "Calls refused before reaching the upstream, by type."
@@ -18,6 +19,21 @@ package enum EnforcementCounter: Int, CounterName {
                 "agentledger_reservations_expired_total", "Reservations released because their record never came.")
         case .storeErrors:
             CounterMetric("agentledger_enforcement_store_errors_total", "Session spend reads that failed.")
+        case .takeovers:
+            CounterMetric("agentledger_enforcer_takeovers_total", "Times this collector became the enforcer.")
+        case .stepDowns:
+            CounterMetric(
+                "agentledger_enforcer_step_downs_total",
+                "Times this collector stopped being the enforcer (lease lost, not renewed in time, or shutdown).")
+        case .leaseErrors:
+            CounterMetric("agentledger_enforcer_lease_errors_total", "Claims of the enforcer's lease that failed.")
+        case .admissionsForwarded:
+            CounterMetric(
+                "agentledger_admissions_forwarded_total", "ADMITs this collector forwarded to the enforcer (a follower).")
+        case .admissionsUnanswered:
+            CounterMetric(
+                "agentledger_admissions_unanswered_total",
+                "ADMITs left unanswered for want of an enforcer: the sidecar follows AGENTLEDGER_ON_COLLECTOR_DOWN.")
         }
     }
 }

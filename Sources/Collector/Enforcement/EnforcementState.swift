@@ -245,6 +245,17 @@ package struct EnforcementState: Sendable {
         return ledger.sweep(now: now, sessionIdle: policy.sessionIdleMicros)
     }
 
+    /// Holds the reservations the previous enforcer made (`SpendLedger.adopt`), each for the rest of its lifetime.
+    package mutating func adopt(_ held: [HeldReservation], now: Int64) {
+        ledger.adopt(held, now: now, lifetime: policy.reservationLifetimeMicros)
+    }
+
+    /// Drops reservations whose calls are stored already, without counting them: their cost reached this ledger when
+    /// they were stored.
+    package mutating func release(_ actionIDs: some Sequence<String>) {
+        for id in actionIDs { ledger.release(id) }
+    }
+
     package var rateKeyCount: Int { rates.keyCount }
 }
 

@@ -23,14 +23,18 @@ package final class Enforcer: Service, Sendable {
     /// Told of the soft thresholds (`EnforcementPolicy.alertFractions`) the calls this collector stored carried a key
     /// across, outside the lock: the collector's alerts.
     private let onThresholds: @Sendable ([ThresholdCrossing]) -> Void
+    /// Whether this collector is the one judging ADMITs among those on its store; only that one raises budget alerts.
+    package let leadership: Leadership
 
-    /// `registry`: the collector's metrics, where `counters` go.
+    /// `registry`: the collector's metrics, where `counters` go. `leadership`: `Leadership.sole()` unless elected
+    /// among several collectors (`EnforcerElection`).
     package init(
         policy: EnforcementPolicy, prices: PriceTable, store: any Store, registry: PrometheusCollectorRegistry = .init(),
-        logger: Logger, now: @escaping @Sendable () -> Int64 = WallClock.nowMicros,
+        logger: Logger, now: @escaping @Sendable () -> Int64 = WallClock.nowMicros, leadership: Leadership = .sole(),
         onThresholds: @escaping @Sendable ([ThresholdCrossing]) -> Void = { _ in }
     ) {
         self.onThresholds = onThresholds
+        self.leadership = leadership
         counters = EnforcementCounters(registry: registry)
         self.store = store
         self.logger = logger
@@ -141,9 +145,10 @@ package final class Enforcer: Service, Sendable {
     }
 
     /// Stored records settle their reservations and count their real cost. Only records new to the store count:
-    /// a replayed batch must not be charged twice. `raisesAlerts`: false for calls another collector stored (it
-    /// raises their alerts), so a threshold is announced once across replicas.
-    package func settle(_ records: [CallRecord], newActionIDs: Set<String>, raisesAlerts: Bool = true) {
+    /// a replayed batch must not be charged twice. Every collector of a store settles every call (those another one
+    /// stored arrive through `ReplicaFeed`), so a follower is ready to take over; only the enforcer announces the
+    /// thresholds crossed, so each is announced once across replicas.
+    package func settle(_ records: [CallRecord], newActionIDs: Set<String>) {
         let time = now()
         let crossings = state.withLock { state in
             // Nothing counts without a budget or a token limit (one set later reads its spend from the store): ingest
@@ -161,7 +166,7 @@ package final class Enforcer: Service, Sendable {
             }
             return crossings
         }
-        guard raisesAlerts, !crossings.isEmpty else { return }
+        guard !crossings.isEmpty, leadership.isEnforcer else { return }
         for crossing in crossings {
             logger.info(
                 "budget threshold reached",
@@ -187,6 +192,28 @@ package final class Enforcer: Service, Sendable {
     /// through the API, after `prepareLimits`); spend, reservations and windows carry over.
     package func replaceLimits(with policy: EnforcementPolicy) {
         state.withLock { $0.replaceLimits(with: policy) }
+    }
+
+    /// The reservations held now, largest first, at most `limit`: written with each renewal of the enforcer's lease,
+    /// for the next enforcer to adopt.
+    package func heldReservations(limit: Int) -> [HeldReservation] {
+        state.withLock { $0.ledger.heldReservations(limit: limit) }
+    }
+
+    /// Becomes the enforcer: reads each periodic budget's spend from the store again (what reached this collector as
+    /// a follower may have missed a notification), and holds the reservations the previous enforcer last wrote,
+    /// except those whose calls are stored already. Calls it admitted after its last write are not known here: the
+    /// bound on overshoot counts them (docs/operations.md, "Failover").
+    package func takeOver(adopting held: [HeldReservation], storedAmong: ([String]) async throws -> Set<String>)
+        async throws
+    {
+        try await seedSpend()
+        let time = now()
+        state.withLock { $0.adopt(held, now: time) }
+        // Adopted first, then released: a call stored before the read is released here, one stored after it settles
+        // through `ReplicaFeed` as any other.
+        let stored = try await storedAmong(held.map(\.actionID))
+        state.withLock { $0.release(stored) }
     }
 
     /// Reads the state under its lock, without changing it (the `budgets` MCP tool). Keep `body` short: admission waits.

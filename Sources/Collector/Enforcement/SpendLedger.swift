@@ -319,6 +319,34 @@ package struct SpendLedger: Sendable {
         }
     }
 
+    /// The reservations held now, largest first, at most `limit`: what a collector that takes over as the enforcer
+    /// adopts (`EnforcerElection`).
+    package func heldReservations(limit: Int) -> [HeldReservation] {
+        reservations.map { HeldReservation(actionID: $0.key, reservation: $0.value) }
+            .sorted { ($0.amount, $0.actionID) > ($1.amount, $1.actionID) }.prefix(limit).map { $0 }
+    }
+
+    /// Holds reservations another collector made as the enforcer, until their records arrive or their lifetime
+    /// (counted from when they were made) ends. Ids already held here are left as they are.
+    package mutating func adopt(_ held: [HeldReservation], now: Int64, lifetime: Int64) {
+        for reservation in held where reservations[reservation.actionID] == nil {
+            let (expiresAt, overflow) = reservation.madeAt.addingReportingOverflow(lifetime)
+            guard overflow || expiresAt > now else { continue }
+            reserve(
+                reservation.actionID, amount: Nanodollars(max(reservation.amount, 0)), keys: reservation.keys,
+                now: now, lifetime: (overflow ? .max : expiresAt) - now)
+        }
+        // Adopted reservations end when their lifetimes from their making do, not in the order adopted: the expiry
+        // queue is put in order again.
+        expiries = Deque(
+            reservations.map { (expiresAt: $0.value.expiresAt, actionID: $0.key) }.sorted { $0.expiresAt < $1.expiresAt })
+    }
+
+    /// Drops a reservation without counting a cost.
+    package mutating func release(_ actionID: String) {
+        if let reservation = reservations.removeValue(forKey: actionID) { unhold(reservation) }
+    }
+
     /// Drops reservations past their lifetime, empty daily accounts, and lifetime accounts idle for `sessionIdle`;
     /// returns how many reservations expired. The work is the expired reservations, not all of them.
     package mutating func sweep(now: Int64, sessionIdle: Int64) -> Int {
@@ -355,5 +383,43 @@ extension Nanodollars {
     fileprivate mutating func release(_ amount: Nanodollars) {
         let left = self - amount
         self = left > .zero ? left : .zero
+    }
+}
+
+/// One reservation as the enforcer holds it, in the form it is handed to the next enforcer through Postgres.
+package struct HeldReservation: Sendable, Equatable, Codable {
+    package var actionID: String
+    /// Nanodollars.
+    package var amount: Int64
+    package var sessionID: String?
+    package var agentName: String?
+    package var userID: String?
+    package var appID: String?
+    package var model: String?
+    /// When it was made, microseconds since the epoch.
+    package var madeAt: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case actionID = "a", amount = "n", sessionID = "s", agentName = "g", userID = "u", appID = "p", model = "m"
+        case madeAt = "t"
+    }
+
+    package init(actionID: String, amount: Int64, keys: SpendLedger.Keys, madeAt: Int64) {
+        self.actionID = actionID
+        self.amount = amount
+        sessionID = keys.sessionID
+        agentName = keys.agentName
+        userID = keys.userID
+        appID = keys.appID
+        model = keys.model
+        self.madeAt = madeAt
+    }
+
+    init(actionID: String, reservation: SpendLedger.Reservation) {
+        self.init(actionID: actionID, amount: reservation.amount.value, keys: reservation.keys, madeAt: reservation.madeAt)
+    }
+
+    package var keys: SpendLedger.Keys {
+        SpendLedger.Keys(sessionID: sessionID, agentName: agentName, userID: userID, appID: appID, model: model)
     }
 }

@@ -7,7 +7,9 @@ import NIOCore
 /// A decision that needs only memory (a lock and a few lookups) is answered at once, and the VERDICTs of one read go
 /// out back to back in one write and one flush. A decision that must first read the session's spend from the store
 /// runs in a task and its VERDICT comes back to this loop when done (VERDICTs are matched by request id, so their
-/// order does not matter). Without an enforcer every call is admitted.
+/// order does not matter). Without an enforcer every call is admitted. A collector that is not the elected enforcer
+/// among several (`Leadership`) forwards the ADMIT to the one that is (`EnforcerForwarder`) and relays its VERDICT;
+/// without an answer it answers nothing, and the sidecar follows `AGENTLEDGER_ON_COLLECTOR_DOWN`.
 ///
 /// ADMITs are answered only once the link is authenticated: the session loop tells this handler
 /// (`LinkAuthenticated`) before it writes WELCOME, and a sidecar sends ADMIT only after reading WELCOME. An ADMIT that
@@ -22,10 +24,16 @@ final class AdmissionHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     /// Sent by the session loop (`Channel.triggerUserOutboundEvent`) once HELLO is accepted, before WELCOME.
-    struct LinkAuthenticated: Sendable {}
+    struct LinkAuthenticated: Sendable {
+        /// The source HELLO named: `EnforcerForwarder.source` for another collector forwarding its ADMITs.
+        var source: String
+    }
 
     private let enforcer: Enforcer?
+    private let forwarder: EnforcerForwarder?
     private var authenticated = false
+    /// The link is another collector's, forwarding ADMITs: they are never forwarded again.
+    private var fromCollector = false
     private var context: ChannelHandlerContext?
     /// VERDICT frames of the current read, not yet written.
     private var verdicts = ByteWriter(capacity: 4096)
@@ -40,8 +48,9 @@ final class AdmissionHandler: ChannelDuplexHandler {
     /// past its unacknowledged batches is.
     static let maxWaiting = 4096
 
-    init(enforcer: Enforcer?) {
+    init(enforcer: Enforcer?, forwarder: EnforcerForwarder? = nil) {
         self.enforcer = enforcer
+        self.forwarder = forwarder
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -60,6 +69,9 @@ final class AdmissionHandler: ChannelDuplexHandler {
         guard let enforcer else {
             return Message.verdict(Verdict(requestID: admit.requestID, decision: .admit)).encodeFrame(into: &verdicts)
         }
+        if !enforcer.leadership.isEnforcer {
+            return forward(admit, to: forwarder, on: context.eventLoop)
+        }
         if let verdict = enforcer.immediateVerdict(for: admit) {
             return Message.verdict(verdict).encodeFrame(into: &verdicts)
         }
@@ -74,6 +86,18 @@ final class AdmissionHandler: ChannelDuplexHandler {
         }
         waiting.append(admit)
         startStoreReads(enforcer, on: context.eventLoop)
+    }
+
+    /// Asks the enforcer, and relays its VERDICT when one comes.
+    private func forward(_ admit: Admit, to forwarder: EnforcerForwarder?, on loop: any EventLoop) {
+        guard let forwarder, !fromCollector else {
+            enforcer?.counters.add(.admissionsUnanswered)
+            return
+        }
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        forwarder.forward(admit, answeringOn: loop) { verdict in
+            if let verdict { handler.value.send(verdict) }
+        }
     }
 
     /// Starts store reads for waiting ADMITs while fewer than `maxStoreReads` are under way; each answers on `loop`.
@@ -98,10 +122,11 @@ final class AdmissionHandler: ChannelDuplexHandler {
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        guard event is LinkAuthenticated else {
+        guard let event = event as? LinkAuthenticated else {
             return context.triggerUserOutboundEvent(event, promise: promise)
         }
         authenticated = true
+        fromCollector = event.source == EnforcerForwarder.source
         promise?.succeed()
     }
 

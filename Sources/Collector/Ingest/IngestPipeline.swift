@@ -90,7 +90,8 @@ package struct IngestPipeline: Sendable {
         enforcer?.settle(records, newActionIDs: result.newActionIDs)
         if alerting != nil || liveFeed != nil || otlpExporter != nil {
             let new = result.stored == records.count ? records : records.filter { result.newActionIDs.contains($0.actionID) }
-            alerting?.observe(new)
+            // Among several collectors, the enforcer alerts for every call (others' arrive through `ReplicaFeed`).
+            if enforcer?.leadership.isEnforcer ?? true { alerting?.observe(new) }
             liveFeed?.publish(new)
             otlpExporter?.enqueue(new)
         }

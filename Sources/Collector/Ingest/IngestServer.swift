@@ -59,10 +59,11 @@ package struct IngestServer: Service {
     /// Links past WELCOME, each with what restates its terms: told when a run-time edit turns admission on or off.
     private let welcomedLinks = WelcomedLinks()
 
-    /// Binds the listener now, so a taken port fails at start-up rather than inside the service group.
+    /// Binds the listener now, so a taken port fails at start-up rather than inside the service group. `forwarder`:
+    /// among several collectors, how a follower asks the enforcer.
     package static func bind(
         configuration: Configuration, pipeline: IngestPipeline, counters: CollectorCounters, enforcer: Enforcer? = nil,
-        beforeAccepting: (@Sendable () async throws -> Void)? = nil, logger: Logger
+        forwarder: EnforcerForwarder? = nil, beforeAccepting: (@Sendable () async throws -> Void)? = nil, logger: Logger
     ) async throws -> IngestServer {
         let maxFrameBytes = configuration.maxFrameBytes
         let preWelcomeMaxFrameBytes = configuration.preWelcomeMaxFrameBytes
@@ -86,7 +87,7 @@ package struct IngestServer: Service {
                         channel,
                         limit: FrameLimit(beforeWelcome: preWelcomeMaxFrameBytes, authenticated: maxFrameBytes),
                         budget: budget,
-                        frameHandlers: idleHandlers + [AdmissionHandler(enforcer: enforcer)])
+                        frameHandlers: idleHandlers + [AdmissionHandler(enforcer: enforcer, forwarder: forwarder)])
                 }
             }
         let port = server.channel.localAddress?.port ?? configuration.port
@@ -237,7 +238,8 @@ package struct IngestServer: Service {
                             case .reply(let reply):
                                 if !wasReady, case .ready(let source) = session.state {
                                     // Before WELCOME: the sidecar's first ADMIT must find the link authenticated.
-                                    try await channel.triggerUserOutboundEvent(AdmissionHandler.LinkAuthenticated()).get()
+                                    try await channel.triggerUserOutboundEvent(AdmissionHandler.LinkAuthenticated(source: source))
+                                        .get()
                                     welcomed.store(true, ordering: .relaxed)
                                     links.authenticated()
                                     counters.add(.sidecarsConnected)

@@ -4,7 +4,8 @@ import ServiceLifecycle
 /// The calls other collectors on the same Postgres store, brought to this one (docs/operations.md, "Several
 /// collectors"): their spend reaches this collector's budgets (and releases the reservations this collector made for
 /// them, when a sidecar admitted a call here and shipped it there), and they appear in this collector's live feed, so
-/// a dashboard open on any replica shows every call. Alerts and OTLP spans stay with the replica that stored a call.
+/// a dashboard open on any replica shows every call. The enforcer raises the alerts of every call, wherever it was
+/// stored; OTLP spans stay with the replica that stored a call.
 ///
 /// Listens with `LISTEN agentledger_calls` on a connection of its own, reconnecting after a second when it breaks;
 /// calls stored while it was not listening reach neither the live view nor the budgets (a restart reads the day's
@@ -15,6 +16,7 @@ package struct ReplicaFeed: Service {
     let replicaID: String
     let enforcer: Enforcer?
     let liveFeed: LiveFeed?
+    let alerting: Alerting?
     /// Reloads the limits set at run time when another collector changed them.
     let policyEditor: PolicyEditor?
     let counters: CollectorCounters
@@ -23,9 +25,10 @@ package struct ReplicaFeed: Service {
     static let readBatch = 1_000
 
     package init(
-        store: PostgresStore, replicaID: String, enforcer: Enforcer?, liveFeed: LiveFeed?,
+        store: PostgresStore, replicaID: String, enforcer: Enforcer?, liveFeed: LiveFeed?, alerting: Alerting? = nil,
         policyEditor: PolicyEditor? = nil, counters: CollectorCounters, logger: Logger
     ) {
+        self.alerting = alerting
         self.policyEditor = policyEditor
         self.store = store
         self.replicaID = replicaID
@@ -76,7 +79,8 @@ package struct ReplicaFeed: Service {
             start = end
             do {
                 let records = try await store.calls(actionIDs: ids)
-                enforcer?.settle(records, newActionIDs: Set(records.map(\.actionID)), raisesAlerts: false)
+                enforcer?.settle(records, newActionIDs: Set(records.map(\.actionID)))
+                if enforcer?.leadership.isEnforcer ?? false { alerting?.observe(records) }
                 liveFeed?.publish(records)
                 counters.add(.replicaRecordsSeen, records.count)
             } catch {

@@ -195,6 +195,22 @@ enum PostgresSchema {
                 )
                 """,
             ]),
+        Migration(
+            version: 9, name: "the enforcer's lease",
+            statements: [
+                // One row, always there: claiming it is an UPDATE of a locked row, never a race of INSERTs.
+                """
+                CREATE TABLE enforcer_lease (
+                    name text PRIMARY KEY,
+                    holder text NOT NULL,
+                    address text NOT NULL,
+                    epoch bigint NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    reservations text NOT NULL
+                )
+                """,
+                "INSERT INTO enforcer_lease VALUES ('enforcer', '', '', 0, '-infinity', '[]')",
+            ]),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }

@@ -1,3 +1,4 @@
+import LedgerAdmission
 import Logging
 import NIOSSL
 

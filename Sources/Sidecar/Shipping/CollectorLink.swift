@@ -1,3 +1,4 @@
+import LedgerAdmission
 import LedgerProtocol
 import LedgerProtocolNIO
 import Logging

@@ -17,14 +17,21 @@ struct IngestHarness: Sendable {
     /// The server's link caps and buffer budget, to observe what it holds.
     let links: LinkAdmission
     let buffered: BufferBudget
+    /// The enforcer judging this server's ADMITs, when it has a policy.
+    let enforcer: Enforcer?
+    /// A follower's link to the enforcer.
+    var forwarder: EnforcerForwarder? = nil
 
     static let logger = Integration.logger
     typealias TimedOut = Integration.TimedOut
 
     /// Starts the server, runs `body`, then stops the server and closes the store, even when `body` throws.
     /// With `policy`, the server enforces it: ADMITs are answered by the `AdmissionHandler` on the event loop.
+    /// With `leadership` other than the sole enforcer's, the server is a follower: its ADMITs go to the enforcer
+    /// `leadership` names, through an `EnforcerForwarder` waiting `forwardTimeout` for each VERDICT.
     static func run(
-        token: String? = nil, policy: EnforcementPolicy? = nil,
+        token: String? = nil, policy: EnforcementPolicy? = nil, leadership: Leadership = .sole(),
+        forwardTimeout: Duration = .milliseconds(500),
         configure: (inout IngestServer.Configuration) -> Void = { _ in },
         _ body: (IngestHarness) async throws -> Void
     ) async throws {
@@ -37,13 +44,25 @@ struct IngestHarness: Sendable {
         configuration.ingestToken = token
         configuration.collectorID = "test-collector"
         configure(&configuration)
+        let enforcer = policy.map {
+            Enforcer(policy: $0, prices: .builtIn, store: store, logger: logger, leadership: leadership)
+        }
+        let forwarder = enforcer.flatMap { enforcer in
+            leadership.isEnforcer
+                ? nil
+                : EnforcerForwarder(
+                    leadership: leadership, ingestToken: token, timeout: forwardTimeout, counters: enforcer.counters,
+                    logger: logger)
+        }
         let server = try await IngestServer.bind(
             configuration: configuration, pipeline: IngestPipeline(normalizer: Normalizer(), store: store, counters: counters),
-            counters: counters,
-            enforcer: policy.map { Enforcer(policy: $0, prices: .builtIn, store: store, logger: logger) }, logger: logger)
+            counters: counters, enforcer: enforcer, forwarder: forwarder, logger: logger)
         let task = Task { try await server.run() }
+        let forwarding = forwarder.map { forwarder in Task { try await forwarder.run() } }
+        defer { forwarding?.cancel() }
         let harness = IngestHarness(
-            port: server.port, store: store, counters: counters, links: server.links, buffered: server.buffered)
+            port: server.port, store: store, counters: counters, links: server.links, buffered: server.buffered,
+            enforcer: enforcer, forwarder: forwarder)
         var failure: (any Error)?
         do {
             try await body(harness)

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import LedgerAdmission
 import LedgerProtocol
 import LedgerTestSupport
 import MockUpstream

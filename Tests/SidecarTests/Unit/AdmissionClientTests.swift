@@ -1,4 +1,5 @@
 import Dispatch
+import LedgerAdmission
 import LedgerMetrics
 import LedgerProtocol
 import LedgerProviders

@@ -1,6 +1,5 @@
 import LedgerProtocol
 import NIOCore
-import NIOPosix
 import Prometheus
 import Synchronization
 
@@ -73,16 +72,23 @@ package final class AdmissionClient: Sendable {
     /// The admission round trips seen so far (ADMIT queued to VERDICT read).
     package let latency: AdmissionLatency
 
-    /// `timeout` is `AGENTLEDGER_ADMISSION_TIMEOUT_MS` (default 500 ms); `registry`, the sidecar's metrics.
-    package init(timeout: Duration = .milliseconds(500), registry: PrometheusCollectorRegistry = .init()) {
+    /// `timeout` is `AGENTLEDGER_ADMISSION_TIMEOUT_MS` (default 500 ms); `registry`, the sidecar's metrics;
+    /// `latencyMetric`, the round-trip histogram's name and help when not the sidecar's.
+    package init(
+        timeout: Duration = .milliseconds(500), registry: PrometheusCollectorRegistry = .init(),
+        latencyMetric: (name: String, help: String) = (AdmissionLatency.name, AdmissionLatency.help)
+    ) {
         self.registry = registry
-        latency = AdmissionLatency(registry: registry)
+        latency = AdmissionLatency(registry: registry, name: latencyMetric.name, help: latencyMetric.help)
         let parts = timeout.components
         self.timeout = .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
     }
 
     /// Whether the collector asked for ADMIT before each call (WELCOME's `admission_required`).
     package var isRequired: Bool { link.withLock { $0.required } }
+
+    /// Whether a link is up and welcomed: ADMITs go out now.
+    package var isLinked: Bool { link.withLock { $0.welcomed && $0.transport != nil } }
 
     /// Calls waiting for a verdict.
     package var waitingCount: Int { link.withLock { $0.pending.count } }
@@ -155,7 +161,7 @@ package final class AdmissionClient: Sendable {
 
     /// Asks for admission of one call without a task: `done` runs on `eventLoop` with the outcome, always after
     /// this returns. The VERDICT is handed from the link's loop straight to `eventLoop`.
-    func admit(
+    package func admit(
         _ makeAdmit: (UInt64) -> Admit, answeringOn eventLoop: any EventLoop,
         _ done: @escaping @Sendable (Outcome) -> Void
     ) {

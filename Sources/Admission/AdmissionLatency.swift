@@ -15,8 +15,9 @@ package struct AdmissionLatency: Sendable {
     let histogram: DurationHistogram
 
     /// Registers the histogram in `registry`, the sidecar's.
-    package init(registry: PrometheusCollectorRegistry) {
-        histogram = registry.makeDurationHistogram(descriptor: .init(Self.name, help: Self.help), buckets: Self.bounds)
+    /// `name` and `help`: the sidecar's histogram unless a collector forwarding ADMITs to the enforcer names its own.
+    package init(registry: PrometheusCollectorRegistry, name: String = Self.name, help: String = Self.help) {
+        histogram = registry.makeDurationHistogram(descriptor: .init(name, help: help), buckets: Self.bounds)
     }
 
     package func record(_ elapsed: TimeAmount) {
