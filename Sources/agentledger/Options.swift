@@ -119,6 +119,11 @@ struct StoreOptions: ParsableArguments {
             "sqlite:///path or postgres://user:pw@host:port/db. [env: AGENTLEDGER_DSN; default \(Defaults.dsn), demo: \(Defaults.demoDSN)]"
     )
     var dsn: String?
+    @Option(
+        help:
+            "postgres:// address of a read replica of that store: the API, exports and MCP read there. [env: AGENTLEDGER_READ_DSN; default none]"
+    )
+    var readDsn: String?
     @Option(help: "Ingest listener address. [env: AGENTLEDGER_INGEST_HOST; default \(Defaults.ingestHost)]")
     var ingestHost: String?
     @Option(help: "Ingest listener port. [env: AGENTLEDGER_INGEST_PORT; default \(Defaults.ingestPort)]")

@@ -110,9 +110,10 @@ extension Runtime.CollectorParts {
         var api = self.api
         api.extraMetrics = extraMetrics
         api.addRoutes(to: router)
-        ExportRoutes(store: store, hmacKey: exportHMACKey, version: AgentLedger.configuration.version).addRoutes(to: router)
+        let reads: any Store = readStore ?? store
+        ExportRoutes(store: reads, hmacKey: exportHMACKey, version: AgentLedger.configuration.version).addRoutes(to: router)
         BudgetRoutes(enforcer: enforcer, editor: policyEditor).addRoutes(to: router)
-        let tools = MCPTools(store: store, budgets: .live(enforcer))
+        let tools = MCPTools(store: reads, budgets: .live(enforcer))
         MCPRoutes(sessions: MCPSessions { await MCPServerFactory.make(tools: tools, version: AgentLedger.configuration.version) })
             .addRoutes(to: router)
         DashboardRoutes.add(to: router)

@@ -37,6 +37,9 @@ enum Runtime {
         var replicaFeed: ReplicaFeed? = nil
         /// Changes budgets and rate limits at run time (`PUT /api/budgets/...`).
         var policyEditor: PolicyEditor? = nil
+        /// `AGENTLEDGER_READ_DSN`: a read replica of the Postgres store, where the API, exports and MCP read; a
+        /// `Service` (its pool), run before the others.
+        var readStore: PostgresStore? = nil
         /// On Postgres: the election of one enforcer among the collectors of the store, and a follower's link to it.
         var election: EnforcerElection? = nil
         var forwarder: EnforcerForwarder? = nil
@@ -45,6 +48,7 @@ enum Runtime {
         var services: [any Service] {
             // The exporter stops last of these (services stop in reverse), so the last committed calls still go out.
             var services: [any Service] = []
+            if let readStore { services.append(readStore) }
             if let otlpExporter { services.append(otlpExporter) }
             if let replicaFeed { services.append(replicaFeed) }
             if let election { services.append(election) }
@@ -130,6 +134,7 @@ enum Runtime {
             "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UInt32.random(in: 0...UInt32.max))"
         let store = try await openStore(dsn: dsn, replicaID: replicaID, logger: logger)
         let postgres = store as? PostgresStore
+        let readStore = try readReplica(options, primary: postgres, settings: settings, logger: logger)
         // Collectors on one Postgres elect one enforcer; until this one knows who it is, it answers no ADMIT.
         let leadership = postgres == nil ? Leadership.sole() : Leadership(.follower(enforcer: nil, epoch: 0))
         // One registry for every metric of this collector instance (docs/operations.md, "Metrics"); `up`'s sidecar
@@ -197,7 +202,8 @@ enum Runtime {
             throw ConfigurationError(description: ListenerCheck.message(for: error, listener: ingestListener))
         }
         return CollectorParts(
-            store: store, counters: counters, ingest: server, api: CollectorAPI(store: store, counters: counters),
+            store: store, counters: counters, ingest: server,
+            api: CollectorAPI(store: store, reads: readStore, counters: counters),
             enforcer: enforcer, alerting: alerting, apiKey: apiKey, liveFeed: liveFeed, exportHMACKey: exportHMACKey,
             hostOriginPolicy: hostOriginPolicy, accessCounters: AccessCounters(registry: registry),
             otlpExporter: otlpExporter, otlpIngest: otlpIngest,
@@ -206,7 +212,27 @@ enum Runtime {
                     store: $0, replicaID: replicaID, enforcer: enforcer, liveFeed: liveFeed, alerting: alerting,
                     policyEditor: policyEditor, counters: counters, logger: logger)
             },
-            policyEditor: policyEditor, election: election, forwarder: forwarder, dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
+            policyEditor: policyEditor, readStore: readStore, election: election, forwarder: forwarder,
+            dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
+    }
+
+    /// `AGENTLEDGER_READ_DSN`: a read replica of the Postgres store (a hot standby), for the API, exports and MCP.
+    /// Never migrated and never written: ingest, budgets and changes of limits stay on `AGENTLEDGER_DSN`.
+    static func readReplica(
+        _ options: StoreOptions, primary: PostgresStore?, settings: Settings, logger: Logger
+    ) throws -> PostgresStore? {
+        guard let dsn = settings.string(options.readDsn, "AGENTLEDGER_READ_DSN") else { return nil }
+        guard primary != nil else {
+            throw ConfigurationError(description: "AGENTLEDGER_READ_DSN needs AGENTLEDGER_DSN on Postgres too")
+        }
+        guard dsn.hasPrefix("postgres://") || dsn.hasPrefix("postgresql://") else {
+            throw ConfigurationError(description: "AGENTLEDGER_READ_DSN is not a postgres:// address")
+        }
+        do {
+            return PostgresStore(dsn: try PostgresDSN(dsn), logger: logger)
+        } catch {
+            throw ConfigurationError(description: "AGENTLEDGER_READ_DSN is not a valid Postgres address: \(error)")
+        }
     }
 
     /// `AGENTLEDGER_ADVERTISE_ADDRESS` (where the other collectors reach this one's ingest port; default the ingest

@@ -299,6 +299,7 @@ class Fleet:
         self.workdir = workdir
         self.members: list[Collector | Sidecar] = []
         self.stores = 0
+        self.databases: list[str] = []  # made by `fresh_dsn`, dropped at the end
 
     def fresh_dsn(self) -> str:
         """A store of its own: a fresh Postgres database when the run has a cluster, else a fresh SQLite file. Each
@@ -307,7 +308,9 @@ class Fleet:
         enforcer SIGKILLed at a test's end would hold the next test's collectors back for its lifetime."""
         dsn = store_dsn(self.workdir)
         if dsn.startswith("postgres"):
-            return fresh_postgres_database("fleet")
+            fresh = fresh_postgres_database("fleet")
+            self.databases.append(fresh)
+            return fresh
         self.stores += 1
         return f"sqlite:///{self.workdir / f'collector-{self.stores}.db'}"
 
@@ -342,6 +345,11 @@ class Fleet:
     def close(self) -> None:
         for member in reversed(self.members):
             kill_process(member.process)
+        cluster = os.environ.get(POSTGRES_DSN_VARIABLE)
+        for database in self.databases:
+            name = database.rsplit("/", 1)[1]
+            subprocess.run(["psql", cluster, "-X", "-q", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
 
 
 def unused_address() -> str:

@@ -7,13 +7,18 @@ import Logging
 
 /// The collector's HTTP API (docs/reference.md, "HTTP API"): sessions, calls, search, stats, health and metrics.
 package struct CollectorAPI: Sendable {
+    /// The store ingest writes to: `/readyz` asks it.
     let store: any Store
+    /// Where the reads go: the store, or a read replica of it (`AGENTLEDGER_READ_DSN`).
+    let reads: any Store
     let counters: CollectorCounters
     /// Appends more Prometheus text to `/metrics` after the collector's registry (in `up`, the sidecar half's).
     package var extraMetrics: @Sendable (inout [UInt8]) -> Void = { _ in }
 
-    package init(store: any Store, counters: CollectorCounters) {
+    /// `reads`: a read replica of `store` for every read, or nil to read `store`.
+    package init(store: any Store, reads: (any Store)? = nil, counters: CollectorCounters) {
         self.store = store
+        self.reads = reads ?? store
         self.counters = counters
     }
 
@@ -54,34 +59,34 @@ package struct CollectorAPI: Sendable {
         }
         router.get("session/{session_id}") { _, context in
             let sessionID = try context.parameters.require("session_id")
-            let calls = try await store.calls(inSession: sessionID)
+            let calls = try await reads.calls(inSession: sessionID)
             guard !calls.isEmpty else { throw APIError(.notFound, "session_id not found") }
             return JSONResponse.records(ToolLinks.link(calls))
         }
         router.get("explain/{action_id}") { _, context in
             let actionID = try context.parameters.require("action_id")
-            guard let call = try await store.call(actionID: actionID) else {
+            guard let call = try await reads.call(actionID: actionID) else {
                 throw APIError(.notFound, "action_id not found")
             }
             // A call's tool results name the call that asked for them, which is an earlier call of its session.
             guard let sessionID = call.sessionID, call.toolResults?.isEmpty == false else { return JSONResponse.record(call) }
-            let linked = ToolLinks.link(try await store.calls(inSession: sessionID))
+            let linked = ToolLinks.link(try await reads.calls(inSession: sessionID))
             return JSONResponse.record(linked.first { $0.actionID == actionID } ?? call)
         }
         router.get("api/sessions") { request, _ in
-            let page = try await store.sessions(try Self.sessionQuery(QueryParameters(request.uri.query)))
+            let page = try await reads.sessions(try Self.sessionQuery(QueryParameters(request.uri.query)))
             return try JSONResponse.make(page.sessions, headers: [HTTPField.Name("X-Total-Count")!: String(page.total)])
         }
         router.get("api/search") { request, _ in
-            JSONResponse.records(try await store.search(try Self.searchQuery(QueryParameters(request.uri.query))))
+            JSONResponse.records(try await reads.search(try Self.searchQuery(QueryParameters(request.uri.query))))
         }
         router.get("api/quarantine") { request, _ in
-            let page = try await store.quarantined(limit: try QueryParameters(request.uri.query).limit())
+            let page = try await reads.quarantined(limit: try QueryParameters(request.uri.query).limit())
             return try JSONResponse.make(page.records, headers: [HTTPField.Name("X-Total-Count")!: String(page.total)])
         }
         router.get("api/stats") { request, _ in
             let now = WallClock.nowMicros()
-            return try JSONResponse.make(try await store.stats(try Self.statsQuery(QueryParameters(request.uri.query), now: now)))
+            return try JSONResponse.make(try await reads.stats(try Self.statsQuery(QueryParameters(request.uri.query), now: now)))
         }
     }
 
