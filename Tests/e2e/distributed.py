@@ -410,6 +410,33 @@ def wait_stored_exactly_once(
     return body
 
 
+def wait_stored_once(
+    get: Callable[[str], tuple[int, object]],
+    session_id: str,
+    action_ids: set[str],
+    timeout: float = 30.0,
+    diagnostics: Callable[[], str] = lambda: "",
+) -> list[dict]:
+    """Waits until the session holds every one of `action_ids` (it may hold more: refusals recorded as blocked calls);
+    asserts none is stored twice, a moment later too. Returns the session's records."""
+    deadline = time.monotonic() + timeout
+    records: list[dict] = []
+    for _ in range(int(timeout / 0.2) + 1):
+        status, body = get(f"/session/{session_id}")
+        records = body if status == 200 and isinstance(body, list) else []
+        if action_ids <= {record["action_id"] for record in records} or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    missing = action_ids - {record["action_id"] for record in records}
+    assert not missing, f"{session_id}: {len(missing)} calls never stored: {sorted(missing)[:5]}\n{diagnostics()}"
+    time.sleep(0.5)
+    status, body = get(f"/session/{session_id}")
+    assert status == 200 and isinstance(body, list), f"session {session_id}: {status} {str(body)[:200]}"
+    stored = [record["action_id"] for record in body]
+    assert len(stored) == len(set(stored)), f"{session_id}: a call was stored twice"
+    return body
+
+
 @dataclass
 class PostgresCluster:
     """The throwaway cluster scripts/test starts (it runs as the `postgres` user), stopped and started on demand."""

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from distributed import Collector, Fleet, Sidecar, chat_call
+from distributed import Collector, Fleet, Sidecar, chat_call, wait_stored_once
 from support import fresh_postgres_database, http_client, new_session_id
 
 pytestmark = pytest.mark.timeout(240)
@@ -101,27 +101,9 @@ class Caller(threading.Thread):
         assert not self.is_alive()
 
 
-def session_calls(collector: Collector, session: str) -> list[dict]:
-    status, records = collector.get(f"/session/{session}", timeout=10.0)
-    assert status == 200 and isinstance(records, list), records
-    return records
-
-
-def wait_until_stored(collector: Collector, session: str, action_ids: set[str], timeout: float = 30.0) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    records: list[dict] = []
-    for _ in range(int(timeout / 0.2) + 1):
-        records = session_calls(collector, session)
-        if action_ids <= {record["action_id"] for record in records} or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    missing = action_ids - {record["action_id"] for record in records}
-    assert not missing, f"{len(missing)} answered calls never stored: {sorted(missing)[:5]}"
-    time.sleep(0.5)
-    records = session_calls(collector, session)
-    stored = [record["action_id"] for record in records]
-    assert len(stored) == len(set(stored)), "a call was stored twice"
-    return records
+def wait_until_stored(collector: Collector, session: str, action_ids: set[str]) -> list[dict]:
+    return wait_stored_once(lambda path: collector.get(path, timeout=10.0), session, action_ids,
+                            diagnostics=collector.log_tail)
 
 
 def test_a_rate_limit_is_one_limit_across_three_collectors(fleet: Fleet, tmp_path: Path):

@@ -156,6 +156,25 @@ def postgres_node(net: Network, log_path: Path) -> Iterator[str]:
             shutil.rmtree(data_root, ignore_errors=True)
 
 
+def start_collector_pod(net: Network, binary: Path, workdir: Path, dsn: str, name: str, address: str,
+                        collectors: dict[str, NamespacedCollector], processes: list[ManagedProcess]) -> NamespacedCollector:
+    """Starts (or starts again) collector pod `name` on `address`, the same ports as every pod; records it in
+    `collectors` and its process in `processes`."""
+    collector = NamespacedCollector(
+        binary, workdir, dsn, http_port=HTTP_PORT, ingest_port=INGEST_PORT, ingest_host=address,
+        http_host="0.0.0.0", wrapper=net.exec(f"collector-{name}"),
+    )
+    collector.starts = collectors[name].starts if name in collectors else 0
+    collectors[name] = collector
+    # Distinct log files per pod and start: Collector names them collector.<start>.log in its workdir.
+    collector.workdir = workdir / f"collector-{name}"
+    collector.workdir.mkdir(exist_ok=True)
+    collector.start()
+    assert collector.process is not None
+    processes.append(collector.process)
+    return collector
+
+
 class AgentProcess:
     """`distributed.py agent` inside a pod: `count` calls through its sidecar, one JSON line per call."""
 
@@ -224,19 +243,7 @@ def test_a_fleet_in_namespaces_stores_every_call_once_through_pod_restarts(
         dsn = stack.enter_context(postgres_node(net, tmp_path / "postgres.log"))
 
         def start_collector(name: str) -> NamespacedCollector:
-            collector = NamespacedCollector(
-                binary, tmp_path, dsn, http_port=HTTP_PORT, ingest_port=INGEST_PORT, ingest_host=COLLECTORS[name],
-                http_host="0.0.0.0", wrapper=net.exec(f"collector-{name}"),
-            )
-            collector.starts = collectors[name].starts if name in collectors else 0
-            collectors[name] = collector
-            # Distinct log files per pod and start: Collector names them collector.<start>.log in its workdir.
-            collector.workdir = tmp_path / f"collector-{name}"
-            collector.workdir.mkdir(exist_ok=True)
-            collector.start()
-            assert collector.process is not None
-            processes.append(collector.process)
-            return collector
+            return start_collector_pod(net, binary, tmp_path, dsn, name, COLLECTORS[name], collectors, processes)
 
         def start_sidecar(index: int) -> Sidecar:
             node = f"agent-{index}"

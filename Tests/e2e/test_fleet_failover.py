@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 
 import distributed
-from distributed import Sidecar, kill_process, parse_metrics, wait_stored_exactly_once
+from distributed import Sidecar, kill_process, parse_metrics, wait_stored_exactly_once, wait_stored_once
 from support import ManagedProcess, new_session_id
 from test_fleet import (
     HTTP_PORT, INGEST_NAME, INGEST_PORT, POSTGRES, SUBNET, UPSTREAM_PORT, AgentProcess, Network, bridged_namespaces,
-    postgres_node, resolve_ingest_name, sidecar_metrics,
+    postgres_node, resolve_ingest_name, sidecar_metrics, start_collector_pod,
 )
 from test_netns import NamespacedCollector, ip, wait_healthy_in
 
@@ -96,18 +96,7 @@ def test_the_enforcer_fails_over_under_load_and_the_fleet_budget_holds(
         dsn = stack.enter_context(postgres_node(net, tmp_path / "postgres.log"))
 
         def start_collector(name: str) -> NamespacedCollector:
-            collector = NamespacedCollector(
-                binary, tmp_path, dsn, http_port=HTTP_PORT, ingest_port=INGEST_PORT, ingest_host=COLLECTORS[name],
-                http_host="0.0.0.0", wrapper=net.exec(f"collector-{name}"),
-            )
-            collector.starts = collectors[name].starts if name in collectors else 0
-            collectors[name] = collector
-            collector.workdir = tmp_path / f"collector-{name}"
-            collector.workdir.mkdir(exist_ok=True)
-            collector.start()
-            assert collector.process is not None
-            processes.append(collector.process)
-            return collector
+            return start_collector_pod(net, binary, tmp_path, dsn, name, COLLECTORS[name], collectors, processes)
 
         def logs() -> str:
             return "\n".join(f"--- {p.name} ---\n{p.log_tail(15)}" for p in processes if p.process is not None)
@@ -221,7 +210,8 @@ def test_the_enforcer_fails_over_under_load_and_the_fleet_budget_holds(
             for index, run in lines.items():
                 answered = {line["action_id"] for line in run if line.get("status") == 200}
                 refused = {line["action_id"] for line in run if line.get("status") == 429 and line.get("action_id")}
-                records = stored_once(collectors[third], sessions[index], answered | refused, logs)
+                records = wait_stored_once(collectors[third].get, sessions[index], answered | refused, timeout=60,
+                                           diagnostics=logs)
                 calls = [record for record in records if not record.get("blocked")]
                 assert {record["action_id"] for record in calls} == answered, f"agent {index}"
                 spent += sum(record["cost_usd"] or 0 for record in calls)
@@ -245,28 +235,6 @@ def test_the_enforcer_fails_over_under_load_and_the_fleet_budget_holds(
                 agent.kill()
             for process in reversed(processes):
                 kill_process(process)
-
-
-def stored_once(collector: NamespacedCollector, session: str, action_ids: set[str], logs, timeout: float = 60.0
-                ) -> list[dict]:
-    """Waits until the session holds every one of `action_ids` (answered calls, and refusals recorded as blocked);
-    asserts none is stored twice."""
-    deadline = time.monotonic() + timeout
-    records: list[dict] = []
-    for _ in range(int(timeout / 0.2) + 1):
-        status, body = collector.get(f"/session/{session}", timeout=10.0)
-        records = body if status == 200 and isinstance(body, list) else []
-        if action_ids <= {record["action_id"] for record in records} or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    missing = action_ids - {record["action_id"] for record in records}
-    assert not missing, f"{session}: {len(missing)} calls never stored\n{logs()}"
-    time.sleep(0.5)
-    status, records = collector.get(f"/session/{session}", timeout=10.0)
-    assert status == 200 and isinstance(records, list), records
-    stored = [record["action_id"] for record in records]
-    assert len(stored) == len(set(stored)), f"{session}: stored twice"
-    return records
 
 
 def netns_put(net: Network, node: str, url: str, body: dict) -> tuple[int, str]:

@@ -1,4 +1,5 @@
 import PostgresNIO
+import Synchronization
 
 /// The enforcer's lease (docs/operations.md, "Several collectors"): one row, claimed and renewed in a transaction
 /// that locks it, on Postgres' clock, so the collectors' clocks never have to agree.
@@ -23,40 +24,74 @@ extension PostgresStore {
         holder: String, address: String, epoch: Int64?, ttlMillis: Int, reservations: String, restarted: Bool = false,
         timeout: Duration
     ) async throws -> LeaseClaim {
-        let read: PostgresQuery = """
-            SELECT holder, address, epoch, expires_at <= now(), reservations FROM enforcer_lease
-            WHERE name = 'enforcer' FOR UPDATE
+        // One statement, so no lock outlives it: a claimer cut off from Postgres in the middle of a transaction of
+        // several statements would keep the row locked, and every other collector from taking over, until Postgres
+        // noticed (minutes). The row is read as it was (`previous`) and updated when this collector renews or may take
+        // it; the epoch stays on a renewal and goes up by one on a new holder.
+        let seconds = Double(ttlMillis) / 1000
+        let query: PostgresQuery = """
+            WITH previous AS (
+                SELECT holder, address, epoch, expires_at <= now() AS expired, reservations
+                FROM enforcer_lease WHERE name = 'enforcer' FOR UPDATE
+            ), claimed AS (
+                UPDATE enforcer_lease SET
+                    holder = \(holder), address = \(address),
+                    epoch = CASE WHEN p.holder = \(holder) AND p.epoch = \(epoch) AND NOT p.expired
+                        THEN p.epoch ELSE p.epoch + 1 END,
+                    expires_at = now() + \(seconds) * interval '1 second',
+                    reservations = CASE WHEN p.holder = \(holder) AND p.epoch = \(epoch) AND NOT p.expired
+                        THEN \(reservations) ELSE '[]' END
+                FROM previous p
+                WHERE enforcer_lease.name = 'enforcer'
+                    AND (p.expired OR p.holder = \(holder) OR (\(restarted) AND p.address = \(address)))
+                RETURNING enforcer_lease.epoch
+            )
+            SELECT p.holder, p.address, p.epoch, p.reservations, (SELECT epoch FROM claimed) FROM previous p
             """
         let logger = self.logger
-        return try await bounded("claiming the enforcer's lease", timeout: timeout) { client in
-            try await client.withTransaction(logger: logger) { connection -> LeaseClaim in
-                let rows = try await connection.query(read, logger: logger).decode(
-                    (String, String, Int64, Bool, String).self)
-                var found: (String, String, Int64, Bool, String)?
-                for try await row in rows { found = row }
-                guard let (current, currentAddress, currentEpoch, expired, previous) = found else {
-                    throw StoreError("the enforcer's lease row is missing")
+        let row = try await abandoning(after: timeout, "claiming the enforcer's lease") { client in
+            var found: (String, String, Int64, String, Int64?)?
+            for try await row in try await client.query(query, logger: logger).decode(
+                (String, String, Int64, String, Int64?).self)
+            {
+                found = row
+            }
+            return found
+        }
+        guard let (current, currentAddress, currentEpoch, previous, claimed) = row else {
+            throw StoreError("the enforcer's lease row is missing")
+        }
+        guard let claimed else { return .heldBy(holder: current, address: currentAddress, epoch: currentEpoch) }
+        if claimed == currentEpoch {
+            return .held(epoch: claimed, taken: false, previousHolder: current, previous: "")
+        }
+        return .held(epoch: claimed, taken: true, previousHolder: current, previous: previous)
+    }
+
+    /// Runs `body` on the pool and gives up waiting for it after `timeout`, even when it does not end (a query on a
+    /// connection Postgres no longer answers): the election's next claim must not wait behind it.
+    private func abandoning<T: Sendable>(
+        after timeout: Duration, _ what: String, _ body: @escaping @Sendable (PostgresClient) async throws -> T
+    ) async throws -> T {
+        let client = self.client
+        let outcome = FirstOutcome<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            outcome.waiting.withLock { $0 = continuation }
+            let work = Task {
+                let result: Result<T, any Error>
+                do {
+                    result = .success(try await body(client))
+                } catch {
+                    result = .failure(StoreError("\(what) failed: \(Self.describe(error))"))
                 }
-                if current == holder, currentEpoch == epoch, !expired {
-                    let renew: PostgresQuery = """
-                        UPDATE enforcer_lease SET expires_at = now() + \(Double(ttlMillis) / 1000) * interval '1 second',
-                            reservations = \(reservations)
-                        WHERE name = 'enforcer'
-                        """
-                    _ = try await connection.query(renew, logger: logger)
-                    return .held(epoch: currentEpoch, taken: false, previousHolder: current, previous: "")
+                outcome.waiting.withLock { $0.take() }?.resume(with: result)
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                if let waiting = outcome.waiting.withLock({ $0.take() }) {
+                    work.cancel()
+                    waiting.resume(throwing: StoreError("\(what) failed: Postgres did not answer within \(timeout)"))
                 }
-                guard expired || current == holder || (restarted && currentAddress == address) else {
-                    return .heldBy(holder: current, address: currentAddress, epoch: currentEpoch)
-                }
-                let next = currentEpoch &+ 1
-                let take: PostgresQuery = """
-                    UPDATE enforcer_lease SET holder = \(holder), address = \(address), epoch = \(next),
-                        expires_at = now() + \(Double(ttlMillis) / 1000) * interval '1 second', reservations = '[]'
-                    WHERE name = 'enforcer'
-                    """
-                _ = try await connection.query(take, logger: logger)
-                return .held(epoch: next, taken: true, previousHolder: current, previous: previous)
             }
         }
     }
@@ -85,4 +120,9 @@ extension PostgresStore {
             return stored
         }
     }
+}
+
+/// Who resumes first, the work or the timeout: the other finds nothing to resume.
+private final class FirstOutcome<T: Sendable>: Sendable {
+    let waiting = Mutex<CheckedContinuation<T, any Error>?>(nil)
 }

@@ -26,7 +26,7 @@ package final class PostgresStore: Store, Service {
 
     let dsn: PostgresDSN
     let options: Options
-    private let client: PostgresClient
+    let client: PostgresClient
     let logger: Logger
 
     package init(dsn: PostgresDSN, options: Options = Options(), logger: Logger) {
