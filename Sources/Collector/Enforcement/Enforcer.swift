@@ -194,7 +194,7 @@ package final class Enforcer: Service, Sendable {
         state.withLock { $0.replaceLimits(with: policy) }
     }
 
-    /// The reservations held now, largest first, at most `limit`: written with each renewal of the enforcer's lease,
+    /// The reservations held now, newest first, at most `limit`: written with each renewal of the enforcer's lease,
     /// for the next enforcer to adopt.
     package func heldReservations(limit: Int) -> [HeldReservation] {
         state.withLock { $0.ledger.heldReservations(limit: limit) }

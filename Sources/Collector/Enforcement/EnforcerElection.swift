@@ -28,8 +28,8 @@ package struct EnforcerElection: Service {
         package var address: String
         /// How long a lease lasts without renewal (`AGENTLEDGER_ENFORCER_LEASE_MS`, default 5 s).
         package var lease: Duration = .seconds(5)
-        /// Reservations written with each renewal at most (the largest).
-        package var maxHandedOver = 10_000
+        /// Reservations written with each renewal at most (the newest).
+        package var maxHandedOver = 1_000
 
         /// How often the holder renews and followers try: a fifth of the lease.
         package var renewInterval: Duration { lease / 5 }

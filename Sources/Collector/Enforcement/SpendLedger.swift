@@ -319,11 +319,20 @@ package struct SpendLedger: Sendable {
         }
     }
 
-    /// The reservations held now, largest first, at most `limit`: what a collector that takes over as the enforcer
-    /// adopts (`EnforcerElection`).
+    /// The reservations held now, newest first, at most `limit`: what a collector that takes over as the enforcer
+    /// adopts (`EnforcerElection`). The newest are the calls most likely still in flight. The work is `limit` steps
+    /// back through the expiry queue, whatever the number held: this runs under the enforcer's lock, once a second.
     package func heldReservations(limit: Int) -> [HeldReservation] {
-        reservations.map { HeldReservation(actionID: $0.key, reservation: $0.value) }
-            .sorted { ($0.amount, $0.actionID) > ($1.amount, $1.actionID) }.prefix(limit).map { $0 }
+        var held: [HeldReservation] = []
+        held.reserveCapacity(min(limit, reservations.count))
+        var steps = 0
+        // The queue also holds settled ones until their time comes: bounded steps, not bounded finds.
+        for entry in expiries.reversed() where held.count < limit && steps < 4 * limit {
+            steps += 1
+            guard let reservation = reservations[entry.actionID], reservation.expiresAt == entry.expiresAt else { continue }
+            held.append(HeldReservation(actionID: entry.actionID, reservation: reservation))
+        }
+        return held
     }
 
     /// Holds reservations another collector made as the enforcer, until their records arrive or their lifetime

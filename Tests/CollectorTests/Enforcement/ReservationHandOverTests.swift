@@ -20,7 +20,7 @@ import Testing
         old.reserve("call-1", amount: Nanodollars(300), keys: keys, now: Self.morning, lifetime: Self.lifetime)
         old.reserve("call-2", amount: Nanodollars(500), keys: keys, now: Self.morning + Self.second, lifetime: Self.lifetime)
         let handed = old.heldReservations(limit: 10)
-        #expect(handed.map(\.actionID) == ["call-2", "call-1"], "largest first")
+        #expect(handed.map(\.actionID) == ["call-2", "call-1"], "newest first")
         // Through the lease row as JSON, as the election writes and reads it.
         let text = String(decoding: try JSONEncoder().encode(handed), as: UTF8.self)
         let read = EnforcerElection.decode(text)
@@ -66,13 +66,15 @@ import Testing
         #expect(ledger.reservationCount == 1)
     }
 
-    @Test func theHandOverIsCappedAtTheLargest() {
+    @Test func theHandOverIsCappedAtTheNewestStillHeld() {
         var ledger = Self.ledger()
         for index in 0..<20 {
             ledger.reserve(
-                "call-\(index)", amount: Nanodollars(Int64(index)), keys: .init(), now: Self.morning, lifetime: Self.lifetime)
+                "call-\(index)", amount: Nanodollars(Int64(index)), keys: .init(), now: Self.morning + Int64(index),
+                lifetime: Self.lifetime)
         }
-        #expect(ledger.heldReservations(limit: 3).map(\.amount) == [19, 18, 17])
+        ledger.settle("call-19", cost: .zero, keys: .init(), arrivedAt: Self.morning, now: Self.morning + 20)
+        #expect(ledger.heldReservations(limit: 3).map(\.actionID) == ["call-18", "call-17", "call-16"])
     }
 
     @Test(arguments: ["", "not json", "{}", "[{\"a\": 1}]"])
