@@ -17,12 +17,14 @@
 #
 #   Benchmarks/replicas.sh                              REPS=5, 5 s per admission run, 8 s per ingest run
 #   AGENTLEDGER_BIN=/path/to/release/agentledger REPS=3 Benchmarks/replicas.sh
+#   PARTS=1 Benchmarks/replicas.sh                      part 1 only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps="${REPS:-5}"
 duration="${SECONDS_PER_RUN:-5}"
 ingest_seconds="${INGEST_SECONDS:-8}"
 links_per_replica="${LINKS_PER_REPLICA:-2}"
+parts="${PARTS:-1 2}"
 
 for tool in psql curl python3 taskset; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y postgresql curl python3 util-linux" >&2; exit 1; }
@@ -59,6 +61,7 @@ echo "postgres: $("$pg_bin/postgres" --version | awk '{print $3}'), default dura
 echo
 
 # --- Part 1: ADMIT through the enforcer and through a follower ----------------------------------------------------
+if [[ " $parts " == *" 1 "* ]]; then
 replica enforcer 0 "${budget_env[@]}"
 for _ in $(seq 1 100); do [ "$(enforcer_of enforcer)" = 1 ] && break; sleep 0.1; done
 [ "$(enforcer_of enforcer)" = 1 ] || { echo "the first collector never became the enforcer" >&2; exit 1; }
@@ -109,8 +112,10 @@ echo "added p99 through a follower at 64 concurrent ADMITs (median of per-repeti
 echo "target p99 <= 1 ms added at 64 concurrent ADMITs: $verdict"
 stop follower
 stop enforcer
+fi
 
 # --- Part 2: ingest with 1, 2 and 3 replicas ---------------------------------------------------------------------
+[[ " $parts " == *" 2 "* ]] || exit 0
 echo
 echo "## Part 2: ingest into one Postgres through 1, 2 and 3 replicas (collectors on core 0, loaders on core 1)"
 echo

@@ -41,6 +41,8 @@ final class AdmissionHandler: ChannelDuplexHandler {
     private var waiting = Deque<Admit>()
     /// Store reads under way for this link.
     private var reading = 0
+    /// A flush of late VERDICTs is already queued on the event loop.
+    private var flushScheduled = false
 
     /// Store reads one link may have under way at once; more ADMITs wait in `waiting`.
     static let maxStoreReads = 8
@@ -130,10 +132,19 @@ final class AdmissionHandler: ChannelDuplexHandler {
         promise?.succeed()
     }
 
-    /// A VERDICT decided after the read it came in: written alone (the link may have closed meanwhile).
+    /// A VERDICT decided after the read it came in (a store read, or the enforcer's answer to a forwarded ADMIT):
+    /// written with the others that come back in the same turn of the event loop, in one write and one flush (the
+    /// link may have closed meanwhile).
     private func send(_ verdict: Verdict) {
+        guard let loop = context?.eventLoop else { return }  // the link is gone
         Message.verdict(verdict).encodeFrame(into: &verdicts)
-        flushVerdicts()
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        loop.execute {
+            handler.value.flushScheduled = false
+            handler.value.flushVerdicts()
+        }
     }
 
     private func flushVerdicts() {
