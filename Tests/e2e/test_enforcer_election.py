@@ -113,16 +113,25 @@ def test_a_rate_limit_is_one_limit_across_three_collectors(fleet: Fleet, tmp_pat
     collectors = [replica(fleet, tmp_path, f"collector-{name}", dsn, AGENTLEDGER_RATE_LIMIT_SESSION_RPM="10")
                   for name in "abc"]
     enforcer, _ = wait_for_one_enforcer(collectors, timeout=15)
-    pods = [fleet.sidecar(collector.ingest_address, source=f"pod-{index}") for index, collector in enumerate(collectors)]
+    # closed: a call no verdict came for is refused (503), never let through uncounted.
+    pods = [fleet.sidecar(collector.ingest_address, source=f"pod-{index}", AGENTLEDGER_ON_COLLECTOR_DOWN="closed")
+            for index, collector in enumerate(collectors)]
     session = new_session_id("election-rate")
     statuses = []
     with http_client(timeout=10.0) as client:
+        # Each follower's link to the enforcer is up once a call through it is answered (another session).
+        for pod in pods:
+            warm = new_session_id("election-warm")
+            for _ in range(50):
+                if chat_call(client, pod.url, warm, "warm").status == 200:
+                    break
+                time.sleep(0.1)
         for index in range(30):
             statuses.append(chat_call(client, pods[index % 3].url, session, f"call {index}").status)
     assert statuses.count(200) == 10 and statuses.count(429) == 20, statuses
     followers = [collector for collector in collectors if collector is not enforcer]
     for follower in followers:
-        assert follower.metrics().get("agentledger_admissions_forwarded_total", 0) >= 10, follower.log_tail()
+        assert follower.metrics().get("agentledger_admissions_forwarded_total", 0) >= 11, follower.log_tail()
     assert enforcer.metrics().get("agentledger_admissions_forwarded_total", 0) == 0
 
 
