@@ -5,7 +5,7 @@ package typealias EnforcementCounters = Counters<EnforcementCounter>
 
 /// What admission decided, and what went wrong while deciding.
 package enum EnforcementCounter: Int, CounterName {
-    case admitted, refusedBudget, refusedRate, reservationsExpired, storeErrors
+    case admitted, refusedBudget, refusedRate, reservationsExpired, reservationsEvicted, storeErrors
     case takeovers, stepDowns, leaseErrors, admissionsForwarded, admissionsUnanswered
 
     package var metric: CounterMetric {
@@ -17,6 +17,10 @@ package enum EnforcementCounter: Int, CounterName {
         case .reservationsExpired:
             CounterMetric(
                 "agentledger_reservations_expired_total", "Reservations released because their record never came.")
+        case .reservationsEvicted:
+            CounterMetric(
+                "agentledger_reservations_evicted_total",
+                "Reservations released early: a million were held, their records not yet stored.")
         case .storeErrors:
             CounterMetric("agentledger_enforcement_store_errors_total", "Session spend reads that failed.")
         case .takeovers:

@@ -238,6 +238,9 @@ package struct EnforcementState: Sendable {
     package var modelsWithOutputHistory: Int { outputs.modelCount }
 
     /// Expires stale reservations and forgets idle keys; returns how many reservations expired.
+    /// How many reservations the ledger's cap released early since the last call (`SpendLedger.maxReservations`).
+    package mutating func takeEvicted() -> Int { ledger.takeEvicted() }
+
     package mutating func sweep(now: Int64) -> Int {
         ledger.advance(to: now)
         rates.evictIdle(now: now)

@@ -229,10 +229,16 @@ package final class Enforcer: Service, Sendable {
             } catch {
                 return
             }
-            let expired = state.withLock { $0.sweep(now: now()) }
+            let (expired, evicted) = state.withLock { ($0.sweep(now: now()), $0.takeEvicted()) }
             if expired > 0 {
                 counters.add(.reservationsExpired, expired)
                 logger.warning("reservations expired without a record", metadata: ["count": "\(expired)"])
+            }
+            if evicted > 0 {
+                counters.add(.reservationsEvicted, evicted)
+                logger.warning(
+                    "reservations released early: a million calls were admitted whose records have not come",
+                    metadata: ["count": "\(evicted)"])
             }
         }
     }

@@ -137,6 +137,12 @@ package struct SpendLedger: Sendable {
     /// Reservations by expiry, oldest first (every reservation lives the same lifetime, so that is the order they
     /// were made in); holds settled ones too, until their time comes or the queue is rebuilt.
     private var expiries = Deque<(expiresAt: Int64, actionID: String)>()
+    /// Reservations held at most: past it the oldest is released as if it had expired (`evicted`), so ADMITs whose
+    /// records never come (a sidecar that only asks, a collector that cannot store) cannot grow the ledger without
+    /// bound. About 250 MB at the cap; a fleet holds as many as it has calls in flight, records not yet stored.
+    package var maxReservations = 1_000_000
+    /// Reservations released early at the cap since `takeEvicted()`.
+    private var evicted = 0
 
     /// `periods`: each scope's, where not its `defaultPeriod` (a session's is always its lifetime).
     package init(
@@ -305,6 +311,18 @@ package struct SpendLedger: Sendable {
             let period = periods[scope.rawValue]
             accounts[AccountID(scope, key), default: Account(period)].hold(amount, now: now)
         }
+        while reservations.count > maxReservations, let oldest = expiries.popFirst() {
+            guard let reservation = reservations[oldest.actionID], reservation.expiresAt == oldest.expiresAt else { continue }
+            reservations[oldest.actionID] = nil
+            unhold(reservation)
+            evicted += 1
+        }
+    }
+
+    /// How many reservations the cap released early since the last call.
+    package mutating func takeEvicted() -> Int {
+        defer { evicted = 0 }
+        return evicted
     }
 
     /// A call's record arrived: its reservation (if any) is released and its real cost counted. `arrivedAt` decides

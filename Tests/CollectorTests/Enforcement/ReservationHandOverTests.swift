@@ -77,6 +77,22 @@ import Testing
         #expect(ledger.heldReservations(limit: 3).map(\.actionID) == ["call-18", "call-17", "call-16"])
     }
 
+    /// ADMITs whose records never come cannot grow the ledger without bound: past the cap the oldest goes.
+    @Test func pastTheCapTheOldestReservationIsReleased() {
+        var ledger = Self.ledger()
+        ledger.maxReservations = 3
+        for index in 0..<5 {
+            ledger.reserve(
+                "call-\(index)", amount: Nanodollars(10), keys: .init(), now: Self.morning + Int64(index),
+                lifetime: Self.lifetime)
+        }
+        #expect(ledger.reservationCount == 3)
+        #expect(ledger.committed(.fleet, "") == Nanodollars(30))
+        #expect(ledger.takeEvicted() == 2)
+        #expect(ledger.takeEvicted() == 0)
+        #expect(ledger.heldReservations(limit: 10).map(\.actionID) == ["call-4", "call-3", "call-2"])
+    }
+
     @Test(arguments: ["", "not json", "{}", "[{\"a\": 1}]"])
     func aHandOverThatCannotBeReadAdoptsNothing(text: String) {
         #expect(EnforcerElection.decode(text).isEmpty)
