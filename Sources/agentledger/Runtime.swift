@@ -216,47 +216,6 @@ enum Runtime {
             dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
     }
 
-    /// `AGENTLEDGER_READ_DSN`: a read replica of the Postgres store (a hot standby), for the API, exports and MCP.
-    /// Never migrated and never written: ingest, budgets and changes of limits stay on `AGENTLEDGER_DSN`.
-    static func readReplica(
-        _ options: StoreOptions, primary: PostgresStore?, settings: Settings, logger: Logger
-    ) throws -> PostgresStore? {
-        guard let dsn = settings.string(options.readDsn, "AGENTLEDGER_READ_DSN") else { return nil }
-        guard primary != nil else {
-            throw ConfigurationError(description: "AGENTLEDGER_READ_DSN needs AGENTLEDGER_DSN on Postgres too")
-        }
-        guard dsn.hasPrefix("postgres://") || dsn.hasPrefix("postgresql://") else {
-            throw ConfigurationError(description: "AGENTLEDGER_READ_DSN is not a postgres:// address")
-        }
-        do {
-            return PostgresStore(dsn: try PostgresDSN(dsn), logger: logger)
-        } catch {
-            throw ConfigurationError(description: "AGENTLEDGER_READ_DSN is not a valid Postgres address: \(error)")
-        }
-    }
-
-    /// `AGENTLEDGER_ADVERTISE_ADDRESS` (where the other collectors reach this one's ingest port; default the ingest
-    /// host when it names one, else this machine's host name, with the ingest port) and
-    /// `AGENTLEDGER_ENFORCER_LEASE_MS`.
-    static func electionConfiguration(
-        _ options: StoreOptions, replicaID: String, ingest: IngestServer.Configuration, settings: Settings
-    ) throws -> EnforcerElection.Configuration {
-        let wildcard = ["0.0.0.0", "::", ""].contains(ingest.host)
-        let host = wildcard ? ProcessInfo.processInfo.hostName : ingest.host
-        let fallback = host.contains(":") ? "[\(host)]:\(ingest.port)" : "\(host):\(ingest.port)"
-        let advertised = try settings.addresses(options.advertiseAddress, "AGENTLEDGER_ADVERTISE_ADDRESS", default: fallback)
-        guard advertised.count == 1, let address = advertised.first else {
-            throw ConfigurationError(description: "AGENTLEDGER_ADVERTISE_ADDRESS takes one host:port, not a list")
-        }
-        var configuration = EnforcerElection.Configuration(
-            replicaID: replicaID,
-            address: address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)")
-        configuration.lease = .milliseconds(
-            try settings.integer(
-                options.enforcerLeaseMs, "AGENTLEDGER_ENFORCER_LEASE_MS", default: Defaults.enforcerLeaseMs, in: 1_000...600_000))
-        return configuration
-    }
-
     /// Opens and migrates the store `dsn` names. A Postgres store is also a `Service`: the caller runs it in the
     /// service group (first, so it stops last), or it cannot serve anything but its migrations.
     /// `replicaID`: a Postgres store announces the calls it stores under this id to the other collectors on it.

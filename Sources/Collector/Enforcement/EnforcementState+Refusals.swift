@@ -24,13 +24,7 @@ extension EnforcementState {
 
     /// Built only for a refusal. A token limit refuses as a rate limit does (`rate_limit_exceeded`, with the wait).
     func tokenRefusal(_ scope: RateWindows.Scope, _ id: String, limit: Int, used: Int, wait: Int64) -> Refusal {
-        let (label, subject) = Self.rateLabel(scope, id)
-        let seconds = Int((wait + 999_999) / 1_000_000)
-        return Refusal(
-            kind: .rateLimit,
-            message: "\(label) token limit of \(limit) tokens per \(windowText) exceeded "
-                + "(current: \(used), in flight included)\(subject). Retry after \(seconds) s.",
-            retryAfterSeconds: seconds)
+        windowRefusal(scope, id, limit: "token limit of \(limit) tokens", current: "\(used), in flight included", wait: wait)
     }
 
     static func rateLabel(_ scope: RateWindows.Scope, _ id: String) -> (String, String) {
@@ -45,12 +39,19 @@ extension EnforcementState {
 
     /// Built only for a refusal: admissions are the hot path.
     func rateRefusal(_ scope: RateWindows.Scope, _ id: String, rpm: Int, wait: Int64, now: Int64) -> Refusal {
+        windowRefusal(
+            scope, id, limit: "rate limit of \(rpm) requests", current: "\(rates.count(scope, id, now: now))", wait: wait)
+    }
+
+    /// A refusal by a sliding window (requests or tokens): what was passed, and the wait until there is room.
+    private func windowRefusal(
+        _ scope: RateWindows.Scope, _ id: String, limit: String, current: String, wait: Int64
+    ) -> Refusal {
         let (label, subject) = Self.rateLabel(scope, id)
         let seconds = Int((wait + 999_999) / 1_000_000)
         return Refusal(
             kind: .rateLimit,
-            message: "\(label) rate limit of \(rpm) requests per \(windowText) exceeded "
-                + "(current: \(rates.count(scope, id, now: now)))\(subject). Retry after \(seconds) s.",
+            message: "\(label) \(limit) per \(windowText) exceeded (current: \(current))\(subject). Retry after \(seconds) s.",
             retryAfterSeconds: seconds)
     }
 
