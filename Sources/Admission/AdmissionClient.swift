@@ -54,6 +54,8 @@ package final class AdmissionClient: Sendable {
         var welcomed = false
         /// What the last WELCOME said; kept while the link is down, so a lost link means "unavailable".
         var required = false
+        /// The protocol version the current link speaks: below 2, an ADMIT leaves out its environment.
+        var version: UInt16 = 1
         var nextID: UInt64 = 0
         var pending: [UInt64: Pending] = [:]
     }
@@ -118,11 +120,12 @@ package final class AdmissionClient: Sendable {
         Self.fail(abandoned, "collector link was replaced")
     }
 
-    /// The collector welcomed the link and said whether it wants ADMIT.
-    package func welcomed(admissionRequired: Bool) {
+    /// The collector welcomed the link (in the version it chose) and said whether it wants ADMIT.
+    package func welcomed(admissionRequired: Bool, protocolVersion: UInt16 = 1) {
         link.withLock { link in
             link.welcomed = true
             link.required = admissionRequired
+            link.version = protocolVersion
         }
     }
 
@@ -169,13 +172,17 @@ package final class AdmissionClient: Sendable {
     }
 
     private func ask(_ makeAdmit: (UInt64) -> Admit, for waiter: Waiter) {
-        let id: UInt64? = link.withLock { link in
+        let asked: (id: UInt64, version: UInt16)? = link.withLock { link in
             guard link.required, link.welcomed, link.transport != nil else { return nil }
             link.nextID &+= 1
-            return link.nextID
+            return (link.nextID, link.version)
         }
-        guard let id else { return waiter.resume(isRequired ? .unavailable("no collector link") : .notRequired) }
-        let frame = ByteBuffer(bytes: Message.admit(makeAdmit(id)).encodedFrame())
+        guard let (id, version) = asked else {
+            return waiter.resume(isRequired ? .unavailable("no collector link") : .notRequired)
+        }
+        var admit = makeAdmit(id)
+        if version < 2 { admit.environment = nil }  // a version-1 collector reads no environment
+        let frame = ByteBuffer(bytes: Message.admit(admit).encodedFrame())
         let queued = link.withLock { link -> Queued in
             guard let transport = link.transport else { return .noLink }
             link.pending[id] = Pending(waiter: waiter, askedAt: .now())

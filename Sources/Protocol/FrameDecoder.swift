@@ -37,10 +37,11 @@ package struct FrameDecoder: Sendable {
             try Self.checkHeader(version: buffer[start + 4], type: buffer[start + 5])
         }
         guard available >= 4 + length else { return nil }
-        let type = try Self.checkHeader(version: buffer[start + 4], type: buffer[start + 5])
+        let version = buffer[start + 4]
+        let type = try Self.checkHeader(version: version, type: buffer[start + 5])
         let payload = buffer[(start + 6)..<(start + 4 + length)]
         start += 4 + length
-        return try Message.decode(type: type, payload: payload)
+        return try Message.decode(type: type, version: version, payload: payload)
     }
 
     /// Call at end of stream: throws `truncated` when a frame was cut off.
@@ -58,7 +59,7 @@ package struct FrameDecoder: Sendable {
 
     @discardableResult
     private static func checkHeader(version: UInt8, type: UInt8) throws(ProtocolError) -> MessageType {
-        guard version == WireFormat.version else { throw .unsupportedVersion(version) }
+        guard (WireFormat.version...WireFormat.latestVersion).contains(version) else { throw .unsupportedVersion(version) }
         guard let messageType = MessageType(rawValue: type) else { throw .unknownType(type) }
         return messageType
     }

@@ -10,7 +10,8 @@ extension Message {
     package func encodeFrame(into writer: inout ByteWriter) {
         let start = writer.bytes.count
         writer.write(UInt32(0))  // length, patched below
-        writer.write(WireFormat.version)
+        let version = frameVersion
+        writer.write(version)
         writer.write(type.rawValue)
         encodePayload(into: &writer)
         writer.patch(UInt32(writer.bytes.count - start - 4), at: start)
@@ -38,6 +39,7 @@ extension Message {
             w.write(admit.model)
             w.write(admit.bodyBytes)
             w.write(optional: admit.maxTokens)
+            if admit.environment != nil { w.write(optional: admit.environment) }
         case .verdict(let verdict):
             w.write(verdict.requestID)
             w.write(verdict.decision.rawValue)
@@ -65,13 +67,17 @@ extension Message {
             w.write(error.message)
             w.write(error.batchID != nil)
             if let batchID = error.batchID { w.write(batchID) }
+        case .status(let status):
+            status.encodeFields(into: &w)
         }
     }
 }
 
 extension Message {
-    /// Decodes the payload of a frame whose header was already checked.
-    package static func decode(type: MessageType, payload: ArraySlice<UInt8>) throws(ProtocolError) -> Message {
+    /// Decodes the payload of a frame whose header was already checked; `version` is the frame's version byte.
+    package static func decode(type: MessageType, version: UInt8 = WireFormat.version, payload: ArraySlice<UInt8>)
+        throws(ProtocolError) -> Message
+    {
         var r = ByteReader(payload)
         let message: Message
         switch type {
@@ -94,7 +100,8 @@ extension Message {
                     sessionID: try r.readOptionalString("session id"), agentName: try r.readOptionalString("agent name"),
                     userID: try r.readOptionalString("user id"), appID: try r.readOptionalString("app id"),
                     model: try r.readString("model"), bodyBytes: try r.readUInt32("body bytes"),
-                    maxTokens: try r.readOptionalUInt32("max tokens")))
+                    maxTokens: try r.readOptionalUInt32("max tokens"),
+                    environment: version >= 2 ? try r.readOptionalString("environment") : nil))
         case .verdict:
             let requestID = try r.readUInt64("request id")
             let raw = try r.readUInt8("decision")
@@ -140,6 +147,9 @@ extension Message {
             let text = try r.readString("error message")
             let batchID = try r.readBool("presence of batch id") ? try r.readUInt64("batch id") : nil
             message = .error(ErrorMessage(code: code, message: text, batchID: batchID))
+        case .status:
+            guard version >= 2 else { throw .malformed("STATUS needs a version-2 frame") }
+            message = .status(try SidecarStatus.decodeFields(&r))
         }
         try r.expectEnd("\(type) payload")
         return message

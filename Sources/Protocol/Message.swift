@@ -17,6 +17,8 @@ package enum Message: Sendable, Equatable {
     case pong(nonce: UInt64)
     /// Either way: the sender refuses something; a fatal error is followed by closing the link.
     case error(ErrorMessage)
+    /// Sidecar → collector, version 2: the sidecar's own figures, for the fleet view.
+    case status(SidecarStatus)
 
     package var type: MessageType {
         switch self {
@@ -29,13 +31,25 @@ package enum Message: Sendable, Equatable {
         case .ping: .ping
         case .pong: .pong
         case .error: .error
+        case .status: .status
+        }
+    }
+
+    /// The version byte of this message's frame: the lowest protocol version whose layout it needs. A message that
+    /// version 1 can carry goes out as a version-1 frame on every link, so only what version 2 added needs a link
+    /// whose WELCOME chose 2 (docs/protocol.md, "Versions").
+    package var frameVersion: UInt8 {
+        switch self {
+        case .status: 2
+        case .admit(let admit) where admit.environment != nil: 2
+        default: 1
         }
     }
 }
 
 /// The sidecar introduces itself.
 package struct Hello: Sendable, Equatable {
-    /// The protocol version the sidecar speaks.
+    /// The highest protocol version the sidecar speaks; it speaks every version from 1 up to it.
     package var protocolVersion: UInt16
     /// The sidecar's identity (`AGENTLEDGER_SOURCE`, the pod name in Kubernetes).
     package var source: String
@@ -45,7 +59,8 @@ package struct Hello: Sendable, Equatable {
     package var softwareVersion: String
 
     package init(
-        protocolVersion: UInt16 = UInt16(WireFormat.version), source: String, ingestToken: String?, softwareVersion: String
+        protocolVersion: UInt16 = UInt16(WireFormat.latestVersion), source: String, ingestToken: String?,
+        softwareVersion: String
     ) {
         self.protocolVersion = protocolVersion
         self.source = source
@@ -56,6 +71,7 @@ package struct Hello: Sendable, Equatable {
 
 /// The collector accepts a sidecar.
 package struct Welcome: Sendable, Equatable {
+    /// The version the link speaks from now on: the lower of HELLO's and the highest the collector speaks.
     package var protocolVersion: UInt16
     /// The collector instance's identity, for the sidecar's logs.
     package var collectorID: String
@@ -87,10 +103,13 @@ package struct Admit: Sendable, Equatable {
     package var model: String
     package var bodyBytes: UInt32
     package var maxTokens: UInt32?
+    /// The call's environment (`x-agentledger-environment`). Version 2: an ADMIT that carries one is a version-2
+    /// frame, so it is left out on a version-1 link.
+    package var environment: String?
 
     package init(
         requestID: UInt64, actionID: String, sessionID: String? = nil, agentName: String? = nil, userID: String? = nil,
-        appID: String? = nil, model: String, bodyBytes: UInt32, maxTokens: UInt32? = nil
+        appID: String? = nil, model: String, bodyBytes: UInt32, maxTokens: UInt32? = nil, environment: String? = nil
     ) {
         self.requestID = requestID
         self.actionID = actionID
@@ -101,6 +120,7 @@ package struct Admit: Sendable, Equatable {
         self.model = model
         self.bodyBytes = bodyBytes
         self.maxTokens = maxTokens
+        self.environment = environment
     }
 }
 

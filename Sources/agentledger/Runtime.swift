@@ -43,6 +43,8 @@ enum Runtime {
         /// On Postgres: the election of one enforcer among the collectors of the store, and a follower's link to it.
         var election: EnforcerElection? = nil
         var forwarder: EnforcerForwarder? = nil
+        /// Writes what this collector knows of its sidecars for the fleet view.
+        var fleet: FleetRegistry? = nil
 
         /// The collector's long-running parts after the store: ingest, the enforcement sweeper, alert delivery.
         var services: [any Service] {
@@ -53,6 +55,8 @@ enum Runtime {
             if let replicaFeed { services.append(replicaFeed) }
             if let election { services.append(election) }
             if let forwarder { services.append(forwarder) }
+            // Before ingest, so it stops after it and writes that the last links closed.
+            if let fleet { services.append(fleet) }
             services += [ingest, enforcer]
             if let alerting { services.append(alerting.dispatcher) }
             if let tokens = ingest.configuration.tokens {
@@ -191,11 +195,12 @@ enum Runtime {
                 ingestToken: ingest.ingestToken, tokensFile: ingest.tokens != nil, apiKey: apiKey,
                 hostOriginPolicy: hostOriginPolicy),
             maxBodyBytes: otlpMaxBodyBytes, logger: logger)
+        let fleet = FleetRegistry(store: store, collectorID: ingest.collectorID, logger: logger)
         let server: IngestServer
         do {
             server = try await IngestServer.bind(
                 configuration: ingest, pipeline: pipeline, counters: counters, enforcer: enforcer, forwarder: forwarder,
-                beforeAccepting: seedToday, logger: logger)
+                fleet: fleet, beforeAccepting: seedToday, logger: logger)
             ingestServer.value = server
         } catch {
             try? await store.close()
@@ -212,7 +217,7 @@ enum Runtime {
                     store: $0, replicaID: replicaID, enforcer: enforcer, liveFeed: liveFeed, alerting: alerting,
                     policyEditor: policyEditor, counters: counters, logger: logger)
             },
-            policyEditor: policyEditor, readStore: readStore, election: election, forwarder: forwarder,
+            policyEditor: policyEditor, readStore: readStore, election: election, forwarder: forwarder, fleet: fleet,
             dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
     }
 
@@ -267,6 +272,7 @@ enum Runtime {
         var ingestToken: String?
         var collectorTLS: CollectorLink.TLS?
         var admissionTimeout: Duration = .milliseconds(Defaults.admissionTimeoutMs)
+        var statusInterval: Duration = .seconds(10)
         var limits = ShipperState.Limits()
         var spool = Spool.Configuration(directory: Defaults.spoolDir)
     }
@@ -294,6 +300,8 @@ enum Runtime {
             try settings.integer(
                 proxyOptions.admissionTimeoutMs, "AGENTLEDGER_ADMISSION_TIMEOUT_MS", default: Defaults.admissionTimeoutMs,
                 in: 1...60_000))
+        resolved.statusInterval = .milliseconds(
+            try settings.integer(nil, "AGENTLEDGER_STATUS_INTERVAL_MS", default: 10_000, in: 100...3_600_000))
         if let linkOptions {
             resolved.collectors = try settings.addresses(
                 linkOptions.collector, "AGENTLEDGER_COLLECTOR", default: Defaults.collector
@@ -329,6 +337,7 @@ enum Runtime {
         var linkConfiguration = CollectorLink.Configuration(
             addresses: resolved.collectors, source: resolved.proxy.source, ingestToken: resolved.ingestToken)
         linkConfiguration.tls = resolved.collectorTLS
+        linkConfiguration.statusInterval = resolved.statusInterval
         let link = CollectorLink(configuration: linkConfiguration, shipper: shipper, admission: admission, logger: logger)
         return SidecarParts(
             core: try ProxyCore(

@@ -124,14 +124,14 @@ import Testing
         }
     }
 
-    @Test(arguments: [0x00, 0x0a, 0x7f, 0xff] as [UInt8])
+    @Test(arguments: [0x00, 0x0b, 0x7f, 0xff] as [UInt8])
     func anUnknownTypeIsRefused(_ type: UInt8) {
         #expect(throws: ProtocolError.unknownType(type)) {
             try FrameDecoder.decodeSingle(FrameBuilder.frame(type: type, payload: [0, 0, 0, 0, 0, 0, 0, 1]))
         }
     }
 
-    @Test(arguments: [0x00, 0x02, 0xff] as [UInt8])
+    @Test(arguments: [0x00, 0x03, 0xff] as [UInt8])
     func anotherVersionIsRefused(_ version: UInt8) {
         #expect(throws: ProtocolError.unsupportedVersion(version)) {
             try FrameDecoder.decodeSingle(
@@ -142,8 +142,8 @@ import Testing
 
     @Test func aBadHeaderIsRefusedBeforeThePayloadArrives() {
         var wrongVersion = FrameDecoder()
-        wrongVersion.append([0, 0, 0x10, 0, 2, 1])
-        #expect(throws: ProtocolError.unsupportedVersion(2)) { try wrongVersion.next() }
+        wrongVersion.append([0, 0, 0x10, 0, 3, 1])
+        #expect(throws: ProtocolError.unsupportedVersion(3)) { try wrongVersion.next() }
 
         var unknownType = FrameDecoder()
         unknownType.append([0, 0, 0x10, 0, 1, 0x42])

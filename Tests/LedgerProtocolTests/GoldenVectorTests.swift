@@ -20,7 +20,7 @@ import Testing
         let bytes = vector.bytes
         let length = bytes.prefix(4).reduce(0) { $0 << 8 | Int($1) }
         #expect(length == bytes.count - 4)
-        #expect(bytes[4] == WireFormat.version)
+        #expect(bytes[4] == vector.message.frameVersion)
         #expect(bytes[5] == vector.message.type.rawValue)
     }
 

@@ -79,18 +79,54 @@ import Testing
     @Test(arguments: GoldenVector.allCases)
     func trailingBytesAfterThePayloadAreMalformed(_ vector: GoldenVector) {
         let payload = Array(vector.bytes.dropFirst(WireFormat.headerBytes)) + [0]
-        #expect(throws: ProtocolError.malformed("1 unexpected trailing bytes in \(vector.message.type) payload")) {
-            try FrameDecoder.decodeSingle(FrameBuilder.frame(vector.message.type, payload: payload))
+        let frame = FrameBuilder.frame(vector.message.type, version: vector.message.frameVersion, payload: payload)
+        if vector == .status {
+            // Tagged fields: a lone byte after the last field is a tag whose length runs past the payload.
+            #expect(throws: ProtocolError.self) { try FrameDecoder.decodeSingle(frame) }
+            return
         }
+        #expect(throws: ProtocolError.malformed("1 unexpected trailing bytes in \(vector.message.type) payload")) {
+            try FrameDecoder.decodeSingle(frame)
+        }
+    }
+
+    /// A version-1 frame cannot carry what version 2 added.
+    @Test func statusInAVersionOneFrameIsMalformed() {
+        let payload = Array(GoldenVector.status.bytes.dropFirst(WireFormat.headerBytes))
+        #expect(throws: ProtocolError.malformed("STATUS needs a version-2 frame")) {
+            try FrameDecoder.decodeSingle(FrameBuilder.frame(.status, version: 1, payload: payload))
+        }
+    }
+
+    /// STATUS fields: unknown tags are skipped, a repeated or misshapen known one is malformed.
+    @Test func statusSkipsUnknownFieldsAndRefusesRepeatedOnes() throws {
+        func field(_ tag: UInt8, _ value: [UInt8]) -> [UInt8] {
+            FrameBuilder.payload { w in
+                w.write(tag)
+                w.write(bytes: value)  // its u32 length, then the bytes
+            }
+        }
+        let twelve: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 12]
+        let frame = { (payload: [UInt8]) in FrameBuilder.frame(.status, version: 2, payload: payload) }
+        #expect(
+            try FrameDecoder.decodeSingle(frame(field(3, twelve) + field(200, [1, 2, 3])))
+                == .status(SidecarStatus([.captured: 12])))
+        #expect(throws: ProtocolError.malformed("status field captured appears twice")) {
+            try FrameDecoder.decodeSingle(frame(field(3, twelve) + field(3, twelve)))
+        }
+        #expect(throws: ProtocolError.self) { try FrameDecoder.decodeSingle(frame(field(3, [0, 12]))) }
+        #expect(try FrameDecoder.decodeSingle(frame([])) == .status(SidecarStatus()))
     }
 
     @Test(arguments: GoldenVector.allCases)
     func aPayloadCutShortIsMalformedNotACrash(_ vector: GoldenVector) {
         let payload = Array(vector.bytes.dropFirst(WireFormat.headerBytes))
-        for keep in 0..<payload.count {
+        // STATUS is a list of 13-byte fields: cut between two, it is a shorter valid list.
+        for keep in 0..<payload.count where vector != .status || keep % 13 != 0 {
             #expect(throws: ProtocolError.self, "\(vector) cut to \(keep) bytes") {
                 try FrameDecoder.decodeSingle(
-                    FrameBuilder.frame(vector.message.type, payload: Array(payload.prefix(keep))))
+                    FrameBuilder.frame(
+                        vector.message.type, version: vector.message.frameVersion, payload: Array(payload.prefix(keep))))
             }
         }
     }

@@ -232,3 +232,46 @@ def test_a_token_limit_refuses_once_the_minutes_tokens_are_used(fleet: Fleet):
     status, report = collector.get("/api/budgets")
     (limit,) = report["token_limits"]
     assert limit["scope"] == "agent" and limit["keys"][0]["key"] == "reader" and limit["keys"][0]["tokens"] > 0
+
+
+def environment_call(sidecar_url: str, environment: str) -> tuple[int, str]:
+    with http_client(timeout=30.0) as client:
+        response = client.post(
+            f"{sidecar_url}/v1/chat/completions",
+            headers={"authorization": f"Bearer {API_KEY_OPENAI}", "x-agentledger-environment": environment},
+            json={"model": "gpt-4o-mini", "max_tokens": 50, "messages": [{"role": "user", "content": "hello"}]},
+        )
+    return response.status_code, response.text
+
+
+def test_an_environments_budget_holds_across_two_sidecars_and_changes_at_run_time(fleet: Fleet, tmp_path: Path):
+    """The environment scope (docs/operations.md, "Budgets per environment"): ADMIT carries the call's environment on
+    a version-2 link; a policy file's limit for `prod` refuses prod's calls through either sidecar once spent, other
+    environments go on, and a limit set at run time for `staging` applies on the next ADMIT."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("budgets:\n  environment:\n    prod: 0.00002\n")
+    collector = fleet.collector(dsn=own_store("budget_env"), AGENTLEDGER_POLICY_FILE=str(policy))
+    sidecars = [fleet.sidecar(collector.ingest_address, source=f"pod-{name}") for name in ("a", "b")]
+    codes = []
+    for index in range(60):
+        code, text = environment_call(sidecars[index % 2].url, "prod")
+        codes.append(code)
+        if code == 429:
+            assert "Environment daily budget" in text and "Environment: prod" in text, text
+            break
+        time.sleep(0.05)
+    assert codes[-1] == 429 and 200 in codes, codes
+    # Refused through the other sidecar too: one budget for the fleet.
+    other = sidecars[len(codes) % 2]
+    assert environment_call(other.url, "prod")[0] == 429
+    assert environment_call(other.url, "staging")[0] == 200
+    with http_client(timeout=10.0) as client:
+        budgets = client.get(f"{collector.url}/api/budgets").json()
+    prod = [b for b in budgets["budgets"] if b["scope"] == "environment"]
+    assert prod and any(key["key"] == "prod" for key in prod[0]["keys"]), budgets
+
+    status, change = edit(collector.url, "PUT", "/api/budgets/environment/staging", {"limit_usd": 0})
+    assert status == 200 and change["scope"] == "environment", change
+    code, text = environment_call(sidecars[0].url, "staging")
+    assert code == 429 and "Environment: staging" in text, text
+    assert environment_call(sidecars[1].url, "dev")[0] == 200

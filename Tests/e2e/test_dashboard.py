@@ -334,3 +334,79 @@ def test_a_total_that_leaves_out_unpriced_calls_says_so(page: Page, dashboard_le
     expect(row.locator(".unpriced")).to_have_text("+1 unpriced")
     page.goto(f"{dashboard_ledger.base_url}/#/session/{session_id}")
     expect(page.locator(".cards .unpriced").first).to_have_text("+1 unpriced")
+
+
+def test_timeline_shows_calls_by_agent_with_links_and_opens_one_call(
+    page: Page, dashboard_ledger: Ledger, sessions: Sessions
+) -> None:
+    open_dashboard(page, dashboard_ledger, f"#/session/{sessions.agents}?tab=timeline")
+    bars = page.locator("#timeline-svg g.bar")
+    expect(bars).to_have_count(5)
+    expect(page.locator("#timeline-svg .lane-name")).to_have_text(["planner", "researcher"])
+    expect(page.locator("#timeline-svg g.bar.state-error")).to_have_count(1)
+    assert page.locator("#timeline-svg g.bar.state-error rect").get_attribute("fill") == "#dc2626"
+    expect(page.locator("#timeline-svg path.link-handoff")).not_to_have_count(0)
+    expect(page.locator("#timeline-svg path.link-tool")).not_to_have_count(0)
+    # Each bar says its model, cost and tokens.
+    expect(bars.first.locator("text")).to_contain_text(MODEL)
+    expect(bars.first.locator("text")).to_contain_text("tok")
+
+    # From the keyboard: the third call (the tool round's answer) resends history shown in call 2.
+    third = page.locator('#timeline-svg g.bar[data-index="3"]')
+    third.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#timeline-call h3")).to_contain_text("Call #3")
+    expect(page.locator("#timeline-history")).to_contain_text("same as call")
+    expect(page.locator("#timeline-call")).to_have_count(1)
+    shoot(page, "timeline.png")
+
+
+def test_timeline_folds_long_text(page: Page, dashboard_ledger: Ledger) -> None:
+    session = new_session_id("dash-long")
+    long_prompt = "Summarize the filing. " + "The quarter's revenue grew in every region. " * 60
+    status, _ = chat(dashboard_ledger, session, user(long_prompt), **{"x-agentledger-agent-name": "summarizer"})
+    assert status == 200
+    dashboard_ledger.session_records(session, 1)
+    open_dashboard(page, dashboard_ledger, f"#/session/{session}?tab=timeline")
+    page.locator("#timeline-svg g.bar").first.click()
+    fold = page.locator("#timeline-call details.fold").first
+    expect(fold).to_be_visible()
+    expect(fold.locator("summary")).to_contain_text("show all")
+    fold.locator("summary").click()
+    expect(fold).to_have_attribute("open", "")
+
+
+def test_costs_break_spend_down_and_say_what_is_unpriced(page: Page, dashboard_ledger: Ledger, sessions: Sessions) -> None:
+    with http_client() as client:
+        answer = client.get(f"{dashboard_ledger.base_url}/api/spend", params={"group_by": "agent"}).json()
+        bad = client.get(f"{dashboard_ledger.base_url}/api/spend", params={"group_by": "team"})
+    keys = {group["key"] for group in answer["groups"]}
+    assert {"planner", "researcher"} <= keys, answer
+    assert answer["calls"] >= 5 and "unpriced_calls" in answer and answer["total_usd"] > 0
+    assert bad.status_code == 400 and "group_by" in bad.json()["detail"]
+
+    open_dashboard(page, dashboard_ledger, "#/costs?range=24h")
+    for dimension in ("agent", "user", "app", "model", "environment"):
+        expect(page.locator(f'#cost-panels section[data-dimension="{dimension}"]')).to_be_visible()
+    expect(page.locator('#cost-panels section[data-dimension="agent"]')).to_contain_text("researcher")
+    expect(page.locator('#cost-panels section[data-dimension="user"]')).to_contain_text("ada")
+    expect(page.locator("#cost-total")).to_contain_text("spend in range")
+    expect(page.locator("#cost-budgets")).to_contain_text("No budget is set")
+    shoot(page, "costs.png")
+
+
+def test_charts_have_dated_axes_and_one_color_per_name(page: Page, dashboard_ledger: Ledger, sessions: Sessions) -> None:
+    open_dashboard(page, dashboard_ledger, "#/overview?range=24h")
+    ticks = page.locator("#overview-charts figure").first.locator("g.tick text")
+    expect(ticks).to_have_count(5)
+    month = page.evaluate("new Date().toLocaleDateString([], {month: 'short'})")
+    assert month in ticks.first.text_content(), ticks.all_text_contents()
+    expect(page.locator("#overview-charts .legend").first).to_contain_text("times in")
+    errors = page.locator('#overview-charts g.series[data-name="errors"] path')
+    assert errors.get_attribute("stroke") == "#dc2626"
+    model_color = page.locator(f'#overview-charts rect[data-name="{MODEL}"]').first.get_attribute("fill")
+    assert model_color and model_color not in ("#dc2626", "#d97706")
+    # The same model keeps its color in a session's timeline.
+    open_dashboard(page, dashboard_ledger, f"#/session/{sessions.agents}?tab=timeline")
+    ok_bar = page.locator("#timeline-svg g.bar.state-ok rect").first
+    assert ok_bar.get_attribute("fill") == model_color

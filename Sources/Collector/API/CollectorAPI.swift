@@ -84,10 +84,33 @@ package struct CollectorAPI: Sendable {
             let page = try await reads.quarantined(limit: try QueryParameters(request.uri.query).limit())
             return try JSONResponse.make(page.records, headers: [HTTPField.Name("X-Total-Count")!: String(page.total)])
         }
+        router.get("api/spend") { request, _ in
+            try JSONResponse.make(
+                try await Self.spend(QueryParameters(request.uri.query), store: reads, now: WallClock.nowMicros()))
+        }
+        router.get("api/fleet") { _, _ in
+            let reports = try await reads.sidecars()
+            return try JSONResponse.make(FleetAnswer(reports, now: WallClock.nowMicros()))
+        }
         router.get("api/stats") { request, _ in
             let now = WallClock.nowMicros()
             return try JSONResponse.make(try await reads.stats(try Self.statsQuery(QueryParameters(request.uri.query), now: now)))
         }
+    }
+
+    /// `GET /api/spend`: spend over a range grouped by one dimension, with what each total leaves out unpriced.
+    static func spend(_ parameters: QueryParameters, store: any Store, now: Int64) async throws -> SpendAnswer {
+        let name = parameters.string("group_by") ?? SpendBreakdown.Dimension.model.rawValue
+        guard let dimension = SpendBreakdown.Dimension(rawValue: name) else {
+            let names = SpendBreakdown.Dimension.allCases.map(\.rawValue).joined(separator: ", ")
+            throw APIError(.badRequest, "group_by must be one of \(names)")
+        }
+        let until = try parameters.time("until") ?? now
+        let since = try parameters.time("since") ?? until - StatsQuery.Bucket.day.micros
+        guard since <= until else { throw APIError(.badRequest, "since must not be after until") }
+        let limit = try parameters.integer("limit", default: 50, range: 1...500)
+        let breakdown = try await SpendBreakdown.read(from: store, by: dimension, sinceMicros: since, untilMicros: until)
+        return SpendAnswer(dimension: dimension, since: since, until: until, breakdown: breakdown, limit: limit)
     }
 
     static func sessionQuery(_ parameters: QueryParameters) throws -> SessionQuery {
@@ -97,6 +120,7 @@ package struct CollectorAPI: Sendable {
         query.userID = parameters.string("user", "user_id")
         query.appID = parameters.string("app", "app_id")
         query.environment = parameters.string("environment")
+        query.source = parameters.string("source")
         query.sinceMicros = try parameters.time("since")
         query.untilMicros = try parameters.time("until")
         if let since = query.sinceMicros, let until = query.untilMicros, since > until {

@@ -54,6 +54,7 @@ package final class Alerting: Sendable {
             case .agent: ("Agent \(adjective) budget", " of agent \(crossing.key)")
             case .user: ("User \(adjective) budget", " of user \(crossing.key)")
             case .app: ("App \(adjective) budget", " of app \(crossing.key)")
+            case .environment: ("Environment \(adjective) budget", " of environment \(crossing.key)")
             case .model: ("Model \(adjective) budget", " of model \(crossing.key)")
             case .fleet: (adjective.prefix(1).uppercased() + adjective.dropFirst() + " budget", "")
             }

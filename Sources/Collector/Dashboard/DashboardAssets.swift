@@ -8,6 +8,7 @@ package enum DashboardAssets {
         DashboardAsset(name: "budgets.js", bytes: PackageResources.budgets_js),
         DashboardAsset(name: "calls.js", bytes: PackageResources.calls_js),
         DashboardAsset(name: "charts.js", bytes: PackageResources.charts_js),
+        DashboardAsset(name: "costs.js", bytes: PackageResources.costs_js),
         DashboardAsset(name: "dom.js", bytes: PackageResources.dom_js),
         DashboardAsset(name: "favicon.svg", bytes: PackageResources.favicon_svg),
         DashboardAsset(name: "fleet.js", bytes: PackageResources.fleet_js),
@@ -19,6 +20,8 @@ package enum DashboardAssets {
         DashboardAsset(name: "search.js", bytes: PackageResources.search_js),
         DashboardAsset(name: "session.js", bytes: PackageResources.session_js),
         DashboardAsset(name: "sessions.js", bytes: PackageResources.sessions_js),
+        DashboardAsset(name: "sidecars.js", bytes: PackageResources.sidecars_js),
+        DashboardAsset(name: "timeline.js", bytes: PackageResources.timeline_js),
     ]
 
     private static let byName: [String: DashboardAsset] = Dictionary(

@@ -82,6 +82,7 @@ package enum BudgetReport {
             case .agent: spent = totals.byAgent
             case .user: spent = totals.byUser
             case .app: spent = totals.byApp
+            case .environment: spent = totals.byEnvironment
             case .model: spent = totals.byModel
             case .session: spent = [:]
             }
@@ -203,6 +204,7 @@ package enum BudgetReport {
         case .agent: "agent"
         case .user: "user"
         case .app: "app"
+        case .environment: "environment"
         case .model: "model"
         case .fleet: "fleet"
         }

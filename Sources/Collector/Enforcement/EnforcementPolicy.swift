@@ -1,8 +1,8 @@
-/// What a budget counts: every call of the fleet, or the calls of one session, agent, user, app or model (the model a
-/// call asks for, as its request names it). The order of the cases is the order admission checks budgets in
+/// What a budget counts: every call of the fleet, or the calls of one session, agent, user, app, environment or model
+/// (the model a call asks for, as its request names it). The order of the cases is the order admission checks budgets in
 /// (docs/reference.md, "Refusals").
 package enum BudgetScope: Int, Sendable, Hashable, CaseIterable {
-    case session, agent, user, app, model, fleet
+    case session, agent, user, app, environment, model, fleet
 
     /// How long a scope's spend counts unless the policy file says otherwise: a session's for its lifetime, the
     /// others' for the current day.

@@ -100,6 +100,7 @@ extension EnforcementState {
             case .agent: ("Agent \(period.adjective)", " Agent: \(key)")
             case .user: ("User \(period.adjective)", " User: \(key)")
             case .app: ("App \(period.adjective)", " App: \(key)")
+            case .environment: ("Environment \(period.adjective)", " Environment: \(key)")
             case .model: ("Model \(period.adjective)", " Model: \(key)")
             case .fleet: (period.adjective.prefix(1).uppercased() + period.adjective.dropFirst(), "")
             }

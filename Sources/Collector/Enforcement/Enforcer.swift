@@ -93,6 +93,7 @@ package final class Enforcer: Service, Sendable {
                 case .agent: totals.byAgent.mapValues(amount)
                 case .user: totals.byUser.mapValues(amount)
                 case .app: totals.byApp.mapValues(amount)
+                case .environment: totals.byEnvironment.mapValues(amount)
                 case .model: totals.byModel.mapValues(amount)
                 case .session: [:]
                 }
@@ -125,7 +126,7 @@ package final class Enforcer: Service, Sendable {
             actionID: admit.actionID,
             keys: SpendLedger.Keys(
                 sessionID: admit.sessionID, agentName: admit.agentName, userID: admit.userID, appID: admit.appID,
-                model: admit.model),
+                model: admit.model, environment: admit.environment),
             model: admit.model, bodyBytes: Int(admit.bodyBytes), maxTokens: admit.maxTokens.map(Int.init))
     }
 
@@ -160,7 +161,7 @@ package final class Enforcer: Service, Sendable {
                     actionID: record.actionID, costUSD: record.blocked ? nil : record.costUSD,
                     keys: SpendLedger.Keys(
                         sessionID: record.sessionID, agentName: record.agentName, userID: record.userID, appID: record.appID,
-                        model: record.modelID),
+                        model: record.modelID, environment: record.environment),
                     arrivedAt: record.timestampMicros, now: time, model: record.blocked ? nil : record.modelID,
                     tokensIn: record.tokensIn, tokensOut: record.tokensOut)
             }

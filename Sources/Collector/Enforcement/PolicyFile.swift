@@ -72,7 +72,9 @@ package enum PolicyFile {
                 try each(value, in: "budgets", path: path) { scopeName, node in
                     guard let scope = budgetScopes[scopeName] else {
                         throw PolicyFileError(
-                            path, "budgets.\(scopeName) is not a scope: expected one of session, agent, user, app, model, fleet")
+                            path,
+                            "budgets.\(scopeName) is not a scope: expected one of session, agent, user, app, environment, model, fleet"
+                        )
                     }
                     let (everyKey, keys) = try limits(
                         node, at: "budgets.\(scopeName)", allowsKeys: scope != .fleet, path: path, named: &named
@@ -125,7 +127,9 @@ package enum PolicyFile {
                 try each(value, in: "periods", path: path) { scopeName, node in
                     guard let scope = budgetScopes[scopeName] else {
                         throw PolicyFileError(
-                            path, "periods.\(scopeName) is not a scope: expected one of session, agent, user, app, model, fleet")
+                            path,
+                            "periods.\(scopeName) is not a scope: expected one of session, agent, user, app, environment, model, fleet"
+                        )
                     }
                     let text = node.scalar?.string ?? ""
                     guard let period = BudgetPeriod(rawValue: text), (period == .lifetime) == (scope == .session) else {

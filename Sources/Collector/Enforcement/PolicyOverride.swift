@@ -43,7 +43,8 @@ package struct PolicyOverride: Sendable, Equatable, Hashable {
     }
 
     static let budgetScopes: [String: BudgetScope] = [
-        "session": .session, "agent": .agent, "user": .user, "app": .app, "model": .model, "fleet": .fleet,
+        "session": .session, "agent": .agent, "user": .user, "app": .app, "environment": .environment, "model": .model,
+        "fleet": .fleet,
     ]
     static let rateScopes: [String: RateWindows.Scope] = [
         "global": .global, "session": .session, "agent": .agent, "user": .user, "model": .model,
@@ -57,7 +58,7 @@ package struct PolicyOverride: Sendable, Equatable, Hashable {
         case .budget:
             guard let scope = Self.budgetScopes[scope] else {
                 throw PolicyOverrideError(
-                    "\(scope.prefix(40)) is not a budget scope: expected session, agent, user, app, model or fleet")
+                    "\(scope.prefix(40)) is not a budget scope: expected session, agent, user, app, environment, model or fleet")
             }
             wholeScope = scope == .fleet
             if let limit, !(limit.isFinite && limit >= 0 && limit <= PolicyFile.maximumUSD) {

@@ -8,16 +8,19 @@ extension SpendLedger {
         package var appID: String?
         /// The model the call asked for, as its request names it.
         package var model: String?
+        /// `x-agentledger-environment`: in an ADMIT only on a version-2 link (docs/protocol.md).
+        package var environment: String?
 
         package init(
             sessionID: String? = nil, agentName: String? = nil, userID: String? = nil, appID: String? = nil,
-            model: String? = nil
+            model: String? = nil, environment: String? = nil
         ) {
             self.sessionID = sessionID
             self.agentName = agentName
             self.userID = userID
             self.appID = appID
             self.model = model
+            self.environment = environment
         }
 
         /// The key the call counts under in a scope, nil when it has none there. Every call counts for the fleet,
@@ -28,6 +31,7 @@ extension SpendLedger {
             case .agent: agentName
             case .user: userID
             case .app: appID
+            case .environment: environment
             case .model: model
             case .fleet: ""
             }
@@ -45,11 +49,13 @@ package struct HeldReservation: Sendable, Equatable, Codable {
     package var userID: String?
     package var appID: String?
     package var model: String?
+    package var environment: String?
     /// When it was made, microseconds since the epoch.
     package var madeAt: Int64
 
     enum CodingKeys: String, CodingKey {
         case actionID = "a", amount = "n", sessionID = "s", agentName = "g", userID = "u", appID = "p", model = "m"
+        case environment = "e"
         case madeAt = "t"
     }
 
@@ -61,6 +67,7 @@ package struct HeldReservation: Sendable, Equatable, Codable {
         userID = keys.userID
         appID = keys.appID
         model = keys.model
+        environment = keys.environment
         self.madeAt = madeAt
     }
 
@@ -69,6 +76,8 @@ package struct HeldReservation: Sendable, Equatable, Codable {
     }
 
     package var keys: SpendLedger.Keys {
-        SpendLedger.Keys(sessionID: sessionID, agentName: agentName, userID: userID, appID: appID, model: model)
+        SpendLedger.Keys(
+            sessionID: sessionID, agentName: agentName, userID: userID, appID: appID, model: model,
+            environment: environment)
     }
 }

@@ -148,7 +148,8 @@ package final class EnforcerForwarder: Service, Sendable {
                     for try await message in inbound {
                         switch message {
                         case .welcome(let welcome):
-                            admission.welcomed(admissionRequired: welcome.admissionRequired)
+                            admission.welcomed(
+                                admissionRequired: welcome.admissionRequired, protocolVersion: welcome.protocolVersion)
                         case .verdict(let verdict):
                             admission.resolve(verdict)
                         case .ping(let nonce):
@@ -157,7 +158,7 @@ package final class EnforcerForwarder: Service, Sendable {
                             break
                         case .error(let error):
                             throw ForwardingError("the enforcer refused the link (\(error.code)): \(error.message)")
-                        case .hello, .admit, .records, .ack:
+                        case .hello, .admit, .records, .ack, .status:
                             throw ForwardingError("unexpected \(message.type) from the enforcer")
                         }
                     }

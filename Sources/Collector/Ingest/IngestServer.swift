@@ -46,6 +46,8 @@ package struct IngestServer: Service {
     let counters: CollectorCounters
     /// Decides ADMITs; nil admits every call (nothing to enforce).
     let enforcer: Enforcer?
+    /// Told of every sidecar's link, frames and STATUS, for the fleet view; nil keeps no fleet view.
+    let fleet: FleetRegistry?
     /// Runs once the service group is up and before the first link is served (the store answers only then).
     let beforeAccepting: (@Sendable () async throws -> Void)?
     let logger: Logger
@@ -63,7 +65,8 @@ package struct IngestServer: Service {
     /// among several collectors, how a follower asks the enforcer.
     package static func bind(
         configuration: Configuration, pipeline: IngestPipeline, counters: CollectorCounters, enforcer: Enforcer? = nil,
-        forwarder: EnforcerForwarder? = nil, beforeAccepting: (@Sendable () async throws -> Void)? = nil, logger: Logger
+        forwarder: EnforcerForwarder? = nil, fleet: FleetRegistry? = nil,
+        beforeAccepting: (@Sendable () async throws -> Void)? = nil, logger: Logger
     ) async throws -> IngestServer {
         let maxFrameBytes = configuration.maxFrameBytes
         let preWelcomeMaxFrameBytes = configuration.preWelcomeMaxFrameBytes
@@ -92,13 +95,14 @@ package struct IngestServer: Service {
             }
         let port = server.channel.localAddress?.port ?? configuration.port
         return IngestServer(
-            configuration: configuration, pipeline: pipeline, counters: counters, enforcer: enforcer,
+            configuration: configuration, pipeline: pipeline, counters: counters, enforcer: enforcer, fleet: fleet,
             beforeAccepting: beforeAccepting, logger: logger, server: server, port: port, buffered: budget)
     }
 
     private init(
         configuration: Configuration, pipeline: IngestPipeline, counters: CollectorCounters, enforcer: Enforcer?,
-        beforeAccepting: (@Sendable () async throws -> Void)?, logger: Logger, server: NIOAsyncChannel<MessageChannel, Never>,
+        fleet: FleetRegistry?, beforeAccepting: (@Sendable () async throws -> Void)?, logger: Logger,
+        server: NIOAsyncChannel<MessageChannel, Never>,
         port: Int, buffered: BufferBudget
     ) {
         self.links = LinkAdmission(
@@ -108,6 +112,7 @@ package struct IngestServer: Service {
         self.pipeline = pipeline
         self.counters = counters
         self.enforcer = enforcer
+        self.fleet = fleet
         self.beforeAccepting = beforeAccepting
         self.logger = logger
         self.server = server
@@ -206,6 +211,9 @@ package struct IngestServer: Service {
         let welcomed = Atomic(false)
         let linkID = WelcomedLinks.nextID()
         defer { welcomedLinks.remove(linkID) }
+        // The fleet view lists sidecars: a replica's forwarding link is not one.
+        var fleetSource: String?
+        defer { if let fleetSource { fleet?.unlinked(source: fleetSource, now: WallClock.nowMicros()) } }
         var session = IngestSession(
             requiredToken: configuration.ingestToken, tokens: configuration.tokens, collectorID: configuration.collectorID,
             maxFrameBytes: configuration.maxFrameBytes, admissionRequired: admissionRequired)
@@ -232,11 +240,16 @@ package struct IngestServer: Service {
                     do {
                         for try await message in inbound.cancelOnGracefulShutdown() {
                             let wasReady = session.state != .awaitingHello
+                            if let fleetSource, wasReady { fleet?.seen(source: fleetSource, now: WallClock.nowMicros()) }
                             switch session.received(message) {
                             case .none:
                                 continue
+                            case .status(let status):
+                                if let fleetSource {
+                                    fleet?.reported(source: fleetSource, status: status, now: WallClock.nowMicros())
+                                }
                             case .reply(let reply):
-                                if !wasReady, case .ready(let source) = session.state {
+                                if !wasReady, case .ready(let source, let version) = session.state {
                                     // Before WELCOME: the sidecar's first ADMIT must find the link authenticated.
                                     try await channel.triggerUserOutboundEvent(AdmissionHandler.LinkAuthenticated(source: source))
                                         .get()
@@ -244,6 +257,12 @@ package struct IngestServer: Service {
                                     links.authenticated()
                                     counters.add(.sidecarsConnected)
                                     logger.info("sidecar connected", metadata: ["peer": "\(peer)", "source": "\(source)"])
+                                    if let fleet, source != EnforcerForwarder.source, case .hello(let hello) = message {
+                                        fleetSource = source
+                                        fleet.linked(
+                                            source: source, softwareVersion: hello.softwareVersion,
+                                            protocolVersion: Int(version), peer: peer, now: WallClock.nowMicros())
+                                    }
                                 }
                                 try await outbound.write(reply)
                                 if !wasReady, case .welcome(let welcome) = reply {
@@ -263,7 +282,7 @@ package struct IngestServer: Service {
                                                 message: "more than \(Self.maxQueuedBatches) unacknowledged batches")))
                                     return
                                 }
-                                guard case .ready(let source) = session.state else { continue }
+                                guard case .ready(let source, _) = session.state else { continue }
                                 queue.yield(LinkBatch(records: records, source: source))
                             case .refuse(let error):
                                 counters.add(.sidecarsRefused)

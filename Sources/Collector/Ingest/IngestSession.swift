@@ -4,7 +4,8 @@ import LedgerProtocol
 package struct IngestSession: Sendable {
     package enum State: Sendable, Equatable {
         case awaitingHello
-        case ready(source: String)
+        /// `version`: the protocol version WELCOME chose for the link.
+        case ready(source: String, version: UInt16)
         case closed
     }
 
@@ -15,6 +16,8 @@ package struct IngestSession: Sendable {
         case commit(Records)
         /// Write this message, then close the link.
         case refuse(ErrorMessage)
+        /// The sidecar reported its figures (STATUS); nothing goes back.
+        case status(SidecarStatus)
         /// Nothing to do.
         case none
     }
@@ -44,22 +47,25 @@ package struct IngestSession: Sendable {
         case (.closed, _):
             return .none
         case (.awaitingHello, .hello(let hello)):
-            guard hello.protocolVersion == UInt16(WireFormat.version) else {
+            // HELLO names the highest version the sidecar speaks; the link speaks the lower of it and ours.
+            guard hello.protocolVersion >= UInt16(WireFormat.version) else {
                 return close(
                     .unsupportedVersion,
-                    "protocol version \(hello.protocolVersion) is not supported; this collector speaks \(WireFormat.version)")
+                    "protocol version \(hello.protocolVersion) is not supported; this collector speaks \(WireFormat.version) to \(WireFormat.latestVersion)"
+                )
             }
+            let version = min(hello.protocolVersion, UInt16(WireFormat.latestVersion))
             guard authorized(hello) else {
                 return close(
                     .unauthorized,
                     "missing or wrong ingest token for source '\(hello.source)' (AGENTLEDGER_INGEST_TOKEN or AGENTLEDGER_INGEST_TOKENS_FILE)"
                 )
             }
-            state = .ready(source: hello.source)
+            state = .ready(source: hello.source, version: version)
             return .reply(
                 .welcome(
                     Welcome(
-                        collectorID: collectorID, maxFrameBytes: UInt32(clamping: maxFrameBytes),
+                        protocolVersion: version, collectorID: collectorID, maxFrameBytes: UInt32(clamping: maxFrameBytes),
                         admissionRequired: admissionRequired)))
         case (.awaitingHello, _):
             return close(.unexpectedMessage, "expected HELLO, got \(message.type)")
@@ -67,6 +73,9 @@ package struct IngestSession: Sendable {
             return .commit(records)
         case (.ready, .ping(let nonce)):
             return .reply(.pong(nonce: nonce))
+        case (.ready(_, let version), .status(let status)):
+            guard version >= 2 else { return close(.unexpectedMessage, "STATUS on a link that speaks version \(version)") }
+            return .status(status)
         case (.ready, .admit):
             // `AdmissionHandler` answers every ADMIT of an authenticated link before it gets here: this one was sent
             // before the sidecar could have read WELCOME.

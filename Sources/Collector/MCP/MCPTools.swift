@@ -145,11 +145,13 @@ package struct MCPTools: Sendable {
         let groups: [Value] = breakdown.groups.prefix(limit).map { group in
             .object([
                 "key": group.key.map(Value.string) ?? .null, "spend_usd": .double(group.spendUSD), "calls": .int(group.calls),
+                "unpriced_calls": .int(group.unpriced),
             ])
         }
         return .object([
             "group_by": .string(dimension.rawValue), "since": .string(ISOTimestamp.format(micros: since)),
-            "total_usd": .double(breakdown.totalUSD), "calls": .int(breakdown.calls), "groups": .array(groups),
+            "total_usd": .double(breakdown.totalUSD), "calls": .int(breakdown.calls),
+            "unpriced_calls": .int(breakdown.unpriced), "groups": .array(groups),
             "groups_total": .int(breakdown.groups.count),
         ])
     }

@@ -211,6 +211,24 @@ enum PostgresSchema {
                 """,
                 "INSERT INTO enforcer_lease VALUES ('enforcer', '', '', 0, '-infinity', '[]')",
             ]),
+        Migration(
+            version: 10, name: "the fleet's sidecars",
+            statements: [
+                """
+                CREATE TABLE sidecars (
+                    source text PRIMARY KEY,
+                    software_version text NOT NULL,
+                    protocol_version bigint NOT NULL,
+                    collector_id text NOT NULL,
+                    peer text NOT NULL,
+                    linked_at bigint NOT NULL,
+                    last_seen bigint NOT NULL,
+                    disconnected_at bigint,
+                    calls_per_minute double precision,
+                    status text NOT NULL
+                )
+                """
+            ]),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }

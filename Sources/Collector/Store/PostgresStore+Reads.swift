@@ -24,6 +24,10 @@ extension PostgresStore {
             filters.append(value)
             conditions.append("\(column) = $\(filters.count)")
         }
+        if let source = query.source {
+            filters.append(PostgresCallColumns.withoutNUL(source))
+            conditions.append("$\(filters.count) = ANY(sources)")
+        }
         if let since = query.sinceMicros {
             filters.append(since)
             conditions.append("ended_at >= $\(filters.count)")
@@ -150,14 +154,15 @@ extension PostgresStore {
 
     package func spend(sinceMicros: Int64) async throws -> SpendTotals {
         let query: PostgresQuery = """
-            SELECT agent_name, user_id, app_id, model_id, coalesce(sum(round(cost_usd::numeric, 10)), 0)::float8 FROM calls
-            WHERE ts_micros >= \(sinceMicros) AND NOT blocked GROUP BY agent_name, user_id, app_id, model_id
+            SELECT agent_name, user_id, app_id, model_id, environment,
+                coalesce(sum(round(cost_usd::numeric, 10)), 0)::float8 FROM calls
+            WHERE ts_micros >= \(sinceMicros) AND NOT blocked GROUP BY agent_name, user_id, app_id, model_id, environment
             """
         return try await bounded("spend") { client in
             var totals = SpendTotals()
-            let rows = try await client.query(query).decode((String?, String?, String?, String?, Double).self)
-            for try await (agent, user, app, model, amount) in rows {
-                totals.add(amount, agent: agent, user: user, app: app, model: model)
+            let rows = try await client.query(query).decode((String?, String?, String?, String?, String?, Double).self)
+            for try await (agent, user, app, model, environment, amount) in rows {
+                totals.add(amount, agent: agent, user: user, app: app, model: model, environment: environment)
             }
             return totals
         }

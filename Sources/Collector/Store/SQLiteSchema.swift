@@ -178,6 +178,24 @@ enum SQLiteSchema {
                 )
                 """,
             ]),
+        Migration(
+            version: 9, name: "the fleet's sidecars",
+            statements: [
+                """
+                CREATE TABLE sidecars (
+                    source TEXT PRIMARY KEY,
+                    software_version TEXT NOT NULL,
+                    protocol_version INTEGER NOT NULL,
+                    collector_id TEXT NOT NULL,
+                    peer TEXT NOT NULL,
+                    linked_at INTEGER NOT NULL,
+                    last_seen INTEGER NOT NULL,
+                    disconnected_at INTEGER,
+                    calls_per_minute REAL,
+                    status TEXT NOT NULL
+                )
+                """
+            ]),
     ]
 
     /// Folds one new call into its session's aggregates (bind order: see `SQLiteStore.sessionBinds`).

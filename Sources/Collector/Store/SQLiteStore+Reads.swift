@@ -44,6 +44,10 @@ extension SQLiteStore {
             conditions.append("\(column) = ?")
             binds.append(.text(value))
         }
+        if let source = query.source {
+            conditions.append("EXISTS (SELECT 1 FROM json_each(sessions.sources) WHERE value = ?)")
+            binds.append(.text(source))
+        }
         if let since = query.sinceMicros {
             conditions.append("ended_at >= ?")
             binds.append(.integer(Int(since)))
@@ -134,17 +138,18 @@ extension SQLiteStore {
     package func spend(sinceMicros: Int64) async throws -> SpendTotals {
         let rows = try await reader.query(
             """
-            SELECT agent_name, user_id, app_id, model_id,
+            SELECT agent_name, user_id, app_id, model_id, environment,
                 coalesce(sum(CAST(round(cost_usd * 1e10) AS INTEGER)), 0) / 1e10 AS spend
             FROM calls
-            WHERE ts_micros >= ? AND NOT blocked GROUP BY agent_name, user_id, app_id, model_id
+            WHERE ts_micros >= ? AND NOT blocked GROUP BY agent_name, user_id, app_id, model_id, environment
             """,
             [.integer(Int(sinceMicros))])
         var totals = SpendTotals()
         for row in rows {
             totals.add(
                 row.column("spend")?.double ?? 0, agent: row.column("agent_name")?.string, user: row.column("user_id")?.string,
-                app: row.column("app_id")?.string, model: row.column("model_id")?.string)
+                app: row.column("app_id")?.string, model: row.column("model_id")?.string,
+                environment: row.column("environment")?.string)
         }
         return totals
     }

@@ -9,6 +9,8 @@ package struct SessionQuery: Sendable, Equatable {
     package var userID: String?
     package var appID: String?
     package var environment: String?
+    /// Sessions seen on this sidecar (one of the first 16 sources a session lists).
+    package var source: String?
     package var sinceMicros: Int64?
     package var untilMicros: Int64?
 

@@ -29,6 +29,11 @@ package protocol Store: Sendable {
     func savePolicyChange(_ change: PolicyChange, override: PolicyOverride?) async throws
     /// The newest changes of limits first.
     func policyChanges(limit: Int) async throws -> [PolicyChange]
+    /// Keeps what collectors know of their sidecars (`FleetRegistry`). A row is replaced only by one of the same or a
+    /// newer link (`linkedAtMicros`); rows of sidecars disconnected for a week are deleted.
+    func saveSidecars(_ reports: [SidecarReport]) async throws
+    /// Every sidecar any collector of the store has written, by source.
+    func sidecars() async throws -> [SidecarReport]
     /// Throws unless the store answers and its migrations are applied (for `/readyz`).
     func checkReady() async throws
     func close() async throws
@@ -49,31 +54,36 @@ package struct InsertResult: Sendable, Equatable {
 }
 
 /// Lifetime spend in USD from some instant on, as budget enforcement reads it. Calls without an agent name
-/// (or a user id, an app id, a model) count in `total` only.
+/// (or a user id, an app id, a model, an environment) count in `total` only.
 package struct SpendTotals: Sendable, Equatable {
     package var total: Double
     package var byAgent: [String: Double]
     package var byUser: [String: Double]
     package var byApp: [String: Double]
     package var byModel: [String: Double]
+    package var byEnvironment: [String: Double]
 
     package init(
         total: Double = 0, byAgent: [String: Double] = [:], byUser: [String: Double] = [:], byApp: [String: Double] = [:],
-        byModel: [String: Double] = [:]
+        byModel: [String: Double] = [:], byEnvironment: [String: Double] = [:]
     ) {
         self.total = total
         self.byAgent = byAgent
         self.byUser = byUser
         self.byApp = byApp
         self.byModel = byModel
+        self.byEnvironment = byEnvironment
     }
 
-    mutating func add(_ amount: Double, agent: String?, user: String?, app: String?, model: String? = nil) {
+    mutating func add(
+        _ amount: Double, agent: String?, user: String?, app: String?, model: String? = nil, environment: String? = nil
+    ) {
         total = Money.sum(total, amount)
         if let agent { byAgent[agent] = Money.sum(byAgent[agent] ?? 0, amount) }
         if let user { byUser[user] = Money.sum(byUser[user] ?? 0, amount) }
         if let app { byApp[app] = Money.sum(byApp[app] ?? 0, amount) }
         if let model { byModel[model] = Money.sum(byModel[model] ?? 0, amount) }
+        if let environment { byEnvironment[environment] = Money.sum(byEnvironment[environment] ?? 0, amount) }
     }
 }
 

@@ -59,7 +59,8 @@ extension ProxyConnectionHandler {
                 Admit(
                     requestID: requestID, actionID: call.actionID, sessionID: call.metadata.sessionID,
                     agentName: call.metadata.agentName, userID: call.metadata.userID, appID: call.metadata.appID,
-                    model: summary.model, bodyBytes: bodyBytes, maxTokens: summary.maxTokens)
+                    model: summary.model, bodyBytes: bodyBytes, maxTokens: summary.maxTokens,
+                    environment: call.metadata.environment)
             }, answeringOn: context.eventLoop
         ) { outcome in
             let handler = bound.value

@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
 
 /// The sidecar's connection to its collector: HELLO, then RECORDS out and ACKs in, reconnecting with
 /// backoff whenever the link breaks. On graceful shutdown it keeps sending until everything queued is
@@ -26,6 +27,9 @@ package struct CollectorLink: Service {
         package var pingInterval: Duration = .seconds(15)
         /// `AGENTLEDGER_COLLECTOR_TLS`: TLS on the link; nil connects in plaintext.
         package var tls: TLS?
+        /// How often the sidecar reports its figures (STATUS) on a version-2 link, for the collector's fleet view.
+        /// `AGENTLEDGER_STATUS_INTERVAL_MS`; default 10 s.
+        package var statusInterval: Duration = .seconds(10)
 
         package init(host: String, port: Int, source: String, ingestToken: String?) {
             self.init(addresses: [Address(host: host, port: port)], source: source, ingestToken: ingestToken)
@@ -87,6 +91,8 @@ package struct CollectorLink: Service {
     let shipper: Shipper
     let admission: AdmissionClient
     let logger: Logger
+    /// When this sidecar started, µs since the epoch, for STATUS.
+    let startedAtMicros = WallClock.nowMicros()
     package static let softwareVersion = "0.1.0"  // agentledger's one version: HELLO, `--version`, exports
 
     package init(configuration: Configuration, shipper: Shipper, admission: AdmissionClient, logger: Logger) {
@@ -144,14 +150,23 @@ package struct CollectorLink: Service {
     private func connectLoop() async {
         var backoff = Backoff()
         var rounds = AddressRounds(count: configuration.addresses.count)
+        // Addresses whose collector refused version 2 (an earlier release): HELLO offers them version 1.
+        var versionOne = Set<Int>()
         while !Task.isCancelled {
             if shipper.isDraining && shipper.isIdle { return }
             let linksBefore = shipper.linksEstablished
             let address = configuration.addresses[rounds.current]
+            let offer = versionOne.contains(rounds.current) ? UInt16(1) : UInt16(WireFormat.latestVersion)
             do {
-                try await serveOneConnection(to: address)
+                try await serveOneConnection(to: address, offering: offer)
             } catch is CancellationError {
                 return
+            } catch LinkError.refused(let refusal) where refusal.code == .unsupportedVersion && offer > 1 {
+                logger.info(
+                    "collector speaks protocol version 1 only; linking with it (no STATUS, no environment in ADMIT)",
+                    metadata: ["collector": "\(address)"])
+                versionOne.insert(rounds.current)
+                continue
             } catch {
                 shipper.counters.add(.reconnects)
                 logger.warning("collector link down", metadata: ["collector": "\(address)", "error": "\(error)"])
@@ -169,7 +184,7 @@ package struct CollectorLink: Service {
         }
     }
 
-    private func serveOneConnection(to address: Address) async throws {
+    private func serveOneConnection(to address: Address, offering version: UInt16) async throws {
         let maxFrameBytes = configuration.maxFrameBytes
         let admission = self.admission
         let tls = configuration.tls?.context
@@ -198,14 +213,17 @@ package struct CollectorLink: Service {
             admission.detach()
             shipper.linkLost()
         }
+        let terms = LinkTerms()
         try await channel.executeThenClose { inbound, outbound in
             let hello = Hello(
-                source: configuration.source, ingestToken: configuration.ingestToken, softwareVersion: Self.softwareVersion)
+                protocolVersion: version, source: configuration.source, ingestToken: configuration.ingestToken,
+                softwareVersion: Self.softwareVersion)
             try await outbound.write(ByteBuffer(bytes: Message.hello(hello).encodedFrame()))
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await receive(inbound, replies: outbound) }
+                group.addTask { try await receive(inbound, replies: outbound, terms: terms) }
                 group.addTask { try await send(outbound, wake: wake) }
                 group.addTask { try await ping(outbound) }
+                group.addTask { try await report(outbound, terms: terms) }
                 // Whichever ends first (link closed, or drained on shutdown) ends the connection.
                 try await group.next()
                 group.cancelAll()
@@ -213,9 +231,10 @@ package struct CollectorLink: Service {
         }
     }
 
-    private func receive(_ inbound: NIOAsyncChannelInboundStream<Message>, replies: NIOAsyncChannelOutboundWriter<ByteBuffer>)
-        async throws
-    {
+    private func receive(
+        _ inbound: NIOAsyncChannelInboundStream<Message>, replies: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+        terms: LinkTerms
+    ) async throws {
         var welcomed = false
         for try await message in inbound {
             switch message {
@@ -223,15 +242,18 @@ package struct CollectorLink: Service {
                 // The collector restates the link's terms: a run-time edit of its limits turned admission on or off.
                 logger.info(
                     "collector changed admission", metadata: ["admission": "\(welcome.admissionRequired ? "on" : "off")"])
-                admission.welcomed(admissionRequired: welcome.admissionRequired)
+                admission.welcomed(
+                    admissionRequired: welcome.admissionRequired, protocolVersion: terms.version.load(ordering: .relaxed))
             case .welcome(let welcome):
                 welcomed = true
                 logger.info(
                     "connected to collector",
                     metadata: [
                         "collector": "\(welcome.collectorID)", "admission": "\(welcome.admissionRequired ? "on" : "off")",
+                        "protocol_version": "\(welcome.protocolVersion)",
                     ])
-                admission.welcomed(admissionRequired: welcome.admissionRequired)
+                terms.version.store(welcome.protocolVersion, ordering: .relaxed)
+                admission.welcomed(admissionRequired: welcome.admissionRequired, protocolVersion: welcome.protocolVersion)
                 shipper.linkEstablished(maxFrameBytes: Int(welcome.maxFrameBytes))
             case .ack(let ack):
                 shipper.acknowledge(ack)
@@ -246,7 +268,7 @@ package struct CollectorLink: Service {
                 break
             case .ping(let nonce):
                 try await replies.write(ByteBuffer(bytes: Message.pong(nonce: nonce).encodedFrame()))
-            case .hello, .admit, .records:
+            case .hello, .admit, .records, .status:
                 throw LinkError.unexpected(message)
             }
         }
@@ -260,6 +282,41 @@ package struct CollectorLink: Service {
             nonce += 1
             try await outbound.write(ByteBuffer(bytes: Message.ping(nonce: nonce).encodedFrame()))
         }
+    }
+
+    /// On a version-2 link: STATUS at once after WELCOME, then every `statusInterval`.
+    private func report(_ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, terms: LinkTerms) async throws {
+        while terms.version.load(ordering: .relaxed) == 0 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        // A version-1 collector reads no STATUS. Returning would end the link: wait with the others instead.
+        while terms.version.load(ordering: .relaxed) < 2 {
+            try await Task.sleep(for: .seconds(3600))
+        }
+        while true {
+            try await outbound.write(ByteBuffer(bytes: Message.status(status()).encodedFrame()))
+            try await Task.sleep(for: configuration.statusInterval)
+        }
+    }
+
+    /// This sidecar's figures now (docs/protocol.md, "STATUS").
+    func status() -> SidecarStatus {
+        let counters = shipper.counters
+        let count = { (name: SidecarCounter) in UInt64(max(0, counters.value(name))) }
+        var status = SidecarStatus([
+            .startedAtMicros: UInt64(max(0, startedAtMicros)), .sentAtMicros: UInt64(max(0, WallClock.nowMicros())),
+            .captured: count(.captured), .acknowledged: count(.acknowledged), .dropped: count(.dropped),
+            .droppedUnconfirmed: count(.droppedUnconfirmed), .queued: UInt64(max(0, shipper.queuedCalls)),
+            .spoolBytes: UInt64(max(0, shipper.spoolBytes)), .upstreamUnreachable: count(.upstreamUnreachable),
+            .refusedByCollector: count(.refusedByCollector), .admissionUnavailable: count(.admissionUnavailable),
+            .reconnects: count(.reconnects), .admissions: 0,
+        ])
+        if let window = admission.latency.drainWindow() {
+            status[.admissions] = UInt64(window.count)
+            status[.admissionP50Micros] = UInt64(max(0, window.p50Micros))
+            status[.admissionP99Micros] = UInt64(max(0, window.p99Micros))
+        }
+        return status
     }
 
     private func send(_ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, wake: AsyncStream<Void>) async throws {
@@ -278,4 +335,9 @@ package struct CollectorLink: Service {
         }
         // The stream finishes when the shipper drained on shutdown or the link was replaced.
     }
+}
+
+/// What WELCOME settled for one link: the protocol version (0 until WELCOME).
+private final class LinkTerms: Sendable {
+    let version = Atomic<UInt16>(0)
 }

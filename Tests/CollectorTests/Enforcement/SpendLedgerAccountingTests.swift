@@ -27,7 +27,7 @@ import Testing
     static func randomKeys(_ random: inout SplitMix64) -> SpendLedger.Keys {
         func key() -> String? { Bool.random(using: &random) ? keyNames.randomElement(using: &random) : nil }
         // The same names in every scope: session "a" and agent "a" must still be different accounts.
-        return SpendLedger.Keys(sessionID: key(), agentName: key(), userID: key(), appID: key(), model: key())
+        return SpendLedger.Keys(sessionID: key(), agentName: key(), userID: key(), appID: key(), model: key(), environment: key())
     }
 
     static var accountIDs: [SpendLedger.AccountID] {
@@ -107,7 +107,7 @@ import Testing
         var ledger = SpendLedger(now: Self.morning)
         ledger.beginLoading(.session, "k")
         ledger.finishLoading(.session, "k", stored: .zero, now: Self.morning)
-        let keys = SpendLedger.Keys(sessionID: "k", agentName: "k", userID: "k", appID: "k", model: "k")
+        let keys = SpendLedger.Keys(sessionID: "k", agentName: "k", userID: "k", appID: "k", model: "k", environment: "k")
         for index in 0..<10 {
             ledger.reserve("r\(index)", amount: Nanodollars(1_000), keys: keys, now: Self.morning, lifetime: Self.lifetime)
         }

@@ -65,10 +65,10 @@ struct IngestServerTests {
         }
     }
 
-    @Test func helloWithAnotherProtocolVersionIsRefused() async throws {
+    @Test func helloWithProtocolVersionZeroIsRefused() async throws {
         try await IngestHarness.run { harness in
             let (reply, after) = try await harness.withLink { link in
-                (try await link.exchange(ProtocolLink.hello(token: nil, version: 2)), try await link.receive())
+                (try await link.exchange(ProtocolLink.hello(token: nil, version: 0)), try await link.receive())
             }
             guard case .error(let error) = reply else {
                 Issue.record("expected ERROR, got \(String(describing: reply))")

@@ -31,7 +31,7 @@ struct IngestTokensTests {
         }
         var right = session()
         #expect(Self.isWelcome(right.received(Self.hello("pod-a", "tok-a"))))
-        #expect(right.state == .ready(source: "pod-a"))
+        #expect(right.state == .ready(source: "pod-a", version: UInt16(WireFormat.latestVersion)))
         for (source, token) in [("pod-a", "tok-b"), ("pod-c", "tok-a"), ("pod-a", nil)] as [(String, String?)] {
             var wrong = session()
             guard case .refuse(let error) = wrong.received(Self.hello(source, token)) else {

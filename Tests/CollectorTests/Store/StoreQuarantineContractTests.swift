@@ -107,5 +107,7 @@ private struct RefusingStore: Store {
         try await base.savePolicyChange(change, override: override)
     }
     func policyChanges(limit: Int) async throws -> [PolicyChange] { try await base.policyChanges(limit: limit) }
+    func saveSidecars(_ reports: [SidecarReport]) async throws { try await base.saveSidecars(reports) }
+    func sidecars() async throws -> [SidecarReport] { try await base.sidecars() }
     func close() async throws {}
 }

@@ -16,7 +16,7 @@ import Testing
     @Test func helloIsWelcomed() {
         var session = IngestSession(requiredToken: nil, collectorID: "c1", maxFrameBytes: 1024)
         #expect(session.received(hello()) == .reply(.welcome(Welcome(collectorID: "c1", maxFrameBytes: 1024))))
-        #expect(session.state == .ready(source: "pod-1"))
+        #expect(session.state == .ready(source: "pod-1", version: 1))
     }
 
     @Test func aRequiredTokenMustMatch() {
@@ -29,9 +29,33 @@ import Testing
         #expect(refusalCode(right.received(hello(token: "s3cret"))) == nil)
     }
 
-    @Test func anotherProtocolVersionIsRefused() {
+    @Test func versionZeroIsRefused() {
         var session = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024)
-        #expect(refusalCode(session.received(hello(version: 2))) == .unsupportedVersion)
+        #expect(refusalCode(session.received(hello(version: 0))) == .unsupportedVersion)
+    }
+
+    /// HELLO names the highest version the sidecar speaks; WELCOME answers with the lower of it and the collector's.
+    @Test func theLinkSpeaksTheLowerOfBothVersions() {
+        for (offered, chosen) in [(1, 1), (2, 2), (7, UInt16(WireFormat.latestVersion))] as [(UInt16, UInt16)] {
+            var session = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024)
+            #expect(
+                session.received(hello(version: offered))
+                    == .reply(.welcome(Welcome(protocolVersion: chosen, collectorID: "c", maxFrameBytes: 1024))))
+            #expect(session.state == .ready(source: "pod-1", version: chosen))
+        }
+    }
+
+    /// STATUS is version 2's: on a version-1 link it is refused, on a version-2 link handed on.
+    @Test func statusNeedsAVersionTwoLink() {
+        let status = SidecarStatus([.captured: 3, .sentAtMicros: 10])
+        var one = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024)
+        _ = one.received(hello(version: 1))
+        #expect(refusalCode(one.received(.status(status))) == .unexpectedMessage)
+        var two = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024)
+        _ = two.received(hello(version: 2))
+        #expect(two.received(.status(status)) == .status(status))
+        var early = IngestSession(requiredToken: nil, collectorID: "c", maxFrameBytes: 1024)
+        #expect(refusalCode(early.received(.status(status))) == .unexpectedMessage)
     }
 
     @Test func recordsBeforeHelloAreRefused() {

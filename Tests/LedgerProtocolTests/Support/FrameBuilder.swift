@@ -11,8 +11,8 @@ enum FrameBuilder {
         return w.bytes + payload
     }
 
-    static func frame(_ type: MessageType, payload: [UInt8]) -> [UInt8] {
-        frame(type: type.rawValue, payload: payload)
+    static func frame(_ type: MessageType, version: UInt8 = WireFormat.version, payload: [UInt8]) -> [UInt8] {
+        frame(type: type.rawValue, version: version, payload: payload)
     }
 
     /// A payload written with a `ByteWriter`.

@@ -7,6 +7,7 @@ enum GoldenVector: String, CaseIterable, Sendable {
     case hello
     case welcome
     case admit
+    case admitEnvironment = "admit-environment"
     case verdictRefuse = "verdict-refuse"
     case records
     case ack
@@ -14,6 +15,7 @@ enum GoldenVector: String, CaseIterable, Sendable {
     case pong
     case error
     case errorStoreUnavailable = "error-store-unavailable"
+    case status
 
     /// The one small captured call of the RECORDS example.
     static let exampleCall = CapturedCall(
@@ -24,11 +26,17 @@ enum GoldenVector: String, CaseIterable, Sendable {
     var message: Message {
         switch self {
         case .hello: .hello(Hello(source: "pod-a", ingestToken: "s3cret", softwareVersion: "0.1.0"))
-        case .welcome: .welcome(Welcome(collectorID: "col-1", maxFrameBytes: 80 << 20, admissionRequired: true))
+        case .welcome:
+            .welcome(Welcome(protocolVersion: 2, collectorID: "col-1", maxFrameBytes: 80 << 20, admissionRequired: true))
         case .admit:
             .admit(
                 Admit(requestID: 5, actionID: "act-1", sessionID: "s1", model: "gpt-4o", bodyBytes: 120, maxTokens: 256)
             )
+        case .admitEnvironment:
+            .admit(
+                Admit(
+                    requestID: 5, actionID: "act-1", sessionID: "s1", model: "gpt-4o", bodyBytes: 120, maxTokens: 256,
+                    environment: "prod"))
         case .verdictRefuse:
             .verdict(Verdict(requestID: 5, decision: .refuse, refusalType: "budget_exceeded", retryAfterSeconds: 60))
         case .records: .records(Records(batchID: 7, calls: [Self.exampleCall]))
@@ -37,6 +45,7 @@ enum GoldenVector: String, CaseIterable, Sendable {
         case .pong: .pong(nonce: 42)
         case .error: .error(ErrorMessage(code: .unauthorized, message: "bad token"))
         case .errorStoreUnavailable: .error(ErrorMessage(code: .storeUnavailable, message: "store down", batchID: 7))
+        case .status: .status(SidecarStatus([.sentAtMicros: 1_700_000_000_000_000, .captured: 12, .spoolBytes: 0]))
         }
     }
 
@@ -46,7 +55,7 @@ enum GoldenVector: String, CaseIterable, Sendable {
         case .hello:
             """
             00 00 00 20 01 01
-            00 01
+            00 02
             00 00 00 05 70 6f 64 2d 61
             00 00 00 06 73 33 63 72 65 74
             00 00 00 05 30 2e 31 2e 30
@@ -54,7 +63,7 @@ enum GoldenVector: String, CaseIterable, Sendable {
         case .welcome:
             """
             00 00 00 12 01 02
-            00 01
+            00 02
             00 00 00 05 63 6f 6c 2d 31
             05 00 00 00
             01
@@ -71,6 +80,20 @@ enum GoldenVector: String, CaseIterable, Sendable {
             00 00 00 06 67 70 74 2d 34 6f
             00 00 00 78
             01 00 00 01 00
+            """
+        case .admitEnvironment:
+            """
+            00 00 00 40 02 03
+            00 00 00 00 00 00 00 05
+            00 00 00 05 61 63 74 2d 31
+            00 00 00 02 73 31
+            ff ff ff ff
+            ff ff ff ff
+            ff ff ff ff
+            00 00 00 06 67 70 74 2d 34 6f
+            00 00 00 78
+            01 00 00 01 00
+            00 00 00 04 70 72 6f 64
             """
         case .verdictRefuse:
             """
@@ -129,6 +152,13 @@ enum GoldenVector: String, CaseIterable, Sendable {
             00 06
             00 00 00 0a 73 74 6f 72 65 20 64 6f 77 6e
             01 00 00 00 00 00 00 00 07
+            """
+        case .status:
+            """
+            00 00 00 29 02 0a
+            02 00 00 00 08 00 06 0a 24 18 1e 40 00
+            03 00 00 00 08 00 00 00 00 00 00 00 0c
+            08 00 00 00 08 00 00 00 00 00 00 00 00
             """
         }
     }

@@ -95,7 +95,7 @@ struct MessageGenerator {
                 Admit(
                     requestID: int(), actionID: string(), sessionID: optionalString(), agentName: optionalString(),
                     userID: optionalString(), appID: optionalString(), model: string(), bodyBytes: int(),
-                    maxTokens: optional { $0.int() }))
+                    maxTokens: optional { $0.int() }, environment: optionalString()))
         case .verdict:
             .verdict(
                 Verdict(
@@ -112,6 +112,11 @@ struct MessageGenerator {
             .error(
                 ErrorMessage(
                     code: ErrorMessage.Code(rawValue: int()), message: string(), batchID: optional { $0.int() }))
+        case .status:
+            .status(
+                SidecarStatus(
+                    Dictionary(
+                        uniqueKeysWithValues: SidecarStatus.Tag.allCases.filter { _ in chance(70) }.map { ($0, int()) })))
         }
     }
 }

@@ -15,6 +15,9 @@ final class FakeCollector: Sendable {
         var hellos: [Hello] = []
         var holdAcks = false
         var admits: [Admit] = []
+        var statuses: [SidecarStatus] = []
+        /// The highest protocol version it speaks: 1 plays a collector of an earlier release.
+        var latestVersion = UInt16(WireFormat.latestVersion)
         var admission = Admission.notRequired
         var heldAcks: [(writer: NIOAsyncChannelOutboundWriter<Message>, ack: Ack)] = []
         var server: (any Channel)?
@@ -36,6 +39,12 @@ final class FakeCollector: Sendable {
 
     private let state = Mutex(State())
     var admits: [Admit] { state.withLock { $0.admits } }
+    var statuses: [SidecarStatus] { state.withLock { $0.statuses } }
+
+    /// Makes the fake refuse HELLOs above `version` as a collector of an earlier release does.
+    func speakUpTo(_ version: UInt16) {
+        state.withLock { $0.latestVersion = version }
+    }
 
     /// Takes effect for links welcomed after the call.
     func setAdmission(_ admission: Admission) {
@@ -131,15 +140,21 @@ final class FakeCollector: Sendable {
             for try await message in inbound {
                 switch message {
                 case .hello(let hello):
-                    let required = state.withLock { state in
+                    let (required, latest) = state.withLock { state in
                         state.hellos.append(hello)
-                        if case .notRequired = state.admission { return false }
-                        return true
+                        if case .notRequired = state.admission { return (false, state.latestVersion) }
+                        return (true, state.latestVersion)
+                    }
+                    guard hello.protocolVersion <= latest else {
+                        try await outbound.write(
+                            .error(ErrorMessage(code: .unsupportedVersion, message: "speaks up to \(latest)")))
+                        return
                     }
                     try await outbound.write(
                         .welcome(
                             Welcome(
-                                collectorID: "fake-collector", maxFrameBytes: UInt32(WireFormat.defaultMaxFrameBytes),
+                                protocolVersion: hello.protocolVersion, collectorID: "fake-collector",
+                                maxFrameBytes: UInt32(WireFormat.defaultMaxFrameBytes),
                                 admissionRequired: required)))
                 case .records(let records):
                     let ack = Ack(batchID: records.batchID, stored: UInt32(records.calls.count), duplicates: 0)
@@ -168,6 +183,8 @@ final class FakeCollector: Sendable {
                     case .silent:
                         break
                     }
+                case .status(let status):
+                    state.withLock { $0.statuses.append(status) }
                 case .welcome, .verdict, .ack, .pong, .error:
                     break
                 }

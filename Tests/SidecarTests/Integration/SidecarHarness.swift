@@ -48,7 +48,8 @@ struct SidecarHarness: Sendable {
     /// the ports on 127.0.0.1 the link is given, in order, from the harness collector's (or a closed one).
     static func run(
         upstream: Upstream = .mock, collector withCollector: Bool = true,
-        admission: FakeCollector.Admission = .notRequired, configure: (inout ProxyConfiguration) -> Void = { _ in },
+        admission: FakeCollector.Admission = .notRequired, collectorVersion: UInt16 = UInt16(WireFormat.latestVersion),
+        configure: (inout ProxyConfiguration) -> Void = { _ in },
         linkPorts: (_ collectorPort: Int) async throws -> [Int] = { [$0] },
         _ body: (SidecarHarness) async throws -> Void
     ) async throws {
@@ -76,6 +77,7 @@ struct SidecarHarness: Sendable {
             let mockBase = certificate == nil ? "http://127.0.0.1:\(mockPort)" : "https://localhost:\(mockPort)"
             collector = withCollector ? try await FakeCollector.started() : nil
             collector?.setAdmission(admission)
+            collector?.speakUpTo(collectorVersion)
             let collectorPort: Int
             if let collector { collectorPort = collector.port } else { collectorPort = try await Integration.closedPort() }
 
@@ -97,6 +99,7 @@ struct SidecarHarness: Sendable {
                 addresses: try await linkPorts(collectorPort).map { CollectorLink.Address(host: "127.0.0.1", port: $0) },
                 source: proxy.source, ingestToken: "test-token")
             link.drainTimeout = .milliseconds(500)
+            link.statusInterval = .milliseconds(200)
             let proxyPortBox = PortBox()
             let core = try ProxyCore(
                 configuration: proxy, shipper: shipper, admission: admission, logger: Integration.logger, tls: trusted)

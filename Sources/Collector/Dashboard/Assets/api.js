@@ -89,6 +89,8 @@ export const api = {
   call: (id) => getJSON(`explain/${encodeURIComponent(id)}`).then((r) => r.body),
   search: (q, limit = 50) => getJSON('api/search', { q, limit }).then((r) => r.body),
   stats: (params) => getJSON('api/stats', params).then((r) => r.body),
+  fleet: () => getJSON('api/fleet').then((r) => r.body),
+  spend: (params) => getJSON('api/spend', params).then((r) => r.body),
   budgets: () => getJSON('api/budgets', { limit: 50 }).then((r) => r.body),
   policyChanges: () => getJSON('api/policy/changes', { limit: 10 }).then((r) => r.body),
   setLimit: (kind, scope, key, value) => {

@@ -4,11 +4,11 @@
 import { api } from './api.js';
 import { count, el, money, time } from './dom.js';
 
-const budgetScopes = ['session', 'agent', 'user', 'app', 'model', 'fleet'];
+const budgetScopes = ['session', 'agent', 'user', 'app', 'environment', 'model', 'fleet'];
 const rateScopes = ['global', 'session', 'agent', 'user', 'model'];
 
 /** A bar for a share of a limit: green below 80%, amber to 100%, red at or past it. */
-function usedBar(fraction) {
+export function usedBar(fraction) {
   if (fraction === null || fraction === undefined) return el('span', { class: 'muted' }, 'no limit left');
   const percent = Math.max(0, fraction * 100);
   const level = fraction >= 1 ? 'over' : fraction >= 0.8 ? 'near' : 'ok';

@@ -1,7 +1,49 @@
 // Small SVG charts: lines over time and horizontal bars. No library; text goes in as text nodes.
+//
+// One palette everywhere: a name (a model, an agent) always gets the same color, on every chart and in the session
+// timeline (`colorFor`); red means errors and amber refusals, and nothing else uses them. Times are the viewer's.
 import { el, svg } from './dom.js';
 
-const palette = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
+const palette = [
+  '#2563eb', '#16a34a', '#7c3aed', '#0891b2', '#db2777', '#4b5563', '#65a30d', '#0d9488', '#9333ea', '#1d4ed8',
+  '#be185d', '#15803d',
+];
+export const errorColor = '#dc2626';
+export const blockedColor = '#d97706';
+const otherColor = '#9ca3af';
+
+/** The color of `name` on every chart: the same name, the same color, whatever else is shown beside it. */
+export function colorFor(name) {
+  if (name === 'other models' || name === null || name === undefined) return otherColor;
+  let hash = 2166136261;
+  for (let i = 0; i < name.length; i += 1) {
+    hash ^= name.charCodeAt(i);
+    hash = Math.imul(hash, 16777619) >>> 0;
+  }
+  return palette[hash % palette.length];
+}
+
+/** A tick's label: the date always, the time too unless the range spans days. In the viewer's time zone. */
+function tickLabel(date, spanMs) {
+  if (spanMs > 3 * 86400000) return date.toLocaleDateString([], { month: 'short', day: 'numeric' });
+  return date.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
+
+function timeTicks(t0, span, left, plotW, height) {
+  return [0, 0.25, 0.5, 0.75, 1].map((f) => {
+    const anchor = f === 0 ? 'start' : f === 1 ? 'end' : 'middle';
+    return svg('g', { class: 'tick' },
+      svg('line', { x1: left + plotW * f, x2: left + plotW * f, y1: height - 22, y2: height - 18 }),
+      svg('text', { x: left + plotW * f, y: height - 6, 'text-anchor': anchor }, tickLabel(new Date(t0 + span * f), span)));
+  });
+}
+
+function swatch(color) {
+  return svg('svg', { class: 'swatch', width: 10, height: 10, viewBox: '0 0 10 10', 'aria-hidden': 'true' },
+    svg('rect', { width: 10, height: 10, rx: 2, fill: color }));
+}
 
 function niceMax(value) {
   if (!(value > 0)) return 1;
@@ -10,9 +52,9 @@ function niceMax(value) {
   return step * power;
 }
 
-function legend(series) {
-  return el('div', { class: 'legend' }, series.map((s, i) => el('span', {},
-    el('i', { class: 'swatch', dataset: { color: String(i % palette.length) } }), s.name)));
+function legend(series, note) {
+  return el('div', { class: 'legend' }, series.map((s) => el('span', {}, swatch(s.color || colorFor(s.name)), s.name)),
+    note ? el('span', { class: 'muted' }, note) : '');
 }
 
 /** A line chart of `series` ([{name, points: [[Date, number]]}]) over [from, to]. */
@@ -30,17 +72,10 @@ export function lineChart(title, series, { from, to, format = String, width = 56
   const grid = [0, 0.25, 0.5, 0.75, 1].map((f) => svg('g', { class: 'grid' },
     svg('line', { x1: left, x2: left + plotW, y1: y(max * f), y2: y(max * f) }),
     svg('text', { x: left - 6, y: y(max * f) + 4, 'text-anchor': 'end' }, format(max * f))));
-  const ticks = [0, 0.5, 1].map((f) => {
-    const date = new Date(t0 + span * f);
-    const label = span > 2 * 86400000 ? date.toLocaleDateString() : date.toLocaleTimeString([], {
-      hour: '2-digit', minute: '2-digit',
-    });
-    const anchor = f === 0 ? 'start' : f === 1 ? 'end' : 'middle';
-    return svg('text', { x: left + plotW * f, y: height - 6, 'text-anchor': anchor }, label);
-  });
-  const lines = series.map((s, i) => {
+  const ticks = timeTicks(t0, span, left, plotW, height);
+  const lines = series.map((s) => {
     const points = s.points.filter(([, v]) => v !== null && v !== undefined);
-    const color = palette[i % palette.length];
+    const color = s.color || colorFor(s.name);
     const path = points.map(([d, v], k) => `${k ? 'L' : 'M'}${x(d).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
     return svg('g', { class: 'series', dataset: { name: s.name } },
       svg('path', { d: path || 'M0,0', stroke: color, fill: 'none', 'stroke-width': '2' }),
@@ -52,7 +87,7 @@ export function lineChart(title, series, { from, to, format = String, width = 56
   return el('figure', { class: 'chart' }, el('figcaption', {}, title),
     svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title },
       grid, ticks, lines, empty),
-    legend(series));
+    legend(series, `times in ${timeZone}`));
 }
 
 /**
@@ -73,25 +108,18 @@ export function stackedColumns(title, names, buckets, { from, to, bucketMs, form
   const grid = [0, 0.25, 0.5, 0.75, 1].map((f) => svg('g', { class: 'grid' },
     svg('line', { x1: left, x2: left + plotW, y1: y(max * f), y2: y(max * f) }),
     svg('text', { x: left - 6, y: y(max * f) + 4, 'text-anchor': 'end' }, format(max * f))));
-  const ticks = [0, 0.5, 1].map((f) => {
-    const date = new Date(t0 + span * f);
-    const label = span > 2 * 86400000 ? date.toLocaleDateString() : date.toLocaleTimeString([], {
-      hour: '2-digit', minute: '2-digit',
-    });
-    const anchor = f === 0 ? 'start' : f === 1 ? 'end' : 'middle';
-    return svg('text', { x: left + plotW * f, y: height - 6, 'text-anchor': anchor }, label);
-  });
+  const ticks = timeTicks(t0, span, left, plotW, height);
   const columnW = Math.max(3, (bucketMs / span) * plotW - 1);
   const columns = buckets.map((bucket) => {
     const start = Math.min(x(bucket.start.getTime()), left + plotW - columnW);
     let base = 0;
-    const parts = names.map((name, i) => {
+    const parts = names.map((name) => {
       const part = bucket.parts.find((p) => p.name === name);
       if (!part || !(part.value > 0)) return '';
       const top = y(base + part.value);
       const rect = svg('rect', {
         x: start.toFixed(1), y: top.toFixed(1), width: columnW.toFixed(1), height: (y(base) - top).toFixed(1),
-        fill: palette[i % palette.length], dataset: { name },
+        fill: colorFor(name), dataset: { name },
       }, svg('title', {}, `${name}: ${format(part.value)} at ${bucket.start.toLocaleString()}`));
       base += part.value;
       return rect;
@@ -103,10 +131,10 @@ export function stackedColumns(title, names, buckets, { from, to, bucketMs, form
   return el('figure', { class: 'chart' }, el('figcaption', {}, title),
     svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title },
       grid, ticks, columns, empty),
-    legend(names.map((name) => ({ name }))));
+    legend(names.map((name) => ({ name })), `times in ${timeZone}`));
 }
 
-/** Horizontal bars: `rows` is [{label, value}], highest first. */
+/** Horizontal bars: `rows` is [{label, value, color?, note?}], highest first; a row is its label's color unless given. */
 export function barChart(title, rows, { format = String, width = 560 } = {}) {
   const rowH = 24;
   const labelW = 170;
@@ -117,8 +145,9 @@ export function barChart(title, rows, { format = String, width = 560 } = {}) {
     return svg('g', { class: 'bar', transform: `translate(0,${i * rowH + 4})` },
       svg('text', { x: labelW - 8, y: 15, 'text-anchor': 'end' },
         r.label.length > 24 ? `${r.label.slice(0, 23)}…` : r.label),
-      svg('rect', { x: labelW, y: 2, width: w, height: rowH - 8, fill: palette[i % palette.length] }),
-      svg('text', { x: labelW + w + 6, y: 15 }, format(r.value)));
+      svg('rect', { x: labelW, y: 2, width: w, height: rowH - 8, fill: r.color || colorFor(r.label) },
+        svg('title', {}, `${r.label}: ${format(r.value)}${r.note ? ` (${r.note})` : ''}`)),
+      svg('text', { x: labelW + w + 6, y: 15 }, `${format(r.value)}${r.note ? ` · ${r.note}` : ''}`));
   });
   const empty = rows.length ? '' : svg('text', { x: 10, y: 20, class: 'empty' }, 'no calls in this range');
   return el('figure', { class: 'chart' }, el('figcaption', {}, title),

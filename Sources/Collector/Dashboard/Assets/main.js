@@ -3,6 +3,8 @@ import { budgetsView } from './budgets.js';
 import { connectLive } from './live.js';
 import { overviewView } from './overview.js';
 import { searchView } from './search.js';
+import { fleetView } from './sidecars.js';
+import { costsView } from './costs.js';
 import { sessionView, singleCallView } from './session.js';
 import { sessionsView } from './sessions.js';
 import { hashFor, parseHash } from './dom.js';
@@ -34,6 +36,12 @@ function route() {
   } else if (path === '/overview') {
     section = 'overview';
     current = overviewView(params);
+  } else if (path === '/costs') {
+    section = 'costs';
+    current = costsView(params);
+  } else if (path === '/fleet') {
+    section = 'fleet';
+    current = fleetView(params);
   } else if (path === '/budgets') {
     section = 'budgets';
     current = budgetsView();

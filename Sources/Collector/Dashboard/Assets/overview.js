@@ -1,6 +1,6 @@
 // Overview: spend, calls, errors and latency over time, and spend by model and by agent, from /api/stats.
 import { api } from './api.js';
-import { barChart, lineChart, stackedColumns } from './charts.js';
+import { barChart, blockedColor, errorColor, lineChart, stackedColumns } from './charts.js';
 import { count, el, hashFor, millis, money, moneyWithUnpriced } from './dom.js';
 
 const ranges = {
@@ -45,7 +45,7 @@ export function overviewView(params) {
 
   api.stats({ since: since.toISOString(), until: until.toISOString(), bucket: range.bucket }).then((stats) => {
     const at = (b) => new Date(b.start);
-    const series = (name, field) => ({ name, points: stats.buckets.map((b) => [at(b), b[field]]) });
+    const series = (name, field, color) => ({ name, color, points: stats.buckets.map((b) => [at(b), b[field]]) });
     const options = { from: since, to: until };
     const t = stats.totals;
     const spend = spendByModel(stats);
@@ -59,10 +59,11 @@ export function overviewView(params) {
       el('div', { class: 'chart-grid' },
         stackedColumns('Spend over time by model (USD)', spend.names, spend.buckets,
           { ...options, bucketMs: bucketMs[range.bucket], format: money }),
-        lineChart('Calls and errors', [series('calls', 'calls'), series('errors', 'errors'),
-          series('blocked', 'blocked')], { ...options, format: (v) => count(Math.round(v * 10) / 10) }),
-        lineChart('Latency percentiles', [series('p50', 'latency_p50_ms'), series('p95', 'latency_p95_ms'),
-          series('p99', 'latency_p99_ms')], { ...options, format: millis }),
+        lineChart('Calls and errors', [series('calls', 'calls', '#2563eb'), series('errors', 'errors', errorColor),
+          series('blocked', 'blocked', blockedColor)], { ...options, format: (v) => count(Math.round(v * 10) / 10) }),
+        lineChart('Latency percentiles', [series('p50', 'latency_p50_ms', '#93c5fd'),
+          series('p95', 'latency_p95_ms', '#3b82f6'), series('p99', 'latency_p99_ms', '#1e3a8a')],
+        { ...options, format: millis }),
         barChart('Spend by model', groups(stats.by_model, 'model_id', '(no model)'), { format: money }),
         barChart('Spend by agent', groups(stats.by_agent, 'agent_name', '(no agent)'), { format: money })));
   }).catch((error) => {

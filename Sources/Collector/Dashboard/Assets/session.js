@@ -3,6 +3,7 @@ import { api } from './api.js';
 import { callList } from './calls.js';
 import { agentOf, callState, count, el, millis, money, moneyWithUnpriced, sessionHash, span } from './dom.js';
 import { flowView } from './flow.js';
+import { timelineView } from './timeline.js';
 
 function totals(calls) {
   const sum = (f) => calls.reduce((acc, c) => acc + (f(c) || 0), 0);
@@ -26,9 +27,9 @@ function totals(calls) {
     el('div', { class: 'card' }, el('div', { class: 'card-value' }, count(agents.length)), agents.join(', ')));
 }
 
-/** The session view for `#/session/<id>?tab=calls|flow&agent=…&call=…`. */
+/** The session view for `#/session/<id>?tab=calls|timeline|flow&agent=…&call=…`. */
 export function sessionView(sessionId, params) {
-  const tab = params.get('tab') === 'flow' ? 'flow' : 'calls';
+  const tab = ['flow', 'timeline'].includes(params.get('tab')) ? params.get('tab') : 'calls';
   const agent = params.get('agent') || '';
   const focus = params.get('call') || '';
   let calls = [];
@@ -46,12 +47,15 @@ export function sessionView(sessionId, params) {
     el('p', {}, el('a', { href: '#/' }, '← Sessions')),
     el('h1', {}, 'Session ', el('span', { class: 'mono', id: 'session-id' }, sessionId)),
     head,
-    el('nav', { class: 'tabs' }, tabLink('calls', 'Calls'), tabLink('flow', 'Flow'), filterNote),
+    el('nav', { class: 'tabs' }, tabLink('calls', 'Calls'), tabLink('timeline', 'Timeline'), tabLink('flow', 'Flow'),
+      filterNote),
     content);
 
   function render() {
     head.replaceChildren(totals(calls));
-    if (tab === 'flow') {
+    if (tab === 'timeline') {
+      content.replaceChildren(timelineView(calls, focus));
+    } else if (tab === 'flow') {
       content.replaceChildren(flowView(calls, agent, (name) => {
         location.hash = sessionHash(sessionId, { agent: name });
       }));

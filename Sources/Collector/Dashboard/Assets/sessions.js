@@ -6,7 +6,7 @@ import { fleetStrip } from './fleet.js';
 const pageSize = 50;
 const maxSources = 16;
 const filterFields = [
-  ['agent', 'Agent'], ['user', 'User'], ['app', 'App'], ['environment', 'Environment'],
+  ['agent', 'Agent'], ['user', 'User'], ['app', 'App'], ['environment', 'Environment'], ['source', 'Sidecar'],
   ['since', 'Since'], ['until', 'Until'],
 ];
 
@@ -41,7 +41,8 @@ function filterForm(filters) {
 
 /** Whether a new session started by `record` belongs in a list shown with `filters`. */
 function matches(record, filters) {
-  const pairs = [['agent', 'agent_name'], ['user', 'user_id'], ['app', 'app_id'], ['environment', 'environment']];
+  const pairs = [['agent', 'agent_name'], ['user', 'user_id'], ['app', 'app_id'], ['environment', 'environment'],
+    ['source', 'source']];
   for (const [filter, field] of pairs) {
     if (filters[filter] && record[field] !== filters[filter]) return false;
   }
