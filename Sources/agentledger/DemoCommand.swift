@@ -43,10 +43,14 @@ struct DemoCommand: AsyncParsableCommand {
                 listen: listen, upstreamURL: nil, proxy: proxy, spool: spool, collectorOptions: collectorOptions,
                 token: token)
             try await both.serve(banner: "AgentLedger demo (simulated upstream)", settings: settings, extraServices: [mock]) {
-                port in
+                port, ingest in
                 Task {
                     let summary = await DemoRun(proxyPort: port).play()
                     FileHandleOutput.standardOutput(summary)
+                }
+                // A day of a fleet's history from simulated pods, then their live calls while the demo runs.
+                if let ingest {
+                    Task { await DemoFleet(ingest: ingest, logger: Runtime.logger("agentledger.demo-fleet")).run() }
                 }
             }
         }

@@ -45,10 +45,11 @@ struct BothHalves {
         portVariable: "the internal dashboard listener", hostVariable: "the internal dashboard listener",
         host: "127.0.0.1", port: 0)
 
-    /// Runs both halves until SIGTERM. `demo` passes its simulated upstream and a task to start once serving.
+    /// Runs both halves until SIGTERM. `demo` passes its simulated upstream and a task to start once serving, which
+    /// learns the agent port and where simulated sidecars can link (nil when the ingest port speaks TLS).
     func serve(
         banner: String, settings: Settings = Settings(), extraServices: [any Service] = [],
-        whenServing: @escaping @Sendable (_ port: Int) -> Void = { _ in }
+        whenServing: @escaping @Sendable (_ port: Int, _ ingest: DemoFleet.Ingest?) -> Void = { _, _ in }
     ) async throws {
         let logger = Runtime.logger("agentledger")
         let host = settings.string(listen.host, "AGENTLEDGER_HOST", default: Defaults.upHost)
@@ -68,6 +69,11 @@ struct BothHalves {
         ]
         sidecarSettings.collectorTLS = try Runtime.loopbackTLS(for: collector.ingest.configuration)
         let sidecar = try Runtime.sidecar(sidecarSettings, servesMetrics: false, logger: logger)
+        let loopbackIngest =
+            sidecarSettings.collectorTLS == nil
+            ? sidecarSettings.collectors.first.map {
+                DemoFleet.Ingest(host: $0.host, port: $0.port, token: sidecarSettings.ingestToken)
+            } : nil
 
         let router = Router()
         // `/metrics` is the collector half's registry, then the sidecar half's: one exposition, two registries.
@@ -109,7 +115,7 @@ struct BothHalves {
                 served.port = bound
                 collector.warnAboutOpenListeners(http: served, logger: logger)
                 proxyListening.fill(bound)
-                whenServing(bound)
+                whenServing(bound, loopbackIngest)
             })
         do {
             // The Postgres store runs its pool as a service, first so it stops last.

@@ -1,4 +1,5 @@
-"""`agentledger demo`: one command, no API key, and a newcomer has a multi-agent run to look at within seconds."""
+"""`agentledger demo`: one command, no API key, and a newcomer has a multi-agent run to look at within seconds, beside a
+day of a fleet's history from simulated pods that link over the wire protocol as sidecars do."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def test_demo_plays_a_multi_agent_run_with_tools_handoffs_and_an_error(binary: P
         deadline = time.monotonic() + 20
         with http_client() as client:
             for _ in range(200):
-                sessions = client.get(f"{base}/api/sessions").json()
+                sessions = client.get(f"{base}/api/sessions", params={"app": "trip-planner"}).json()
                 if sum(session["call_count"] for session in sessions) >= 18 or time.monotonic() > deadline:
                     break
                 time.sleep(0.1)
@@ -38,5 +39,24 @@ def test_demo_plays_a_multi_agent_run_with_tools_handoffs_and_an_error(binary: P
         assert any(call["provider"] == "anthropic" and call["stream"] for call in calls)
         assert all(call["cost_usd"] is not None for call in calls if call["status_code"] == 200)
         assert "demo:" in demo.log_tail(), demo.log_tail()
+
+        # The fleet's day: several pods (one scaled down), agents, users and models, a refusal and upstream failures,
+        # spread over the last 24 hours.
+        deadline = time.monotonic() + 30
+        with http_client() as client:
+            while "simulated pods" not in demo.log_tail(60) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert "simulated pods" in demo.log_tail(60), demo.log_tail()
+            fleet = client.get(f"{base}/api/fleet").json()
+            stats = client.get(f"{base}/api/stats", params={"bucket": "hour"}).json()
+            users = client.get(f"{base}/api/spend", params={"group_by": "user"}).json()
+        assert fleet["linked"] >= 5 and fleet["disconnected"] == 1, fleet
+        assert {s["state"] for s in fleet["sidecars"] if s["source"].startswith("eval-runner")} == {"disconnected"}
+        totals = stats["totals"]
+        assert totals["calls"] > 500 and totals["blocked"] >= 1 and totals["errors"] >= 3, totals
+        assert len(stats["buckets"]) >= 20, "the history spans the day"
+        assert len(stats["by_model"]) >= 4 and len(stats["by_agent"]) >= 6, stats["by_model"]
+        assert users["groups_total"] >= 8 and users["unpriced_calls"] >= 1, users
+        assert 1_000 <= totals["latency_p50_ms"] <= 10_000, totals
     finally:
         demo.stop()

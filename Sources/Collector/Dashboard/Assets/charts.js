@@ -5,8 +5,8 @@
 import { el, svg } from './dom.js';
 
 const palette = [
-  '#2563eb', '#16a34a', '#7c3aed', '#0891b2', '#db2777', '#4b5563', '#65a30d', '#0d9488', '#9333ea', '#1d4ed8',
-  '#be185d', '#15803d',
+  '#2563eb', '#16a34a', '#7c3aed', '#0891b2', '#db2777', '#475569', '#84cc16', '#0f766e', '#4338ca', '#c026d3',
+  '#0ea5e9',
 ];
 export const errorColor = '#dc2626';
 export const blockedColor = '#d97706';
@@ -23,20 +23,33 @@ export function colorFor(name) {
   return palette[hash % palette.length];
 }
 
-/** A tick's label: the date always, the time too unless the range spans days. In the viewer's time zone. */
-function tickLabel(date, spanMs) {
-  if (spanMs > 3 * 86400000) return date.toLocaleDateString([], { month: 'short', day: 'numeric' });
-  return date.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+/** A tick's label in the viewer's time zone, as [first line, second line or null]: the date alone when the range
+ * spans days; else the time, with the date below it on the first tick and wherever the day changes. */
+function tickLabel(date, spanMs, previous) {
+  const day = date.toLocaleDateString([], { month: 'short', day: 'numeric' });
+  if (spanMs > 3 * 86400000) return [day, null];
+  const clock = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const sameDay = previous && previous.toDateString() === date.toDateString();
+  return [clock, sameDay ? null : day];
 }
 
 const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
 
+/** Room under a time chart's plot for two lines of tick labels. */
+const bottomMargin = 36;
+
 function timeTicks(t0, span, left, plotW, height) {
+  let previous = null;
   return [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const anchor = f === 0 ? 'start' : f === 1 ? 'end' : 'middle';
+    const date = new Date(t0 + span * f);
+    const [first, second] = tickLabel(date, span, previous);
+    previous = date;
+    const x = left + plotW * f;
     return svg('g', { class: 'tick' },
-      svg('line', { x1: left + plotW * f, x2: left + plotW * f, y1: height - 22, y2: height - 18 }),
-      svg('text', { x: left + plotW * f, y: height - 6, 'text-anchor': anchor }, tickLabel(new Date(t0 + span * f), span)));
+      svg('line', { x1: x, x2: x, y1: height - bottomMargin + 2, y2: height - bottomMargin + 6 }),
+      svg('text', { x, y: height - bottomMargin + 18, 'text-anchor': anchor },
+        svg('tspan', {}, first), second ? svg('tspan', { x, dy: 13 }, second) : ''));
   });
 }
 
@@ -60,7 +73,7 @@ function legend(series, note) {
 /** A line chart of `series` ([{name, points: [[Date, number]]}]) over [from, to]. */
 export function lineChart(title, series, { from, to, format = String, width = 560, height = 220 } = {}) {
   const left = 84;
-  const bottom = 24;
+  const bottom = bottomMargin;
   const plotW = width - left - 12;
   const plotH = height - bottom - 12;
   const t0 = from.getTime();
@@ -96,7 +109,7 @@ export function lineChart(title, series, { from, to, format = String, width = 56
  */
 export function stackedColumns(title, names, buckets, { from, to, bucketMs, format = String, width = 560, height = 220 } = {}) {
   const left = 84;
-  const bottom = 24;
+  const bottom = bottomMargin;
   const plotW = width - left - 12;
   const plotH = height - bottom - 12;
   const t0 = from.getTime();
