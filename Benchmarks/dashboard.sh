@@ -5,10 +5,13 @@
 # Starts a release `agentledger up` (SQLite) in front of nginx (the fixed chat answer of lib.sh), fills it with N
 # sessions of 1-5 calls through its ingest port (Benchmarks/dashboard_bench.py fill, generate_calls.py's records),
 # then measures in Debian's chromium, headless, with playwright from .venv (dashboard_bench.py measure): paint times
-# and the sessions table over LOADS cold loads, and the live row of CALLS new calls through the proxy.
+# and the sessions table over LOADS cold loads, and the live row of CALLS new calls through the proxy. Then the fleet
+# and timeline views (issue 21: under 300 ms with 1,000 sidecars and a 500-call session): SIDECARS links speaking
+# protocol version 2 stay open and report STATUS, one session of SESSION_CALLS calls is stored, and
+# Benchmarks/views_bench.py measures each view over LOADS cold loads.
 #
 #   Benchmarks/dashboard.sh [sessions]            (default 10000)
-#   LOADS=15 CALLS=20 SCRATCH_PATH=.build-release Benchmarks/dashboard.sh
+#   LOADS=15 CALLS=20 SIDECARS=1000 SESSION_CALLS=500 SCRATCH_PATH=.build-release Benchmarks/dashboard.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sessions="${1:-10000}"
@@ -49,4 +52,21 @@ echo "load before measuring: $(uptime | sed 's/.*load average: //')"
 "$python" Benchmarks/dashboard_bench.py measure --base "http://127.0.0.1:$proxy_port" \
   --loads "${LOADS:-15}" --calls "${CALLS:-20}" --json "$work/dashboard.json" | sed '$d'
 echo "load after measuring: $(uptime | sed 's/.*load average: //')"
+echo "up: RSS $(($(rss_kib "$up_pid") / 1024)) MiB, CPU $(cpu_seconds "$up_pid") s"
+
+# The fleet and timeline views (issue 21): SIDECARS links reporting STATUS, one session of SESSION_CALLS calls.
+sidecars="${SIDECARS:-1000}"
+session_calls="${SESSION_CALLS:-500}"
+echo
+echo "linking $sidecars sidecars and storing a $session_calls-call session"
+(cd Benchmarks && exec "../$python" views_bench.py fleet --port "$ingest_port" --sidecars "$sidecars" --seconds 900) \
+  >"$work/fleet.log" 2>&1 &
+bench_pids+=($!)
+session_id=$(cd Benchmarks && "../$python" views_bench.py session --port "$ingest_port" --calls "$session_calls")
+for _ in $(seq 1 300); do grep -q "sidecars linked" "$work/fleet.log" && break; sleep 0.2; done
+grep -q "sidecars linked" "$work/fleet.log" || { echo "the sidecars did not link: $(tail -3 "$work/fleet.log")" >&2; exit 1; }
+sleep 3  # the collector writes its sidecars every 2 s
+echo "load before measuring: $(uptime | sed 's/.*load average: //')"
+(cd Benchmarks && "../$python" views_bench.py measure --base "http://127.0.0.1:$proxy_port" --session "$session_id" \
+  --loads "${LOADS:-15}" --sidecars "$sidecars" --calls "$session_calls" --json "$work/views.json") | sed '$d'
 echo "up: RSS $(($(rss_kib "$up_pid") / 1024)) MiB, CPU $(cpu_seconds "$up_pid") s"

@@ -146,12 +146,18 @@ def measure(args: argparse.Namespace) -> None:
         "first_row": "first session row", "full_page": "first page (50 rows + total)",
         "live_update": "live: call end -> row in DOM",
     }
-    print(f"{'ms':<34}{'median':>9}{'p90':>9}{'min':>9}{'max':>9}{'n':>5}")
-    for key, label in names.items():
-        s = result[key]
-        print(f"{label:<34}{s['median']:>9.1f}{s['p90']:>9.1f}{s['min']:>9.1f}{s['max']:>9.1f}{s['n']:>5}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
+    report(result, names, args.json)
+
+
+def report(result: dict, labels: dict[str, str], json_path: str | None, width: int = 34) -> None:
+    """The table of `summary` figures by label, the JSON written to `json_path`, and the JSON as the last line."""
+    print(f"{'ms':<{width}}{'median':>9}{'p90':>9}{'min':>9}{'max':>9}{'n':>5}")
+    for key, label in labels.items():
+        if key in result:
+            s = result[key]
+            print(f"{label:<{width}}{s['median']:>9.1f}{s['p90']:>9.1f}{s['min']:>9.1f}{s['max']:>9.1f}{s['n']:>5}")
+    if json_path:
+        Path(json_path).write_text(json.dumps(result, indent=1))
     print(json.dumps(result))
 
 

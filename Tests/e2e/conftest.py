@@ -88,3 +88,18 @@ def fleet(binary: Path, upstream_url: str, tmp_path: Path) -> Iterator[Fleet]:
         yield fleet
     finally:
         fleet.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, headless, driven by Playwright; one per test module. Modules that use it skip themselves
+    when chromium or Playwright is missing."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+

@@ -17,7 +17,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.is_file():
     pytest.skip("Debian chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 MODEL = "gpt-4o-mini"
 # The README's screenshots come from the demo run (test_demo_dashboard.py); these are for looking at failures.
@@ -80,16 +80,6 @@ def dashboard_ledger(binary: Path, upstream_url: str, tmp_path_factory: pytest.T
 @pytest.fixture(scope="module")
 def sessions(dashboard_ledger: Ledger) -> Sessions:
     return Sessions(dashboard_ledger)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

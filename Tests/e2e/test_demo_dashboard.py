@@ -16,7 +16,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.is_file():
     pytest.skip("Debian chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 AGENTS = ("orchestrator", "researcher", "writer")
@@ -60,16 +60,6 @@ def demo(binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dem
         yield Demo(base_url, sessions)
     finally:
         process.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import signal
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -22,20 +21,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.is_file():
     pytest.skip("Debian chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, expect  # noqa: E402
 
 pytestmark = pytest.mark.timeout(240)
 SCREENSHOTS = Path(tempfile.gettempdir()) / "agentledger-dashboard-screenshots"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def fleet_api(base_url: str) -> dict:
