@@ -8,14 +8,21 @@ import Synchronization
 
 /// Sends one span per stored call to an OTLP/HTTP backend (docs/operations.md, "OpenTelemetry export").
 ///
-/// `enqueue` is called by the ingest pipeline once a batch is committed, and only files the calls in a bounded
-/// queue (`OTLPExportQueue`): it never waits, so a down or slow backend never slows ingest or an agent's call.
-/// `run()` takes batches of up to `batchSize` (or what came within `batchDelay`), encodes them, gzips them, and
-/// POSTs them one request at a time, retrying as `OTLPRetryPolicy` says. Every span ends exported, failed, rejected
+/// `enqueue` is called by the ingest pipeline once a batch is committed: it encodes each call's span there (OTLP/
+/// protobuf) and files the bytes in a bounded queue (`OTLPExportQueue`), never waiting, so a down or slow backend
+/// never slows ingest or an agent's call, and no record outlives its commit. `run()` takes batches of up to
+/// `batchSize` (or what came within `batchDelay`), puts them in one request, gzips it, and POSTs one request at a
+/// time, retrying as `OTLPRetryPolicy` says. Every span ends exported, failed, rejected
 /// by the backend (partial success) or dropped, and is counted in `/metrics`.
 package final class OTLPExporter: Service, Sendable {
+    /// What waits in the queue: a span encoded at hand-off, or (OTLP/JSON, encoded by swift-protobuf) the record.
+    enum Queued: Sendable {
+        case span(OTLPSpanEncoder.EncodedSpan)
+        case record(CallRecord)
+    }
+
     private struct State: Sendable {
-        var queue: OTLPExportQueue
+        var queue: OTLPExportQueue<Queued>
         /// The export loop, waiting for the queue to hold at least `threshold` calls.
         var waiter: (threshold: Int, continuation: CheckedContinuation<Void, Never>)?
         var closed = false
@@ -49,10 +56,18 @@ package final class OTLPExporter: Service, Sendable {
     /// sent back out: they came from a tracer that has its own exporter. Prompts and outputs are left behind unless
     /// content capture is on, so the queue holds only what will be sent.
     package func enqueue(_ records: [CallRecord]) {
-        var outgoing: [CallRecord] = []
+        var outgoing: [Queued] = []
         outgoing.reserveCapacity(records.count)
+        var traceIDs: [String: Data] = [:]
+        let encoder = OTLPSpanEncoder(mapper: mapper)
         for record in records where record.source != OTLPSpanReader.source {
-            outgoing.append(configuration.captureContent ? record : Self.withoutContent(record))
+            switch configuration.encoding {
+            case .protobuf:
+                // The mapper writes content only when capture is on, so the record is encoded as it is.
+                outgoing.append(.span(encoder.span(for: record, traceIDs: &traceIDs)))
+            case .json:
+                outgoing.append(.record(configuration.captureContent ? record : Self.withoutContent(record)))
+            }
         }
         guard !outgoing.isEmpty else { return }
         let now = Date().timeIntervalSince1970
@@ -165,13 +180,18 @@ package final class OTLPExporter: Service, Sendable {
     }
 
     /// One batch, from encoding to its last attempt.
-    func export(_ batch: [CallRecord], client: HTTPClient) async {
+    func export(_ batch: [Queued], client: HTTPClient) async {
         let body: ByteBuffer
         do {
             let encoded: [UInt8] =
                 switch configuration.encoding {
-                case .protobuf: OTLPSpanEncoder(mapper: mapper).request(for: batch)
-                case .json: try OTLPWire.encode(mapper.request(for: batch), as: .json)
+                case .protobuf:
+                    OTLPSpanEncoder(mapper: mapper).request(
+                        for: batch.compactMap { if case .span(let span) = $0 { span } else { nil } })
+                case .json:
+                    try OTLPWire.encode(
+                        mapper.request(for: batch.compactMap { if case .record(let record) = $0 { record } else { nil } }),
+                        as: .json)
                 }
             body = configuration.gzip ? try OTLPWire.gzip(encoded) : ByteBuffer(bytes: encoded)
         } catch {

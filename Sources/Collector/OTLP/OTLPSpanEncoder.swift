@@ -12,20 +12,40 @@ import Foundation
 struct OTLPSpanEncoder {
     let mapper: OTLPSpanMapper
 
+    /// One call's `Span`, encoded as soon as the call is stored (`OTLPExporter.enqueue`), with the source whose
+    /// `ResourceSpans` it goes in: the export queue then holds bytes, not records.
+    struct EncodedSpan: Sendable {
+        var source: String?
+        var bytes: [UInt8]
+    }
+
     /// `ExportTraceServiceRequest`: one `ResourceSpans` (field 1) per source, in order of first appearance.
     func request(for records: some Sequence<CallRecord>) -> [UInt8] {
+        var traceIDs: [String: Data] = [:]
+        return request(for: records.map { span(for: $0, traceIDs: &traceIDs) })
+    }
+
+    /// One call's span. `traceIDs`: a session's calls share one trace, its id hashed once per batch of calls.
+    func span(for record: CallRecord, traceIDs: inout [String: Data]) -> EncodedSpan {
+        var span = ProtobufWriter()
+        span.bytes.reserveCapacity(1_024)
+        write(record, into: &span, traceIDs: &traceIDs)
+        return EncodedSpan(source: record.source, bytes: span.bytes)
+    }
+
+    /// `ExportTraceServiceRequest` of spans already encoded: one `ResourceSpans` per source, in order of first
+    /// appearance.
+    func request(for spans: some Collection<EncodedSpan>) -> [UInt8] {
         var order: [String?] = []
         var spansBySource: [String?: ProtobufWriter] = [:]
-        var span = ProtobufWriter()
-        var traceIDs: [String: Data] = [:]  // a session's calls share one trace: its id hashed once per batch
-        for record in records {
-            if spansBySource[record.source] == nil {
-                order.append(record.source)
-                spansBySource[record.source] = ProtobufWriter()
+        for span in spans {
+            if spansBySource[span.source] == nil {
+                order.append(span.source)
+                var writer = ProtobufWriter()
+                writer.bytes.reserveCapacity(spans.count * (span.bytes.count + 4))
+                spansBySource[span.source] = writer
             }
-            span.bytes.removeAll(keepingCapacity: true)
-            write(record, into: &span, traceIDs: &traceIDs)
-            spansBySource[record.source]!.message(2, span.bytes)  // ScopeSpans.spans
+            spansBySource[span.source]!.message(2, span.bytes)  // ScopeSpans.spans
         }
         var scope = ProtobufWriter()  // InstrumentationScope
         scope.field(1, "agentledger")

@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func queueDropsWhatDoesNotFit() {
-        var queue = OTLPExportQueue(capacity: 3)
+        var queue = OTLPExportQueue<CallRecord>(capacity: 3)
         #expect(queue.push((0..<2).map { OTLPSpanMapperTests.record("a\($0)") }) == 0)
         #expect(queue.push((0..<4).map { OTLPSpanMapperTests.record("b\($0)") }) == 3)
         #expect(queue.count == 3)
