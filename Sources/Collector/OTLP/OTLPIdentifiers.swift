@@ -15,7 +15,11 @@ package enum OTLPIdentifiers {
     }
 
     private static func prefix(of text: String, bytes: Int) -> Data {
-        Data(SHA256.hash(data: Data(text.utf8)).prefix(bytes))
+        // A native string's UTF-8 is hashed where it lies: no copy for each span of a busy export.
+        let digest =
+            text.utf8.withContiguousStorageIfAvailable { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+            ?? SHA256.hash(data: Data(text.utf8))
+        return digest.withUnsafeBytes { Data($0.prefix(bytes)) }
     }
 
     /// Lower-case hexadecimal, as OTLP/JSON writes trace and span ids.
