@@ -38,6 +38,14 @@ package enum JSONResponse {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: CallRecord.jsonArray(records))))
     }
 
+    /// A JSON value written by `JSONWriter` (keys sorted).
+    package static func value(_ value: JSONValue) -> Response {
+        var bytes: [UInt8] = []
+        JSONWriter.write(value, to: &bytes)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
     /// One record as a JSON object.
     package static func record(_ record: CallRecord) -> Response {
         var bytes: [UInt8] = []

@@ -90,7 +90,7 @@ package struct CollectorAPI: Sendable {
         }
         router.get("api/fleet") { _, _ in
             let reports = try await reads.sidecars()
-            return try JSONResponse.make(FleetAnswer(reports, now: WallClock.nowMicros()))
+            return JSONResponse.value(FleetAnswer.json(reports, now: WallClock.nowMicros()))
         }
         router.get("api/stats") { request, _ in
             let now = WallClock.nowMicros()

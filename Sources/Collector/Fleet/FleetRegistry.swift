@@ -22,7 +22,13 @@ package final class FleetRegistry: Service, Sendable {
         var dirty: Bool
         /// The previous STATUS's send time and captured count, for the rate.
         var previous: (sentAt: UInt64, captured: UInt64)?
+        /// The `lastSeenMicros` last written: a frame that only moves it is written once it is `seenGranularity` newer.
+        var writtenSeen: Int64 = .min
     }
+
+    /// How far a sidecar's last frame may be ahead of what the store says before it is written for that alone: the
+    /// store is not rewritten for every PING and RECORDS frame of a busy fleet, and 10 s is well inside `silentAfter`.
+    static let seenGranularity: Int64 = 10_000_000
 
     let store: any Store
     let collectorID: String
@@ -58,9 +64,12 @@ package final class FleetRegistry: Service, Sendable {
     /// A frame arrived from the sidecar.
     package func seen(source: String, now: Int64) {
         entries.withLock { entries in
-            guard entries[source] != nil else { return }
-            entries[source]!.report.lastSeenMicros = now
-            entries[source]!.dirty = true
+            guard var entry = entries[source] else { return }
+            entry.report.lastSeenMicros = now
+            if now.subtractingReportingOverflow(entry.writtenSeen).partialValue >= Self.seenGranularity {
+                entry.dirty = true
+            }
+            entries[source] = entry
         }
     }
 
@@ -107,6 +116,7 @@ package final class FleetRegistry: Service, Sendable {
             for (source, var entry) in entries where entry.dirty {
                 reports.append(entry.report)
                 entry.dirty = false
+                entry.writtenSeen = entry.report.lastSeenMicros
                 entries[source] = entry
             }
             return reports

@@ -6,7 +6,7 @@ import LedgerProtocol
 /// the sidecars linked to it into the store's `sidecars` table, so every replica's view shows the whole fleet.
 package struct SidecarReport: Sendable, Equatable {
     /// How the sidecar looks from here.
-    package enum State: String, Sendable, Codable {
+    package enum State: String, Sendable, Hashable {
         /// Linked, and heard from within `FleetRegistry.silentAfter`.
         case linked
         /// Its link looks open but nothing came on it for longer than `FleetRegistry.silentAfter`: the sidecar (or the
