@@ -56,11 +56,20 @@ package final class OTLPExporter: Service, Sendable {
     /// sent back out: they came from a tracer that has its own exporter. Prompts and outputs are left behind unless
     /// content capture is on, so the queue holds only what will be sent.
     package func enqueue(_ records: [CallRecord]) {
+        // Only what the queue has room for is encoded: with the backend down the queue stays full, and a call that
+        // will be dropped costs a count, not an encoding. (Room read now may shrink before the push: the push drops
+        // what no longer fits.)
+        let room = state.withLock { $0.closed ? 0 : $0.queue.capacity - $0.queue.count }
         var outgoing: [Queued] = []
-        outgoing.reserveCapacity(records.count)
+        outgoing.reserveCapacity(min(records.count, room))
         var traceIDs: [String: Data] = [:]
         let encoder = OTLPSpanEncoder(mapper: mapper)
+        var unencoded = 0
         for record in records where record.source != OTLPSpanReader.source {
+            guard outgoing.count < room else {
+                unencoded += 1
+                continue
+            }
             switch configuration.encoding {
             case .protobuf:
                 // The mapper writes content only when capture is on, so the record is encoded as it is.
@@ -69,10 +78,10 @@ package final class OTLPExporter: Service, Sendable {
                 outgoing.append(.record(configuration.captureContent ? record : Self.withoutContent(record)))
             }
         }
-        guard !outgoing.isEmpty else { return }
+        guard !outgoing.isEmpty || unencoded > 0 else { return }
         let now = Date().timeIntervalSince1970
         let (dropped, wake, logDrops) = state.withLock { state in
-            let dropped = state.closed ? outgoing.count : state.queue.push(outgoing)
+            let dropped = unencoded + (state.closed ? outgoing.count : state.queue.push(outgoing))
             var wake: CheckedContinuation<Void, Never>?
             if let waiter = state.waiter, state.queue.count >= waiter.threshold {
                 wake = waiter.continuation
