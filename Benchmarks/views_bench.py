@@ -4,7 +4,8 @@ a 500-call session). Driven by Benchmarks/dashboard.sh after its sessions benchm
 
     views_bench.py fleet --port INGEST_PORT [--sidecars 1000] [--seconds 600]
         N links to the collector's ingest port speaking protocol version 2 (docs/protocol.md): HELLO, then STATUS at
-        once and every 10 s, so every sidecar shows as linked with its figures. Runs until killed or --seconds; prints
+        once and every 10 s (spread over the 10 s, as independent sidecars send them), so every sidecar shows as
+        linked with its figures. Runs until killed or --seconds; prints
         one line once every link is welcomed.
     views_bench.py session --port INGEST_PORT [--calls 500]
         One session of N calls by four agents handing over to each other, sent as RECORDS on one link; prints its id.
@@ -68,10 +69,12 @@ async def fleet(args: argparse.Namespace) -> None:
     for index, (_, writer) in enumerate(links):
         writer.write(frame_v2(STATUS, status_payload(index)))
     print(f"{len(links)} sidecars linked", flush=True)
+    # Then each reports every 10 s, spread over the 10 s as sidecars started at different times are, not all at once.
     deadline = time.monotonic() + args.seconds
+    step = 10 / max(1, len(links))
     while time.monotonic() < deadline:
-        await asyncio.sleep(10)
         for index, (_, writer) in enumerate(links):
+            await asyncio.sleep(step)
             writer.write(frame_v2(STATUS, status_payload(index)))
             await writer.drain()
 

@@ -47,7 +47,12 @@ def test_demo_plays_a_multi_agent_run_with_tools_handoffs_and_an_error(binary: P
             while "simulated pods" not in demo.log_tail(60) and time.monotonic() < deadline:
                 time.sleep(0.2)
             assert "simulated pods" in demo.log_tail(60), demo.log_tail()
-            fleet = client.get(f"{base}/api/fleet").json()
+            # The collector writes its sidecars to the store every 2 s.
+            while time.monotonic() < deadline + 10:
+                fleet = client.get(f"{base}/api/fleet").json()
+                if fleet["linked"] >= 5 and fleet["disconnected"] == 1:
+                    break
+                time.sleep(0.2)
             stats = client.get(f"{base}/api/stats", params={"bucket": "hour"}).json()
             users = client.get(f"{base}/api/spend", params={"group_by": "user"}).json()
         assert fleet["linked"] >= 5 and fleet["disconnected"] == 1, fleet

@@ -57,6 +57,9 @@ def demo(binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dem
                     break
                 time.sleep(0.1)
         assert sum(session["call_count"] for session in sessions) == DEMO_CALLS, f"{sessions}\n{process.log_tail()}"
+        with http_client() as client:  # the collector writes its sidecars to the store every 2 s
+            while time.monotonic() < deadline + 10 and len(client.get(f"{base_url}/api/fleet").json()["sidecars"]) < 6:
+                time.sleep(0.2)
         yield Demo(base_url, sessions)
     finally:
         process.stop()
