@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import { usedBar } from './budgets.js';
 import { barChart } from './charts.js';
-import { count, el, hashFor, money, moneyWithUnpriced } from './dom.js';
+import { card, count, el, hashFor, money, moneyWithUnpriced } from './dom.js';
 
 const ranges = {
   '24h': { label: 'Last 24 hours', ms: 86400e3 },
@@ -81,11 +81,9 @@ export function costsView(params) {
     .then((answers) => {
       const first = answers[0];
       total.replaceChildren(
-        el('div', { class: 'card' }, el('div', { class: 'card-value' },
-          moneyWithUnpriced(first.total_usd, first.unpriced_calls)), 'spend in range'),
-        el('div', { class: 'card' }, el('div', { class: 'card-value' }, count(first.calls)), 'calls'),
-        el('div', { class: `card ${first.unpriced_calls ? 'blocked' : ''}` },
-          el('div', { class: 'card-value' }, count(first.unpriced_calls)), 'calls with no known price'));
+        card('spend in range', moneyWithUnpriced(first.total_usd, first.unpriced_calls)),
+        card('calls', count(first.calls)),
+        card('calls with no known price', count(first.unpriced_calls), first.unpriced_calls ? 'blocked' : ''));
       panels.replaceChildren(...answers.map((answer, i) => breakdown(answer, dimensions[i])));
     })
     .catch((error) => {

@@ -36,6 +36,11 @@ export function svg(tag, props, ...children) {
   return append(apply(document.createElementNS(svgNS, tag), props), children);
 }
 
+/** A figure card: the value large, its label below; `kind` (`error`, `blocked`) colors the value. */
+export function card(label, value, kind) {
+  return el('div', { class: kind ? `card ${kind}` : 'card' }, el('div', { class: 'card-value' }, value), label);
+}
+
 export function money(value) {
   if (value === null || value === undefined) return '—';
   if (value === 0) return '$0';

@@ -1,10 +1,6 @@
 // The fleet at a glance: the last 24 hours over every sidecar, from /api/stats.
 import { api } from './api.js';
-import { count, el, hashFor, millis, money, moneyWithUnpriced } from './dom.js';
-
-function card(label, value, kind) {
-  return el('div', { class: `card ${kind || ''}` }, el('div', { class: 'card-value' }, value), el('div', {}, label));
-}
+import { card, count, el, hashFor, millis, money, moneyWithUnpriced } from './dom.js';
 
 /** A strip of cards (spend, calls, errors, blocked, p95) and the busiest agents, filled in when stats arrive. */
 export function fleetStrip() {

@@ -1,7 +1,7 @@
 // Overview: spend, calls, errors and latency over time, and spend by model and by agent, from /api/stats.
 import { api } from './api.js';
 import { barChart, blockedColor, errorColor, lineChart, stackedColumns } from './charts.js';
-import { count, el, hashFor, millis, money, moneyWithUnpriced } from './dom.js';
+import { card, count, el, hashFor, millis, money, moneyWithUnpriced } from './dom.js';
 
 const ranges = {
   '1h': { label: 'Last hour', ms: 3600e3, bucket: 'minute' },
@@ -26,10 +26,6 @@ function spendByModel(stats) {
   const order = stats.by_model.map((g) => label(g.model_id));
   names.sort((a, b) => (order.indexOf(a) >>> 0) - (order.indexOf(b) >>> 0));
   return { names, buckets };
-}
-
-function card(label, value) {
-  return el('div', { class: 'card' }, el('div', { class: 'card-value' }, value), label);
 }
 
 export function overviewView(params) {

@@ -1,7 +1,7 @@
 // The fleet: every sidecar the collectors know (GET /api/fleet), its state and its own figures (STATUS), sortable,
 // refreshed every few seconds while shown. A sidecar links to the sessions seen on it.
 import { api } from './api.js';
-import { count, el, hashFor, millis, time } from './dom.js';
+import { card, count, el, hashFor, millis, time } from './dom.js';
 
 const refreshMs = 5000;
 const stateOrder = { silent: 0, disconnected: 1, linked: 2 };
@@ -57,10 +57,6 @@ const columns = [
     (s) => (s.admission_p99_ms === null || s.admission_p99_ms === undefined
       ? '—' : `${millis(s.admission_p50_ms)} / ${millis(s.admission_p99_ms)}`), true],
 ];
-
-function card(label, value, kind) {
-  return el('div', { class: `card ${kind || ''}` }, el('div', { class: 'card-value' }, value), label);
-}
 
 /** The fleet view for `#/fleet?sort=<column>&dir=asc|desc`. */
 export function fleetView(params) {
