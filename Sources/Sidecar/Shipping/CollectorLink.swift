@@ -6,7 +6,6 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
-import Synchronization
 
 /// The sidecar's connection to its collector: HELLO, then RECORDS out and ACKs in, reconnecting with
 /// backoff whenever the link breaks. On graceful shutdown it keeps sending until everything queued is
@@ -213,17 +212,21 @@ package struct CollectorLink: Service {
             admission.detach()
             shipper.linkLost()
         }
-        let terms = LinkTerms()
+        // The version WELCOME chose, from `receive` to `report`; finished when `receive` ends.
+        let (welcomes, welcomed) = AsyncStream.makeStream(of: UInt16.self)
         try await channel.executeThenClose { inbound, outbound in
             let hello = Hello(
                 protocolVersion: version, source: configuration.source, ingestToken: configuration.ingestToken,
                 softwareVersion: Self.softwareVersion)
             try await outbound.write(ByteBuffer(bytes: Message.hello(hello).encodedFrame()))
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await receive(inbound, replies: outbound, terms: terms) }
+                group.addTask {
+                    defer { welcomed.finish() }
+                    try await receive(inbound, replies: outbound, welcomed: welcomed)
+                }
                 group.addTask { try await send(outbound, wake: wake) }
                 group.addTask { try await ping(outbound) }
-                group.addTask { try await report(outbound, terms: terms) }
+                group.addTask { try await report(outbound, welcomes: welcomes) }
                 // Whichever ends first (link closed, or drained on shutdown) ends the connection.
                 try await group.next()
                 group.cancelAll()
@@ -233,26 +236,25 @@ package struct CollectorLink: Service {
 
     private func receive(
         _ inbound: NIOAsyncChannelInboundStream<Message>, replies: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-        terms: LinkTerms
+        welcomed: AsyncStream<UInt16>.Continuation
     ) async throws {
-        var welcomed = false
+        var version: UInt16?
         for try await message in inbound {
             switch message {
-            case .welcome(let welcome) where welcomed:
+            case .welcome(let welcome) where version != nil:
                 // The collector restates the link's terms: a run-time edit of its limits turned admission on or off.
                 logger.info(
                     "collector changed admission", metadata: ["admission": "\(welcome.admissionRequired ? "on" : "off")"])
-                admission.welcomed(
-                    admissionRequired: welcome.admissionRequired, protocolVersion: terms.version.load(ordering: .relaxed))
+                admission.welcomed(admissionRequired: welcome.admissionRequired, protocolVersion: version ?? 1)
             case .welcome(let welcome):
-                welcomed = true
+                version = welcome.protocolVersion
                 logger.info(
                     "connected to collector",
                     metadata: [
                         "collector": "\(welcome.collectorID)", "admission": "\(welcome.admissionRequired ? "on" : "off")",
                         "protocol_version": "\(welcome.protocolVersion)",
                     ])
-                terms.version.store(welcome.protocolVersion, ordering: .relaxed)
+                welcomed.yield(welcome.protocolVersion)
                 admission.welcomed(admissionRequired: welcome.admissionRequired, protocolVersion: welcome.protocolVersion)
                 shipper.linkEstablished(maxFrameBytes: Int(welcome.maxFrameBytes))
             case .ack(let ack):
@@ -284,14 +286,15 @@ package struct CollectorLink: Service {
         }
     }
 
-    /// On a version-2 link: STATUS at once after WELCOME, then every `statusInterval`.
-    private func report(_ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, terms: LinkTerms) async throws {
-        while terms.version.load(ordering: .relaxed) == 0 {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        // A version-1 collector reads no STATUS. Returning would end the link: wait with the others instead.
-        while terms.version.load(ordering: .relaxed) < 2 {
-            try await Task.sleep(for: .seconds(3600))
+    /// On a version-2 link: STATUS at once after WELCOME, then every `statusInterval`. On a version-1 link nothing:
+    /// it waits for the link to end (`welcomes` finishes with it), since ending first would end the link.
+    private func report(_ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, welcomes: AsyncStream<UInt16>)
+        async throws
+    {
+        var versions = welcomes.makeAsyncIterator()
+        guard let version = await versions.next(), version >= 2 else {
+            while await versions.next() != nil {}
+            return
         }
         while true {
             try await outbound.write(ByteBuffer(bytes: Message.status(status()).encodedFrame()))
@@ -335,9 +338,4 @@ package struct CollectorLink: Service {
         }
         // The stream finishes when the shipper drained on shutdown or the link was replaced.
     }
-}
-
-/// What WELCOME settled for one link: the protocol version (0 until WELCOME).
-private final class LinkTerms: Sendable {
-    let version = Atomic<UInt16>(0)
 }
