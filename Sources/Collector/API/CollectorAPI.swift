@@ -85,7 +85,7 @@ package struct CollectorAPI: Sendable {
             return try JSONResponse.make(page.records, headers: [HTTPField.Name("X-Total-Count")!: String(page.total)])
         }
         router.get("api/spend") { request, _ in
-            try JSONResponse.make(
+            JSONResponse.value(
                 try await Self.spend(QueryParameters(request.uri.query), store: reads, now: WallClock.nowMicros()))
         }
         router.get("api/fleet") { _, _ in
@@ -99,7 +99,7 @@ package struct CollectorAPI: Sendable {
     }
 
     /// `GET /api/spend`: spend over a range grouped by one dimension, with what each total leaves out unpriced.
-    static func spend(_ parameters: QueryParameters, store: any Store, now: Int64) async throws -> SpendAnswer {
+    static func spend(_ parameters: QueryParameters, store: any Store, now: Int64) async throws -> JSONValue {
         let name = parameters.string("group_by") ?? SpendBreakdown.Dimension.model.rawValue
         guard let dimension = SpendBreakdown.Dimension(rawValue: name) else {
             let names = SpendBreakdown.Dimension.allCases.map(\.rawValue).joined(separator: ", ")
@@ -110,7 +110,7 @@ package struct CollectorAPI: Sendable {
         guard since <= until else { throw APIError(.badRequest, "since must not be after until") }
         let limit = try parameters.integer("limit", default: 50, range: 1...500)
         let breakdown = try await SpendBreakdown.read(from: store, by: dimension, sinceMicros: since, untilMicros: until)
-        return SpendAnswer(dimension: dimension, since: since, until: until, breakdown: breakdown, limit: limit)
+        return breakdown.json(dimension: dimension, since: since, until: until, limit: limit)
     }
 
     static func sessionQuery(_ parameters: QueryParameters) throws -> SessionQuery {

@@ -23,7 +23,7 @@ package final class FleetRegistry: Service, Sendable {
         /// The previous STATUS's send time and captured count, for the rate.
         var previous: (sentAt: UInt64, captured: UInt64)?
         /// The `lastSeenMicros` last written: a frame that only moves it is written once it is `seenGranularity` newer.
-        var writtenSeen: Int64 = .min
+        var writtenSeen: Int64 = 0
     }
 
     /// How far a sidecar's last frame may be ahead of what the store says before it is written for that alone: the
@@ -64,12 +64,11 @@ package final class FleetRegistry: Service, Sendable {
     /// A frame arrived from the sidecar.
     package func seen(source: String, now: Int64) {
         entries.withLock { entries in
-            guard var entry = entries[source] else { return }
-            entry.report.lastSeenMicros = now
-            if now.subtractingReportingOverflow(entry.writtenSeen).partialValue >= Self.seenGranularity {
-                entry.dirty = true
+            guard let written = entries[source]?.writtenSeen else { return }
+            entries[source]!.report.lastSeenMicros = now
+            if now.subtractingReportingOverflow(written).partialValue >= Self.seenGranularity {
+                entries[source]!.dirty = true
             }
-            entries[source] = entry
         }
     }
 

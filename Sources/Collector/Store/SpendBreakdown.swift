@@ -91,56 +91,20 @@ package struct SpendBreakdown: Sendable, Equatable {
     }
 }
 
-/// What `GET /api/spend` answers (docs/reference.md): the range, the totals, and the groups highest spend first.
-struct SpendAnswer: Encodable {
-    struct Group: Encodable {
-        let key: String?
-        let spendUSD: Double
-        let calls: Int
-        let unpricedCalls: Int
-
-        enum CodingKeys: String, CodingKey {
-            case key, calls
-            case spendUSD = "spend_usd"
-            case unpricedCalls = "unpriced_calls"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(key, forKey: .key)  // null for calls without one, not left out
-            try container.encode(spendUSD, forKey: .spendUSD)
-            try container.encode(calls, forKey: .calls)
-            try container.encode(unpricedCalls, forKey: .unpricedCalls)
-        }
-    }
-
-    let groupBy: String
-    let since: String
-    let until: String
-    let totalUSD: Double
-    let calls: Int
-    let unpricedCalls: Int
-    let groups: [Group]
-    let groupsTotal: Int
-
-    init(dimension: SpendBreakdown.Dimension, since: Int64, until: Int64, breakdown: SpendBreakdown, limit: Int) {
-        groupBy = dimension.rawValue
-        self.since = ISOTimestamp.format(micros: since)
-        self.until = ISOTimestamp.format(micros: until)
-        totalUSD = breakdown.totalUSD
-        calls = breakdown.calls
-        unpricedCalls = breakdown.unpriced
-        groups = breakdown.groups.prefix(limit).map {
-            Group(key: $0.key, spendUSD: $0.spendUSD, calls: $0.calls, unpricedCalls: $0.unpriced)
-        }
-        groupsTotal = breakdown.groups.count
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case since, until, calls, groups
-        case groupBy = "group_by"
-        case totalUSD = "total_usd"
-        case unpricedCalls = "unpriced_calls"
-        case groupsTotal = "groups_total"
+extension SpendBreakdown {
+    /// What `GET /api/spend` answers (docs/reference.md): the range, the totals, and the first `limit` groups.
+    func json(dimension: Dimension, since: Int64, until: Int64, limit: Int) -> JSONValue {
+        .object([
+            "group_by": .string(dimension.rawValue), "since": .string(ISOTimestamp.format(micros: since)),
+            "until": .string(ISOTimestamp.format(micros: until)), "total_usd": .double(totalUSD),
+            "calls": .int(Int64(calls)), "unpriced_calls": .int(Int64(unpriced)), "groups_total": .int(Int64(groups.count)),
+            "groups": .array(
+                groups.prefix(limit).map { group in
+                    .object([
+                        "key": group.key.map(JSONValue.string) ?? .null, "spend_usd": .double(group.spendUSD),
+                        "calls": .int(Int64(group.calls)), "unpriced_calls": .int(Int64(group.unpriced)),
+                    ])
+                }),
+        ])
     }
 }
