@@ -10,9 +10,10 @@ a 500-call session). Driven by Benchmarks/dashboard.sh after its sessions benchm
     views_bench.py session --port INGEST_PORT [--calls 500]
         One session of N calls by four agents handing over to each other, sent as RECORDS on one link; prints its id.
     views_bench.py measure --base URL --session ID [--loads 10] [--sidecars 1000] [--json FILE]
-        Per load, a fresh browser context (cold cache): the time from navigation start to the fleet table holding
-        every sidecar, and to the timeline holding every bar of the session; the part of it spent after the API
-        answered (building the view). Prints median, p90 and max; the last line on stdout is a JSON summary.
+        Per load, a fresh browser context (cold cache): the time from navigation start to the first frame painted
+        once the fleet table knows every sidecar (it draws the rows in view) and the timeline holds every bar of the
+        session; the part of it after the API answered (building, laying out and painting the view), and of that the
+        part before layout and paint. Prints median, p90 and max; the last line on stdout is a JSON summary.
 """
 
 from __future__ import annotations
@@ -120,20 +121,25 @@ async def session(args: argparse.Namespace) -> None:
 
 MEASURE = """
 async ([kind, expected]) => {
-  const selector = kind === 'fleet' ? '#fleet-grid tbody tr' : '#timeline-svg g.bar';
+  // Complete: the fleet table knows every sidecar (it draws only the rows in view: aria-rowcount counts them all, with
+  // the header) and shows rows; the timeline holds every bar. Then the next frame: style, layout and paint included.
+  const complete = kind === 'fleet'
+    ? () => Number(document.querySelector('#fleet-grid')?.getAttribute('aria-rowcount')) >= expected + 1
+      && document.querySelector('#fleet-grid tbody tr[data-source]') !== null
+      || document.querySelectorAll('#fleet-grid tbody tr').length >= expected  // builds that drew every row
+    : () => document.querySelectorAll('#timeline-svg g.bar').length >= expected;
   const api = kind === 'fleet' ? 'api/fleet' : 'session/';
   return await new Promise((resolve) => {
     const check = () => {
-      if (document.querySelectorAll(selector).length >= expected) {
-        const answered = performance.getEntriesByType('resource').filter((e) => e.name.includes(api))
-          .map((e) => e.responseEnd).sort((a, b) => b - a)[0];
-        resolve({ ready: performance.now(), answered: answered ?? null });
-        return true;
-      }
-      return false;
+      if (!complete()) return false;
+      const ready = performance.now();
+      const answered = performance.getEntriesByType('resource').filter((e) => e.name.includes(api))
+        .map((e) => e.responseEnd).sort((a, b) => b - a)[0];
+      requestAnimationFrame(() => setTimeout(() => resolve({ ready, painted: performance.now(), answered: answered ?? null })));
+      return true;
     };
     if (!check()) new MutationObserver((_, observer) => { if (check()) observer.disconnect(); })
-      .observe(document, { childList: true, subtree: true });
+      .observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['aria-rowcount'] });
   });
 }
 """
@@ -142,7 +148,8 @@ async ([kind, expected]) => {
 def measure(args: argparse.Namespace) -> None:
     from playwright.sync_api import sync_playwright
 
-    results: dict[str, list[float]] = {"fleet": [], "fleet_build": [], "timeline": [], "timeline_build": []}
+    results: dict[str, list[float]] = {name: [] for name in (
+        "fleet", "fleet_build", "fleet_dom", "timeline", "timeline_build", "timeline_dom")}
     views = {"fleet": ("#/fleet", args.sidecars), "timeline": (f"#/session/{args.session}?tab=timeline", args.calls)}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -153,17 +160,20 @@ def measure(args: argparse.Namespace) -> None:
                 page.goto(f"{args.base}/{path}")
                 marks = page.evaluate(MEASURE, [kind, expected])
                 if index > 0:  # the first load warms the server
-                    results[kind].append(marks["ready"])
+                    results[kind].append(marks["painted"])
                     if marks["answered"] is not None:
-                        results[f"{kind}_build"].append(marks["ready"] - marks["answered"])
+                        results[f"{kind}_build"].append(marks["painted"] - marks["answered"])
+                        results[f"{kind}_dom"].append(marks["ready"] - marks["answered"])
                 context.close()
         browser.close()
     result = {name: summary(values) for name, values in results.items() if values}
     labels = {
-        "fleet": f"fleet view, {args.sidecars} sidecars: navigation -> table",
+        "fleet": f"fleet view, {args.sidecars} sidecars: navigation -> painted",
         "fleet_build": "  of which after /api/fleet answered",
-        "timeline": f"timeline, {args.calls} calls: navigation -> bars",
+        "fleet_dom": "    of which before layout and paint (DOM built)",
+        "timeline": f"timeline, {args.calls} calls: navigation -> painted",
         "timeline_build": "  of which after the session answered",
+        "timeline_dom": "    of which before layout and paint (DOM built)",
     }
     report(result, labels, args.json, width=50)
 

@@ -196,7 +196,7 @@ def test_overview_charts_the_demo_spend(page: Page, demo: Demo) -> None:
 
 def test_fleet_shows_the_simulated_pods(page: Page, demo: Demo) -> None:
     open_dashboard(page, demo, "#/fleet")
-    rows = page.locator("#fleet-grid tbody tr")
+    rows = page.locator("#fleet-grid tbody tr[data-source]")
     expect(rows).to_have_count(6)
     expect(page.locator('#fleet-grid tr[data-state="disconnected"]')).to_have_count(1)
     expect(page.locator('#fleet-grid tr[data-source="support-bot-6d8f9-x2kqp"]')).to_contain_text("linked")

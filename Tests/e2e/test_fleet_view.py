@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+import struct
 import tempfile
 import time
 from pathlib import Path
@@ -79,7 +81,7 @@ def test_the_fleet_view_shows_each_sidecar_and_notices_one_that_stops(fleet: Fle
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     try:
         page.goto(f"{collector.url}/#/fleet")
-        rows = page.locator("#fleet-grid tbody tr")
+        rows = page.locator("#fleet-grid tbody tr[data-source]")
         expect(rows).to_have_count(2)
         expect(page.locator('#fleet-grid tr[data-source="pod-busy"]')).to_contain_text("linked")
         expect(page.locator("#fleet-summary")).to_contain_text("2linked")
@@ -123,6 +125,74 @@ def test_the_fleet_view_shows_each_sidecar_and_notices_one_that_stops(fleet: Fle
             "data-state", "linked", timeout=15_000)
     finally:
         page.close()
+
+
+def link(address: str, source: str) -> socket.socket:
+    """A sidecar's link as the wire protocol opens it (docs/protocol.md, "HELLO"): open until closed."""
+    host, port = address.rsplit(":", 1)
+    connection = socket.create_connection((host, int(port)), timeout=10)
+    raw = source.encode()
+    payload = struct.pack(">H", 1) + struct.pack(">I", len(raw)) + raw + struct.pack(">I", 0xFFFFFFFF)
+    payload += struct.pack(">I", 4) + b"test"
+    connection.sendall(struct.pack(">IBB", 2 + len(payload), 1, 0x01) + payload)
+    header = b""
+    while len(header) < 6:
+        chunk = connection.recv(6 - len(header))
+        assert chunk, f"{source}: the collector closed the link"
+        header += chunk
+    assert header[5] == 0x02, f"{source}: expected WELCOME, got type {header[5]}"
+    return connection
+
+
+def test_a_fleet_of_hundreds_draws_the_rows_in_view_and_finds_any_pod(fleet: Fleet, browser: Browser) -> None:
+    """400 linked sidecars: the table knows all of them (aria-rowcount) but draws only a window of rows, scrolls to the
+    last, sorts from the keyboard and narrows to one pod with the filter."""
+    collector = fleet.collector()
+    count = 400
+    links = [link(collector.ingest_address, f"fleet-pod-{index:04d}") for index in range(count)]
+    try:
+        wait_for("every link in the fleet", lambda: fleet_api(collector.url)["linked"] == count)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        try:
+            page.goto(f"{collector.url}/#/fleet")
+            grid = page.locator("#fleet-grid")
+            expect(grid).to_have_attribute("aria-rowcount", str(count + 1))
+            rows = page.locator("#fleet-grid tbody tr[data-source]")
+            expect(rows.first).to_have_attribute("data-source", "fleet-pod-0000")
+            drawn = rows.count()
+            assert 5 < drawn < 100, f"{drawn} rows drawn for {count} sidecars"
+            expect(page.locator("#fleet-count")).to_have_text("400 sidecars")
+
+            # Scrolled to the end, the last pod is drawn, at its place in the whole list.
+            page.locator("#fleet-table").evaluate("(box) => { box.scrollTop = box.scrollHeight; }")
+            last = page.locator('#fleet-grid tr[data-source="fleet-pod-0399"]')
+            expect(last).to_be_visible()
+            expect(last).to_have_attribute("aria-rowindex", str(count + 1))
+            assert rows.count() < 100
+
+            # Sorted by name from the keyboard, descending after two presses: back at the top, the last pod first.
+            button = page.locator('#fleet-grid th button[data-column="Sidecar"]')
+            button.focus()
+            page.keyboard.press("Enter")
+            page.keyboard.press("Enter")
+            expect(page.locator('#fleet-grid th[aria-sort="descending"]')).to_contain_text("Sidecar")
+            expect(rows.first).to_have_attribute("data-source", "fleet-pod-0399")
+            expect(rows.first).to_be_visible()
+
+            # The filter narrows the table to the pods that match, and keeps itself in the address.
+            page.locator("#fleet-filter").fill("pod-0123")
+            expect(rows).to_have_count(1)
+            expect(rows.first).to_have_attribute("data-source", "fleet-pod-0123")
+            expect(page.locator("#fleet-count")).to_have_text("1 of 400 sidecars")
+            assert "q=pod-0123" in page.url
+            page.locator("#fleet-filter").fill("no-such-pod")
+            expect(rows).to_have_count(0)
+            expect(grid).to_have_attribute("aria-rowcount", "1")
+        finally:
+            page.close()
+    finally:
+        for connection in links:
+            connection.close()
 
 
 def test_a_collector_with_no_sidecar_says_how_to_link_one(fleet: Fleet, browser: Browser) -> None:
