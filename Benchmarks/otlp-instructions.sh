@@ -10,6 +10,12 @@
 #   AGENTLEDGER_BIN=<build> Benchmarks/otlp-instructions.sh
 #   RECORDS=8192 LINKS=2 BATCH=256 REPS=2 MODES="off on down" AGENTLEDGER_BIN=<build> Benchmarks/otlp-instructions.sh
 #
+# STORE=sqlite runs the collector on SQLite (a new file for each mode) instead of Postgres: with MODES=off, what a
+# stored record costs on each store (issue 20).
+#
+# KEEP_PROFILES=<dir> keeps each measured dump there (callgrind.<mode>.<pid>), for callgrind_annotate; a build stripped
+# with `strip --strip-debug` keeps the symbols the annotation names.
+#
 # MODES defaults to "off on": under callgrind, a collector exporting to a closed port was seen to stop answering
 # callgrind_control for minutes; Benchmarks/otlp.sh measures that mode by throughput.
 #
@@ -28,7 +34,8 @@ for tool in psql curl python3 nginx valgrind callgrind_control; do
 done
 source Benchmarks/lib.sh
 bench_build
-pg_start
+store="${STORE:-postgres}"
+[ "$store" = postgres ] && pg_start
 ingest_port=$(free_port); api_port=$(free_port); sink_port=$(free_port); closed_port=$(free_port)
 write_nginx_conf "$sink_port"
 nginx -c "$work/nginx.conf" -p "$work" >"$work/nginx.log" 2>&1 &
@@ -53,7 +60,12 @@ count() {
   esac
   local otel=()
   [ -n "$endpoint" ] && otel=(AGENTLEDGER_OTEL_ENDPOINT="$endpoint")
-  env AGENTLEDGER_DSN="$pg_dsn" AGENTLEDGER_INGEST_HOST=127.0.0.1 AGENTLEDGER_INGEST_PORT="$ingest_port" \
+  local dsn="${pg_dsn:-}"
+  if [ "$store" = sqlite ]; then
+    rm -f "$work/ledger.db"*
+    dsn="sqlite:///$work/ledger.db"
+  fi
+  env AGENTLEDGER_DSN="$dsn" AGENTLEDGER_INGEST_HOST=127.0.0.1 AGENTLEDGER_INGEST_PORT="$ingest_port" \
     AGENTLEDGER_HTTP_HOST=127.0.0.1 AGENTLEDGER_HTTP_PORT="$api_port" LOG_LEVEL=error "${otel[@]}" \
     valgrind --tool=callgrind --valgrind-stacksize=10485760 --callgrind-out-file="$work/callgrind.%p" \
     "$bin" collector >"$work/collector-$mode.log" 2>&1 &
@@ -63,7 +75,8 @@ count() {
   for _ in $(seq 1 1200); do curl -s -o /dev/null "http://127.0.0.1:$api_port/healthz" && break; sleep 0.1; done
   curl -s -o /dev/null "http://127.0.0.1:$api_port/healthz" ||
     { echo "the collector under valgrind did not start: $(tail -5 "$work/collector-$mode.log")" >&2; exit 1; }
-  pg_sql "TRUNCATE calls, sessions, messages" >/dev/null  # each mode stores into empty tables
+  # Each mode stores into empty tables.
+  [ "$store" = postgres ] && pg_sql "TRUNCATE calls, sessions, messages" >/dev/null
   python3 Benchmarks/ingest_load.py load --port "$ingest_port" --links "$links" --batch "$batch" \
     --max-records "$batch" --seconds 120 >/dev/null
   sleep 3  # the warm-up's spans leave (batch delay 1 s)
@@ -94,10 +107,14 @@ count() {
   stored=$((after - before))
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  if [ -n "${KEEP_PROFILES:-}" ]; then
+    mkdir -p "$KEEP_PROFILES"
+    cp "$work/callgrind.$pid.2" "$KEEP_PROFILES/callgrind.$mode.$pid"
+  fi
   rm -f "$work"/callgrind."$pid"*
 }
 
-echo "date: $(date -u '+%F %H:%M')  records counted: $records ($links links × $batch per frame)  reference loop: $(reference_ms) ms"
+echo "date: $(date -u '+%F %H:%M')  store: $store  records counted: $records ($links links × $batch per frame)  reference loop: $(reference_ms) ms"
 echo
 echo "| run | export | instructions (idle timers taken off) | records stored | spans exported | instructions per record |"
 echo "|---|---|---|---|---|---|"

@@ -198,35 +198,38 @@ enum SQLiteSchema {
             ]),
     ]
 
-    /// Folds one new call into its session's aggregates (bind order: see `SQLiteStore.sessionBinds`).
-    static let upsertSession = """
-        INSERT INTO sessions (session_id, call_count, started_at, ended_at, total_latency_ms, total_tokens_in,
-            total_tokens_out, total_cost_usd, error_count, blocked_count, model_id, agent_name, user_id, environment,
-            app_id, sources, unpriced_calls)
-        VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-            CASE WHEN ?15 IS NULL THEN '[]' ELSE json_array(?15) END, ?16)
-        ON CONFLICT (session_id) DO UPDATE SET
-            call_count = call_count + 1,
-            started_at = min(started_at, excluded.started_at),
-            ended_at = max(ended_at, excluded.ended_at),
-            total_latency_ms = total_latency_ms + excluded.total_latency_ms,
-            total_tokens_in = total_tokens_in + excluded.total_tokens_in,
-            total_tokens_out = total_tokens_out + excluded.total_tokens_out,
-            total_cost_usd = (CAST(round(total_cost_usd * 1e10) AS INTEGER) + CAST(round(excluded.total_cost_usd * 1e10) AS INTEGER))
-                / 1e10,
-            error_count = error_count + excluded.error_count,
-            blocked_count = blocked_count + excluded.blocked_count,
-            unpriced_calls = unpriced_calls + excluded.unpriced_calls,
-            model_id = coalesce(excluded.model_id, model_id),
-            agent_name = coalesce(excluded.agent_name, agent_name),
-            user_id = coalesce(excluded.user_id, user_id),
-            environment = coalesce(excluded.environment, environment),
-            app_id = coalesce(excluded.app_id, app_id),
-            sources = CASE
-                WHEN ?15 IS NULL OR json_array_length(sources) >= \(SessionSummary.maximumSources)
-                    OR EXISTS (SELECT 1 FROM json_each(sessions.sources) WHERE value = ?15) THEN sources
-                ELSE json_insert(sources, '$[#]', ?15) END
-        """
+    /// Folds new calls into their sessions' aggregates, `rows` calls in one statement, in order (a session met twice
+    /// in it adds twice). Binds per call, in order: `SQLiteStore.sessionBinds`, 17 values.
+    static func upsertSessions(rows: Int) -> String {
+        let row = "(?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? IS NULL THEN '[]' ELSE json_array(?) END, ?)"
+        return """
+            INSERT INTO sessions (session_id, call_count, started_at, ended_at, total_latency_ms, total_tokens_in,
+                total_tokens_out, total_cost_usd, error_count, blocked_count, model_id, agent_name, user_id, environment,
+                app_id, sources, unpriced_calls)
+            VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))
+            ON CONFLICT (session_id) DO UPDATE SET
+                call_count = call_count + 1,
+                started_at = min(started_at, excluded.started_at),
+                ended_at = max(ended_at, excluded.ended_at),
+                total_latency_ms = total_latency_ms + excluded.total_latency_ms,
+                total_tokens_in = total_tokens_in + excluded.total_tokens_in,
+                total_tokens_out = total_tokens_out + excluded.total_tokens_out,
+                total_cost_usd = (CAST(round(total_cost_usd * 1e10) AS INTEGER) + CAST(round(excluded.total_cost_usd * 1e10) AS INTEGER))
+                    / 1e10,
+                error_count = error_count + excluded.error_count,
+                blocked_count = blocked_count + excluded.blocked_count,
+                unpriced_calls = unpriced_calls + excluded.unpriced_calls,
+                model_id = coalesce(excluded.model_id, model_id),
+                agent_name = coalesce(excluded.agent_name, agent_name),
+                user_id = coalesce(excluded.user_id, user_id),
+                environment = coalesce(excluded.environment, environment),
+                app_id = coalesce(excluded.app_id, app_id),
+                sources = CASE
+                    WHEN excluded.sources ->> 0 IS NULL OR json_array_length(sources) >= \(SessionSummary.maximumSources)
+                        OR EXISTS (SELECT 1 FROM json_each(sessions.sources) WHERE value = excluded.sources ->> 0) THEN sources
+                    ELSE json_insert(sources, '$[#]', excluded.sources ->> 0) END
+            """
+    }
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
 }

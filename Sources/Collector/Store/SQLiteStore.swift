@@ -61,12 +61,28 @@ package final class SQLiteStore: Store {
         }
     }
 
-    private static let insertCall =
-        "INSERT INTO calls (\(CallRecord.columns.joined(separator: ", "))) VALUES ("
-        + CallRecord.columns.indices.map { "?\($0 + 1)" }.joined(separator: ", ")
-        + ") ON CONFLICT (action_id) DO NOTHING RETURNING rowid"
+    /// Calls per statement when writing a batch. sqlite-nio parses and plans every statement anew and runs each on
+    /// its thread pool (one hop there and back), which made a statement per call and table most of what a stored
+    /// call cost (docs/benchmarks.md, issue 20's profile); a batch's calls share statements instead. 100 calls bind
+    /// 3,600 values, within SQLite's limit of 32,766.
+    static let callsPerStatement = 100
 
-    private static let indexCall = "INSERT INTO calls_search (rowid, document) VALUES (?, ?)"
+    /// `rows` calls; answers the row id of each one new to the store, with its action id (a call already stored is
+    /// left as it is: replays are not stored twice).
+    private static func insertCalls(rows: Int) -> String {
+        let row = "(" + Array(repeating: "?", count: CallRecord.columns.count).joined(separator: ", ") + ")"
+        return "INSERT INTO calls (\(CallRecord.columns.joined(separator: ", "))) VALUES "
+            + Array(repeating: row, count: rows).joined(separator: ", ")
+            + " ON CONFLICT (action_id) DO NOTHING RETURNING rowid, action_id"
+    }
+
+    private static func indexCalls(rows: Int) -> String {
+        "INSERT INTO calls_search (rowid, document) VALUES " + Array(repeating: "(?, ?)", count: rows).joined(separator: ", ")
+    }
+
+    private static let insertFullStatement = insertCalls(rows: callsPerStatement)
+    private static let indexFullStatement = indexCalls(rows: callsPerStatement)
+    private static let upsertFullStatement = SQLiteSchema.upsertSessions(rows: callsPerStatement)
 
     /// Messages new to the store are written once; each call then stores their digests and indexes for search
     /// the messages it brought (those new to the store that it holds first in the batch), not the history it resends.
@@ -79,15 +95,45 @@ package final class SQLiteStore: Store {
                 let fresh = try await storeNewMessages(batch.messages)
                 let owned = batch.owned(fresh)
                 var new = Set<String>()
-                for (index, record) in records.enumerated() {
+                for start in stride(from: 0, to: records.count, by: Self.callsPerStatement) {
+                    let chunk = start..<min(start + Self.callsPerStatement, records.count)
+                    let full = chunk.count == Self.callsPerStatement
+                    var binds: [SQLiteData] = []
+                    binds.reserveCapacity(chunk.count * CallRecord.columns.count)
+                    for index in chunk {
+                        binds.append(contentsOf: records[index].sqliteBinds(messageHashes: batch.digests[index]))
+                    }
                     let inserted = try await writer.query(
-                        Self.insertCall, record.sqliteBinds(messageHashes: batch.digests[index]))
-                    guard let rowid = inserted.first?.column("rowid")?.integer else { continue }
-                    new.insert(record.actionID)
-                    let document = SearchText.document(for: record, messages: owned[index])
-                    _ = try await writer.query(Self.indexCall, [.integer(rowid), .text(document)])
-                    if record.sessionID != nil {
-                        _ = try await writer.query(SQLiteSchema.upsertSession, Self.sessionBinds(record))
+                        full ? Self.insertFullStatement : Self.insertCalls(rows: chunk.count), binds)
+                    var rowIDs: [String: Int] = [:]
+                    for row in inserted {
+                        if let actionID = row.column("action_id")?.string, let rowID = row.column("rowid")?.integer {
+                            rowIDs[actionID] = rowID
+                        }
+                    }
+                    // In the batch's order: of two calls with one action id, the first was stored.
+                    var documents: [SQLiteData] = []
+                    var sessions: [SQLiteData] = []
+                    for index in chunk {
+                        let record = records[index]
+                        guard let rowID = rowIDs.removeValue(forKey: record.actionID) else { continue }
+                        new.insert(record.actionID)
+                        documents.append(.integer(rowID))
+                        documents.append(.text(SearchText.document(for: record, messages: owned[index])))
+                        if record.sessionID != nil { sessions.append(contentsOf: Self.sessionBinds(record)) }
+                    }
+                    let indexed = documents.count / 2
+                    if indexed > 0 {
+                        _ = try await writer.query(
+                            indexed == Self.callsPerStatement ? Self.indexFullStatement : Self.indexCalls(rows: indexed),
+                            documents)
+                    }
+                    let sessionRows = sessions.count / Self.sessionBindCount
+                    if sessionRows > 0 {
+                        _ = try await writer.query(
+                            sessionRows == Self.callsPerStatement
+                                ? Self.upsertFullStatement : SQLiteSchema.upsertSessions(rows: sessionRows),
+                            sessions)
                     }
                 }
                 _ = try await writer.query("COMMIT")
@@ -126,6 +172,9 @@ package final class SQLiteStore: Store {
         return fresh
     }
 
+    /// Values per call of `SQLiteSchema.upsertSessions`.
+    private static let sessionBindCount = 17
+
     private static func sessionBinds(_ record: CallRecord) -> [SQLiteData] {
         let latency = record.latencyMS ?? 0
         return [
@@ -135,7 +184,8 @@ package final class SQLiteStore: Store {
             .integer(record.tokensOut ?? 0), .float(record.blocked ? 0 : record.costUSD ?? 0),
             .integer(record.isError ? 1 : 0), .integer(record.blocked ? 1 : 0), .optionalText(record.modelID),
             .optionalText(record.agentName), .optionalText(record.userID), .optionalText(record.environment),
-            .optionalText(record.appID), .optionalText(record.source), .integer(record.isUnpriced ? 1 : 0),
+            .optionalText(record.appID), .optionalText(record.source), .optionalText(record.source),
+            .integer(record.isUnpriced ? 1 : 0),
         ]
     }
 

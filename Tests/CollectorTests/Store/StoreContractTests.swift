@@ -28,6 +28,42 @@ extension StoreTests {
             }
         }
 
+        /// A batch of 250 calls spans three of SQLite's multi-row statements (`SQLiteStore.callsPerStatement`): a
+        /// repeat across a statement's edge, replays, sessions met in every statement and sources in order all come
+        /// out as they would call by call.
+        @Test(arguments: StoreKind.testable)
+        func aBatchLargerThanOneStatementIsStoredAsCallByCall(kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                _ = try await store.insert([.stored("call-0007", session: "s0", at: 7)])
+                var batch: [CallRecord] = []
+                for index in 0..<250 {
+                    var record = CallRecord.stored(
+                        String(format: "call-%04d", index), session: "s\(index % 3)", at: Int64(1_000 + index),
+                        cost: 0.25)
+                    record.source = "pod-\(index % 5)"
+                    record.content = "answer number \(index) " + (index == 230 ? "zanzibar" : "")
+                    batch.append(record)
+                }
+                batch.append(batch[42])  // call-0042 again, in the third statement
+                let result = try await store.insert(batch)
+                #expect(result.newActionIDs.count == 249)
+                #expect(result.duplicates == 2)  // call-0007 stored before, call-0042 twice
+                #expect(!result.newActionIDs.contains("call-0007"))
+                let sessions = Dictionary(
+                    uniqueKeysWithValues: try await store.sessions(SessionQuery()).sessions.map { ($0.sessionID, $0) })
+                // s0: its 84 calls and the earlier call-0007; s1: 83 less call-0007, stored before in s0.
+                #expect(sessions["s0"]?.callCount == 85)
+                #expect(sessions["s1"]?.callCount == 82)
+                #expect(sessions["s2"]?.callCount == 83)
+                #expect(sessions["s1"]?.totalTokensIn == 8_200)
+                #expect(sessions["s1"]?.totalCostUSD == 20.5)
+                // In the order first met: calls 1, 4, 10, 13, 22 (call 7 was not stored again).
+                #expect(sessions["s1"]?.sources == ["pod-1", "pod-4", "pod-0", "pod-3", "pod-2"])
+                #expect(try await store.search(SearchQuery(text: "zanzibar")).map(\.actionID) == ["call-0230"])
+                #expect(try await store.call(actionID: "call-0249")?.content == "answer number 249 ")
+            }
+        }
+
         @Test(arguments: StoreKind.testable)
         func anActionIDTwiceInOneBatchIsStoredOnce(kind: StoreKind) async throws {
             try await kind.withStore { store in
