@@ -30,7 +30,14 @@ import Testing
         unicode.temperature = -0.0
         unicode.latencyMS = .infinity
         unicode.source = nil
-        return [full, failed, bare, unicode, OTLPSpanMapperTests.record("0193a1b2-0000-7000-8000-000000000004")]
+        // Fields longer than the writer's first room (1 KiB) and lengths that take several varint bytes.
+        var long = OTLPSpanMapperTests.record("0193a1b2-0000-7000-8000-000000000005")
+        long.agentName = String(repeating: "a", count: 20_000)
+        long.sessionID = String(repeating: "s", count: 300)
+        long.content = String(repeating: "ü", count: 40_000)
+        return [
+            full, failed, bare, unicode, OTLPSpanMapperTests.record("0193a1b2-0000-7000-8000-000000000004"), long,
+        ]
     }
 
     @Test(arguments: [false, true]) func theBytesDecodeToTheMappersRequest(captureContent: Bool) throws {
