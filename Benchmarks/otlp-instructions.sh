@@ -40,7 +40,7 @@ ingest_port=$(free_port); api_port=$(free_port); sink_port=$(free_port); closed_
 write_nginx_conf "$sink_port"
 nginx -c "$work/nginx.conf" -p "$work" >"$work/nginx.log" 2>&1 &
 bench_pids+=($!)
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$sink_port/" && break; sleep 0.1; done
+for _ in $(seq 1 100); do curl -s -m 5 -o /dev/null "http://127.0.0.1:$sink_port/" && break; sleep 0.1; done
 per_link=$((records / links))
 idle_seconds="${IDLE_SECONDS:-10}"
 settle_seconds="${SETTLE_SECONDS:-6}"
@@ -58,8 +58,10 @@ count() {
     on) endpoint="http://127.0.0.1:$sink_port" ;;
     down) endpoint="http://127.0.0.1:$closed_port" ;;
   esac
-  local otel=()
+  local otel=() profile=()
   [ -n "$endpoint" ] && otel=(AGENTLEDGER_OTEL_ENDPOINT="$endpoint")
+  # A kept dump names its own functions (by default a later dump refers to names defined in the first one).
+  [ -n "${KEEP_PROFILES:-}" ] && profile=(--compress-strings=no --compress-pos=no)
   local dsn="${pg_dsn:-}"
   if [ "$store" = sqlite ]; then
     rm -f "$work/ledger.db"*
@@ -67,13 +69,13 @@ count() {
   fi
   env AGENTLEDGER_DSN="$dsn" AGENTLEDGER_INGEST_HOST=127.0.0.1 AGENTLEDGER_INGEST_PORT="$ingest_port" \
     AGENTLEDGER_HTTP_HOST=127.0.0.1 AGENTLEDGER_HTTP_PORT="$api_port" LOG_LEVEL=error "${otel[@]}" \
-    valgrind --tool=callgrind --valgrind-stacksize=10485760 --callgrind-out-file="$work/callgrind.%p" \
+    valgrind --tool=callgrind --valgrind-stacksize=10485760 "${profile[@]}" --callgrind-out-file="$work/callgrind.%p" \
     "$bin" collector >"$work/collector-$mode.log" 2>&1 &
   pid=$!
   bench_pids+=("$pid")
   metrics="http://127.0.0.1:$api_port/metrics"
-  for _ in $(seq 1 1200); do curl -s -o /dev/null "http://127.0.0.1:$api_port/healthz" && break; sleep 0.1; done
-  curl -s -o /dev/null "http://127.0.0.1:$api_port/healthz" ||
+  for _ in $(seq 1 1200); do curl -s -m 10 -o /dev/null "http://127.0.0.1:$api_port/healthz" && break; sleep 0.1; done
+  curl -s -m 10 -o /dev/null "http://127.0.0.1:$api_port/healthz" ||
     { echo "the collector under valgrind did not start: $(tail -5 "$work/collector-$mode.log")" >&2; exit 1; }
   # Each mode stores into empty tables.
   [ "$store" = postgres ] && pg_sql "TRUNCATE calls, sessions, messages" >/dev/null

@@ -64,6 +64,7 @@ package final class OTLPExporter: Service, Sendable {
         outgoing.reserveCapacity(min(records.count, room))
         var traceIDs: [String: Data] = [:]
         let encoder = OTLPSpanEncoder(mapper: mapper)
+        var scratch = ProtobufWriter(capacity: 4_096)
         var unencoded = 0
         for record in records where record.source != OTLPSpanReader.source {
             guard outgoing.count < room else {
@@ -73,7 +74,7 @@ package final class OTLPExporter: Service, Sendable {
             switch configuration.encoding {
             case .protobuf:
                 // The mapper writes content only when capture is on, so the record is encoded as it is.
-                outgoing.append(.span(encoder.span(for: record, traceIDs: &traceIDs)))
+                outgoing.append(.span(encoder.span(for: record, traceIDs: &traceIDs, scratch: &scratch)))
             case .json:
                 outgoing.append(.record(configuration.captureContent ? record : Self.withoutContent(record)))
             }

@@ -22,62 +22,82 @@ struct OTLPSpanEncoder {
     /// `ExportTraceServiceRequest`: one `ResourceSpans` (field 1) per source, in order of first appearance.
     func request(for records: some Sequence<CallRecord>) -> [UInt8] {
         var traceIDs: [String: Data] = [:]
-        return request(for: records.map { span(for: $0, traceIDs: &traceIDs) })
+        var scratch = ProtobufWriter(capacity: 4_096)
+        return request(for: records.map { span(for: $0, traceIDs: &traceIDs, scratch: &scratch) })
     }
 
-    /// One call's span. `traceIDs`: a session's calls share one trace, its id hashed once per batch of calls.
-    func span(for record: CallRecord, traceIDs: inout [String: Data]) -> EncodedSpan {
-        var span = ProtobufWriter(capacity: 1_024)
-        write(record, into: &span, traceIDs: &traceIDs)
-        return EncodedSpan(source: record.source, bytes: span.bytes)
+    /// One call's span, written in `scratch` (kept from call to call: its room is made once) and copied out.
+    /// `traceIDs`: a session's calls share one trace, its id hashed once per batch of calls.
+    func span(for record: CallRecord, traceIDs: inout [String: Data], scratch: inout ProtobufWriter) -> EncodedSpan {
+        scratch.removeAll()
+        scratch.attributeField = 0
+        write(record, into: &scratch, traceIDs: &traceIDs)
+        return EncodedSpan(source: record.source, bytes: scratch.bytes)
     }
 
     /// `ExportTraceServiceRequest` of spans already encoded: one `ResourceSpans` per source, in order of first
-    /// appearance.
+    /// appearance. Every size is known before a byte is written, so the request is written once, each span copied
+    /// into it once (not into its scope, its resource and then the request, as nesting writers would).
     func request(for spans: some Collection<EncodedSpan>) -> [UInt8] {
-        var order: [String?] = []
-        var spansBySource: [String?: ProtobufWriter] = [:]
-        for span in spans {
-            if spansBySource[span.source] == nil {
-                order.append(span.source)
-                spansBySource[span.source] = ProtobufWriter(capacity: spans.count * (span.bytes.count + 4))
+        // The spans of each source, in order; consecutive spans of one source (the usual case) look up nothing.
+        var groups: [(source: String?, spans: [Int], size: Int)] = []
+        var groupOf: [String?: Int] = [:]
+        var current = -1
+        for (index, span) in zip(0..., spans) {
+            if current < 0 || groups[current].source != span.source {
+                if let known = groupOf[span.source] {
+                    current = known
+                } else {
+                    current = groups.count
+                    groupOf[span.source] = current
+                    groups.append((span.source, [], 0))
+                }
             }
-            spansBySource[span.source]!.message(2, span.bytes)  // ScopeSpans.spans
+            groups[current].spans.append(index)
+            groups[current].size += Self.fieldSize(span.bytes.count)  // ScopeSpans.spans
         }
         var scope = ProtobufWriter()  // InstrumentationScope
         scope.field(1, "agentledger")
         scope.field(2, mapper.version)
-        var request = ProtobufWriter()
-        var resourceSpans = ProtobufWriter()
-        var resource = ProtobufWriter()
-        var scopeSpans = ProtobufWriter()
-        for source in order {
-            resource.removeAll()
+        let resources = groups.map { group in
+            var resource = ProtobufWriter()
             resource.attributeField = 1  // Resource.attributes
             resource.string("service.name", mapper.serviceName)
-            if let source {
+            if let source = group.source {
                 resource.string("host.name", source)
                 resource.string("service.instance.id", source)
             }
-            scopeSpans.removeAll()
-            scopeSpans.message(1, scope)  // ScopeSpans.scope
-            scopeSpans.append(spansBySource[source]!)
-            resourceSpans.removeAll()
-            resourceSpans.message(1, resource)  // ResourceSpans.resource
-            resourceSpans.message(2, scopeSpans)  // ResourceSpans.scope_spans
-            request.message(1, resourceSpans)  // ExportTraceServiceRequest.resource_spans
+            return resource
         }
-        return request.bytes
+        let scopeSpansSizes = groups.map { Self.fieldSize(scope.count) + $0.size }
+        let resourceSpansSizes = zip(resources, scopeSpansSizes).map { resource, scopeSpans in
+            Self.fieldSize(resource.count) + Self.fieldSize(scopeSpans)
+        }
+        var request = ProtobufWriter(capacity: resourceSpansSizes.reduce(0) { $0 + Self.fieldSize($1) })
+        let encoded = Array(spans)
+        for (index, group) in groups.enumerated() {
+            request.header(1, size: resourceSpansSizes[index])  // ExportTraceServiceRequest.resource_spans
+            request.message(1, resources[index])  // ResourceSpans.resource
+            request.header(2, size: scopeSpansSizes[index])  // ResourceSpans.scope_spans
+            request.message(1, scope)  // ScopeSpans.scope
+            for span in group.spans { request.message(2, encoded[span].bytes) }  // ScopeSpans.spans
+        }
+        return request.finish()
     }
+
+    /// The bytes of a length-delimited field of fields 1 to 15 holding `size` bytes.
+    private static func fieldSize(_ size: Int) -> Int { 1 + ProtobufWriter.varintSize(UInt64(size)) + size }
 
     /// One `Span`'s fields, as `OTLPSpanMapper.span(for:)` sets them.
     private func write(_ record: CallRecord, into span: inout ProtobufWriter, traceIDs: inout [String: Data]) {
         if let session = record.sessionID {
-            let traceID =
-                traceIDs[session]
-                ?? OTLPIdentifiers.traceID(sessionID: session, actionID: record.actionID)
-            if traceIDs.count < 4_096 { traceIDs[session] = traceID }
-            span.bytes(1, traceID)
+            if let known = traceIDs[session] {
+                span.bytes(1, known)
+            } else {
+                let traceID = OTLPIdentifiers.traceID(sessionID: session, actionID: record.actionID)
+                if traceIDs.count < 4_096 { traceIDs[session] = traceID }
+                span.bytes(1, traceID)
+            }
         } else {
             span.bytes(1, OTLPIdentifiers.traceID(sessionID: nil, actionID: record.actionID))
         }
@@ -139,6 +159,20 @@ struct ProtobufWriter: OTLPAttributeSink {
 
     /// What was written, in an array of its own.
     var bytes: [UInt8] { Array(storage[..<count]) }
+
+    /// What was written, without a copy: the writer is done.
+    consuming func finish() -> [UInt8] {
+        storage.removeLast(storage.count - count)
+        return storage
+    }
+
+    /// The key and length of a length-delimited field whose `size` bytes are written next.
+    mutating func header(_ field: UInt64, size: Int) {
+        write(atMost: 2 * Self.varintLimit) { cursor in
+            cursor.key(field, .lengthDelimited)
+            cursor.varint(UInt64(size))
+        }
+    }
 
     /// Forgets what was written, keeping the room.
     mutating func removeAll() { count = 0 }

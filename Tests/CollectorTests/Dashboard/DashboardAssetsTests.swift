@@ -44,6 +44,15 @@ import Testing
             "inline event handlers break the content security policy")
     }
 
+    /// The page names every module for preloading, so the browser fetches them together, not one import depth at a
+    /// time.
+    @Test func thePagePreloadsEveryModule() throws {
+        let page = try #require(DashboardAssets.named("index.html")).text
+        for (name, _) in try Self.sourceFiles() where name.hasSuffix(".js") && name != "main.js" {
+            #expect(page.contains(#"<link rel="modulepreload" href="assets/\#(name)">"#), "\(name) is not preloaded")
+        }
+    }
+
     @Test func contentTypesFollowTheExtension() {
         #expect(DashboardAssets.named("main.js")?.contentType == "text/javascript; charset=utf-8")
         #expect(DashboardAssets.named("app.css")?.contentType == "text/css; charset=utf-8")
