@@ -101,8 +101,8 @@ struct OTLPSpanEncoder {
         } else {
             span.bytes(1, OTLPIdentifiers.traceID(sessionID: nil, actionID: record.actionID))
         }
-        span.bytes(2, OTLPIdentifiers.spanID(actionID: record.actionID))
-        if let parent = record.parentActionID { span.bytes(4, OTLPIdentifiers.spanID(actionID: parent)) }
+        OTLPIdentifiers.withSpanID(actionID: record.actionID) { span.bytes(2, $0) }
+        if let parent = record.parentActionID { OTLPIdentifiers.withSpanID(actionID: parent) { span.bytes(4, $0) } }
         if let model = record.modelID {
             span.field(5, "chat ", model)
         } else {
@@ -280,10 +280,14 @@ struct ProtobufWriter: OTLPAttributeSink {
     }
 
     mutating func bytes(_ field: UInt64, _ value: Data) {
+        value.withUnsafeBytes { bytes(field, $0) }
+    }
+
+    mutating func bytes(_ field: UInt64, _ value: UnsafeRawBufferPointer) {
         write(atMost: 2 * Self.varintLimit + value.count) { cursor in
             cursor.key(field, .lengthDelimited)
             cursor.varint(UInt64(value.count))
-            value.withUnsafeBytes { cursor.copy($0) }
+            cursor.copy(value)
         }
     }
 
