@@ -66,7 +66,9 @@ package final class OTLPExporter: Service, Sendable {
         let encoder = OTLPSpanEncoder(mapper: mapper)
         var scratch = ProtobufWriter(capacity: 4_096)
         var unencoded = 0
-        for record in records where record.source != OTLPSpanReader.source {
+        // By index: each record is read where it lies in the array, not copied out of it (a copy retains and
+        // releases every one of a record's strings and arrays).
+        for index in records.indices where records[index].source != OTLPSpanReader.source {
             guard outgoing.count < room else {
                 unencoded += 1
                 continue
@@ -74,8 +76,9 @@ package final class OTLPExporter: Service, Sendable {
             switch configuration.encoding {
             case .protobuf:
                 // The mapper writes content only when capture is on, so the record is encoded as it is.
-                outgoing.append(.span(encoder.span(for: record, traceIDs: &traceIDs, scratch: &scratch)))
+                outgoing.append(.span(encoder.span(for: records[index], traceIDs: &traceIDs, scratch: &scratch)))
             case .json:
+                let record = records[index]
                 outgoing.append(.record(configuration.captureContent ? record : Self.withoutContent(record)))
             }
         }

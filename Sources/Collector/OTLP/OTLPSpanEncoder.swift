@@ -368,19 +368,26 @@ struct ProtobufWriter: OTLPAttributeSink {
     }
 
     mutating func strings(_ key: String, _ values: [String]) {
-        // ArrayValue { repeated AnyValue values = 1 }, each AnyValue a string_value.
-        let counts = values.map(\.utf8.count)
-        let elementSizes = counts.map { 1 + Self.varintSize(UInt64($0)) + $0 }
-        let arraySize = elementSizes.reduce(0) { $0 + 1 + Self.varintSize(UInt64($1)) + $1 }
+        // ArrayValue { repeated AnyValue values = 1 }, each AnyValue a string_value. Sizes are summed in one pass and
+        // written in a second, with no array of them (a call's finish reasons are usually one).
+        var arraySize = 0
+        for value in values {
+            let element = Self.stringValueSize(value.utf8.count)
+            arraySize += 1 + Self.varintSize(UInt64(element)) + element
+        }
         let valueSize = 1 + Self.varintSize(UInt64(arraySize)) + arraySize
         attribute(key, valueSize: valueSize, atMost: valueSize) { cursor in
             cursor.key(5, .lengthDelimited)  // AnyValue.array_value
             cursor.varint(UInt64(arraySize))
-            for index in values.indices {
+            for value in values {
+                let count = value.utf8.count
                 cursor.key(1, .lengthDelimited)
-                cursor.varint(UInt64(elementSizes[index]))
-                cursor.string(1, values[index], count: counts[index])
+                cursor.varint(UInt64(Self.stringValueSize(count)))
+                cursor.string(1, value, count: count)
             }
         }
     }
+
+    /// The size of an `AnyValue` holding a string of `count` bytes.
+    private static func stringValueSize(_ count: Int) -> Int { 1 + varintSize(UInt64(count)) + count }
 }
