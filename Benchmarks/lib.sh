@@ -158,6 +158,9 @@ print(round(min(once() for _ in range(3)) * 1000))'
 # CPU seconds (user + system) a process has used.
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
+# A process's user and system CPU so far, in clock ticks: "user system".
+cpu_split() { awk '{print $14, $15}' "/proc/$1/stat"; }
+
 as_pg() { if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 # A private cluster on a free loopback port with Postgres's default durability (fsync and synchronous_commit on),

@@ -42,8 +42,8 @@ start_otlp_collector() {
 
 echo "date: $(date -u +%F)  cores: $(nproc)  links: $links  records/frame: $batch  seconds/run: $duration"
 echo
-echo "| run | export | records/s | stored = acked | collector CPU | per record | spans exported | dropped | failed | reference loop |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| run | export | records/s | stored = acked | collector CPU | per record | user / system per record | spans exported | dropped | failed | reference loop |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 failed=0
 for rep in $(seq 1 "$reps"); do
   for mode in off on down; do
@@ -57,11 +57,13 @@ for rep in $(seq 1 "$reps"); do
     pg_sql "CHECKPOINT" >/dev/null
     reference=$(reference_ms)
     cpu_before=$(cpu_seconds "$collector_pid")
+    read -r user_before system_before < <(cpu_split "$collector_pid")
     result=$(python3 Benchmarks/ingest_load.py load --port "$ingest_port" --links "$links" --batch "$batch" \
       --seconds "$duration") || { echo "load failed: $result" >&2; failed=1; continue; }
     # Export runs after the commit: give the last batches their delay (1 s) to leave before CPU is read.
     sleep 1.5
     cpu=$(awk -v a="$cpu_before" -v b="$(cpu_seconds "$collector_pid")" 'BEGIN {printf "%.1f", b - a}')
+    read -r user_after system_after < <(cpu_split "$collector_pid")
     stored=$(pg_sql "SELECT count(*) FROM calls")
     read -r rate acked < <(python3 -c '
 import json, sys
@@ -74,8 +76,10 @@ print(r["records_per_s"], r["stored"] + r["duplicates"])' "$result")
     check="$stored = $acked"
     [ "$stored" = "$acked" ] || { check="**$stored ≠ $acked**"; failed=1; }
     per_record=$(awk -v c="$cpu" -v n="$acked" 'BEGIN {printf "%.1f", n ? c * 1e6 / n : 0}')
-    printf '| %s | %s | %s | %s | %s s | %s µs | %s | %s | %s | %s ms |\n' "$rep" "$mode" "$rate" "$check" "$cpu" \
-      "$per_record" "$exported" "$dropped" "$failed_spans" "$reference"
+    split=$(awk -v u="$((user_after - user_before))" -v s="$((system_after - system_before))" -v n="$acked" \
+      -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f / %.1f µs", n ? u / hz * 1e6 / n : 0, n ? s / hz * 1e6 / n : 0}')
+    printf '| %s | %s | %s | %s | %s s | %s µs | %s | %s | %s | %s | %s ms |\n' "$rep" "$mode" "$rate" "$check" "$cpu" \
+      "$per_record" "$split" "$exported" "$dropped" "$failed_spans" "$reference"
     echo "$mode $rate $per_record" >>"$work/results"
     stop_collector
   done
