@@ -39,6 +39,15 @@ struct OTLPSpanEncoder {
     /// appearance. Every size is known before a byte is written, so the request is written once, each span copied
     /// into it once (not into its scope, its resource and then the request, as nesting writers would).
     func request(for spans: some Collection<EncodedSpan>) -> [UInt8] {
+        var request = ProtobufWriter()
+        self.request(for: spans, into: &request)
+        return request.finish()
+    }
+
+    /// The same request, written in `request` (emptied first): the export loop keeps one writer, so a batch's
+    /// hundreds of KiB are not allocated anew each time.
+    func request(for spans: some Collection<EncodedSpan>, into request: inout ProtobufWriter) {
+        request.removeAll()
         // The spans of each source, in order; consecutive spans of one source (the usual case) look up nothing.
         var groups: [(source: String?, spans: [Int], size: Int)] = []
         var groupOf: [String?: Int] = [:]
@@ -73,7 +82,7 @@ struct OTLPSpanEncoder {
         let resourceSpansSizes = zip(resources, scopeSpansSizes).map { resource, scopeSpans in
             Self.fieldSize(resource.count) + Self.fieldSize(scopeSpans)
         }
-        var request = ProtobufWriter(capacity: resourceSpansSizes.reduce(0) { $0 + Self.fieldSize($1) })
+        request.reserve(resourceSpansSizes.reduce(0) { $0 + Self.fieldSize($1) })
         let encoded = Array(spans)
         for (index, group) in groups.enumerated() {
             request.header(1, size: resourceSpansSizes[index])  // ExportTraceServiceRequest.resource_spans
@@ -82,7 +91,6 @@ struct OTLPSpanEncoder {
             request.message(1, scope)  // ScopeSpans.scope
             for span in group.spans { request.message(2, encoded[span].bytes) }  // ScopeSpans.spans
         }
-        return request.finish()
     }
 
     /// The bytes of a length-delimited field of fields 1 to 15 holding `size` bytes.
@@ -176,6 +184,16 @@ struct ProtobufWriter: OTLPAttributeSink {
 
     /// Forgets what was written, keeping the room.
     mutating func removeAll() { count = 0 }
+
+    /// Makes room for `size` more bytes now, rather than as they come.
+    mutating func reserve(_ size: Int) {
+        if storage.count - count < size { storage.append(contentsOf: repeatElement(0, count: size - (storage.count - count))) }
+    }
+
+    /// What was written, where it lies.
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+    }
 
     /// The most bytes a varint takes.
     private static let varintLimit = 10
@@ -308,11 +326,9 @@ struct ProtobufWriter: OTLPAttributeSink {
         }
     }
 
-    /// Another writer's bytes, as they are.
-    mutating func append(_ other: ProtobufWriter) {
-        write(atMost: other.count) { cursor in
-            other.storage.withUnsafeBytes { cursor.copy(UnsafeRawBufferPointer(rebasing: $0[..<other.count])) }
-        }
+    /// Bytes as they are.
+    mutating func append(_ bytes: [UInt8]) {
+        write(atMost: bytes.count) { cursor in bytes.withUnsafeBytes { cursor.copy($0) } }
     }
 
     // MARK: Attributes: KeyValue { key = 1; AnyValue value = 2 }, AnyValue's oneof always written

@@ -75,20 +75,33 @@ package enum OTLPWire {
     /// and zlib's default far more: compression is the largest part of what export costs the collector per record
     /// (docs/benchmarks.md, "OTLP export").
     package static func gzip(_ bytes: [UInt8]) throws -> ByteBuffer {
-        guard let compressor = libdeflate_alloc_compressor(1) else {
-            throw Failure(description: "gzip: no memory for the compressor")
-        }
-        defer { libdeflate_free_compressor(compressor) }
-        let bound = libdeflate_gzip_compress_bound(compressor, bytes.count)
-        var body = ByteBufferAllocator().buffer(capacity: bound)
-        let written = bytes.withUnsafeBytes { input in
-            body.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { output in
-                libdeflate_gzip_compress(compressor, input.baseAddress, input.count, output.baseAddress, output.count)
+        try bytes.withUnsafeBytes { try GzipCompressor().compress($0) }
+    }
+
+    /// A gzip compressor kept from body to body: its tables (hundreds of KiB) are allocated once, not for each batch.
+    /// One task at a time.
+    package final class GzipCompressor {
+        private let compressor: OpaquePointer
+
+        package init() throws(Failure) {
+            guard let compressor = libdeflate_alloc_compressor(1) else {
+                throw Failure(description: "gzip: no memory for the compressor")
             }
+            self.compressor = compressor
         }
-        // Within the bound libdeflate gives, compression cannot run out of room; 0 would mean it did.
-        guard written > 0 else { throw Failure(description: "gzip: the body did not fit its bound") }
-        return body
+
+        deinit { libdeflate_free_compressor(compressor) }
+
+        package func compress(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> ByteBuffer {
+            let bound = libdeflate_gzip_compress_bound(compressor, bytes.count)
+            var body = ByteBufferAllocator().buffer(capacity: bound)
+            let written = body.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { output in
+                libdeflate_gzip_compress(compressor, bytes.baseAddress, bytes.count, output.baseAddress, output.count)
+            }
+            // Within the bound libdeflate gives, compression cannot run out of room; 0 would mean it did.
+            guard written > 0 else { throw Failure(description: "gzip: the body did not fit its bound") }
+            return body
+        }
     }
 
     /// A gzip body inflated to at most `maxSize` bytes; larger throws `tooLarge`.

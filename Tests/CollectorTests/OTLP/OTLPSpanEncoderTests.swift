@@ -53,6 +53,23 @@ import Testing
         #expect(bytes == (try expected.serializedBytes() as [UInt8]))
     }
 
+    /// The export loop writes every batch in one kept writer: a batch after a larger one carries nothing of it.
+    @Test func aKeptWriterHoldsOnlyTheLastBatch() throws {
+        let encoder = OTLPSpanEncoder(mapper: OTLPSpanMapperTests.mapper)
+        var traceIDs: [String: Data] = [:]
+        var scratch = ProtobufWriter()
+        let spans = Self.calls().map { encoder.span(for: $0, traceIDs: &traceIDs, scratch: &scratch) }
+        var kept = ProtobufWriter()
+        encoder.request(for: spans, into: &kept)
+        encoder.request(for: spans.prefix(2), into: &kept)
+        #expect(kept.bytes == encoder.request(for: Array(spans.prefix(2))))
+        let gzip = try OTLPWire.GzipCompressor()
+        let first = try kept.withBytes { try gzip.compress($0) }
+        let second = try kept.withBytes { try gzip.compress($0) }
+        #expect(try OTLPWire.gunzip(first, maxSize: 1 << 20) == kept.bytes)
+        #expect(first == second, "a kept compressor starts each body afresh")
+    }
+
     @Test func noCallsIsAnEmptyRequest() throws {
         let mapper = OTLPSpanMapperTests.mapper
         let bytes = OTLPSpanEncoder(mapper: mapper).request(for: [CallRecord]())
