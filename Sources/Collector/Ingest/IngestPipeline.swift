@@ -69,7 +69,9 @@ package struct IngestPipeline: Sendable {
         do {
             result = try await store.insert(records)
         } catch {
-            try await store.checkReady()  // the store is down: the sidecar keeps the batch and sends it again
+            // The store is busy or down: the sidecar keeps the batch and sends it again.
+            if StoreError.isTransient(error) { throw error }
+            try await store.checkReady()
             var stored: [CallRecord] = []
             result = InsertResult(newActionIDs: [], duplicates: 0)
             for (index, record) in records.enumerated() {
@@ -79,6 +81,7 @@ package struct IngestPipeline: Sendable {
                     result.duplicates += one.duplicates
                     stored.append(record)
                 } catch {
+                    if StoreError.isTransient(error) { throw error }
                     try await store.checkReady()
                     quarantine.append(QuarantinedRecord(calls[index], source: source, reason: "\(error)", now: now))
                 }

@@ -147,17 +147,28 @@ package final class PostgresStore: Store, Service {
                 group.addTask { try await body(client) }
                 group.addTask {
                     try await Task.sleep(for: timeout)
-                    throw StoreError("Postgres did not answer within \(timeout)")
+                    throw StoreError("Postgres did not answer within \(timeout)", transient: true)
                 }
                 defer { group.cancelAll() }
                 guard let result = try await group.next() else { throw CancellationError() }
                 return result
             }
         } catch let error as StoreError {
-            throw StoreError("\(what) failed: \(error.message)")
+            throw StoreError("\(what) failed: \(error.message)", transient: error.transient)
         } catch {
-            throw StoreError("\(what) failed: \(Self.describe(error))")
+            throw StoreError("\(what) failed: \(Self.describe(error))", transient: Self.isTransient(error))
         }
+    }
+
+    /// Whether Postgres failed for a reason that passes (SQLSTATE classes 08 connection, 40 transaction rollback, 53
+    /// insufficient resources, 57 operator intervention, and 55P03 lock not available), or before it answered at all.
+    static func isTransient(_ error: any Error) -> Bool {
+        if let error = error as? PostgresTransactionError {
+            return isTransient(error.closureError ?? error.commitError ?? error.beginError ?? error.rollbackError ?? error)
+        }
+        guard let error = error as? PSQLError else { return false }
+        guard let state = error.serverInfo?[.sqlState] else { return true }  // the connection, not the server
+        return ["08", "40", "53", "57"].contains(String(state.prefix(2))) || state == "55P03"
     }
 
     /// What went wrong, with the server's message when there is one (a `PSQLError`'s description hides it).

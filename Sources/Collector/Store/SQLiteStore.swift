@@ -90,7 +90,8 @@ package final class SQLiteStore: Store {
         guard !records.isEmpty else { return InsertResult(newActionIDs: [], duplicates: 0) }
         let batch = MessageBatch(records)
         return try await writeLock.withLock {
-            _ = try await writer.query("BEGIN IMMEDIATE")
+            // Taking the write lock is where another process holding it shows first.
+            do { _ = try await writer.query("BEGIN IMMEDIATE") } catch { throw Self.classified(error) }
             do {
                 let fresh = try await storeNewMessages(batch.messages)
                 let owned = batch.owned(fresh)
@@ -140,7 +141,7 @@ package final class SQLiteStore: Store {
                 return InsertResult(newActionIDs: new, duplicates: records.count - new.count)
             } catch {
                 _ = try? await writer.query("ROLLBACK")
-                throw error
+                throw Self.classified(error)
             }
         }
     }
@@ -170,6 +171,18 @@ package final class SQLiteStore: Store {
                 chunk.flatMap { [.blob(ByteBuffer(bytes: $0.digest)), .text($0.text)] })
         }
         return fresh
+    }
+
+    /// `error` as a transient `StoreError` when SQLite was only busy (another connection or process holds the lock
+    /// past `busy_timeout`), as it is otherwise.
+    static func classified(_ error: any Error) -> any Error {
+        guard let error = error as? SQLiteError else { return error }
+        switch error.reason {
+        case .busy, .locked, .busyTimeout, .busyInRecovery, .busyInSnapshot, .lockedBySharedCache, .lockedVirtualTable:
+            return StoreError("busy: \(error.message)", transient: true)
+        default:
+            return error
+        }
     }
 
     /// Values per call of `SQLiteSchema.upsertSessions`.

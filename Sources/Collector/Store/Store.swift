@@ -90,6 +90,17 @@ package struct SpendTotals: Sendable, Equatable {
 /// The store could not do what was asked; the message names what failed.
 package struct StoreError: Error, CustomStringConvertible {
     package var message: String
-    package init(_ message: String) { self.message = message }
+    /// The store was busy or out of reach (a lock held elsewhere, a timeout, a lost connection), not refusing what it
+    /// was given: the same write can succeed later, so the records must be kept and sent again, never quarantined.
+    package var transient: Bool
+    package init(_ message: String, transient: Bool = false) {
+        self.message = message
+        self.transient = transient
+    }
     package var description: String { message }
+
+    /// Whether `error` is a `StoreError` that says the store was only busy or out of reach.
+    package static func isTransient(_ error: any Error) -> Bool {
+        (error as? StoreError)?.transient ?? false
+    }
 }

@@ -32,6 +32,31 @@ extension StoreTests {
             }
         }
 
+        /// A store that is only busy (SQLite's lock held by another process past its busy timeout, a Postgres
+        /// serialization failure) refuses nothing for good: the batch fails whole and is sent again, and no record of
+        /// it is quarantined. Found by `Tests/e2e/test_up_overload.py`: records met the lock one by one and were
+        /// quarantined as if they could never be stored.
+        @Test(arguments: StoreKind.testable)
+        func aBusyStoreFailsTheBatchAndQuarantinesNothing(kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                var busy = RefusingStore(base: store, refused: "poison")
+                busy.busy = "b"
+                let pipeline = IngestPipeline(normalizer: Normalizer(), store: busy, counters: CollectorCounters())
+                await #expect(throws: StoreError.self) {
+                    try await pipeline.commit([Self.call("a"), Self.call("poison"), Self.call("b")], source: "link")
+                }
+                #expect(try await store.quarantined(limit: 10).total == 0)
+                // The lock let go, the same batch is stored, and only the record the store refuses is quarantined.
+                let free = IngestPipeline(
+                    normalizer: Normalizer(), store: RefusingStore(base: store, refused: "poison"),
+                    counters: CollectorCounters())
+                let result = try await free.commit([Self.call("a"), Self.call("poison"), Self.call("b")], source: "link")
+                #expect(result.newActionIDs.isSuperset(of: ["b"]))
+                #expect(try await store.call(actionID: "b") != nil)
+                #expect(try await store.quarantined(limit: 10).records.compactMap(\.actionID) == ["poison"])
+            }
+        }
+
         @Test(arguments: StoreKind.testable)
         func theStoreRefusingOneRecordStoresTheRestAndQuarantinesIt(kind: StoreKind) async throws {
             try await kind.withStore { store in
@@ -78,8 +103,13 @@ extension StoreTests {
 private struct RefusingStore: Store {
     let base: any Store
     let refused: String?
+    /// A batch holding this action id finds the store busy (a lock held elsewhere), while it still answers reads.
+    var busy: String? = nil
 
     func insert(_ records: [CallRecord]) async throws -> InsertResult {
+        if let busy, records.contains(where: { $0.actionID == busy }) {
+            throw StoreError("busy: database is locked", transient: true)
+        }
         guard let refused else { throw StoreError("connection refused") }
         if records.contains(where: { $0.actionID == refused }) { throw StoreError("value out of range for \(refused)") }
         return try await base.insert(records)
