@@ -53,13 +53,32 @@ package enum Integration {
         return try await condition()
     }
 
-    /// A port on 127.0.0.1 with nothing listening: bound once to learn a free number, then closed.
+    /// A port on 127.0.0.1 with nothing listening, and that nothing else can take: one socket stays bound to it,
+    /// never listening, for the rest of the test process, so a connection there is refused. (A port bound and closed
+    /// again was seen taken by a parallel test's server, which then reset the connection meant to be refused.)
     package static func closedPort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(channel.localAddress?.port)
-        try await channel.close()
-        return port
+        try refusingPort.get()
+    }
+
+    private struct BindFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private static let refusingPort = Result<Int, BindFailure> { () throws(BindFailure) -> Int in
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw BindFailure(description: "socket: errno \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
+            }
+        }
+        guard bound else { throw BindFailure(description: "bind: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))  // the descriptor stays open: the port stays ours
     }
 }
 
