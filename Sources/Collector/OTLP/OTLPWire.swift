@@ -70,16 +70,11 @@ package enum OTLPWire {
         return partial.rejectedSpans == 0 && partial.errorMessage.isEmpty ? nil : partial
     }
 
-    /// gzip at libdeflate's fastest level (Sources/CLibDeflate). On a batch of 512 typical spans (~760 bytes each)
-    /// it takes 14,000 instructions a span for a 7.3× smaller body, where zlib's fastest level takes 27,000 for 7.0×
-    /// and zlib's default far more: compression is the largest part of what export costs the collector per record
-    /// (docs/benchmarks.md, "OTLP export").
-    package static func gzip(_ bytes: [UInt8]) throws -> ByteBuffer {
-        try bytes.withUnsafeBytes { try GzipCompressor().compress($0) }
-    }
-
-    /// A gzip compressor kept from body to body: its tables (hundreds of KiB) are allocated once, not for each batch.
-    /// One task at a time.
+    /// gzip at libdeflate's fastest level (Sources/CLibDeflate), kept from body to body: its tables (hundreds of KiB)
+    /// are allocated once, not for each batch. One task at a time. On a batch of 512 typical spans (~760 bytes each) it
+    /// takes 14,000 instructions a span for a 7.3× smaller body, where zlib's fastest level takes 27,000 for 7.0×:
+    /// compression is the largest part of what export costs the collector per record (docs/benchmarks.md, "OTLP
+    /// export").
     package final class GzipCompressor {
         private let compressor: OpaquePointer
 
