@@ -13,7 +13,8 @@
 #
 # BASELINE: another build's binary, run as the collector right before this one at every (links, records/frame),
 # on the same Postgres, so the two compare minute by minute ("before" and "now" in the build column). REPS: how
-# many times the whole sweep runs (default 1).
+# many times the whole sweep runs (default 1). The two share one database, so BASELINE must be a build of the same
+# schema: since migration 11 (day partitions, `call_ids`), a build from before it cannot store into it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-8}"
@@ -52,7 +53,7 @@ for links in $link_counts; do
     label=${build%%:*}
     bin=${build#*:}
     start_collector "$work/collector.log"
-    pg_sql "TRUNCATE calls, sessions, messages" >/dev/null
+    pg_sql "TRUNCATE calls, call_ids, sessions, messages" >/dev/null
     pg_sql "CHECKPOINT" >/dev/null
     reference=$(reference_ms)
     collector_cpu=$(cpu_seconds "$collector_pid"); postgres_cpu=$(pg_cpu_seconds)
@@ -93,7 +94,7 @@ echo "collectors: $stored_total stored, $failed_batches failed batches"
 # The ceiling: as many rows as the largest run acknowledged, the same stored row with unique keys, one COPY each.
 pg_sql "CREATE TABLE calls_copy (LIKE calls INCLUDING ALL)" >/dev/null
 python3 Benchmarks/ingest_load.py csv --row "$work/row.csv" --count "$best" --out "$work/rows.csv"
-pg_sql "TRUNCATE calls, sessions, messages" >/dev/null
+pg_sql "TRUNCATE calls, call_ids, sessions, messages" >/dev/null
 echo
 for attempt in 1 2 3; do  # three loads, the median counts
   pg_sql "TRUNCATE calls_copy" >/dev/null

@@ -78,7 +78,7 @@ count() {
   curl -s -m 10 -o /dev/null "http://127.0.0.1:$api_port/healthz" ||
     { echo "the collector under valgrind did not start: $(tail -5 "$work/collector-$mode.log")" >&2; exit 1; }
   # Each mode stores into empty tables.
-  [ "$store" = postgres ] && pg_sql "TRUNCATE calls, sessions, messages" >/dev/null
+  [ "$store" = postgres ] && pg_sql "TRUNCATE calls, call_ids, sessions, messages" >/dev/null
   python3 Benchmarks/ingest_load.py load --port "$ingest_port" --links "$links" --batch "$batch" \
     --max-records "$batch" --seconds 120 >/dev/null
   sleep 3  # the warm-up's spans leave (batch delay 1 s)

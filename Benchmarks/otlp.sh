@@ -53,7 +53,7 @@ for rep in $(seq 1 "$reps"); do
       down) endpoint="http://127.0.0.1:$closed_port" ;;
     esac
     start_otlp_collector "$work/collector.log" "$endpoint"
-    pg_sql "TRUNCATE calls, sessions, messages" >/dev/null
+    pg_sql "TRUNCATE calls, call_ids, sessions, messages" >/dev/null
     pg_sql "CHECKPOINT" >/dev/null
     reference=$(reference_ms)
     cpu_before=$(cpu_seconds "$collector_pid")

@@ -131,7 +131,7 @@ echo "|---|---|---|---|---|---|"
 for count in 1 2 3; do
   names=()
   for index in $(seq 1 "$count"); do replica "ingest-$index" 0; names+=("ingest-$index"); done
-  pg_sql "TRUNCATE calls, sessions, messages" >/dev/null
+  pg_sql "TRUNCATE calls, call_ids, sessions, messages" >/dev/null
   pg_sql "CHECKPOINT" >/dev/null
   reference=$(reference_ms)
   declare -A cpu_before

@@ -10,6 +10,8 @@ enum Defaults {
     /// `up` and `demo` serve the dashboard on the agent port, so they listen on every address.
     static let upHost = "0.0.0.0"
     static let agentPort = 8000
+    /// Store upkeep (partitions, retention) runs at start and then this often.
+    static let maintenanceIntervalS = 3_600
 
     // The proxy.
     static let upstreamURL = ProxyConfiguration().upstreamURL

@@ -124,6 +124,17 @@ struct StoreOptions: ParsableArguments {
             "postgres:// address of a read replica of that store: the API, exports and MCP read there. [env: AGENTLEDGER_READ_DSN; default none]"
     )
     var readDsn: String?
+    @Option(
+        help:
+            "Days calls are kept; whole UTC days older than this are deleted with everything derived from them. [env: AGENTLEDGER_RETENTION_DAYS; default none, kept forever]"
+    )
+    var retentionDays: String?
+    /// For tests only: store upkeep (partitions, retention) more often than hourly.
+    @Option(
+        help: ArgumentHelp(
+            "Seconds between rounds of store upkeep (tests only). [env: AGENTLEDGER_MAINTENANCE_INTERVAL_S; default \(Defaults.maintenanceIntervalS)]",
+            visibility: .hidden))
+    var maintenanceIntervalS: String?
     @Option(help: "Ingest listener address. [env: AGENTLEDGER_INGEST_HOST; default \(Defaults.ingestHost)]")
     var ingestHost: String?
     @Option(help: "Ingest listener port. [env: AGENTLEDGER_INGEST_PORT; default \(Defaults.ingestPort)]")

@@ -45,6 +45,8 @@ enum Runtime {
         var forwarder: EnforcerForwarder? = nil
         /// Writes what this collector knows of its sidecars for the fleet view.
         var fleet: FleetRegistry? = nil
+        /// The Postgres day partitions and `AGENTLEDGER_RETENTION_DAYS`.
+        var maintenance: StoreMaintenance? = nil
 
         /// The collector's long-running parts after the store: ingest, the enforcement sweeper, alert delivery.
         var services: [any Service] {
@@ -57,6 +59,7 @@ enum Runtime {
             if let forwarder { services.append(forwarder) }
             // Before ingest, so it stops after it and writes that the last links closed.
             if let fleet { services.append(fleet) }
+            if let maintenance { services.append(maintenance) }
             services += [ingest, enforcer]
             if let alerting { services.append(alerting.dispatcher) }
             if let tokens = ingest.configuration.tokens {
@@ -103,6 +106,10 @@ enum Runtime {
             throw ConfigurationError(description: error.description)
         }
         let dsn = settings.string(options.dsn, "AGENTLEDGER_DSN", default: Defaults.dsn)
+        let retention = try self.retention(options, settings: settings)
+        let maintenanceInterval = try settings.integer(
+            options.maintenanceIntervalS, "AGENTLEDGER_MAINTENANCE_INTERVAL_S", default: Defaults.maintenanceIntervalS,
+            in: 1...86_400)
         let otlpExport = try otlpExport(settings: settings)
         let otlpMaxBodyBytes =
             try settings.integer(nil, "AGENTLEDGER_OTLP_MAX_BODY_MB", default: Defaults.otlpMaxBodyMB, in: 1...1024) << 20
@@ -218,7 +225,23 @@ enum Runtime {
                     policyEditor: policyEditor, counters: counters, logger: logger)
             },
             policyEditor: policyEditor, readStore: readStore, election: election, forwarder: forwarder, fleet: fleet,
+            maintenance: StoreMaintenance(
+                store: store, retention: retention, interval: .seconds(maintenanceInterval), counters: counters,
+                logger: Runtime.logger("agentledger.store")),
             dsn: (try? PostgresDSN(dsn).redacted) ?? dsn)
+    }
+
+    /// `AGENTLEDGER_RETENTION_DAYS`: nil keeps calls forever.
+    static func retention(_ options: StoreOptions, settings: Settings) throws -> Retention? {
+        guard let days = try settings.decimal(options.retentionDays, "AGENTLEDGER_RETENTION_DAYS", maximum: 36_500)
+        else { return nil }
+        guard let retention = Retention(days: days) else {
+            throw ConfigurationError(
+                description:
+                    "AGENTLEDGER_RETENTION_DAYS=\(days) would delete every call: set a number of days above 0, or leave it unset to keep calls forever"
+            )
+        }
+        return retention
     }
 
     /// Opens and migrates the store `dsn` names. A Postgres store is also a `Service`: the caller runs it in the

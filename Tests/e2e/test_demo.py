@@ -4,6 +4,7 @@ day of a fleet's history from simulated pods that link over the wire protocol as
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 
 from support import ManagedProcess, free_port, http_client, ledger_env
@@ -63,5 +64,60 @@ def test_demo_plays_a_multi_agent_run_with_tools_handoffs_and_an_error(binary: P
         assert len(stats["by_model"]) >= 4 and len(stats["by_agent"]) >= 6, stats["by_model"]
         assert users["groups_total"] >= 8 and users["unpriced_calls"] >= 1, users
         assert 1_000 <= totals["latency_p50_ms"] <= 10_000, totals
+    finally:
+        demo.stop()
+
+
+def test_demo_with_a_retention_keeps_only_the_days_within_it(binary: Path, tmp_path: Path):
+    """`AGENTLEDGER_RETENTION_DAYS` deletes whole UTC days: with a retention of minutes, the demo's history from before
+    today's midnight goes (with the sessions that ended then), and today's calls stay."""
+    port = free_port()
+    env = ledger_env(
+        port,
+        free_port(),
+        "http://127.0.0.1:9",
+        tmp_path,
+        AGENTLEDGER_RETENTION_DAYS="0.001",
+        AGENTLEDGER_MAINTENANCE_INTERVAL_S="1",
+    )
+    env.pop("AGENTLEDGER_UPSTREAM_URL")
+    demo = ManagedProcess(
+        name="agentledger demo", args=[str(binary), "demo"], env=env, cwd=tmp_path, log_path=tmp_path / "demo.log"
+    )
+    demo.start()
+    try:
+        base = f"http://127.0.0.1:{port}"
+        demo.wait_until_healthy(f"{base}/healthz")
+        deadline = time.monotonic() + 30
+        while "simulated pods" not in demo.log_tail(60) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "simulated pods" in demo.log_tail(60), demo.log_tail()
+        now = time.time()
+        cutoff = (int(now - 86.4) // 86_400) * 86_400  # the start of the UTC day of now - 0.001 days
+        before = []
+        deleted = 0.0
+        with http_client() as client:
+            while time.monotonic() < deadline + 15:
+                metrics = client.get(f"{base}/metrics").text
+                deleted = sum(
+                    float(line.split()[-1])
+                    for line in metrics.splitlines()
+                    if line.startswith("agentledger_retention_calls_deleted_total")
+                )
+                sessions = client.get(
+                    f"{base}/api/sessions", params={"until": str(cutoff), "limit": "500"}
+                ).json()
+                before = [
+                    s for s in sessions if datetime.fromisoformat(s["ended_at"].replace("Z", "+00:00")).timestamp() < cutoff
+                ]
+                if not before and (deleted > 0 or now - cutoff > 20 * 3600):
+                    break
+                time.sleep(0.5)
+            today = client.get(f"{base}/api/sessions", params={"since": str(cutoff)}).json()
+        assert not before, f"sessions that ended before {cutoff} are still listed: {before[:3]}"
+        # The day before spans at least four hours of the demo's history unless the test runs late in the UTC day.
+        if now - cutoff < 20 * 3600:
+            assert deleted > 0, demo.log_tail()
+        assert today, "today's sessions must stay"
     finally:
         demo.stop()

@@ -29,6 +29,10 @@ def test_unparseable_port_exits_2_naming_the_variable(binary: Path, tmp_path: Pa
         ("AGENTLEDGER_UNPRICED_MODELS", "price:3"),
         ("AGENTLEDGER_UNPRICED_MODELS", "price:-1/2"),
         ("AGENTLEDGER_ADMISSION_EXPECTED_OUTPUT_TOKENS", "-5"),
+        ("AGENTLEDGER_RETENTION_DAYS", "0"),
+        ("AGENTLEDGER_RETENTION_DAYS", "-1"),
+        ("AGENTLEDGER_RETENTION_DAYS", "a week"),
+        ("AGENTLEDGER_RETENTION_DAYS", "100000"),
     ],
 )
 def test_a_bad_admission_setting_exits_2_naming_it(binary: Path, tmp_path: Path, variable: str, value: str) -> None:

@@ -13,6 +13,8 @@ package enum CollectorCounter: Int, CounterName {
     case otelSpansExported, otelSpansFailed, otelSpansDropped, otelSpansRejected, otelExportRequests, otelExportRetries
     case otlpSpansLLM, otlpSpansOther, otlpRefusedAuth, otlpRefusedBadRequest, otlpRefusedTooLarge, otlpRefusedStore
     case replicaRecordsSeen
+    case retentionCallsDeleted, retentionSessionsDeleted, retentionMessagesDeleted, retentionQuarantinedDeleted
+    case partitionsCreated, partitionsDropped, maintenanceFailures
 
     package var metric: CounterMetric {
         switch self {
@@ -74,6 +76,31 @@ package enum CollectorCounter: Int, CounterName {
         case .otelExportRetries:
             CounterMetric(
                 "agentledger_otel_export_retries_total", "OTLP export requests retried (429, 502-504, connection errors).")
+        case .retentionCallsDeleted:
+            CounterMetric(
+                "agentledger_retention_calls_deleted_total", "Calls deleted by AGENTLEDGER_RETENTION_DAYS.")
+        case .retentionSessionsDeleted:
+            CounterMetric(
+                "agentledger_retention_sessions_deleted_total",
+                "Session aggregates deleted with their last call by AGENTLEDGER_RETENTION_DAYS.")
+        case .retentionMessagesDeleted:
+            CounterMetric(
+                "agentledger_retention_messages_deleted_total",
+                "Stored messages no kept call holds, deleted by AGENTLEDGER_RETENTION_DAYS.")
+        case .retentionQuarantinedDeleted:
+            CounterMetric(
+                "agentledger_retention_quarantined_deleted_total",
+                "Quarantined records deleted by AGENTLEDGER_RETENTION_DAYS.")
+        case .partitionsCreated:
+            CounterMetric("agentledger_store_partitions_created_total", "Day partitions of the Postgres calls table made.")
+        case .partitionsDropped:
+            CounterMetric(
+                "agentledger_store_partitions_dropped_total",
+                "Day partitions of the Postgres calls table dropped by AGENTLEDGER_RETENTION_DAYS.")
+        case .maintenanceFailures:
+            CounterMetric(
+                "agentledger_store_maintenance_failures_total",
+                "Rounds of store upkeep (partitions, retention) that failed; the next round tries again.")
         case .replicaRecordsSeen:
             CounterMetric(
                 "agentledger_replica_records_seen_total",

@@ -12,6 +12,9 @@ struct MessageBatch {
         /// The index of the first record holding it, and its position among that record's messages.
         var owner: Int
         var position: Int
+        /// The time of the newest record of the batch holding it (µs since the epoch), noted on the stored message
+        /// so that retention keeps it while a kept call holds it (`Retention`).
+        var lastUsedMicros: Int64
     }
 
     /// Per record, the concatenated digests of its messages (`calls.message_hashes`).
@@ -20,7 +23,7 @@ struct MessageBatch {
     private(set) var messages: [Message] = []
 
     init(_ records: [CallRecord]) {
-        var seen = Set<SHA256.Digest>()
+        var seen = [SHA256.Digest: Int]()
         var text: [UInt8] = []
         digests.reserveCapacity(records.count)
         // By index: an enumerated sequence copies each record (retaining every field on the way).
@@ -34,11 +37,15 @@ struct MessageBatch {
                 JSONWriter.write(value, to: &text)
                 let digest = text.withUnsafeBytes { SHA256.hash(data: $0) }
                 digest.withUnsafeBytes { list.append(contentsOf: $0) }
-                if seen.insert(digest).inserted {
+                let micros = records[owner].timestampMicros
+                if let index = seen[digest] {
+                    if messages[index].lastUsedMicros < micros { messages[index].lastUsedMicros = micros }
+                } else {
+                    seen[digest] = messages.count
                     messages.append(
                         Message(
                             digest: Array(digest), text: String(decoding: text, as: UTF8.self), value: value, owner: owner,
-                            position: position))
+                            position: position, lastUsedMicros: micros))
                 }
             }
             digests.append(list)

@@ -85,7 +85,9 @@ enum PostgresCallColumns {
     }
 
     /// The binds after the columns' for the batch's distinct messages, as `unnest` takes them.
-    static let messageArrays = ["hash bytea[]", "body text[]", "owner int8[]", "position int8[]", "words text[]"]
+    static let messageArrays = [
+        "hash bytea[]", "body text[]", "owner int8[]", "position int8[]", "words text[]", "last_used int8[]",
+    ]
 
     /// The binds after the messages': the batch's sessions folded in Swift, one row each, then their sources as
     /// (1-based session, source) pairs in order, as `unnest` takes them.
@@ -140,6 +142,7 @@ enum PostgresCallColumns {
         bindings.append(messages.map { $0.owner + 1 })
         bindings.append(messages.map(\.position))
         bindings.append(values.messageWords.map(withoutNUL))
+        bindings.append(messages.map { Int($0.lastUsedMicros) })
         let sessions = values.sessions
         bindings.append(sessions.map(\.sessionID))
         bindings.append(sessions.map(\.callCount))

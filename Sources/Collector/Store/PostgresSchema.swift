@@ -229,6 +229,106 @@ enum PostgresSchema {
                 )
                 """
             ]),
+        Migration(
+            version: 11, name: "calls partitioned by day, their ids apart; messages note their newest call",
+            statements: [
+                // Retention drops a day of calls as one table, and reads bounded in time touch only their days
+                // (docs/operations.md, "Retention and partitions"). A unique index on a partitioned table must hold
+                // the partition key, so the ids live in `call_ids`, the one index that keeps a call from being stored
+                // twice whatever time a replay carries, and the way to a call's day when only its id is known.
+                "ALTER TABLE calls RENAME TO calls_unpartitioned",
+                "ALTER INDEX calls_by_session RENAME TO calls_unpartitioned_by_session",
+                "ALTER INDEX calls_by_time RENAME TO calls_unpartitioned_by_time",
+                "ALTER INDEX calls_search RENAME TO calls_unpartitioned_search",
+                "ALTER TABLE calls_unpartitioned DROP CONSTRAINT calls_pkey",
+                """
+                CREATE TABLE calls (
+                    action_id text COLLATE "C" NOT NULL,
+                    session_id text COLLATE "C",
+                    ts_micros bigint NOT NULL,
+                    ts timestamptz GENERATED ALWAYS AS
+                        (('epoch'::timestamp + ts_micros * interval '1 microsecond') AT TIME ZONE 'UTC') STORED,
+                    model_id text,
+                    provider text,
+                    system_prompt text,
+                    tools jsonb,
+                    tool_calls jsonb,
+                    tool_results jsonb,
+                    content text,
+                    stop_reason text,
+                    tokens_in bigint,
+                    tokens_out bigint,
+                    tokens_cache_read bigint,
+                    tokens_cache_write bigint,
+                    tokens_reasoning bigint,
+                    cost_usd double precision,
+                    price_table text,
+                    latency_ms double precision,
+                    ttft_ms double precision,
+                    stream boolean NOT NULL,
+                    status_code integer,
+                    error_detail text,
+                    blocked boolean NOT NULL,
+                    agent_name text,
+                    user_id text,
+                    app_id text,
+                    environment text,
+                    parent_action_id text,
+                    handoff_from text,
+                    handoff_to text,
+                    temperature double precision,
+                    max_tokens bigint,
+                    source text,
+                    outcome text NOT NULL,
+                    search tsvector,
+                    message_hashes bytea NOT NULL
+                ) PARTITION BY RANGE (ts_micros)
+                """,
+                "CREATE INDEX calls_by_session ON calls (session_id, ts_micros) WHERE session_id IS NOT NULL",
+                "CREATE INDEX calls_by_time ON calls (ts_micros)",
+                "CREATE INDEX calls_search ON calls USING gin (search)",
+                "ALTER TABLE calls ALTER COLUMN search SET STATISTICS 1000",
+                // Calls too far ahead for a day partition, or older than the oldest (a sidecar's spool replayed late).
+                "CREATE TABLE calls_default PARTITION OF calls DEFAULT",
+                "CREATE TABLE call_ids (action_id text COLLATE \"C\" NOT NULL, ts_micros bigint NOT NULL)",
+                "INSERT INTO call_ids SELECT action_id, ts_micros FROM calls_unpartitioned",
+                "ALTER TABLE call_ids ADD PRIMARY KEY (action_id)",
+                // The calls stored so far stay where they are, as one partition up to the end of today (UTC): no copy.
+                // Those timed later move to the default partition first. An empty table is dropped instead.
+                """
+                DO $$
+                DECLARE
+                    boundary bigint := (floor(extract(epoch FROM now()) / 86400)::bigint + 1) * 86400000000;
+                BEGIN
+                    IF NOT EXISTS (SELECT 1 FROM calls_unpartitioned) THEN
+                        DROP TABLE calls_unpartitioned;
+                        RETURN;
+                    END IF;
+                    INSERT INTO calls (\(PostgresCallColumns.stored.map(\.name).joined(separator: ", ")), search)
+                    SELECT \(PostgresCallColumns.stored.map(\.name).joined(separator: ", ")), search
+                    FROM calls_unpartitioned WHERE ts_micros >= boundary;
+                    DELETE FROM calls_unpartitioned WHERE ts_micros >= boundary;
+                    EXECUTE format('ALTER TABLE calls_unpartitioned ADD CONSTRAINT calls_unpartitioned_range'
+                        ' CHECK (ts_micros < %s)', boundary);
+                    EXECUTE format('ALTER TABLE calls ATTACH PARTITION calls_unpartitioned'
+                        ' FOR VALUES FROM (MINVALUE) TO (%s)', boundary);
+                    ALTER TABLE calls_unpartitioned DROP CONSTRAINT calls_unpartitioned_range;
+                END
+                $$
+                """,
+                // Given the newest call's time: kept one whole retention from the upgrade, never deleted while a
+                // call holds them. A default, so the upgrade does not rewrite the table.
+                """
+                DO $$
+                BEGIN
+                    EXECUTE format('ALTER TABLE messages ADD COLUMN last_used bigint NOT NULL DEFAULT %s',
+                        (SELECT coalesce(max(ts_micros), 0) FROM calls));
+                END
+                $$
+                """,
+                "ALTER TABLE messages ALTER COLUMN last_used DROP DEFAULT",
+                "CREATE INDEX messages_by_last_used ON messages (last_used)",
+            ]),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
@@ -249,7 +349,9 @@ enum PostgresSchema {
     ]
 
     /// One statement, so one round trip and one transaction: unnest the column arrays, insert the batch's distinct
-    /// messages the store lacks, insert the calls that are new (with their search words: their own, and those of the
+    /// messages the store lacks (noting on those it has the time of the newest call holding them, when that moved by
+    /// more than `Retention.messageTouchSlackMicros`), claim the batch's ids in `call_ids`, insert the calls whose ids
+    /// were new (with their search words: their own, and those of the
     /// new messages they are first to hold; bound as the `tsvector` Swift made of them, when there is one and
     /// every message a call was first to hold is new, else parsed), fold exactly those into their sessions (one row per
     /// session; the last non-null name of the batch wins, as on SQLite; blocked calls cost nothing), and answer the new
@@ -285,6 +387,10 @@ enum PostgresSchema {
         let summaryArrays = summarized.map { "$\($0 + 1)::\(columns[$0].arrayType)" }.joined(separator: ", ")
         let summaryNames = summarized.map { columns[$0].name }.joined(separator: ", ")
         let allNew = "(SELECT calls FROM inserted_count) = cardinality($1::text[])"
+        let idArrays = ["action_id", "ts_micros"].map { name in
+            let index = columns.firstIndex { $0.name == name }!
+            return "$\(index + 1)::\(columns[index].arrayType)"
+        }.joined(separator: ", ")
         func latest(_ column: String) -> String {
             "(array_agg(\(column) ORDER BY ord DESC) FILTER (WHERE \(column) IS NOT NULL))[1]"
         }
@@ -293,9 +399,20 @@ enum PostgresSchema {
                 SELECT * FROM unnest(\(message.arrays)) AS m(\(message.names))
             ),
             new_message AS (
-                INSERT INTO messages (hash, body) SELECT hash, body::jsonb FROM message ORDER BY hash
+                INSERT INTO messages (hash, body, last_used) SELECT hash, body::jsonb, last_used FROM message ORDER BY hash
                 ON CONFLICT (hash) DO NOTHING
                 RETURNING hash
+            ),
+            touched AS (
+                UPDATE messages SET last_used = message.last_used FROM message
+                WHERE messages.hash = message.hash AND messages.last_used < message.last_used - \(Retention.messageTouchSlackMicros)
+            ),
+            new_id AS (
+                INSERT INTO call_ids (action_id, ts_micros)
+                SELECT action_id, ts_micros FROM unnest(\(idArrays)) WITH ORDINALITY AS id(action_id, ts_micros, ord)
+                ORDER BY ord
+                ON CONFLICT (action_id) DO NOTHING
+                RETURNING action_id AS new_action_id
             ),
             brought AS (
                 SELECT owner, string_agg(words, ' ' ORDER BY position DESC) AS words, count(*) AS new_messages
@@ -308,9 +425,9 @@ enum PostgresSchema {
                         THEN search_vector
                         ELSE to_tsvector('simple', concat_ws(' ', search_text, brought.words)) END
                 FROM unnest(\(arrays)) WITH ORDINALITY AS batch(\(names), ord)
+                    JOIN new_id ON new_id.new_action_id = batch.action_id COLLATE "C"
                     LEFT JOIN brought ON brought.owner = batch.ord
                 ORDER BY ord
-                ON CONFLICT (action_id) DO NOTHING
                 RETURNING action_id
             ),
             inserted_count AS (

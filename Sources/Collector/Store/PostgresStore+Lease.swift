@@ -113,7 +113,7 @@ extension PostgresStore {
         guard !actionIDs.isEmpty else { return [] }
         var binds = PostgresBindings()
         binds.append(actionIDs)
-        let query = PostgresQuery(unsafeSQL: "SELECT action_id FROM calls WHERE action_id = ANY($1::text[])", binds: binds)
+        let query = PostgresQuery(unsafeSQL: "SELECT action_id FROM call_ids WHERE action_id = ANY($1::text[])", binds: binds)
         return try await bounded("reading which calls are stored") { client in
             var stored: Set<String> = []
             for try await id in try await client.query(query).decode(String.self) { stored.insert(id) }

@@ -2,19 +2,52 @@ import PostgresNIO
 
 /// What the API and budget enforcement read from Postgres, each read bounded by `operationTimeout`.
 extension PostgresStore {
+    /// Bounded by the session's first and last call, as bound values, so that Postgres plans only their days'
+    /// partitions (a bound it learns while running still has it plan every partition, milliseconds with hundreds).
     package func calls(inSession sessionID: String) async throws -> [CallRecord] {
-        try await records(
+        let span = PostgresQuery(
+            unsafeSQL: "SELECT started_at, ended_at FROM sessions WHERE session_id = $1", binds: Self.bindings(sessionID))
+        let bounds = try await bounded("the span of a session") { client in
+            try await client.query(span).decode((Int64, Int64).self).first { _ in true }
+        }
+        var binds = Self.bindings(sessionID)
+        binds.append(bounds?.0 ?? .min)
+        binds.append(bounds?.1 ?? .max)
+        return try await records(
             "calls of a session",
             PostgresQuery(
-                unsafeSQL: PostgresSchema.selectCalls + " WHERE session_id = $1 ORDER BY ts_micros, action_id",
-                binds: Self.bindings(sessionID)))
+                unsafeSQL: PostgresSchema.selectCalls
+                    + " WHERE session_id = $1 AND ts_micros BETWEEN $2 AND $3 ORDER BY ts_micros, action_id",
+                binds: binds))
     }
 
     package func call(actionID: String) async throws -> CallRecord? {
-        try await records(
-            "a call",
-            PostgresQuery(unsafeSQL: PostgresSchema.selectCalls + " WHERE action_id = $1", binds: Self.bindings(actionID))
-        ).first
+        try await calls(actionIDs: [actionID]).first
+    }
+
+    /// The calls with these action ids, oldest first; ids not stored are left out. `call_ids` gives each one's time
+    /// first, so that only their days' partitions are planned and read.
+    package func calls(actionIDs: [String]) async throws -> [CallRecord] {
+        guard !actionIDs.isEmpty else { return [] }
+        var ids = PostgresBindings()
+        ids.append(actionIDs)
+        let lookup = PostgresQuery(
+            unsafeSQL: "SELECT action_id, ts_micros FROM call_ids WHERE action_id = ANY($1::text[])", binds: ids)
+        let known = try await bounded("the times of calls by action id") { client in
+            var known: [(String, Int64)] = []
+            for try await row in try await client.query(lookup).decode((String, Int64).self) { known.append(row) }
+            return known
+        }
+        guard !known.isEmpty else { return [] }
+        var binds = PostgresBindings()
+        binds.append(known.map(\.0))
+        binds.append(known.map(\.1))
+        return try await records(
+            "calls by action id",
+            PostgresQuery(
+                unsafeSQL: PostgresSchema.selectCalls
+                    + " WHERE ts_micros = ANY($2::int8[]) AND action_id = ANY($1::text[]) ORDER BY ts_micros, action_id",
+                binds: binds))
     }
 
     package func sessions(_ query: SessionQuery) async throws -> SessionPage {

@@ -71,17 +71,6 @@ extension PostgresStore {
         }
     }
 
-    /// The calls with these action ids, oldest first; ids not stored are left out.
-    package func calls(actionIDs: [String]) async throws -> [CallRecord] {
-        var binds = PostgresBindings()
-        binds.append(actionIDs)
-        return try await records(
-            "calls by action id",
-            PostgresQuery(
-                unsafeSQL: PostgresSchema.selectCalls + " WHERE action_id = ANY($1::text[]) ORDER BY ts_micros, action_id",
-                binds: binds))
-    }
-
     /// Listens on `callsChannel` over a connection of its own and hands each notification of another replica than
     /// `ownReplica` to `body`, in order, until the connection fails (it throws) or the task is cancelled (it returns).
     /// A collector's own notifications come back to it too: they are skipped by their prefix, before any parsing.

@@ -1,3 +1,4 @@
+import LedgerProtocol
 import Logging
 import NIOCore
 import PostgresNIO
@@ -92,6 +93,17 @@ package final class PostgresStore: Store, Service {
         }
         for migration in applied {
             logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+        }
+        // The days about to be stored have their partitions before the first batch (`StoreMaintenance` keeps them).
+        do {
+            _ = try await connection.withTransaction(logger: logger) { connection in
+                try await Self.upkeepPartitions(
+                    on: connection, today: Retention.dayStart(WallClock.nowMicros()), cutoff: nil, logger: logger)
+            }
+        } catch {
+            logger.warning(
+                "the coming days' partitions were not made; calls go to calls_default until they are",
+                metadata: ["error": "\(Self.describe(error))"])
         }
     }
 

@@ -196,6 +196,15 @@ enum SQLiteSchema {
                 )
                 """
             ]),
+        Migration(
+            version: 10, name: "messages note their newest call, for retention",
+            statements: [
+                // The time of the newest call holding the message (`Retention`). Older messages are given the newest
+                // call's time: kept one whole retention from the upgrade, never deleted while a call still holds them.
+                "ALTER TABLE messages ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0",
+                "UPDATE messages SET last_used = (SELECT coalesce(max(ts_micros), 0) FROM calls)",
+                "CREATE INDEX messages_by_last_used ON messages (last_used)",
+            ]),
     ]
 
     /// Folds new calls into their sessions' aggregates, `rows` calls in one statement, in order (a session met twice

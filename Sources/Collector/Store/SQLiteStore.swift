@@ -152,23 +152,40 @@ package final class SQLiteStore: Store {
     /// Writes the messages the store does not hold yet and answers them. Runs in the insert's transaction, which
     /// holds the database's write lock, so nothing else adds messages meanwhile.
     private func storeNewMessages(_ messages: [MessageBatch.Message]) async throws -> [MessageBatch.Message] {
-        var known = Set<[UInt8]>()
+        var known: [[UInt8]: Int64] = [:]
         for start in stride(from: 0, to: messages.count, by: Self.messageChunk) {
             let chunk = messages[start..<min(start + Self.messageChunk, messages.count)]
             let rows = try await writer.query(
-                "SELECT hash FROM messages WHERE hash IN (" + Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-                    + ")", chunk.map { .blob(ByteBuffer(bytes: $0.digest)) })
+                "SELECT hash, last_used FROM messages WHERE hash IN ("
+                    + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")",
+                chunk.map { .blob(ByteBuffer(bytes: $0.digest)) })
             for row in rows {
-                if let hash = row.column("hash")?.blob { known.insert(Array(hash.readableBytesView)) }
+                if let hash = row.column("hash")?.blob {
+                    known[Array(hash.readableBytesView)] = Int64(row.column("last_used")?.saturatingInteger ?? 0)
+                }
             }
         }
-        let fresh = messages.filter { !known.contains($0.digest) }
+        var fresh: [MessageBatch.Message] = []
+        for message in messages {
+            guard let lastUsed = known[message.digest] else {
+                fresh.append(message)
+                continue
+            }
+            // Held by a newer call than the store noted: noted again, at most once per `messageTouchSlackMicros`.
+            if lastUsed < message.lastUsedMicros - Retention.messageTouchSlackMicros {
+                _ = try await writer.query(
+                    "UPDATE messages SET last_used = ? WHERE hash = ?",
+                    [.integer(Int(message.lastUsedMicros)), .blob(ByteBuffer(bytes: message.digest))])
+            }
+        }
         for start in stride(from: 0, to: fresh.count, by: Self.messageChunk) {
             let chunk = fresh[start..<min(start + Self.messageChunk, fresh.count)]
             _ = try await writer.query(
-                "INSERT INTO messages (hash, body) VALUES "
-                    + Array(repeating: "(?, ?)", count: chunk.count).joined(separator: ", "),
-                chunk.flatMap { [.blob(ByteBuffer(bytes: $0.digest)), .text($0.text)] })
+                "INSERT INTO messages (hash, body, last_used) VALUES "
+                    + Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", "),
+                chunk.flatMap {
+                    [.blob(ByteBuffer(bytes: $0.digest)), .text($0.text), .integer(Int($0.lastUsedMicros))]
+                })
         }
         return fresh
     }

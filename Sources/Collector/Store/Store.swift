@@ -34,6 +34,10 @@ package protocol Store: Sendable {
     func saveSidecars(_ reports: [SidecarReport]) async throws
     /// Every sidecar any collector of the store has written, by source.
     func sidecars() async throws -> [SidecarReport]
+    /// Upkeep run at start and then hourly (`StoreMaintenance`): on Postgres, the coming days' partitions of `calls`;
+    /// with `retention`, deletes the calls of every UTC day that ended before `retention.cutoffMicros`, with
+    /// everything derived from them (see `Retention`).
+    func maintain(nowMicros: Int64, retention: Retention?) async throws -> MaintenanceResult
     /// Throws unless the store answers and its migrations are applied (for `/readyz`).
     func checkReady() async throws
     func close() async throws

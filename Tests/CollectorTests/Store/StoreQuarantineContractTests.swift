@@ -139,5 +139,8 @@ private struct RefusingStore: Store {
     func policyChanges(limit: Int) async throws -> [PolicyChange] { try await base.policyChanges(limit: limit) }
     func saveSidecars(_ reports: [SidecarReport]) async throws { try await base.saveSidecars(reports) }
     func sidecars() async throws -> [SidecarReport] { try await base.sidecars() }
+    func maintain(nowMicros: Int64, retention: Retention?) async throws -> MaintenanceResult {
+        try await base.maintain(nowMicros: nowMicros, retention: retention)
+    }
     func close() async throws {}
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerProtocol
 import LedgerTestSupport
 import SQLiteNIO
 import Testing
@@ -79,6 +80,15 @@ extension StoreTests {
             _ = try await store.insert([new])
             #expect(try await store.sessions(query).sessions.first?.callCount == 2)
             #expect(try await store.sessions(query).sessions.first?.sources == ["vm-old", "vm-new"])
+            // The old call is known by its id (a replay is not stored again), and retention deletes it like any other.
+            #expect(try await store.insert([.stored("old", session: "s", at: 1)]).stored == 0)
+            let now = WallClock.nowMicros()
+            _ = try await store.insert([.stored("today", session: "t", at: now)])
+            let result = try await store.maintain(nowMicros: now, retention: Retention(keepMicros: Retention.dayMicros))
+            #expect(result.callsDeleted == 2)
+            #expect(result.sessionsDeleted == 1)
+            #expect(try await store.call(actionID: "old") == nil)
+            #expect(try await store.call(actionID: "today")?.messages == CallRecord.stored("today", at: now).messages)
         }
     }
 }
