@@ -13,8 +13,8 @@
 #
 # BASELINE: another build's binary, run as the collector right before this one at every (links, records/frame),
 # on the same Postgres, so the two compare minute by minute ("before" and "now" in the build column). REPS: how
-# many times the whole sweep runs (default 1). The two share one database, so BASELINE must be a build of the same
-# schema: since migration 11 (day partitions, `call_ids`), a build from before it cannot store into it.
+# many times the whole sweep runs (default 1). Each build has a database of its own on the one Postgres, migrated by
+# that build, so a BASELINE from before a migration compares too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-8}"
@@ -31,9 +31,14 @@ ingest_port=$(free_port); api_port=$(free_port)
 builds=("now:$bin")
 [ -n "${BASELINE:-}" ] && builds=("before:$BASELINE" "now:$bin")
 current_bin=$bin
-# The migrations, before the first COPY-column query.
-start_collector "$work/collector.log"
-stop_collector
+# Each build's migrations, in its own database; the COPY ceiling and its columns use this build's.
+for build in "${builds[@]}"; do
+  bin=${build#*:}
+  pg_use_db "agentledger_${build%%:*}"
+  start_collector "$work/collector.log"
+  stop_collector
+done
+bin=$current_bin
 # The stored columns (not the generated `ts`), keys first, for the COPY ceiling.
 columns=$(pg_sql "SELECT string_agg(column_name, ', ' ORDER BY column_name NOT IN ('action_id', 'session_id', 'ts_micros'),
   ordinal_position) FROM information_schema.columns WHERE table_name = 'calls' AND is_generated = 'NEVER'")
@@ -52,8 +57,9 @@ for links in $link_counts; do
   for build in "${builds[@]}"; do
     label=${build%%:*}
     bin=${build#*:}
+    pg_use_db "agentledger_$label"
     start_collector "$work/collector.log"
-    pg_sql "TRUNCATE calls, call_ids, sessions, messages" >/dev/null
+    pg_truncate_calls
     pg_sql "CHECKPOINT" >/dev/null
     reference=$(reference_ms)
     collector_cpu=$(cpu_seconds "$collector_pid"); postgres_cpu=$(pg_cpu_seconds)
@@ -94,7 +100,8 @@ echo "collectors: $stored_total stored, $failed_batches failed batches"
 # The ceiling: as many rows as the largest run acknowledged, the same stored row with unique keys, one COPY each.
 pg_sql "CREATE TABLE calls_copy (LIKE calls INCLUDING ALL)" >/dev/null
 python3 Benchmarks/ingest_load.py csv --row "$work/row.csv" --count "$best" --out "$work/rows.csv"
-pg_sql "TRUNCATE calls, call_ids, sessions, messages" >/dev/null
+pg_use_db agentledger_now
+pg_truncate_calls
 echo
 for attempt in 1 2 3; do  # three loads, the median counts
   pg_sql "TRUNCATE calls_copy" >/dev/null

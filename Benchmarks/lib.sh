@@ -190,7 +190,23 @@ pg_stop() {
 }
 
 # One SQL statement on the benchmark database; prints the unaligned result.
-pg_sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d agentledger -c "$1"; }
+pg_sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d "${pg_db:-agentledger}" -c "$1"; }
+
+# pg_use_db NAME: makes database NAME if missing; pg_sql and collectors started after use it (pg_db, pg_dsn).
+pg_use_db() {
+  if [ -z "$(psql -X -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres \
+    -c "SELECT 1 FROM pg_database WHERE datname = '$1'")" ]; then
+    psql -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "CREATE DATABASE $1" >/dev/null
+  fi
+  pg_db=$1
+  pg_dsn="postgres://postgres@127.0.0.1:$pg_port/$1?sslmode=disable"
+}
+
+# Empties the calls and what derives from them, in the schema of whichever build migrated the database.
+pg_truncate_calls() {
+  pg_sql "DO \$\$ BEGIN EXECUTE (SELECT 'TRUNCATE ' || string_agg(quote_ident(tablename), ', ') FROM pg_tables
+    WHERE schemaname = 'public' AND tablename IN ('calls', 'call_ids', 'sessions', 'messages')); END \$\$" >/dev/null
+}
 
 # CPU seconds of the cluster: the postmaster with its reaped children (backends that have exited), plus the live ones.
 pg_cpu_seconds() {
