@@ -8,6 +8,7 @@
 #   a call by id      call_ids for its time, then that day's partition / the table's primary key
 #   a session         its span from `sessions`, then its calls in those days / the table's session index
 #   a day's stats     count and spend over one random day
+#   a search          the newest 50 matches of a common word, and of a rare one (every window walked)
 #
 # Rows are narrow (no messages, a short output), so the figures are Postgres's planning and execution, not the API's
 # JSON. The point is how each read's cost grows with the history: it should not, with partitions.
@@ -44,10 +45,12 @@ pg_sql "DO \$\$ DECLARE d int; lo bigint; BEGIN
     EXECUTE format('CREATE TABLE calls_%s PARTITION OF calls FOR VALUES FROM (%s) TO (%s)',
       to_char(to_timestamp(lo / 1000000) AT TIME ZONE 'UTC', 'YYYYMMDD'), lo, lo + $day_micros);
   END LOOP; END \$\$" >/dev/null
+# Every call's output holds "answer"; one in 100,000 also "zebra", spread over the year.
 pg_sql "INSERT INTO calls (action_id, session_id, ts_micros, model_id, content, cost_usd, latency_ms, stream, blocked,
-    outcome, message_hashes, status_code)
+    outcome, message_hashes, status_code, search)
   SELECT 'id' || g, 's' || (g / 50), $first + g::bigint * $step, 'gpt-4o', 'answer ' || g, 0.001, 800, false, false,
-    'completed', ''::bytea, 200
+    'completed', ''::bytea, 200,
+    to_tsvector('simple', 'answer ' || g || CASE WHEN g % 100000 = 99999 THEN ' zebra' ELSE '' END)
   FROM generate_series(0, $total - 1) g" >/dev/null
 pg_sql "INSERT INTO call_ids SELECT action_id, ts_micros FROM calls" >/dev/null
 pg_sql "INSERT INTO sessions (session_id, call_count, started_at, ended_at, total_latency_ms, total_tokens_in,
@@ -61,6 +64,7 @@ pg_sql "INSERT INTO flat ($stored) SELECT $stored FROM calls" >/dev/null
 pg_sql "ALTER TABLE flat ADD PRIMARY KEY (action_id)" >/dev/null
 pg_sql "CREATE INDEX flat_by_session ON flat (session_id, ts_micros) WHERE session_id IS NOT NULL" >/dev/null
 pg_sql "CREATE INDEX flat_by_time ON flat (ts_micros)" >/dev/null
+pg_sql "CREATE INDEX flat_search ON flat USING gin (search)" >/dev/null
 pg_sql "VACUUM ANALYZE" >/dev/null
 partitions=$(pg_sql "SELECT count(*) FROM pg_inherits WHERE inhparent = 'calls'::regclass")
 echo "date: $(date -u '+%F %H:%M UTC')  postgres: $("$pg_bin/postgres" --version | awk '{print $3}')  cores: $(nproc)"
@@ -85,10 +89,27 @@ write_case day-partitioned "\\set d random(1, $days)
 SELECT count(*), sum(cost_usd), percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) FROM calls WHERE ts_micros BETWEEN $today - :d * $day_micros AND $today - (:d - 1) * $day_micros - 1;"
 write_case day-flat "\\set d random(1, $days)
 SELECT count(*), sum(cost_usd), percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) FROM flat WHERE ts_micros BETWEEN $today - :d * $day_micros AND $today - (:d - 1) * $day_micros - 1;"
+# A search: newest first, in the store's windows (the last day, week, month, year, then the rest) until 50 are found.
+now_micros=$(( $(date -u +%s) * 1000000 ))
+search_case() { # name, word
+  local steps=(1 7 30 365) upper=9223372036854775807 lower body="" d
+  for d in "${steps[@]}" ""; do
+    if [ -n "$d" ]; then lower=$((now_micros - d * day_micros)); else lower=-9223372036854775808; fi
+    body+="SELECT $columns FROM calls WHERE search @@ phraseto_tsquery('simple', '$2') AND ts_micros >= $lower AND ts_micros < $upper ORDER BY ts_micros DESC, action_id DESC LIMIT 50;
+"
+    upper=$lower
+  done
+  # pgbench cannot stop early: a common word stops after the first window, as the store does.
+  [ "$2" = answer ] && body=$(printf '%s\n' "$body" | head -1)
+  write_case "$1-partitioned" "$body"
+  write_case "$1-flat" "SELECT $columns FROM flat WHERE search @@ phraseto_tsquery('simple', '$2') ORDER BY ts_micros DESC, action_id DESC LIMIT 50;"
+}
+search_case search-common answer
+search_case search-rare zebra
 
 echo "| read | layout | executions | p50 | p99 | mean |"
 echo "|---|---|---|---|---|---|"
-for read in id session day; do
+for read in id session day search-common search-rare; do
   for layout in partitioned flat; do
     rm -f "$work"/pgbench_log.*
     (cd "$work" && "$pg_bin/pgbench" -n -M extended -c 1 -T "$case_seconds" -l -f "$work/$read-$layout.sql" \
@@ -104,5 +125,7 @@ print(f"| {sys.argv[1]} | {sys.argv[2]} | {len(lat):,} | {pick(0.5):.2f} ms | {p
   done
 done
 echo
-echo "id: a call by action id; session: a session's 50 calls; day: count, spend and p99 latency of one day's $per_day calls."
+echo "id: a call by action id; session: a session's 50 calls; day: count, spend and p99 latency of one day's $per_day calls;"
+echo "search-common: the newest 50 calls holding a word every call holds (found in the last day's window);"
+echo "search-rare: a word one call in 100,000 holds (every window searched, all found)."
 echo "Each: one client, $case_seconds s, pgbench -M extended (bound values, planned per execution, as PostgresNIO)."

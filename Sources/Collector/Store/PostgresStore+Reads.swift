@@ -1,3 +1,4 @@
+import LedgerProtocol
 import PostgresNIO
 
 /// What the API and budget enforcement read from Postgres, each read bounded by `operationTimeout`.
@@ -104,20 +105,40 @@ extension PostgresStore {
             unpricedCalls: try cells["unpriced_calls"].decode(Int.self))
     }
 
+    /// How far back each step of a search reaches, newest first; the last step takes everything older.
+    static let searchSteps: [Int64] = [1, 7, 30, 365].map { $0 * Retention.dayMicros }
+
     /// Each term is a phrase query (`phraseto_tsquery`) of its words, the terms ANDed, as on SQLite.
+    ///
+    /// Newest first, a window at a time (the last day, week, month, year, then the rest), each bound by its times so
+    /// that Postgres plans only those days' partitions, until the limit is filled: a search over a history of hundreds
+    /// of days plans a handful of partitions when recent calls match, instead of every one (15 ms of planning at 370).
     package func search(_ query: SearchQuery) async throws -> [CallRecord] {
         let terms = query.terms
-        guard !terms.isEmpty else { return [] }
-        var binds = PostgresBindings()
-        for term in terms { binds.append(term) }
+        guard !terms.isEmpty, query.limit > 0 else { return [] }
         let tsquery = terms.indices.map { "phraseto_tsquery('simple', $\($0 + 1))" }.joined(separator: " && ")
-        binds.append(query.limit)
-        return try await records(
-            "search",
-            PostgresQuery(
-                unsafeSQL: PostgresSchema.selectCalls + " WHERE search @@ (\(tsquery))"
-                    + " ORDER BY ts_micros DESC, action_id DESC LIMIT $\(binds.count)",
-                binds: binds))
+        let now = WallClock.nowMicros()
+        var upper = Int64.max
+        var found: [CallRecord] = []
+        for step in Self.searchSteps + [nil] {
+            let lower = step.map { now - $0 } ?? .min
+            var binds = PostgresBindings()
+            for term in terms { binds.append(term) }
+            binds.append(lower)
+            binds.append(upper)
+            binds.append(query.limit - found.count)
+            let count = terms.count
+            found += try await records(
+                "search",
+                PostgresQuery(
+                    unsafeSQL: PostgresSchema.selectCalls + " WHERE search @@ (\(tsquery))"
+                        + " AND ts_micros >= $\(count + 1) AND ts_micros < $\(count + 2)"
+                        + " ORDER BY ts_micros DESC, action_id DESC LIMIT $\(count + 3)",
+                    binds: binds))
+            if found.count >= query.limit { break }
+            upper = lower
+        }
+        return found
     }
 
     /// One pass over the range with grouping sets: the totals, then per bucket, per model, per agent and per bucket

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerProtocol
 import Testing
 
 @testable import Collector
@@ -98,6 +99,32 @@ extension StoreTests {
                 _ = try await store.insert(Self.corpus)
                 _ = try await store.insert(Self.corpus)
                 #expect(try await Self.ids(store, "orchestrator") == ["agent"])
+            }
+        }
+
+        /// Matches spread over a long history come newest first, across the windows Postgres searches one at a time.
+        @Test(arguments: StoreKind.testable)
+        func matchesOverAYearComeNewestFirst(kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                let now = WallClock.nowMicros()
+                let day = Retention.dayMicros
+                let ages: [(String, Int64)] = [
+                    ("ahead", -3_600_000_000), ("hours", 3_600_000_000), ("days", 3 * day), ("weeks", 20 * day),
+                    ("months", 200 * day), ("years", 800 * day), ("epoch", now - 1),
+                ]
+                var records: [CallRecord] = []
+                for (id, age) in ages {
+                    var record = CallRecord.stored(id, session: "history-\(id)", at: now - age)
+                    record.content = "quokka sighting \(id)"
+                    records.append(record)
+                }
+                records.append(CallRecord.stored("other", at: now))
+                _ = try await store.insert(records)
+                let all = ages.map(\.0)
+                #expect(try await store.search(SearchQuery(text: "quokka", limit: 50)).map(\.actionID) == all)
+                #expect(try await store.search(SearchQuery(text: "quokka", limit: 3)).map(\.actionID) == Array(all.prefix(3)))
+                #expect(try await store.search(SearchQuery(text: "quokka", limit: 5)).map(\.actionID) == Array(all.prefix(5)))
+                #expect(try await store.search(SearchQuery(text: "quokka years", limit: 5)).map(\.actionID) == ["years"])
             }
         }
     }
