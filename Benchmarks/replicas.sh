@@ -5,7 +5,10 @@
 # admission.sh. The first to start is the elected enforcer; the other forwards every ADMIT to it over the frame
 # protocol. Benchmarks/admission_load.py plays one sidecar link and keeps exactly 1, 16 and 64 ADMITs outstanding,
 # against the enforcer and against the follower alternately, REPS times; the follower's extra is its p99 minus the
-# enforcer's in the same repetition. Collectors on core 0, the client on core 1.
+# enforcer's in the same repetition. PLACEMENT=shared (default): both collectors on core 0, the client on core 1, so
+# the follower's extra work competes with the enforcer's. PLACEMENT=own: the follower on a core of its own (core 1),
+# as a replica in a fleet has, and the enforcer with the client on core 0 in both cases, so the difference is the
+# extra hop itself.
 #
 # Part 2, ingest with 1, 2 and 3 replicas: Benchmarks/ingest_load.py sends ~2 KB records in batches of 256 over
 # LINKS_PER_REPLICA links to each replica at once (one loader per replica, all on core 1); records/s is the sum
@@ -18,6 +21,7 @@
 #   Benchmarks/replicas.sh                              REPS=5, 5 s per admission run, 8 s per ingest run
 #   AGENTLEDGER_BIN=/path/to/release/agentledger REPS=3 Benchmarks/replicas.sh
 #   PARTS=1 Benchmarks/replicas.sh                      part 1 only
+#   PARTS=1 PLACEMENT=own Benchmarks/replicas.sh        part 1, the follower on a core of its own
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps="${REPS:-5}"
@@ -25,6 +29,12 @@ duration="${SECONDS_PER_RUN:-5}"
 ingest_seconds="${INGEST_SECONDS:-8}"
 links_per_replica="${LINKS_PER_REPLICA:-2}"
 parts="${PARTS:-1 2}"
+placement="${PLACEMENT:-shared}"
+case "$placement" in
+  shared) enforcer_core=0 follower_core=0 client_core=1 ;;
+  own) enforcer_core=0 follower_core=1 client_core=0 ;;
+  *) echo "PLACEMENT is shared or own" >&2; exit 2 ;;
+esac
 
 for tool in psql curl python3 taskset; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y postgresql curl python3 util-linux" >&2; exit 1; }
@@ -65,21 +75,21 @@ if [[ " $parts " == *" 1 "* ]]; then
 # A fresh pair for each run: ADMITs without records leave their reservations held for their lifetime (15 min), and a
 # ledger grown by an earlier run would stall the next one while its tables grow.
 start_pair() {
-  replica enforcer 0 "${budget_env[@]}"
+  replica enforcer "$enforcer_core" "${budget_env[@]}"
   for _ in $(seq 1 100); do [ "$(enforcer_of enforcer)" = 1 ] && break; sleep 0.1; done
   [ "$(enforcer_of enforcer)" = 1 ] || { echo "the first collector never became the enforcer" >&2; exit 1; }
-  replica follower 0 "${budget_env[@]}"
+  replica follower "$follower_core" "${budget_env[@]}"
   sleep 1.5 # the follower reads the lease and links to the enforcer
   [ "$(enforcer_of follower)" = 0 ] || { echo "the second collector is not a follower" >&2; exit 1; }
 }
 forwarded_total=0
-echo "## Part 1: ADMIT -> VERDICT round trip, one link; collectors on core 0, client on core 1"
+echo "## Part 1: ADMIT -> VERDICT round trip, one link; enforcer on core $enforcer_core, follower on core $follower_core, client on core $client_core"
 echo "per run: concurrency via p50 p90 p99 p99.9 max (µs) verdicts/s"
 for rep in $(seq 1 "$reps"); do
   for n in 1 16 64; do
     for name in enforcer follower; do
       start_pair
-      result=$(taskset -c 1 python3 Benchmarks/admission_load.py load --port "${ingest[$name]}" --concurrency "$n" \
+      result=$(taskset -c "$client_core" python3 Benchmarks/admission_load.py load --port "${ingest[$name]}" --concurrency "$n" \
         --seconds "$duration" --requests 200000 --warmup 2000 || true)
       python3 - "$result" "$name" "$work/rt-$name-$n" "$rep" <<'PY'
 import json, sys
