@@ -10,17 +10,26 @@ from pathlib import Path
 from support import ManagedProcess, free_port, http_client, ledger_env
 
 
-def test_demo_plays_a_multi_agent_run_with_tools_handoffs_and_an_error(binary: Path, tmp_path: Path):
+def start_demo(binary: Path, tmp_path: Path, **settings: str) -> tuple[ManagedProcess, str]:
+    """`agentledger demo` with the test's ports and `settings`, healthy; and its base URL."""
     port = free_port()
-    env = ledger_env(port, free_port(), "http://127.0.0.1:9", tmp_path)
+    env = ledger_env(port, free_port(), "http://127.0.0.1:9", tmp_path, **settings)
     env.pop("AGENTLEDGER_UPSTREAM_URL")
     demo = ManagedProcess(
         name="agentledger demo", args=[str(binary), "demo"], env=env, cwd=tmp_path, log_path=tmp_path / "demo.log"
     )
     demo.start()
     try:
-        base = f"http://127.0.0.1:{port}"
-        demo.wait_until_healthy(f"{base}/healthz")
+        demo.wait_until_healthy(f"http://127.0.0.1:{port}/healthz")
+    except BaseException:
+        demo.stop()
+        raise
+    return demo, f"http://127.0.0.1:{port}"
+
+
+def test_demo_plays_a_multi_agent_run_with_tools_handoffs_and_an_error(binary: Path, tmp_path: Path):
+    demo, base = start_demo(binary, tmp_path)
+    try:
         sessions: list[dict] = []
         deadline = time.monotonic() + 20
         with http_client() as client:
@@ -71,23 +80,8 @@ def test_demo_plays_a_multi_agent_run_with_tools_handoffs_and_an_error(binary: P
 def test_demo_with_a_retention_keeps_only_the_days_within_it(binary: Path, tmp_path: Path):
     """`AGENTLEDGER_RETENTION_DAYS` deletes whole UTC days: with a retention of minutes, the demo's history from before
     today's midnight goes (with the sessions that ended then), and today's calls stay."""
-    port = free_port()
-    env = ledger_env(
-        port,
-        free_port(),
-        "http://127.0.0.1:9",
-        tmp_path,
-        AGENTLEDGER_RETENTION_DAYS="0.001",
-        AGENTLEDGER_MAINTENANCE_INTERVAL_S="1",
-    )
-    env.pop("AGENTLEDGER_UPSTREAM_URL")
-    demo = ManagedProcess(
-        name="agentledger demo", args=[str(binary), "demo"], env=env, cwd=tmp_path, log_path=tmp_path / "demo.log"
-    )
-    demo.start()
+    demo, base = start_demo(binary, tmp_path, AGENTLEDGER_RETENTION_DAYS="0.001", AGENTLEDGER_MAINTENANCE_INTERVAL_S="1")
     try:
-        base = f"http://127.0.0.1:{port}"
-        demo.wait_until_healthy(f"{base}/healthz")
         deadline = time.monotonic() + 30
         while "simulated pods" not in demo.log_tail(60) and time.monotonic() < deadline:
             time.sleep(0.2)
