@@ -46,7 +46,7 @@ def frame(message_type: int, payload: bytes) -> bytes:
 
 
 def hello(source: str, token: str | None, software: str) -> bytes:
-    return frame(HELLO, struct.pack(">H", 1) + string(source) + optional_string(token) + string(software))
+    return frame(HELLO, struct.pack(">H", 2) + string(source) + optional_string(token) + string(software))
 
 
 def admit(
@@ -149,7 +149,7 @@ def selftest() -> None:
     assert hello("pod-a", "s3cret", "0.1.0") == golden("hello"), "HELLO differs"
     welcome = golden("welcome")
     assert welcome[5] == WELCOME and decode_welcome(welcome[6:]) == {
-        "protocol_version": 1,
+        "protocol_version": 2,
         "collector_id": "col-1",
         "max_frame_bytes": 83886080,
         "admission_required": True,

@@ -113,6 +113,13 @@ extension PostgresStore {
     /// Newest first, a window at a time (the last day, week, month, year, then the rest), each bound by its times so
     /// that Postgres plans only those days' partitions, until the limit is filled: a search over a history of hundreds
     /// of days plans a handful of partitions when recent calls match, instead of every one (15 ms of planning at 370).
+    ///
+    /// Postgres cannot estimate how rare a word is (a word outside its sample is guessed at 0.5% of calls), so it
+    /// reads a rare word newest first through the time index, row by row, over the whole range (0.4 s at 3.65 million
+    /// calls for a word in 36). The first window is left to it: a common word fills the page there in a fraction of
+    /// a millisecond. A word that did not fill it is not common, so the later windows order by `ts_micros + 0`, which
+    /// the time index cannot give: Postgres then reads the word index and only the matching rows (0.3 ms for that
+    /// word). docs/benchmarks.md, "Retention and day partitions".
     package func search(_ query: SearchQuery) async throws -> [CallRecord] {
         let terms = query.terms
         guard !terms.isEmpty, query.limit > 0 else { return [] }
@@ -133,7 +140,8 @@ extension PostgresStore {
                 PostgresQuery(
                     unsafeSQL: PostgresSchema.selectCalls + " WHERE search @@ (\(tsquery))"
                         + " AND ts_micros >= $\(count + 1) AND ts_micros < $\(count + 2)"
-                        + " ORDER BY ts_micros DESC, action_id DESC LIMIT $\(count + 3)",
+                        + " ORDER BY \(upper == .max ? "ts_micros" : "ts_micros + 0") DESC, action_id DESC"
+                        + " LIMIT $\(count + 3)",
                     binds: binds))
             if found.count >= query.limit { break }
             upper = lower
