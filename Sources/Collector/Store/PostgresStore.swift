@@ -137,6 +137,13 @@ package final class PostgresStore: Store, Service {
                 .first { _ in true } ?? 0
         }
         guard applied >= latest else { throw StoreError("migrations pending: at \(applied), need \(latest)") }
+        // A newer collector migrated the store past what this one knows: its writes could fail in ways it would take
+        // for bad records, so it stands aside (transient: batches stay with their sidecars for an upgraded collector).
+        guard applied <= latest else {
+            throw StoreError(
+                "the store is at migration \(applied), newer than this collector's \(latest): upgrade this collector",
+                transient: true)
+        }
     }
 
     /// The pool closes when `run()` ends; there is nothing else to release.

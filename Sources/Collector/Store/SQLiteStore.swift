@@ -223,6 +223,13 @@ package final class SQLiteStore: Store {
         let latest = SQLiteSchema.latestVersion
         let applied = try await reader.query("SELECT max(version) AS v FROM schema_migrations").first?.column("v")?.integer ?? 0
         guard applied >= latest else { throw StoreError("migrations pending: at \(applied), need \(latest)") }
+        // A newer collector migrated the store past what this one knows: its writes could fail in ways it would take
+        // for bad records, so it stands aside (transient: batches stay with their sidecars for an upgraded collector).
+        guard applied <= latest else {
+            throw StoreError(
+                "the store is at migration \(applied), newer than this collector's \(latest): upgrade this collector",
+                transient: true)
+        }
     }
 
     package func close() async throws {

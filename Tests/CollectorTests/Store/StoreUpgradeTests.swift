@@ -1,6 +1,7 @@
 import Foundation
 import LedgerProtocol
 import LedgerTestSupport
+import PostgresNIO
 import SQLiteNIO
 import Testing
 
@@ -60,6 +61,28 @@ extension StoreTests {
                     ]
                 try await PostgresTestCluster.psql(dsn, setup.joined(separator: ";\n"))
                 try await PostgresTestCluster.withRunningStore(dsn: dsn) { store in try await Self.expectUpgraded(store) }
+            }
+        }
+
+        /// A store a newer collector migrated further is not ready for this one, and says so as a transient failure,
+        /// so batches stay with their sidecars instead of being taken for bad records.
+        @Test(arguments: StoreKind.testable)
+        func aStoreMigratedByANewerCollectorIsNotReady(kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                let newer = "INSERT INTO schema_migrations (version, name) VALUES (1000, 'from the future')"
+                if let sqlite = store as? SQLiteStore {
+                    _ = try await sqlite.writer.query(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (1000, 'from the future', 0)")
+                } else if let postgres = store as? PostgresStore {
+                    _ = try await postgres.client.query(PostgresQuery(unsafeSQL: newer))
+                }
+                do {
+                    try await store.checkReady()
+                    Issue.record("a store at migration 1000 was ready")
+                } catch {
+                    #expect(StoreError.isTransient(error))
+                    #expect("\(error)".contains("newer than this collector"))
+                }
             }
         }
 
