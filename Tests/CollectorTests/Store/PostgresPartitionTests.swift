@@ -47,34 +47,41 @@ extension StoreTests {
                     CallRecord.stored("in-two-days", session: "s", at: today + 2 * Self.day + 5),
                     CallRecord.stored("ahead", session: "s", at: today + 10 * Self.day + 7),
                     CallRecord.stored("long-ago", session: "old", at: today - 40 * Self.day),
+                    CallRecord.stored("late", session: "late", at: today - 5 * Self.day + 9),
                 ]
-                #expect(try await store.insert(records).stored == 4)
+                #expect(try await store.insert(records).stored == 5)
                 var placed = try await Self.partitions(store)
                 #expect(placed["today"] == name(0))
                 #expect(placed["in-two-days"] == name(2))
                 #expect(placed["ahead"] == "calls_default")
                 #expect(placed["long-ago"] == "calls_default")
+                #expect(placed["late"] == "calls_default")
                 // The same id at another time is the same call: not stored twice.
                 #expect(try await store.insert([.stored("today", session: "s", at: now - 3 * Self.day)]).stored == 0)
 
-                // Eight days on, the days up to 11 are made; the call waiting in the default moves into its day.
+                // Eight days on, the days up to 11 are made; the call waiting in the default moves into its day, and
+                // so does the one stored late (within `backfillDays`); the one from 40 days before stays.
                 let later = try await store.maintain(nowMicros: now + 8 * Self.day, retention: nil)
-                #expect(later.partitionsCreated == 4)
+                #expect(later.partitionsCreated == 5)
                 placed = try await Self.partitions(store)
                 #expect(placed["ahead"] == name(10))
+                #expect(placed["late"] == name(-5))
+                #expect(placed["long-ago"] == "calls_default")
+                #expect(try await store.calls(inSession: "late").map(\.actionID) == ["late"])
                 #expect(try await store.call(actionID: "ahead")?.timestampMicros == today + 10 * Self.day + 7)
 
                 // Nine days on with a week kept: the days before day 2 go whole, day 2 and later stay; the old call
                 // in the default is deleted row by row.
                 let dropped = try await store.maintain(
                     nowMicros: now + 9 * Self.day, retention: Retention(keepMicros: 7 * Self.day))
-                #expect(dropped.partitionsDropped == 2)
-                #expect(dropped.callsDeleted == 2)
+                #expect(dropped.partitionsDropped == 3)
+                #expect(dropped.callsDeleted == 3)
                 #expect(try await Self.tables(store).contains(name(0)) == false)
                 #expect(try await Self.tables(store).contains(name(2)))
                 #expect(try await store.call(actionID: "today") == nil)
                 #expect(try await store.call(actionID: "long-ago") == nil)
                 #expect(try await store.calls(inSession: "s").map(\.actionID) == ["in-two-days", "ahead"])
+                #expect(try await store.call(actionID: "late") == nil)
                 #expect(try await Self.callIDs(store) == 2)
                 // An id retention deleted may be stored again (a spool replayed after its retention).
                 #expect(try await store.insert([.stored("today", session: "s", at: now)]).stored == 1)
