@@ -143,7 +143,7 @@ enum Runtime {
         // This process among the collectors of one Postgres: the host name alone is not unique (two on one machine).
         let replicaID =
             "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UInt32.random(in: 0...UInt32.max))"
-        let store = try await openStore(dsn: dsn, replicaID: replicaID, logger: logger)
+        let store = try await openStore(dsn: dsn, replicaID: replicaID, retention: retention, logger: logger)
         let postgres = store as? PostgresStore
         let readStore = try readReplica(options, primary: postgres, settings: settings, logger: logger)
         // Collectors on one Postgres elect one enforcer; until this one knows who it is, it answers no ADMIT.
@@ -247,7 +247,9 @@ enum Runtime {
     /// Opens and migrates the store `dsn` names. A Postgres store is also a `Service`: the caller runs it in the
     /// service group (first, so it stops last), or it cannot serve anything but its migrations.
     /// `replicaID`: a Postgres store announces the calls it stores under this id to the other collectors on it.
-    static func openStore(dsn: String, replicaID: String? = nil, logger: Logger) async throws -> any Store {
+    static func openStore(
+        dsn: String, replicaID: String? = nil, retention: Retention? = nil, logger: Logger
+    ) async throws -> any Store {
         if dsn.hasPrefix("postgres://") || dsn.hasPrefix("postgresql://") {
             let address: PostgresDSN
             do {
@@ -257,6 +259,7 @@ enum Runtime {
             }
             var options = PostgresStore.Options()
             options.replicaID = replicaID
+            options.retention = retention
             let store = PostgresStore(dsn: address, options: options, logger: logger)
             do {
                 try await store.migrate()

@@ -3,14 +3,18 @@ import PostgresNIO
 
 /// Day partitions of `calls` and retention on Postgres (docs/operations.md, "Retention and partitions").
 ///
-/// Each UTC day of calls is a partition `calls_YYYYMMDD`, made a few days ahead; `calls_default` takes calls timed
-/// outside every day partition (far ahead, or stored late), and those of the last `backfillDays` days move into day
-/// partitions of their own at the next round; a store upgraded from before partitions
+/// Each UTC day of calls is a partition `calls_YYYYMMDD`, made from a month back to a few days ahead; `calls_default`
+/// takes calls timed outside every day partition (far ahead, or older than a month), and a store upgraded from
+/// before partitions
 /// keeps its calls in `calls_unpartitioned`, a partition up to the day of the upgrade. Retention drops a day's
 /// partition whole, once the day is older than the retention, and deletes old rows of the other two a step at a time.
 extension PostgresStore {
     /// Days ahead of today that have their partition made (a failed round is made up by the next ones).
     static let partitionDaysAhead = 3
+    /// Days before today that have their partition too (unless older than the retention), so that calls stored late
+    /// (a spool replayed after days without a collector, a backfill) land in their day: moving them out of the default
+    /// partition later would lock it against every late call while it is scanned. Older calls go to the default.
+    static let partitionDaysBehind = 31
     /// Rows deleted per statement and transaction.
     static let retentionStep = 5_000
     /// Held for the partition changes, so that collectors of one store make and drop partitions one at a time.
@@ -37,17 +41,6 @@ extension PostgresStore {
             }
         }
         result = changes
-        // Late calls waiting in the default partition move into days of their own, a day per transaction.
-        let earliest = max(today - Int64(Self.backfillDays) * Retention.dayMicros, cutoff ?? .min)
-        for _ in 0..<Self.backfillDays {
-            let made = try await bounded("moving late calls into their day", timeout: .seconds(120)) { client in
-                try await client.withTransaction(logger: logger) { connection in
-                    try await Self.backfillOneDay(on: connection, from: earliest, to: today, logger: logger)
-                }
-            }
-            guard made else { break }
-            result.partitionsCreated += 1
-        }
         guard let cutoff else { return result }
         // What is left before the cutoff lies in the default and upgraded partitions: deleted a step at a time.
         result.callsDeleted += try await deleteInSteps(
@@ -71,8 +64,8 @@ extension PostgresStore {
         return result
     }
 
-    /// In a transaction: makes the partitions of today and the next `partitionDaysAhead` days that are missing and
-    /// drops those that end at or before `cutoff`. Each change takes locks on `calls` that stop its writers, so one
+    /// In a transaction: makes the partitions that are missing from `partitionDaysBehind` days back (or the cutoff,
+    /// if later) to `partitionDaysAhead` days ahead, and drops those that end at or before `cutoff`. Each change takes locks on `calls` that stop its writers, so one
     /// that cannot have them within a second gives up until the next round. Another collector doing the same
     /// meanwhile: nothing is done.
     static func upkeepPartitions(
@@ -85,8 +78,9 @@ extension PostgresStore {
         guard locked == true else { return changes }
         try await connection.query("SET LOCAL lock_timeout = '1s'", logger: logger)
         var partitions = try await Self.partitions(on: connection, logger: logger)
-        for day in 0...partitionDaysAhead {
-            let from = today + Int64(day) * Retention.dayMicros
+        let first = max(-Int64(partitionDaysBehind), cutoff.map { ($0 - today) / Retention.dayMicros } ?? .min)
+        for day in first...Int64(partitionDaysAhead) {
+            let from = today + day * Retention.dayMicros
             let to = from + Retention.dayMicros
             let overlaps = partitions.contains { partition in
                 !partition.isDefault && (partition.from ?? .min) < to && (partition.to ?? .max) > from
@@ -112,35 +106,6 @@ extension PostgresStore {
             changes.partitionsDropped += 1
         }
         return changes
-    }
-
-    /// How far back calls stored late (a spool replayed after days, a backfill) get day partitions of their own;
-    /// older ones stay in the default partition, where retention deletes them row by row. A bound, so that records
-    /// with times spread over decades cannot make a partition for each of their days.
-    static let backfillDays = 31
-
-    /// Makes the partition of the oldest day in `from..<to` whose calls wait in the default partition, moving them
-    /// into it; false when there is none, or another collector is doing the same.
-    static func backfillOneDay(
-        on connection: PostgresConnection, from: Int64, to: Int64, logger: Logger
-    ) async throws -> Bool {
-        let locked = try await connection.query(
-            "SELECT pg_try_advisory_xact_lock(\(partitionLockKey))", logger: logger
-        ).decode(Bool.self).first { _ in true }
-        guard locked == true else { return false }
-        try await connection.query("SET LOCAL lock_timeout = '1s'", logger: logger)
-        let oldest =
-            try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: "SELECT min(ts_micros) FROM calls_default WHERE ts_micros >= \(from) AND ts_micros < \(to)"),
-                logger: logger
-            ).decode(Int64?.self).first { _ in true } ?? nil
-        guard let oldest else { return false }
-        let day = Retention.dayStart(oldest)
-        // Every partition is whole days, so a day with calls in the default has no partition of its own.
-        try await createPartition(
-            partitionName(dayStart: day), from: day, to: day + Retention.dayMicros, on: connection, logger: logger)
-        return true
     }
 
     /// Deletes one step of `table`'s rows matching `condition` and counts them.

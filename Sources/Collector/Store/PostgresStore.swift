@@ -21,6 +21,8 @@ package final class PostgresStore: Store, Service {
         /// This collector's replica id: set, each insert is announced to the other collectors of the store
         /// (`PostgresStore+Replicas.swift`). Nil: announce nothing.
         package var replicaID: String?
+        /// `AGENTLEDGER_RETENTION_DAYS`, so that `migrate()` makes no partition for days retention would drop.
+        package var retention: Retention?
 
         package init() {}
     }
@@ -94,11 +96,14 @@ package final class PostgresStore: Store, Service {
         for migration in applied {
             logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
         }
-        // The days about to be stored have their partitions before the first batch (`StoreMaintenance` keeps them).
+        // The days about to be stored, and those a spool may replay, have their partitions before the first batch
+        // (`StoreMaintenance` keeps them). Dropping what the retention asks is left to it.
         do {
+            let now = WallClock.nowMicros()
+            let cutoff = options.retention?.cutoffMicros(now: now)
             _ = try await connection.withTransaction(logger: logger) { connection in
                 try await Self.upkeepPartitions(
-                    on: connection, today: Retention.dayStart(WallClock.nowMicros()), cutoff: nil, logger: logger)
+                    on: connection, today: Retention.dayStart(now), cutoff: cutoff, logger: logger)
             }
         } catch {
             logger.warning(

@@ -39,8 +39,8 @@ extension StoreTests {
                 let now = WallClock.nowMicros()
                 let today = Retention.dayStart(now)
                 let name = { (offset: Int64) in PostgresStore.partitionName(dayStart: today + offset * Self.day) }
-                // Made by the migration: today and the next three days, and the default.
-                #expect(try await Self.tables(store) == (0...3).map { name($0) } + ["calls_default"])
+                // Made by the migration: a month back (for calls stored late) to three days ahead, and the default.
+                #expect(try await Self.tables(store) == (-31...3).map { name($0) } + ["calls_default"])
 
                 let records = [
                     CallRecord.stored("today", session: "s", at: now),
@@ -55,26 +55,26 @@ extension StoreTests {
                 #expect(placed["in-two-days"] == name(2))
                 #expect(placed["ahead"] == "calls_default")
                 #expect(placed["long-ago"] == "calls_default")
-                #expect(placed["late"] == "calls_default")
+                #expect(placed["late"] == name(-5))
                 // The same id at another time is the same call: not stored twice.
                 #expect(try await store.insert([.stored("today", session: "s", at: now - 3 * Self.day)]).stored == 0)
 
-                // Eight days on, the days up to 11 are made; the call waiting in the default moves into its day, and
-                // so does the one stored late (within `backfillDays`); the one from 40 days before stays.
+                // Eight days on, the days up to 11 are made (4 to 11), and the call waiting in the default moves
+                // into its day; the one from 40 days before stays there.
                 let later = try await store.maintain(nowMicros: now + 8 * Self.day, retention: nil)
-                #expect(later.partitionsCreated == 5)
+                #expect(later.partitionsCreated == 8)
                 placed = try await Self.partitions(store)
                 #expect(placed["ahead"] == name(10))
-                #expect(placed["late"] == name(-5))
                 #expect(placed["long-ago"] == "calls_default")
                 #expect(try await store.calls(inSession: "late").map(\.actionID) == ["late"])
                 #expect(try await store.call(actionID: "ahead")?.timestampMicros == today + 10 * Self.day + 7)
 
-                // Nine days on with a week kept: the days before day 2 go whole, day 2 and later stay; the old call
-                // in the default is deleted row by row.
+                // Nine days on with a week kept: the 33 days before day 2 go whole, day 2 and later stay (day 12 is
+                // made; none before the cutoff is); the old call in the default is deleted row by row.
                 let dropped = try await store.maintain(
                     nowMicros: now + 9 * Self.day, retention: Retention(keepMicros: 7 * Self.day))
-                #expect(dropped.partitionsDropped == 3)
+                #expect(dropped.partitionsDropped == 33)
+                #expect(dropped.partitionsCreated == 1)
                 #expect(dropped.callsDeleted == 3)
                 #expect(try await Self.tables(store).contains(name(0)) == false)
                 #expect(try await Self.tables(store).contains(name(2)))
