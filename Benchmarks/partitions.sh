@@ -42,7 +42,7 @@ started=$(date +%s)
 pg_sql "DO \$\$ DECLARE d int; lo bigint; BEGIN
   FOR d IN 1..$days LOOP
     lo := $today - d::bigint * $day_micros;
-    EXECUTE format('CREATE TABLE calls_%s PARTITION OF calls FOR VALUES FROM (%s) TO (%s)',
+    EXECUTE format('CREATE TABLE IF NOT EXISTS calls_%s PARTITION OF calls FOR VALUES FROM (%s) TO (%s)',
       to_char(to_timestamp(lo / 1000000) AT TIME ZONE 'UTC', 'YYYYMMDD'), lo, lo + $day_micros);
   END LOOP; END \$\$" >/dev/null
 # Every call's output holds "answer"; one in 100,000 also "zebra", spread over the year.
