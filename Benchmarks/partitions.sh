@@ -39,7 +39,7 @@ first=$((today - days * day_micros))
 step=$((day_micros / per_day))
 started=$(date +%s)
 # The past days' partitions, as the upkeep makes the coming ones; then the rows, ids, and sessions of 50 calls.
-pg_sql "DO \$\$ DECLARE d int; lo bigint; BEGIN
+pg_sql "SET client_min_messages = warning; DO \$\$ DECLARE d int; lo bigint; BEGIN
   FOR d IN 1..$days LOOP
     lo := $today - d::bigint * $day_micros;
     EXECUTE format('CREATE TABLE IF NOT EXISTS calls_%s PARTITION OF calls FOR VALUES FROM (%s) TO (%s)',
