@@ -363,6 +363,8 @@ enum PostgresSchema {
     ///
     /// Calls are written in the order they are bound, which is the order of their sidecar's spool: two collectors
     /// given overlapping batches (a replay) lock their rows in the same order, and Postgres has no wide rows to sort.
+    /// Messages are inserted and noted in the order of their digests, so batches holding the same messages (a system
+    /// prompt every call resends) lock them in one order and never deadlock (the note runs last, after the main query).
     static let insertBatch: String = {
         let columns = PostgresCallColumns.batch
         let arrays = columns.indices.map { "$\($0 + 1)::\(columns[$0].arrayType)" }.joined(separator: ", ")
@@ -404,8 +406,13 @@ enum PostgresSchema {
                 RETURNING hash
             ),
             touched AS (
-                UPDATE messages SET last_used = message.last_used FROM message
-                WHERE messages.hash = message.hash AND messages.last_used < message.last_used - \(Retention.messageTouchSlackMicros)
+                UPDATE messages SET last_used = stale.last_used
+                FROM (
+                    SELECT held.hash, message.last_used FROM messages held JOIN message USING (hash)
+                    WHERE held.last_used < message.last_used - \(Retention.messageTouchSlackMicros)
+                    ORDER BY held.hash FOR UPDATE OF held
+                ) stale
+                WHERE messages.hash = stale.hash
             ),
             new_id AS (
                 INSERT INTO call_ids (action_id, ts_micros)

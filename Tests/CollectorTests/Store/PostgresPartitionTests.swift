@@ -87,5 +87,33 @@ extension StoreTests {
                 #expect(try await store.insert([.stored("today", session: "s", at: now)]).stored == 1)
             }
         }
+
+        /// Batches stored at once that resend the same messages (a system prompt in every call) note those messages
+        /// in one order, so Postgres never has to break a deadlock between them: every batch is stored.
+        @Test func concurrentBatchesNotingTheSameMessagesNeverDeadlock() async throws {
+            try await StoreKind.postgres.withStore { store in
+                let shared = (0..<300).map { RetentionContract.message("shared message \($0)") }
+                let hour: Int64 = 3_600_000_000
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for writer in 0..<8 {
+                        group.addTask {
+                            for round in 0..<12 {
+                                // Each batch later than the notes by more than an hour, its messages in its own order.
+                                let batch = (0..<30).map { index in
+                                    var record = CallRecord.stored(
+                                        "w\(writer)-r\(round)-\(index)", session: "s\(writer)",
+                                        at: Int64(round + 1) * 2 * hour + Int64(writer * 1000 + index))
+                                    record.messages = Array(shared.shuffled().prefix(60))
+                                    return record
+                                }
+                                let stored = try await store.insert(batch).stored
+                                #expect(stored == 30)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        }
     }
 }
