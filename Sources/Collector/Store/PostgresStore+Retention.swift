@@ -5,8 +5,7 @@ import PostgresNIO
 ///
 /// Each UTC day of calls is a partition `calls_YYYYMMDD`, made from a month back to a few days ahead; `calls_default`
 /// takes calls timed outside every day partition (far ahead, or older than a month), and a store upgraded from
-/// before partitions
-/// keeps its calls in `calls_unpartitioned`, a partition up to the day of the upgrade. Retention drops a day's
+/// before partitions keeps its calls in `calls_unpartitioned`, a partition up to the day of the upgrade. Retention drops a day's
 /// partition whole, once the day is older than the retention, and deletes old rows of the other two a step at a time.
 extension PostgresStore {
     /// Days ahead of today that have their partition made (a failed round is made up by the next ones).
@@ -29,18 +28,14 @@ extension PostgresStore {
     }
 
     package func maintain(nowMicros: Int64, retention: Retention?) async throws -> MaintenanceResult {
-        var result = MaintenanceResult()
         let today = Retention.dayStart(nowMicros)
         let cutoff = retention?.cutoffMicros(now: nowMicros)
         let logger = self.logger
-        // The partition changes, in one short transaction: each takes locks on `calls` that stop its writers, so a
-        // change that cannot have them within a second gives up until the next round.
-        let changes = try await bounded("partition upkeep", timeout: .seconds(120)) { client in
+        var result = try await bounded("partition upkeep", timeout: .seconds(120)) { client in
             try await client.withTransaction(logger: logger) { connection in
                 try await Self.upkeepPartitions(on: connection, today: today, cutoff: cutoff, logger: logger)
             }
         }
-        result = changes
         guard let cutoff else { return result }
         // What is left before the cutoff lies in the default and upgraded partitions: deleted a step at a time.
         result.callsDeleted += try await deleteInSteps(
@@ -65,9 +60,9 @@ extension PostgresStore {
     }
 
     /// In a transaction: makes the partitions that are missing from `partitionDaysBehind` days back (or the cutoff,
-    /// if later) to `partitionDaysAhead` days ahead, and drops those that end at or before `cutoff`. Each change takes locks on `calls` that stop its writers, so one
-    /// that cannot have them within a second gives up until the next round. Another collector doing the same
-    /// meanwhile: nothing is done.
+    /// if later) to `partitionDaysAhead` days ahead, and drops those that end at or before `cutoff`. Each change
+    /// takes locks on `calls` that stop its writers, so one that cannot have them within a second gives up until the
+    /// next round. Another collector doing the same meanwhile: nothing is done.
     static func upkeepPartitions(
         on connection: PostgresConnection, today: Int64, cutoff: Int64?, logger: Logger
     ) async throws -> MaintenanceResult {

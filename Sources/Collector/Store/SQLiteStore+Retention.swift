@@ -12,7 +12,7 @@ extension SQLiteStore {
         let cutoff = retention.cutoffMicros(now: nowMicros)
         // The calls and their search words, oldest first.
         while true {
-            let deleted = try await step { writer in
+            let deleted = try await writeTransaction { writer in
                 let rows = try await writer.query(
                     "SELECT rowid FROM calls WHERE ts_micros < ? ORDER BY ts_micros LIMIT ?",
                     [.integer(Int(cutoff)), .integer(Self.retentionStep)])
@@ -37,7 +37,7 @@ extension SQLiteStore {
     private func deleteInSteps(_ table: String, where condition: String, _ bound: Int64) async throws -> Int {
         var total = 0
         while true {
-            let deleted = try await step { writer in
+            let deleted = try await writeTransaction { writer in
                 let rows = try await writer.query(
                     "DELETE FROM \(table) WHERE rowid IN (SELECT rowid FROM \(table) WHERE \(condition) LIMIT ?)"
                         + " RETURNING 1", [.integer(Int(bound)), .integer(Self.retentionStep)])
@@ -45,21 +45,6 @@ extension SQLiteStore {
             }
             total += deleted
             if deleted < Self.retentionStep { return total }
-        }
-    }
-
-    /// One transaction under the write lock.
-    private func step(_ body: @Sendable (SQLiteConnection) async throws -> Int) async throws -> Int {
-        try await writeLock.withLock {
-            do { _ = try await writer.query("BEGIN IMMEDIATE") } catch { throw Self.classified(error) }
-            do {
-                let count = try await body(writer)
-                _ = try await writer.query("COMMIT")
-                return count
-            } catch {
-                _ = try? await writer.query("ROLLBACK")
-                throw Self.classified(error)
-            }
         }
     }
 }

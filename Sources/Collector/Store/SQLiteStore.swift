@@ -89,56 +89,65 @@ package final class SQLiteStore: Store {
     package func insert(_ records: [CallRecord]) async throws -> InsertResult {
         guard !records.isEmpty else { return InsertResult(newActionIDs: [], duplicates: 0) }
         let batch = MessageBatch(records)
-        return try await writeLock.withLock {
+        return try await writeTransaction { writer in
+            let fresh = try await storeNewMessages(batch.messages)
+            let owned = batch.owned(fresh)
+            var new = Set<String>()
+            for start in stride(from: 0, to: records.count, by: Self.callsPerStatement) {
+                let chunk = start..<min(start + Self.callsPerStatement, records.count)
+                let full = chunk.count == Self.callsPerStatement
+                var binds: [SQLiteData] = []
+                binds.reserveCapacity(chunk.count * CallRecord.columns.count)
+                for index in chunk {
+                    binds.append(contentsOf: records[index].sqliteBinds(messageHashes: batch.digests[index]))
+                }
+                let inserted = try await writer.query(
+                    full ? Self.insertFullStatement : Self.insertCalls(rows: chunk.count), binds)
+                var rowIDs: [String: Int] = [:]
+                for row in inserted {
+                    if let actionID = row.column("action_id")?.string, let rowID = row.column("rowid")?.integer {
+                        rowIDs[actionID] = rowID
+                    }
+                }
+                // In the batch's order: of two calls with one action id, the first was stored.
+                var documents: [SQLiteData] = []
+                var sessions: [SQLiteData] = []
+                for index in chunk {
+                    let record = records[index]
+                    guard let rowID = rowIDs.removeValue(forKey: record.actionID) else { continue }
+                    new.insert(record.actionID)
+                    documents.append(.integer(rowID))
+                    documents.append(.text(SearchText.document(for: record, messages: owned[index])))
+                    if record.sessionID != nil { sessions.append(contentsOf: Self.sessionBinds(record)) }
+                }
+                let indexed = documents.count / 2
+                if indexed > 0 {
+                    _ = try await writer.query(
+                        indexed == Self.callsPerStatement ? Self.indexFullStatement : Self.indexCalls(rows: indexed),
+                        documents)
+                }
+                let sessionRows = sessions.count / Self.sessionBindCount
+                if sessionRows > 0 {
+                    _ = try await writer.query(
+                        sessionRows == Self.callsPerStatement
+                            ? Self.upsertFullStatement : SQLiteSchema.upsertSessions(rows: sessionRows),
+                        sessions)
+                }
+            }
+            return InsertResult(newActionIDs: new, duplicates: records.count - new.count)
+        }
+    }
+
+    /// Runs `body` in one transaction under the write lock, committed when it returns and rolled back when it throws;
+    /// SQLite's busy and locked failures come out transient (`classified`).
+    func writeTransaction<T: Sendable>(_ body: @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
+        try await writeLock.withLock {
             // Taking the write lock is where another process holding it shows first.
             do { _ = try await writer.query("BEGIN IMMEDIATE") } catch { throw Self.classified(error) }
             do {
-                let fresh = try await storeNewMessages(batch.messages)
-                let owned = batch.owned(fresh)
-                var new = Set<String>()
-                for start in stride(from: 0, to: records.count, by: Self.callsPerStatement) {
-                    let chunk = start..<min(start + Self.callsPerStatement, records.count)
-                    let full = chunk.count == Self.callsPerStatement
-                    var binds: [SQLiteData] = []
-                    binds.reserveCapacity(chunk.count * CallRecord.columns.count)
-                    for index in chunk {
-                        binds.append(contentsOf: records[index].sqliteBinds(messageHashes: batch.digests[index]))
-                    }
-                    let inserted = try await writer.query(
-                        full ? Self.insertFullStatement : Self.insertCalls(rows: chunk.count), binds)
-                    var rowIDs: [String: Int] = [:]
-                    for row in inserted {
-                        if let actionID = row.column("action_id")?.string, let rowID = row.column("rowid")?.integer {
-                            rowIDs[actionID] = rowID
-                        }
-                    }
-                    // In the batch's order: of two calls with one action id, the first was stored.
-                    var documents: [SQLiteData] = []
-                    var sessions: [SQLiteData] = []
-                    for index in chunk {
-                        let record = records[index]
-                        guard let rowID = rowIDs.removeValue(forKey: record.actionID) else { continue }
-                        new.insert(record.actionID)
-                        documents.append(.integer(rowID))
-                        documents.append(.text(SearchText.document(for: record, messages: owned[index])))
-                        if record.sessionID != nil { sessions.append(contentsOf: Self.sessionBinds(record)) }
-                    }
-                    let indexed = documents.count / 2
-                    if indexed > 0 {
-                        _ = try await writer.query(
-                            indexed == Self.callsPerStatement ? Self.indexFullStatement : Self.indexCalls(rows: indexed),
-                            documents)
-                    }
-                    let sessionRows = sessions.count / Self.sessionBindCount
-                    if sessionRows > 0 {
-                        _ = try await writer.query(
-                            sessionRows == Self.callsPerStatement
-                                ? Self.upsertFullStatement : SQLiteSchema.upsertSessions(rows: sessionRows),
-                            sessions)
-                    }
-                }
+                let result = try await body(writer)
                 _ = try await writer.query("COMMIT")
-                return InsertResult(newActionIDs: new, duplicates: records.count - new.count)
+                return result
             } catch {
                 _ = try? await writer.query("ROLLBACK")
                 throw Self.classified(error)
