@@ -15,6 +15,9 @@
 #
 #   Benchmarks/partitions.sh                              (DAYS=365 ROWS_PER_DAY=10000 CASE_SECONDS=10)
 #   DAYS=730 ROWS_PER_DAY=20000 AGENTLEDGER_BIN=.build/debug/agentledger Benchmarks/partitions.sh
+#   FLAT=0 ...      day partitions only: no copy in one table (half the disk and page cache: at 36.5 million calls the
+#                   two layouts together no longer fit in memory, and each then reads the other's evictions from disk)
+#   EXPLAIN=1 ...   also prints EXPLAIN (ANALYZE, BUFFERS) of the rare word's year window, after its cases ran
 #
 # Any build migrates (AGENTLEDGER_BIN: no build); every step is bounded (generation by the row count, each case by
 # CASE_SECONDS).
@@ -23,6 +26,7 @@ cd "$(dirname "$0")/.."
 days="${DAYS:-365}"
 per_day="${ROWS_PER_DAY:-10000}"
 case_seconds="${CASE_SECONDS:-10}"
+flat="${FLAT:-1}"
 for tool in psql python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y postgresql python3" >&2; exit 1; }
 done
@@ -56,15 +60,19 @@ pg_sql "INSERT INTO call_ids SELECT action_id, ts_micros FROM calls" >/dev/null
 pg_sql "INSERT INTO sessions (session_id, call_count, started_at, ended_at, total_latency_ms, total_tokens_in,
     total_tokens_out, total_cost_usd, error_count, blocked_count)
   SELECT session_id, count(*), min(ts_micros), max(ts_micros), 0, 0, 0, 0, 0, 0 FROM calls GROUP BY session_id" >/dev/null
-# The layout before migration 11: one table, its primary key on the id.
-pg_sql "CREATE TABLE flat (LIKE calls INCLUDING DEFAULTS INCLUDING GENERATED)" >/dev/null
-stored=$(pg_sql "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) FROM information_schema.columns
-  WHERE table_name = 'calls' AND is_generated = 'NEVER'")
-pg_sql "INSERT INTO flat ($stored) SELECT $stored FROM calls" >/dev/null
-pg_sql "ALTER TABLE flat ADD PRIMARY KEY (action_id)" >/dev/null
-pg_sql "CREATE INDEX flat_by_session ON flat (session_id, ts_micros) WHERE session_id IS NOT NULL" >/dev/null
-pg_sql "CREATE INDEX flat_by_time ON flat (ts_micros)" >/dev/null
-pg_sql "CREATE INDEX flat_search ON flat USING gin (search)" >/dev/null
+layouts="partitioned"
+if [ "$flat" = 1 ]; then
+  layouts="partitioned flat"
+  # The layout before migration 11: one table, its primary key on the id.
+  pg_sql "CREATE TABLE flat (LIKE calls INCLUDING DEFAULTS INCLUDING GENERATED)" >/dev/null
+  stored=$(pg_sql "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) FROM information_schema.columns
+    WHERE table_name = 'calls' AND is_generated = 'NEVER'")
+  pg_sql "INSERT INTO flat ($stored) SELECT $stored FROM calls" >/dev/null
+  pg_sql "ALTER TABLE flat ADD PRIMARY KEY (action_id)" >/dev/null
+  pg_sql "CREATE INDEX flat_by_session ON flat (session_id, ts_micros) WHERE session_id IS NOT NULL" >/dev/null
+  pg_sql "CREATE INDEX flat_by_time ON flat (ts_micros)" >/dev/null
+  pg_sql "CREATE INDEX flat_search ON flat USING gin (search)" >/dev/null
+fi
 pg_sql "VACUUM ANALYZE" >/dev/null
 partitions=$(pg_sql "SELECT count(*) FROM pg_inherits WHERE inhparent = 'calls'::regclass")
 echo "date: $(date -u '+%F %H:%M UTC')  postgres: $("$pg_bin/postgres" --version | awk '{print $3}')  cores: $(nproc)"
@@ -111,7 +119,7 @@ search_case search-rare zebra
 echo "| read | layout | executions | p50 | p99 | mean |"
 echo "|---|---|---|---|---|---|"
 for read in id session day search-common search-rare; do
-  for layout in partitioned flat; do
+  for layout in $layouts; do
     rm -f "$work"/pgbench_log.*
     (cd "$work" && "$pg_bin/pgbench" -n -M extended -c 1 -T "$case_seconds" -l -f "$work/$read-$layout.sql" \
       -h 127.0.0.1 -p "$pg_port" -U postgres agentledger >"$work/pgbench.out" 2>&1) ||
@@ -125,6 +133,15 @@ print(f"| {sys.argv[1]} | {sys.argv[2]} | {len(lat):,} | {pick(0.5):.2f} ms | {p
 ' "$read" "$layout"
   done
 done
+if [ "${EXPLAIN:-0}" = 1 ]; then
+  echo
+  echo "EXPLAIN (ANALYZE, BUFFERS) of the rare word's year window (the fourth statement of search-rare):"
+  sed -n 4p "$work/search-rare-partitioned.sql" | sed 's/^/EXPLAIN (ANALYZE, BUFFERS) /' |
+    psql -X -q -h 127.0.0.1 -p "$pg_port" -U postgres agentledger >"$work/explain.txt"
+  head -24 "$work/explain.txt"
+  echo "  …"
+  tail -4 "$work/explain.txt"
+fi
 echo
 echo "id: a call by action id; session: a session's 50 calls; day: count, spend and p99 latency of one day's $per_day calls;"
 echo "search-common: the newest 50 calls holding a word every call holds (found in the last day's window);"

@@ -116,6 +116,8 @@ def measure(base: str, urls: list[tuple[str, dict]], requests: int, concurrency:
     latencies.sort()
 
     def percentile(p: float) -> float:
+        if not latencies:  # every request of the case failed (a client timeout raises in its thread)
+            return math.nan
         return latencies[max(0, math.ceil(p * len(latencies)) - 1)] * 1000
 
     return {

@@ -329,6 +329,18 @@ enum PostgresSchema {
                 "ALTER TABLE messages ALTER COLUMN last_used DROP DEFAULT",
                 "CREATE INDEX messages_by_last_used ON messages (last_used)",
             ]),
+        Migration(
+            version: 12, name: "every session filter has an index in the list's order",
+            statements: [
+                // Each index holds the whole sort key of `/api/sessions`, so a page, at any offset, is found in the
+                // index alone and only its rows are read from the table (`PostgresStore.sessions`).
+                "DROP INDEX sessions_by_agent",
+                "DROP INDEX sessions_by_user",
+                "CREATE INDEX sessions_by_agent ON sessions (agent_name, started_at DESC, session_id)",
+                "CREATE INDEX sessions_by_user ON sessions (user_id, started_at DESC, session_id)",
+                "CREATE INDEX sessions_by_app ON sessions (app_id, started_at DESC, session_id)",
+                "CREATE INDEX sessions_by_environment ON sessions (environment, started_at DESC, session_id)",
+            ]),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }

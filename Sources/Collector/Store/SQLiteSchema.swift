@@ -205,6 +205,12 @@ enum SQLiteSchema {
                 "UPDATE messages SET last_used = (SELECT coalesce(max(ts_micros), 0) FROM calls)",
                 "CREATE INDEX messages_by_last_used ON messages (last_used)",
             ]),
+        Migration(
+            version: 11, name: "every session filter has an index",
+            statements: [
+                "CREATE INDEX sessions_by_app ON sessions (app_id, started_at DESC)",
+                "CREATE INDEX sessions_by_environment ON sessions (environment, started_at DESC)",
+            ]),
     ]
 
     /// Folds new calls into their sessions' aggregates, `rows` calls in one statement, in order (a session met twice

@@ -199,6 +199,36 @@ extension StoreTests {
         }
 
         @Test(arguments: StoreKind.testable)
+        func filteredPagesAtAnyOffsetKeepTheListsOrderWithTiesBySessionID(kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                var records: [CallRecord] = []
+                for index in 0..<12 {
+                    // Pairs of sessions start at the same time; the order between them is their id's.
+                    var call = CallRecord.stored("c\(index)", session: "s\(11 - index)", at: Int64(index / 2 * 100))
+                    call.appID = index % 3 == 0 ? "other" : "app"
+                    call.environment = index % 4 == 0 ? "staging" : "production"
+                    records.append(call)
+                }
+                _ = try await store.insert(records)
+                var everyPage: [String] = []
+                for offset in stride(from: 0, to: 14, by: 5) {
+                    everyPage += try await store.sessions(SessionQuery(limit: 5, offset: offset)).sessions.map(\.sessionID)
+                }
+                #expect(everyPage == ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11"])
+                var byApp = SessionQuery(limit: 3, offset: 2)
+                byApp.appID = "app"
+                let page = try await store.sessions(byApp)
+                #expect(page.total == 8)
+                #expect(page.sessions.map(\.sessionID) == ["s3", "s4", "s6"])
+                var byEnvironment = SessionQuery(limit: 2, offset: 1)
+                byEnvironment.environment = "staging"
+                let staging = try await store.sessions(byEnvironment)
+                #expect(staging.total == 3)
+                #expect(staging.sessions.map(\.sessionID) == ["s7", "s11"])
+            }
+        }
+
+        @Test(arguments: StoreKind.testable)
         func callsOfASessionComeOldestFirstWhateverTheirOrderOfArrival(kind: StoreKind) async throws {
             try await kind.withStore { store in
                 _ = try await store.insert([.stored("late", at: 300), .stored("B", at: 100)])
