@@ -114,6 +114,17 @@ print(f"request body: {len(body)} bytes", file=sys.stderr)
 PY
 }
 
+# need_tools TOOL...: stops with the Debian package to install for the first tool missing.
+need_tools() {
+  local tool package
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null && continue
+    case $tool in psql | pgbench) package=postgresql ;; callgrind_control) package=valgrind ;; *) package=$tool ;; esac
+    echo "missing $tool: apt-get install -y $package" >&2
+    exit 1
+  done
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Waits up to 10 s for a URL to answer 2xx.

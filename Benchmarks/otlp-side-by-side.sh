@@ -17,10 +17,8 @@ links="${LINKS:-2}"
 batch="${BATCH:-256}"
 reps="${REPS:-7}"
 
-for tool in psql curl python3 nginx; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y postgresql curl python3 nginx" >&2; exit 1; }
-done
 source Benchmarks/lib.sh
+need_tools psql curl python3 nginx
 bench_build
 pg_start
 sink_port=$(free_port)
