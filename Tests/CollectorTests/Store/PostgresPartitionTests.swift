@@ -33,6 +33,16 @@ extension StoreTests {
             try await store.client.query("SELECT count(*) FROM call_ids").decode(Int.self).first { _ in true } ?? -1
         }
 
+        /// JIT compiles every partition's expressions of a costly query (seconds at a year of partitions): the
+        /// migration turns it off for the store's database, so every connection made after it runs without.
+        @Test func theStoresConnectionsRunWithoutJIT() async throws {
+            try await StoreKind.postgres.withStore { any in
+                let store = try #require(any as? PostgresStore)
+                let jit = try await store.client.query("SHOW jit").decode(String.self).first { _ in true }
+                #expect(jit == "off")
+            }
+        }
+
         @Test func callsGoToTheirDayAndRetentionDropsWholeDays() async throws {
             try await StoreKind.postgres.withStore { any in
                 let store = try #require(any as? PostgresStore)
