@@ -77,8 +77,8 @@ extension PostgresStore {
         let count = PostgresQuery(unsafeSQL: "SELECT count(*) FROM sessions" + filter, binds: filters)
         // Past the first page, the page's keys first and then only its rows: the offset is walked in an index that
         // holds the sort key (migration 12), where `SELECT *` with the offset read every skipped row from the table
-        // (1.6 times the time 19,000 sessions deep at 1M calls; docs/benchmarks.md, "The sessions list on its indexes").
-        // The first page reads its rows directly, which saves the join.
+        // (1.6 times the time 19,000 sessions deep at 1M calls; docs/benchmarks.md, "The sessions list on its
+        // indexes"). The first page reads its rows directly, which saves the join.
         let limits = "LIMIT $\(paged.count - 1) OFFSET $\(paged.count)"
         let page = PostgresQuery(
             unsafeSQL: query.offset == 0

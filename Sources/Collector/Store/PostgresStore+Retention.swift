@@ -5,8 +5,9 @@ import PostgresNIO
 ///
 /// Each UTC day of calls is a partition `calls_YYYYMMDD`, made from a month back to a few days ahead; `calls_default`
 /// takes calls timed outside every day partition (far ahead, or older than a month), and a store upgraded from
-/// before partitions keeps its calls in `calls_unpartitioned`, a partition up to the day of the upgrade. Retention drops a day's
-/// partition whole, once the day is older than the retention, and deletes old rows of the other two a step at a time.
+/// before partitions keeps its calls in `calls_unpartitioned`, a partition up to the day of the upgrade. Retention
+/// drops a day's partition whole, once the day is older than the retention, and deletes old rows of the other two a
+/// step at a time.
 extension PostgresStore {
     /// Days ahead of today that have their partition made (a failed round is made up by the next ones).
     static let partitionDaysAhead = 3
