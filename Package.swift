@@ -95,11 +95,13 @@ let package = Package(
                 "lib/deflate_compress.c", "lib/gzip_compress.c", "lib/crc32.c", "lib/utils.c", "lib/x86/cpu_features.c",
                 "lib/arm/cpu_features.c",
             ]),
+        // Per-thread scheduling (sched_setattr has no glibc wrapper): the store's thread below the proxy's.
+        .target(name: "CThreadTuning", path: "Sources/CThreadTuning"),
         .target(
             name: "Collector",
             dependencies: [
                 "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerProviders", "LedgerAdmission", "OTLPProto",
-                "CLibDeflate",
+                "CLibDeflate", "CThreadTuning",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -143,7 +145,7 @@ let package = Package(
             name: "agentledger",
             dependencies: [
                 "Sidecar", "Collector", "MockUpstream", "LedgerProtocol", "LedgerProtocolNIO", "LedgerInject", "LedgerMetrics",
-                "LedgerAdmission",
+                "LedgerAdmission", "CThreadTuning",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "MCP", package: "swift-sdk"),
@@ -197,7 +199,8 @@ let package = Package(
             name: "CollectorTests",
             dependencies: [
                 "Collector", "Sidecar", "LedgerProtocol", "LedgerProtocolNIO", "LedgerMetrics", "LedgerProviders",
-                "LedgerAdmission", "LedgerTestSupport", "OTLPProto", .product(name: "Prometheus", package: "swift-prometheus"),
+                "LedgerAdmission", "LedgerTestSupport", "OTLPProto", "CThreadTuning",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -206,6 +209,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]
         ),
     ]

@@ -1,3 +1,5 @@
+import Logging
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -42,6 +44,17 @@ package enum StartupPages {
             }
         #endif
         return released
+    }
+
+    /// Start-up (argument parsing, relocation, spool recovery, the link's first connect) is over within a second of
+    /// listening: a second later, the code only it used is handed back, once.
+    package static func releaseAfterStartUp(logger: Logger) {
+        Task {
+            try? await Task.sleep(for: .seconds(1))
+            let released = release()
+            logger.debug(
+                "start-up pages released", metadata: ["mappings": "\(released.mappings)", "bytes": "\(released.bytes)"])
+        }
     }
 
     /// The mappings of an smaps text. Read-only means neither writable nor shared-writable, backed by a file

@@ -196,6 +196,7 @@ enum Runtime {
             normalizer: Normalizer(prices: prices), store: store, counters: counters, enforcer: enforcer,
             alerting: alerting, liveFeed: liveFeed, unpricedModels: UnpricedModels(logger: logger))
         pipeline.otlpExporter = otlpExporter
+        pipeline.storageThread = (store as? SQLiteStore)?.storageThread
         let otlpIngest = OTLPIngestRoute(
             pipeline: pipeline, counters: counters,
             access: otlpIngestAccess(
@@ -280,13 +281,14 @@ enum Runtime {
         guard !path.isEmpty else {
             throw ConfigurationError(description: "AGENTLEDGER_DSN='\(dsn)' names no file: write sqlite:///path/to/file.db")
         }
+        // Below the proxy's threads while storage keeps up (`up` shares one core between them; docs/operations.md).
+        let thread = StorageThread(priority: .idle)
         do {
-            let store = try await SQLiteStore.open(path: path, logger: logger)
+            let store = try await SQLiteStore.open(path: path, storageThread: thread, logger: logger)
             try await store.migrate()
             return store
-        } catch let error as ConfigurationError {
-            throw error
         } catch {
+            try? await thread.shutdown()
             throw ConfigurationError(description: "AGENTLEDGER_DSN: cannot open the SQLite store at \(path): \(error)")
         }
     }

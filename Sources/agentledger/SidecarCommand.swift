@@ -34,15 +34,7 @@ struct SidecarCommand: AsyncParsableCommand {
                     FileHandleOutput.standardOutput(
                         "AgentLedger sidecar: proxy http://\(host):\(bound) -> \(sidecar.configuration.upstreamURL)\n")
                     listening.fill(bound)
-                    // Start-up (argument parsing, relocation, spool recovery, the link's first connect) is over within a
-                    // second of listening; the code only it used is handed back, once.
-                    Task {
-                        try? await Task.sleep(for: .seconds(1))
-                        let released = StartupPages.release()
-                        logger.debug(
-                            "start-up pages released",
-                            metadata: ["mappings": "\(released.mappings)", "bytes": "\(released.bytes)"])
-                    }
+                    StartupPages.releaseAfterStartUp(logger: logger)
                 })
             // The link starts once the proxy listens: a port lost at the last moment leaves no link behind.
             try await Runtime.run(

@@ -45,6 +45,18 @@ struct BothHalves {
         portVariable: "the internal dashboard listener", hostVariable: "the internal dashboard listener",
         host: "127.0.0.1", port: 0)
 
+    /// How the sidecar half ships to the collector half. The collector is a loopback hop away, and while storage is
+    /// behind the records wait in the spool on disk, so memory holds little: 1 MiB of records and two batches of 128 in
+    /// flight, against a remote sidecar's 8 MiB and four of 256. That halved `up`'s heap at its peak under overload
+    /// (39 to 19 MiB, docs/benchmarks.md, issue 20).
+    static let shipping: ShipperState.Limits = {
+        var limits = ShipperState.Limits()
+        limits.maxQueuedBytes = 1 << 20
+        limits.maxInFlight = 2
+        limits.maxBatchCount = 128
+        return limits
+    }()
+
     /// Runs both halves until SIGTERM. `demo` passes its simulated upstream and a task to start once serving, which
     /// learns the agent port and where simulated sidecars can link (nil when the ingest port speaks TLS).
     func serve(
@@ -52,6 +64,7 @@ struct BothHalves {
         whenServing: @escaping @Sendable (_ port: Int, _ ingest: DemoFleet.Ingest?) -> Void = { _, _ in }
     ) async throws {
         let logger = Runtime.logger("agentledger")
+        await ProxyThreads.requestShortSlices()
         let host = settings.string(listen.host, "AGENTLEDGER_HOST", default: Defaults.upHost)
         let port = try settings.port(listen.port, "AGENTLEDGER_PORT", default: Defaults.agentPort)
         // The proxy's settings are checked before the store opens, so a typo never leaves files behind.
@@ -68,6 +81,7 @@ struct BothHalves {
             .init(host: ingestHost == "0.0.0.0" || ingestHost == "::" ? "127.0.0.1" : ingestHost, port: collector.ingest.port)
         ]
         sidecarSettings.collectorTLS = try Runtime.loopbackTLS(for: collector.ingest.configuration)
+        sidecarSettings.limits = Self.shipping
         let sidecar = try Runtime.sidecar(sidecarSettings, servesMetrics: false, logger: logger)
         let loopbackIngest =
             sidecarSettings.collectorTLS == nil
@@ -116,12 +130,16 @@ struct BothHalves {
                 collector.warnAboutOpenListeners(http: served, logger: logger)
                 proxyListening.fill(bound)
                 whenServing(bound, loopbackIngest)
+                StartupPages.releaseAfterStartUp(logger: logger)
             })
         do {
             // The Postgres store runs its pool as a service, first so it stops last.
             let store = collector.store as? any Service
             let services: [any Service] =
                 (store.map { [$0] } ?? []) + collector.services + extraServices + [
+                    QuietRelease(counters: sidecar.core.shipper.counters, logger: logger) { [store = collector.store] in
+                        await (store as? SQLiteStore)?.releaseMemory()
+                    },
                     // The link starts once the proxy listens: a port lost at the last moment leaves no link behind.
                     StartAfter(ready: proxyListening, service: sidecar.link),
                     NamedListener(listener: Self.dashboardListener, service: api),

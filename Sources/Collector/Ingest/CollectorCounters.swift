@@ -14,7 +14,7 @@ package enum CollectorCounter: Int, CounterName {
     case otlpSpansLLM, otlpSpansOther, otlpRefusedAuth, otlpRefusedBadRequest, otlpRefusedTooLarge, otlpRefusedStore
     case replicaRecordsSeen
     case retentionCallsDeleted, retentionSessionsDeleted, retentionMessagesDeleted, retentionQuarantinedDeleted
-    case partitionsCreated, partitionsDropped, maintenanceFailures
+    case partitionsCreated, partitionsDropped, maintenanceFailures, storeCatchUps
 
     package var metric: CounterMetric {
         switch self {
@@ -101,6 +101,11 @@ package enum CollectorCounter: Int, CounterName {
             CounterMetric(
                 "agentledger_store_maintenance_failures_total",
                 "Rounds of store upkeep (partitions, retention) that failed; the next round tries again.")
+        case .storeCatchUps:
+            CounterMetric(
+                "agentledger_store_catch_ups_total",
+                "Times the SQLite store fell more than a second behind and moved its work to the catch-up thread, at the "
+                    + "proxy's priority.")
         case .replicaRecordsSeen:
             CounterMetric(
                 "agentledger_replica_records_seen_total",

@@ -18,6 +18,9 @@ package struct IngestPipeline: Sendable {
     package var otlpExporter: OTLPExporter?
     /// Logs each model without a price once.
     let unpricedModels: UnpricedModels?
+    /// Where commits run, when the store has threads of its own (`StorageThread`, `up`'s SQLite store): decoding,
+    /// pricing and the statements then run below the proxy's priority while storage keeps up.
+    package var storageThread: StorageThread?
     /// `agentledger_ingest_commit_seconds`, in the registry of `counters`.
     let commitSeconds: DurationHistogram
 
@@ -53,6 +56,26 @@ package struct IngestPipeline: Sendable {
     /// one) are quarantined instead, so they never hold back the records beside them.
     package func commit(
         _ calls: [CapturedCall], rejected: [RejectedRecord] = [], source: String? = nil
+    ) async throws -> InsertResult {
+        guard let storageThread else { return try await commitHere(calls, rejected: rejected, source: source) }
+        // How far behind storage is: since the oldest of these calls ended. Saturating: a peer's times are not trusted,
+        // and at worst they choose the thread.
+        if let oldest = calls.lazy.map({ Self.saturating($0.arrivedAtMicros, plus: $0.completedMicros) }).min() {
+            let lag = Self.saturating(WallClock.nowMicros(), plus: oldest == .min ? .max : -oldest)
+            if storageThread.note(lagMicros: lag) { counters.add(.storeCatchUps) }
+        }
+        return try await withTaskExecutorPreference(storageThread) {
+            try await commitHere(calls, rejected: rejected, source: source)
+        }
+    }
+
+    private static func saturating(_ a: Int64, plus b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? .max : .min) : sum
+    }
+
+    private func commitHere(
+        _ calls: [CapturedCall], rejected: [RejectedRecord], source: String?
     ) async throws -> InsertResult {
         counters.add(.recordsReceived, calls.count + rejected.count)
         let now = WallClock.nowMicros()

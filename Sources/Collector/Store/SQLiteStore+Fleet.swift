@@ -3,39 +3,32 @@ import SQLiteNIO
 extension SQLiteStore {
     package func saveSidecars(_ reports: [SidecarReport]) async throws {
         guard !reports.isEmpty else { return }
-        try await writeLock.withLock {
-            _ = try await writer.query("BEGIN IMMEDIATE")
-            do {
-                for report in reports {
-                    _ = try await writer.query(
-                        """
-                        INSERT INTO sidecars (source, software_version, protocol_version, collector_id, peer, linked_at,
-                            last_seen, disconnected_at, calls_per_minute, status)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (source) DO UPDATE SET software_version = excluded.software_version,
-                            protocol_version = excluded.protocol_version, collector_id = excluded.collector_id,
-                            peer = excluded.peer, linked_at = excluded.linked_at,
-                            last_seen = max(sidecars.last_seen, excluded.last_seen),
-                            disconnected_at = excluded.disconnected_at, calls_per_minute = excluded.calls_per_minute,
-                            status = excluded.status
-                        WHERE excluded.linked_at >= sidecars.linked_at
-                        """,
-                        [
-                            .text(report.source), .text(report.softwareVersion), .integer(report.protocolVersion),
-                            .text(report.collectorID), .text(report.peer), .integer(Int(report.linkedAtMicros)),
-                            .integer(Int(report.lastSeenMicros)),
-                            report.disconnectedAtMicros.map { .integer(Int($0)) } ?? .null,
-                            report.callsPerMinute.map { .float($0) } ?? .null, .text(report.statusJSON),
-                        ])
-                }
+        try await writeTransaction { writer in
+            for report in reports {
                 _ = try await writer.query(
-                    "DELETE FROM sidecars WHERE disconnected_at < ?",
-                    [.integer(Int(reports[0].lastSeenMicros - SidecarReport.keptMicros))])
-                _ = try await writer.query("COMMIT")
-            } catch {
-                _ = try? await writer.query("ROLLBACK")
-                throw error
+                    """
+                    INSERT INTO sidecars (source, software_version, protocol_version, collector_id, peer, linked_at,
+                        last_seen, disconnected_at, calls_per_minute, status)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (source) DO UPDATE SET software_version = excluded.software_version,
+                        protocol_version = excluded.protocol_version, collector_id = excluded.collector_id,
+                        peer = excluded.peer, linked_at = excluded.linked_at,
+                        last_seen = max(sidecars.last_seen, excluded.last_seen),
+                        disconnected_at = excluded.disconnected_at, calls_per_minute = excluded.calls_per_minute,
+                        status = excluded.status
+                    WHERE excluded.linked_at >= sidecars.linked_at
+                    """,
+                    [
+                        .text(report.source), .text(report.softwareVersion), .integer(report.protocolVersion),
+                        .text(report.collectorID), .text(report.peer), .integer(Int(report.linkedAtMicros)),
+                        .integer(Int(report.lastSeenMicros)),
+                        report.disconnectedAtMicros.map { .integer(Int($0)) } ?? .null,
+                        report.callsPerMinute.map { .float($0) } ?? .null, .text(report.statusJSON),
+                    ])
             }
+            _ = try await writer.query(
+                "DELETE FROM sidecars WHERE disconnected_at < ?",
+                [.integer(Int(reports[0].lastSeenMicros - SidecarReport.keptMicros))])
         }
     }
 

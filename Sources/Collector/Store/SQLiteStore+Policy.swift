@@ -16,34 +16,27 @@ extension SQLiteStore {
         let target: [SQLiteData] = [
             .text(change.target.kind.rawValue), .text(change.target.scope), .text(change.target.key),
         ]
-        try await writeLock.withLock {
-            _ = try await writer.query("BEGIN IMMEDIATE")
-            do {
-                if let override {
-                    _ = try await writer.query(
-                        """
-                        INSERT INTO policy_overrides (kind, scope, key, limit_value, updated_at) VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT (kind, scope, key) DO UPDATE SET limit_value = excluded.limit_value
-                        """,
-                        target + [override.limit.map { .float($0) } ?? .null, .integer(Int(change.changedAtMicros))])
-                } else {
-                    _ = try await writer.query(
-                        "DELETE FROM policy_overrides WHERE kind = ? AND scope = ? AND key = ?", target)
-                }
+        try await writeTransaction { writer in
+            if let override {
                 _ = try await writer.query(
                     """
-                    INSERT INTO policy_changes (changed_at, actor, client, kind, scope, key, action, before_value, after_value)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO policy_overrides (kind, scope, key, limit_value, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (kind, scope, key) DO UPDATE SET limit_value = excluded.limit_value
                     """,
-                    [.integer(Int(change.changedAtMicros)), .text(change.actor), .text(change.client)] + target + [
-                        .text(change.action.rawValue), change.before.map { .float($0) } ?? .null,
-                        change.after.map { .float($0) } ?? .null,
-                    ])
-                _ = try await writer.query("COMMIT")
-            } catch {
-                _ = try? await writer.query("ROLLBACK")
-                throw error
+                    target + [override.limit.map { .float($0) } ?? .null, .integer(Int(change.changedAtMicros))])
+            } else {
+                _ = try await writer.query(
+                    "DELETE FROM policy_overrides WHERE kind = ? AND scope = ? AND key = ?", target)
             }
+            _ = try await writer.query(
+                """
+                INSERT INTO policy_changes (changed_at, actor, client, kind, scope, key, action, before_value, after_value)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.integer(Int(change.changedAtMicros)), .text(change.actor), .text(change.client)] + target + [
+                    .text(change.action.rawValue), change.before.map { .float($0) } ?? .null,
+                    change.after.map { .float($0) } ?? .null,
+                ])
         }
     }
 

@@ -4,7 +4,7 @@ import SQLiteNIO
 extension SQLiteStore {
     package func quarantine(_ records: [QuarantinedRecord]) async throws {
         guard !records.isEmpty else { return }
-        try await writeLock.withLock {
+        try await writeTransaction { writer in
             for record in records {
                 _ = try await writer.query(
                     """

@@ -3,29 +3,54 @@ import NIOCore
 import NIOPosix
 import SQLiteNIO
 
-/// The embedded store of `agentledger up`: one SQLite file in WAL mode, one writer connection and one reader.
+/// The embedded store of `agentledger up`: one SQLite file in WAL mode, a writer connection and a reader; with a
+/// `StorageThread`, a second writer on its catch-up thread (`currentWriter`).
 package final class SQLiteStore: Store {
+    /// The writer on the storage thread's background thread (or the shared pool): migrations, and every write while
+    /// storage keeps up.
     let writer: SQLiteConnection
+    /// The writer on the storage thread's catch-up thread; `writer` itself without a storage thread.
+    let catchUpWriter: SQLiteConnection
     let reader: SQLiteConnection
     let writeLock = AsyncLock()
+    /// Where the writers' statements run, when the store was given threads of its own; stopped by `close()`.
+    package let storageThread: StorageThread?
     private let logger: Logger
 
-    /// Opens (and creates) the database at `path`; `:memory:` keeps it in memory for tests.
-    package static func open(path: String, logger: Logger) async throws -> SQLiteStore {
+    /// Opens (and creates) the database at `path`; `:memory:` keeps it in memory for tests. With `storageThread`,
+    /// the writers' statements run on its threads, and the store stops them when it closes.
+    package static func open(path: String, storageThread: StorageThread? = nil, logger: Logger) async throws -> SQLiteStore {
         let storage: SQLiteConnection.Storage = path == ":memory:" ? .memory : .file(path: path)
-        let writer = try await SQLiteConnection.open(storage: storage, logger: logger)
-        // An in-memory database is private to its connection, so reads use the writer there.
-        let reader = path == ":memory:" ? writer : try await SQLiteConnection.open(storage: storage, logger: logger)
-        let store = SQLiteStore(writer: writer, reader: reader, logger: logger)
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let writer = try await SQLiteConnection.open(
+            storage: storage, threadPool: storageThread?.background ?? .singleton, logger: logger, on: loop)
+        // An in-memory database is private to its connection, so everything uses the one writer there.
+        let memory = path == ":memory:"
+        let catchUpWriter =
+            if let storageThread, !memory {
+                try await SQLiteConnection.open(storage: storage, threadPool: storageThread.catchUp, logger: logger, on: loop)
+            } else { writer }
+        let reader = memory ? writer : try await SQLiteConnection.open(storage: storage, logger: logger)
+        let store = SQLiteStore(
+            writer: writer, catchUpWriter: catchUpWriter, reader: reader, storageThread: storageThread, logger: logger)
         try await store.configure()
         return store
     }
 
-    private init(writer: SQLiteConnection, reader: SQLiteConnection, logger: Logger) {
+    private init(
+        writer: SQLiteConnection, catchUpWriter: SQLiteConnection, reader: SQLiteConnection, storageThread: StorageThread?,
+        logger: Logger
+    ) {
         self.writer = writer
+        self.catchUpWriter = catchUpWriter
         self.reader = reader
+        self.storageThread = storageThread
         self.logger = logger
     }
+
+    /// The writer for a transaction starting now: the catch-up one while storage is behind. A transaction keeps the
+    /// one it started on.
+    var currentWriter: SQLiteConnection { storageThread?.isCatchingUp == true ? catchUpWriter : writer }
 
     private func configure() async throws {
         // FULL: a commit is on disk before it returns, so an ACK never precedes durability (docs/operations.md,
@@ -33,8 +58,13 @@ package final class SQLiteStore: Store {
         for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA busy_timeout = 5000"] {
             _ = try await writer.query(pragma)
         }
-        for pragma in ["PRAGMA synchronous = FULL", "PRAGMA busy_timeout = 5000"] { _ = try await reader.query(pragma) }
+        var others = [reader]
+        if catchUpWriter !== writer { others.append(catchUpWriter) }
+        for connection in others {
+            for pragma in ["PRAGMA synchronous = FULL", "PRAGMA busy_timeout = 5000"] { _ = try await connection.query(pragma) }
+        }
         try await SQLiteMessageFunctions.install(on: writer)
+        if catchUpWriter !== writer { try await SQLiteMessageFunctions.install(on: catchUpWriter) }
     }
 
     package func migrate() async throws {
@@ -90,7 +120,7 @@ package final class SQLiteStore: Store {
         guard !records.isEmpty else { return InsertResult(newActionIDs: [], duplicates: 0) }
         let batch = MessageBatch(records)
         return try await writeTransaction { writer in
-            let fresh = try await storeNewMessages(batch.messages)
+            let fresh = try await storeNewMessages(batch.messages, on: writer)
             let owned = batch.owned(fresh)
             var new = Set<String>()
             for start in stride(from: 0, to: records.count, by: Self.callsPerStatement) {
@@ -142,6 +172,7 @@ package final class SQLiteStore: Store {
     /// SQLite's busy and locked failures come out transient (`classified`).
     func writeTransaction<T: Sendable>(_ body: @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
         try await writeLock.withLock {
+            let writer = currentWriter
             // Taking the write lock is where another process holding it shows first.
             do { _ = try await writer.query("BEGIN IMMEDIATE") } catch { throw Self.classified(error) }
             do {
@@ -160,7 +191,9 @@ package final class SQLiteStore: Store {
 
     /// Writes the messages the store does not hold yet and answers them. Runs in the insert's transaction, which
     /// holds the database's write lock, so nothing else adds messages meanwhile.
-    private func storeNewMessages(_ messages: [MessageBatch.Message]) async throws -> [MessageBatch.Message] {
+    private func storeNewMessages(
+        _ messages: [MessageBatch.Message], on writer: SQLiteConnection
+    ) async throws -> [MessageBatch.Message] {
         var known: [[UInt8]: Int64] = [:]
         for start in stride(from: 0, to: messages.count, by: Self.messageChunk) {
             let chunk = messages[start..<min(start + Self.messageChunk, messages.count)]
@@ -241,8 +274,19 @@ package final class SQLiteStore: Store {
         }
     }
 
+    /// Hands back what SQLite holds beyond its data (page caches, statement memory): once a load has passed (`up`).
+    package func releaseMemory() async {
+        var connections = [writer]
+        for other in [catchUpWriter, reader] where !connections.contains(where: { $0 === other }) {
+            connections.append(other)
+        }
+        for connection in connections { _ = try? await connection.query("PRAGMA shrink_memory") }
+    }
+
     package func close() async throws {
         if reader !== writer { try await reader.close() }
+        if catchUpWriter !== writer { try await catchUpWriter.close() }
         try await writer.close()
+        try await storageThread?.shutdown()
     }
 }

@@ -270,25 +270,10 @@ package final class Shipper: Sendable {
             return (perSegment != nil, guarded.waker, guarded.draining && idle, trim)
         }
         if known { counters.add(.acknowledged, Int(ack.stored) + Int(ack.duplicates)) }
-        if trim { Self.trimHeap() }
+        // After a replay drains, the megabytes of records it held go back to the kernel.
+        if trim { HeapTrim.trim() }
         if finished { waker?.finish() } else { waker?.yield() }
     }
-
-    /// Returns the free pages of every malloc arena to the kernel: after a replay drains, the megabytes of records
-    /// it held are free but would otherwise stay resident in the arenas of the threads that allocated them.
-    private static func trimHeap() {
-        #if canImport(Glibc)
-            // glibc's `malloc_trim` is not in the Glibc module (malloc.h); looked up once.
-            _ = mallocTrim?(0)
-        #endif
-    }
-
-    #if canImport(Glibc)
-        private static let mallocTrim: (@convention(c) (Int) -> Int32)? = dlsym(
-            UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim"
-        )
-        .map { unsafeBitCast($0, to: (@convention(c) (Int) -> Int32).self) }
-    #endif
 
     /// The collector could not commit `batchID`: it is sent again (records of segments the spool dropped meanwhile
     /// are given up and counted as unconfirmed instead).

@@ -17,16 +17,20 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
 
     /// Runs `body` with a new store of this kind (a temp SQLite file, or a new database on the test cluster),
     /// running and migrated, and removes it afterwards.
+    /// `storagePriority`: the SQLite store's background thread (`StorageThread`).
     func withStore(
-        postgresOptions: PostgresStore.Options = PostgresStore.Options(), _ body: (any Store) async throws -> Void
+        postgresOptions: PostgresStore.Options = PostgresStore.Options(),
+        storagePriority: StorageThread.Priority = .normal, _ body: (any Store) async throws -> Void
     ) async throws {
         switch self {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentledger-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
+            // On storage threads of its own, as `up` and the collector open it.
             let store = try await SQLiteStore.open(
-                path: directory.appendingPathComponent("test.db").path, logger: Integration.logger)
+                path: directory.appendingPathComponent("test.db").path,
+                storageThread: StorageThread(priority: storagePriority), logger: Integration.logger)
             try await store.migrate()
             do {
                 try await body(store)

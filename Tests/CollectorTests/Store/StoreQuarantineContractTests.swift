@@ -100,13 +100,16 @@ extension StoreTests {
 
 /// A real store that refuses any batch holding the action id `refused`, as a store refuses a record it cannot
 /// hold; with `refused` nil it is down: every insert and readiness check fails.
-private struct RefusingStore: Store {
+struct RefusingStore: Store {
     let base: any Store
     let refused: String?
     /// A batch holding this action id finds the store busy (a lock held elsewhere), while it still answers reads.
     var busy: String? = nil
+    /// Called at the start of every insert, on the thread the insert runs on.
+    var onInsert: (@Sendable () -> Void)? = nil
 
     func insert(_ records: [CallRecord]) async throws -> InsertResult {
+        onInsert?()
         if let busy, records.contains(where: { $0.actionID == busy }) {
             throw StoreError("busy: database is locked", transient: true)
         }
