@@ -1,6 +1,7 @@
 """`agentledger up` overloaded (issue 20): for 30 s its store takes nothing, because another process holds SQLite's
 write lock, while agents keep calling through it. Every call is answered, memory stays bounded (the records wait in
-the spool on disk, not in queues), and once the lock is let go every call is stored exactly once.
+the spool on disk, not in queues), and once the lock is let go every call is stored exactly once, the backlog on the
+store's catch-up thread.
 
 Not a timing test: the bounds are on memory and on counts; every loop is bounded in count and time."""
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import start_ledger
+from distributed import parse_metrics
 from support import http_client, new_session_id
 
 pytestmark = pytest.mark.timeout(300)
@@ -124,6 +126,11 @@ def test_up_overloaded_keeps_memory_bounded_and_stores_every_call_once(binary, u
         print(f"stored {total - 20} of them {time.monotonic() - (deadline - 120):.1f} s after the lock was let go")
         assert quarantined == 0, "a busy store refuses nothing for good: nothing is quarantined"
         assert total == distinct == 20 + answered, f"{total} stored ({distinct} distinct) of {20 + answered}"
+        # The backlog was seconds old: the store moved its work to the catch-up thread, at the proxy's priority
+        # (docs/operations.md, "One machine: `up` under load").
+        with http_client() as client:
+            catch_ups = parse_metrics(client.get(f"{base}/metrics").text).get("agentledger_store_catch_ups_total", 0)
+        assert catch_ups >= 1, "a backlog seconds old did not move the store's work to the catch-up thread"
         deadline = time.monotonic() + 30
         while spool_bytes(spool) > 64 * 1024 and time.monotonic() < deadline:
             time.sleep(0.5)
