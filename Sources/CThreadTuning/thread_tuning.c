@@ -7,8 +7,10 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#endif
 
 #ifndef SCHED_IDLE
 #define SCHED_IDLE 5
@@ -29,7 +31,7 @@ struct agentledger_sched_attr {
 };
 
 int agentledger_thread_request_slice(uint64_t nanoseconds) {
-#if defined(SYS_sched_setattr) && defined(SYS_sched_getattr)
+#if defined(__linux__) && defined(SYS_sched_setattr) && defined(SYS_sched_getattr)
     struct agentledger_sched_attr attr;
     memset(&attr, 0, sizeof(attr));
     if (syscall(SYS_sched_getattr, 0, &attr, (unsigned int)sizeof(attr), 0) != 0) return -1;
@@ -49,9 +51,14 @@ int agentledger_thread_request_slice(uint64_t nanoseconds) {
 }
 
 int agentledger_thread_set_idle(void) {
+#if defined(__linux__)
     struct sched_param param;
     memset(&param, 0, sizeof(param));
     return sched_setscheduler(0, SCHED_IDLE, &param);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
 }
 
 int agentledger_thread_set_nice(int nice) {
@@ -64,4 +71,11 @@ int agentledger_thread_nice(void) {
     return getpriority(PRIO_PROCESS, 0);
 }
 
-int agentledger_thread_policy(void) { return sched_getscheduler(0); }
+int agentledger_thread_policy(void) {
+#if defined(__linux__)
+    return sched_getscheduler(0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
