@@ -60,6 +60,14 @@ wrk_row() {
     END {printf "%s req/s, p50 %s, p99 %s (%s requests)", rps, p50, p99, n}' "$work/wrk.txt"
 }
 
+# sample_rss COUNT INTERVAL: "VmRSS RssAnon" of up in KiB, COUNT times INTERVAL seconds apart (run in the background).
+sample_rss() {
+  for _ in $(seq 1 "$1"); do
+    awk '/^VmRSS:/ {r=$2} /^RssAnon:/ {a=$2} END {print r, a}' "/proc/$up_pid/status"
+    sleep "$2"
+  done
+}
+
 # wait_caught_up ANSWERED LOAD_ENDED: seconds from LOAD_ENDED until the store held ANSWERED calls (empty when it did
 # not within DRAIN seconds).
 wait_caught_up() {
@@ -83,10 +91,7 @@ for connections in 1 16 64; do
   direct=$(wrk_row "$connections" "$upstream_port")
   if [ "$connections" = 64 ]; then
     # RSS while loaded: sampled in the background for the run's length.
-    (for _ in $(seq 1 $((duration * 5))); do
-      awk '/^VmRSS:/ {r=$2} /^RssAnon:/ {a=$2} END {print r, a}' "/proc/$up_pid/status"
-      sleep 0.2
-    done) >"$work/rss.txt" 2>/dev/null &
+    sample_rss $((duration * 5)) 0.2 >"$work/rss.txt" 2>/dev/null &
     sampler=$!
   fi
   through=$(wrk_row "$connections" "$up_port")
@@ -125,12 +130,9 @@ if [ "$sustained" -gt 0 ]; then
   cp "$work/request.lua" "$work/paced.lua"
   echo "function delay() return ${SUSTAINED_DELAY_MS:-2} end" >>"$work/paced.lua"
   before=$(metric "$metrics" agentledger_sidecar_calls_captured_total)
-  (for _ in $(seq 1 $((sustained * 2))); do
-    awk '/^VmRSS:/ {r=$2} /^RssAnon:/ {a=$2} END {print r, a}' "/proc/$up_pid/status"
-    sleep 0.5
-  done) >"$work/rss-sustained.txt" 2>/dev/null &
+  sample_rss $((sustained * 2)) 0.5 >"$work/rss-sustained.txt" 2>/dev/null &
   sampler=$!
-  taskset -c 1 wrk -t1 -c"${SUSTAINED_CONNECTIONS:-12}" -d"${sustained}s" --latency -s "$work/paced.lua" \
+  taskset -c 1 wrk -t1 -c"${SUSTAINED_CONNECTIONS:-16}" -d"${sustained}s" --latency -s "$work/paced.lua" \
     "http://127.0.0.1:$up_port/v1/chat/completions" >"$work/wrk-sustained.txt" 2>&1 || true
   load_ended=$(date +%s.%N)
   wait "$sampler" 2>/dev/null || true

@@ -52,19 +52,21 @@ package final class SQLiteStore: Store {
     /// one it started on.
     var currentWriter: SQLiteConnection { storageThread?.isCatchingUp == true ? catchUpWriter : writer }
 
+    /// The writers, each once (one without a storage thread).
+    private var writers: [SQLiteConnection] { catchUpWriter === writer ? [writer] : [writer, catchUpWriter] }
+
+    /// Every connection, each once, `writer` first (an in-memory store has only that one).
+    private var connections: [SQLiteConnection] { writers + (reader === writer ? [] : [reader]) }
+
     private func configure() async throws {
         // FULL: a commit is on disk before it returns, so an ACK never precedes durability (docs/operations.md,
-        // "Limits and hardening"); in WAL mode NORMAL could lose the last commits to a power cut.
-        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA busy_timeout = 5000"] {
-            _ = try await writer.query(pragma)
-        }
-        var others = [reader]
-        if catchUpWriter !== writer { others.append(catchUpWriter) }
-        for connection in others {
+        // "Limits and hardening"); in WAL mode NORMAL could lose the last commits to a power cut. WAL is a setting of
+        // the file, made once.
+        _ = try await writer.query("PRAGMA journal_mode = WAL")
+        for connection in connections {
             for pragma in ["PRAGMA synchronous = FULL", "PRAGMA busy_timeout = 5000"] { _ = try await connection.query(pragma) }
         }
-        try await SQLiteMessageFunctions.install(on: writer)
-        if catchUpWriter !== writer { try await SQLiteMessageFunctions.install(on: catchUpWriter) }
+        for writer in writers { try await SQLiteMessageFunctions.install(on: writer) }
     }
 
     package func migrate() async throws {
@@ -276,17 +278,11 @@ package final class SQLiteStore: Store {
 
     /// Hands back what SQLite holds beyond its data (page caches, statement memory): once a load has passed (`up`).
     package func releaseMemory() async {
-        var connections = [writer]
-        for other in [catchUpWriter, reader] where !connections.contains(where: { $0 === other }) {
-            connections.append(other)
-        }
         for connection in connections { _ = try? await connection.query("PRAGMA shrink_memory") }
     }
 
     package func close() async throws {
-        if reader !== writer { try await reader.close() }
-        if catchUpWriter !== writer { try await catchUpWriter.close() }
-        try await writer.close()
+        for connection in connections.reversed() { try await connection.close() }
         try await storageThread?.shutdown()
     }
 }

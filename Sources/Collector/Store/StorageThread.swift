@@ -37,7 +37,6 @@ package final class StorageThread: TaskExecutor {
     /// Runs while storage is behind.
     package let catchUp: NIOThreadPool
     private let behind = Atomic<Bool>(false)
-    private let catchUps = Atomic<Int>(0)
 
     package init(priority: Priority) {
         background = NIOThreadPool(numberOfThreads: 1)
@@ -59,17 +58,12 @@ package final class StorageThread: TaskExecutor {
     /// True while storage is behind: work goes to the catch-up thread.
     package var isCatchingUp: Bool { behind.load(ordering: .relaxed) }
 
-    /// Times storage fell behind since start.
-    package var catchUpCount: Int { catchUps.load(ordering: .relaxed) }
-
     /// Notes how long ago the oldest call about to be stored ended, before its commit starts; true when storage has
     /// just fallen behind.
     @discardableResult
     package func note(lagMicros: Int64) -> Bool {
         if lagMicros > Self.fallBehindMicros {
-            guard !behind.exchange(true, ordering: .relaxed) else { return false }
-            catchUps.add(1, ordering: .relaxed)
-            return true
+            return !behind.exchange(true, ordering: .relaxed)
         }
         if lagMicros < Self.caughtUpMicros { behind.store(false, ordering: .relaxed) }
         return false
