@@ -10,6 +10,7 @@
 #
 #   Benchmarks/otlp-side-by-side.sh [seconds-per-run]      (default 8)
 #   LINKS=2 BATCH=256 REPS=7 AGENTLEDGER_BIN=<build> Benchmarks/otlp-side-by-side.sh 6
+#   ON_ENV="AGENTLEDGER_OTEL_BATCH_SIZE=128" ...   settings for the exporting collector only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-8}"
@@ -33,7 +34,8 @@ for mode in off on; do
   ingest[$mode]=$(free_port)
   api[$mode]=$(free_port)
   otel=()
-  [ "$mode" = on ] && otel=(AGENTLEDGER_OTEL_ENDPOINT="http://127.0.0.1:$sink_port")
+  # ON_ENV: more settings for the exporting collector only ("AGENTLEDGER_OTEL_BATCH_SIZE=128 ...").
+  [ "$mode" = on ] && otel=(AGENTLEDGER_OTEL_ENDPOINT="http://127.0.0.1:$sink_port" ${ON_ENV:-})
   env AGENTLEDGER_DSN="$pg_dsn" AGENTLEDGER_INGEST_HOST=127.0.0.1 AGENTLEDGER_INGEST_PORT="${ingest[$mode]}" \
     AGENTLEDGER_HTTP_HOST=127.0.0.1 AGENTLEDGER_HTTP_PORT="${api[$mode]}" LOG_LEVEL=error "${otel[@]}" \
     "$bin" collector >>"$work/collector-$mode.log" 2>&1 &

@@ -1,35 +1,58 @@
 import DequeModule
 
-/// The spans waiting for export (`OTLPExporter.Queued`: encoded, or a call's record for OTLP/JSON), at most `capacity`
-/// of them: one that finds the queue full is dropped (and counted by the caller), the way OpenTelemetry's batch span
-/// processor drops, so a slow or absent backend costs memory up to the bound and nothing more. Pure: no locks, no clock.
-package struct OTLPExportQueue<Element: Sendable>: Sendable {
+/// What one unit of the export queue holds, counted in spans.
+package protocol OTLPExportUnit: Sendable {
+    var spanCount: Int { get }
+}
+
+/// The spans waiting for export, in units (`OTLPExporter.Queued`: a committed batch's spans, encoded, or its records
+/// for OTLP/JSON), at most `capacity` spans in all: a unit that finds no room for all its spans is dropped (and
+/// counted by the caller), the way OpenTelemetry's batch span processor drops, so a slow or absent backend costs memory
+/// up to the bound and nothing more. Pure: no locks, no clock.
+package struct OTLPExportQueue<Element: OTLPExportUnit>: Sendable {
+    /// The most spans waiting.
     package let capacity: Int
+    /// Spans waiting.
+    package private(set) var count = 0
     private var waiting: Deque<Element> = []
 
     package init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
-    package var count: Int { waiting.count }
-
-    /// Adds what fits; returns how many were dropped.
-    package mutating func push(_ records: some Collection<Element>) -> Int {
-        let room = max(0, capacity - waiting.count)
-        waiting.append(contentsOf: records.prefix(room))
-        return max(0, records.count - room)
+    /// Adds the units that fit, in order; returns how many spans were dropped.
+    package mutating func push(_ units: some Sequence<Element>) -> Int {
+        var dropped = 0
+        for unit in units {
+            if unit.spanCount > capacity - count {
+                dropped += unit.spanCount
+            } else {
+                waiting.append(unit)
+                count += unit.spanCount
+            }
+        }
+        return dropped
     }
 
-    /// The oldest `limit` spans, removed from the queue.
+    /// The oldest units holding at most `limit` spans together (the oldest one alone when it holds more), removed
+    /// from the queue.
     package mutating func take(_ limit: Int) -> [Element] {
-        let taken = Array(waiting.prefix(max(0, limit)))
-        waiting.removeFirst(taken.count)
+        var taken: [Element] = []
+        var spans = 0
+        while let next = waiting.first, taken.isEmpty || spans + next.spanCount <= limit {
+            taken.append(waiting.removeFirst())
+            spans += next.spanCount
+        }
+        count -= spans
         return taken
     }
 
-    /// Empties the queue; returns how many calls it held.
+    /// Empties the queue; returns how many spans it held.
     package mutating func removeAll() -> Int {
-        defer { waiting.removeAll() }
-        return waiting.count
+        defer {
+            waiting.removeAll()
+            count = 0
+        }
+        return count
     }
 }

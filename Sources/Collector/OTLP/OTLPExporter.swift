@@ -15,10 +15,18 @@ import Synchronization
 /// time, retrying as `OTLPRetryPolicy` says. Every span ends exported, failed, rejected
 /// by the backend (partial success) or dropped, and is counted in `/metrics`.
 package final class OTLPExporter: Service, Sendable {
-    /// What waits in the queue: a span encoded at hand-off, or (OTLP/JSON, encoded by swift-protobuf) the record.
-    enum Queued: Sendable {
-        case span(OTLPSpanEncoder.EncodedSpan)
-        case record(CallRecord)
+    /// What waits in the queue: a committed batch's spans, encoded at hand-off, or (OTLP/JSON, encoded by
+    /// swift-protobuf) its records; at most `batchSize` spans a unit.
+    enum Queued: OTLPExportUnit {
+        case spans(OTLPSpanBatch)
+        case records([CallRecord])
+
+        var spanCount: Int {
+            switch self {
+            case .spans(let batch): batch.spanCount
+            case .records(let records): records.count
+            }
+        }
     }
 
     private struct State: Sendable {
@@ -60,32 +68,48 @@ package final class OTLPExporter: Service, Sendable {
         // will be dropped costs a count, not an encoding. (Room read now may shrink before the push: the push drops
         // what no longer fits.)
         let room = state.withLock { $0.closed ? 0 : $0.queue.capacity - $0.queue.count }
+        let unitSize = max(1, configuration.batchSize)
         var outgoing: [Queued] = []
-        outgoing.reserveCapacity(min(records.count, room))
+        var spans = OTLPSpanBatch()
+        var jsonRecords: [CallRecord] = []
         var traceIDs: [String: Data] = [:]
         let encoder = OTLPSpanEncoder(mapper: mapper)
         var scratch = ProtobufWriter(capacity: 4_096)
+        var accepted = 0
         var unencoded = 0
         // By index: each record is read where it lies in the array, not copied out of it (a copy retains and
         // releases every one of a record's strings and arrays).
         for index in records.indices where records[index].source != OTLPSpanReader.source {
-            guard outgoing.count < room else {
+            guard accepted < room else {
                 unencoded += 1
                 continue
             }
+            accepted += 1
             switch configuration.encoding {
             case .protobuf:
                 // The mapper writes content only when capture is on, so the record is encoded as it is.
-                outgoing.append(.span(encoder.span(for: records[index], traceIDs: &traceIDs, scratch: &scratch)))
+                encoder.encode(records[index], into: &scratch, traceIDs: &traceIDs)
+                let expected = min(unitSize - spans.spanCount, records.count - index)
+                spans.append(scratch, source: records[index].source, expected: expected)
+                if spans.spanCount == unitSize {
+                    outgoing.append(.spans(spans))
+                    spans = OTLPSpanBatch()
+                }
             case .json:
                 let record = records[index]
-                outgoing.append(.record(configuration.captureContent ? record : Self.withoutContent(record)))
+                jsonRecords.append(configuration.captureContent ? record : Self.withoutContent(record))
+                if jsonRecords.count == unitSize {
+                    outgoing.append(.records(jsonRecords))
+                    jsonRecords = []
+                }
             }
         }
+        if spans.spanCount > 0 { outgoing.append(.spans(spans)) }
+        if !jsonRecords.isEmpty { outgoing.append(.records(jsonRecords)) }
         guard !outgoing.isEmpty || unencoded > 0 else { return }
         let now = Date().timeIntervalSince1970
         let (dropped, wake, logDrops) = state.withLock { state in
-            let dropped = unencoded + (state.closed ? outgoing.count : state.queue.push(outgoing))
+            let dropped = unencoded + (state.closed ? accepted : state.queue.push(outgoing))
             var wake: CheckedContinuation<Void, Never>?
             if let waiter = state.waiter, state.queue.count >= waiter.threshold {
                 wake = waiter.continuation
@@ -111,7 +135,7 @@ package final class OTLPExporter: Service, Sendable {
         }
     }
 
-    /// Calls waiting for export now.
+    /// Spans waiting for export now.
     package var queued: Int { state.withLock { $0.queue.count } }
 
     package func run() async throws {
@@ -200,32 +224,39 @@ package final class OTLPExporter: Service, Sendable {
         var request = ProtobufWriter()
         /// nil when it could not be allocated: each batch then makes its own.
         let compressor = try? OTLPWire.GzipCompressor()
+        /// The body sent: its storage is written again once the client has let go of the last request.
+        var body = ByteBuffer()
     }
 
     /// One batch, from encoding to its last attempt.
     func export(_ batch: [Queued], client: HTTPClient, scratch: inout ExportScratch) async {
-        let body: ByteBuffer
+        let spans = batch.reduce(0) { $0 + $1.spanCount }
         do {
             switch configuration.encoding {
             case .protobuf:
                 OTLPSpanEncoder(mapper: mapper).request(
-                    for: batch.compactMap { if case .span(let span) = $0 { span } else { nil } }, into: &scratch.request)
+                    for: batch.compactMap { if case .spans(let spans) = $0 { spans } else { nil } }, into: &scratch.request)
             case .json:
                 scratch.request.removeAll()
                 scratch.request.append(
                     try OTLPWire.encode(
-                        mapper.request(for: batch.compactMap { if case .record(let record) = $0 { record } else { nil } }),
+                        mapper.request(
+                            for: batch.flatMap { unit -> [CallRecord] in
+                                if case .records(let records) = unit { records } else { [] }
+                            }),
                         as: .json))
             }
             let compressor = configuration.gzip ? try scratch.compressor ?? OTLPWire.GzipCompressor() : nil
-            body = try scratch.request.withBytes { bytes in
-                try compressor?.compress(bytes) ?? ByteBuffer(bytes: bytes)
+            scratch.body.clear()
+            try scratch.request.withBytes { bytes in
+                if let compressor { try compressor.compress(bytes, into: &scratch.body) } else { scratch.body.writeBytes(bytes) }
             }
         } catch {
-            counters.add(.otelSpansFailed, batch.count)
-            logger.error("OTLP batch could not be encoded; dropped", metadata: ["spans": "\(batch.count)", "error": "\(error)"])
+            counters.add(.otelSpansFailed, spans)
+            logger.error("OTLP batch could not be encoded; dropped", metadata: ["spans": "\(spans)", "error": "\(error)"])
             return
         }
+        let body = scratch.body
         var request = HTTPClientRequest(url: configuration.tracesURL)
         request.method = .POST
         request.headers.add(name: "content-type", value: configuration.encoding.contentType)
@@ -236,24 +267,24 @@ package final class OTLPExporter: Service, Sendable {
         var attempt = 1
         while true {
             counters.add(.otelExportRequests)
-            let verdict = await attemptOnce(request, spans: batch.count, attempt: attempt, client: client)
+            let verdict = await attemptOnce(request, spans: spans, attempt: attempt, client: client)
             switch verdict {
             case .exported:
                 return
             case .failed:
-                counters.add(.otelSpansFailed, batch.count)
+                counters.add(.otelSpansFailed, spans)
                 return
             case .retry(let wait):
                 guard attempt <= configuration.retry.maxRetries, !Task.isCancelled else {
-                    counters.add(.otelSpansFailed, batch.count)
+                    counters.add(.otelSpansFailed, spans)
                     logger.warning(
                         "OTLP export gave up after retries; batch dropped",
-                        metadata: ["spans": "\(batch.count)", "attempts": "\(attempt)", "endpoint": "\(endpointForLogs)"])
+                        metadata: ["spans": "\(spans)", "attempts": "\(attempt)", "endpoint": "\(endpointForLogs)"])
                     return
                 }
                 counters.add(.otelExportRetries)
                 do { try await Task.sleep(for: wait) } catch {
-                    counters.add(.otelSpansFailed, batch.count)
+                    counters.add(.otelSpansFailed, spans)
                     return
                 }
                 attempt += 1

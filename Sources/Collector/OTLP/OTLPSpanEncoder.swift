@@ -12,84 +12,77 @@ import Foundation
 struct OTLPSpanEncoder {
     let mapper: OTLPSpanMapper
 
-    /// One call's `Span`, encoded as soon as the call is stored (`OTLPExporter.enqueue`), with the source whose
-    /// `ResourceSpans` it goes in: the export queue then holds bytes, not records.
-    struct EncodedSpan: Sendable {
-        var source: String?
-        var bytes: [UInt8]
-    }
-
     /// `ExportTraceServiceRequest`: one `ResourceSpans` (field 1) per source, in order of first appearance.
     func request(for records: some Sequence<CallRecord>) -> [UInt8] {
         var traceIDs: [String: Data] = [:]
         var scratch = ProtobufWriter(capacity: 4_096)
-        return request(for: records.map { span(for: $0, traceIDs: &traceIDs, scratch: &scratch) })
-    }
-
-    /// One call's span, written in `scratch` (kept from call to call: its room is made once) and copied out.
-    /// `traceIDs`: a session's calls share one trace, its id hashed once per batch of calls.
-    func span(for record: CallRecord, traceIDs: inout [String: Data], scratch: inout ProtobufWriter) -> EncodedSpan {
-        scratch.removeAll()
-        scratch.attributeField = 0
-        write(record, into: &scratch, traceIDs: &traceIDs)
-        return EncodedSpan(source: record.source, bytes: scratch.bytes)
-    }
-
-    /// `ExportTraceServiceRequest` of spans already encoded: one `ResourceSpans` per source, in order of first
-    /// appearance. Every size is known before a byte is written, so the request is written once, each span copied
-    /// into it once (not into its scope, its resource and then the request, as nesting writers would).
-    func request(for spans: some Collection<EncodedSpan>) -> [UInt8] {
+        var batch = OTLPSpanBatch()
+        for record in records {
+            encode(record, into: &scratch, traceIDs: &traceIDs)
+            batch.append(scratch, source: record.source, expected: 1)
+        }
         var request = ProtobufWriter()
-        self.request(for: spans, into: &request)
+        self.request(for: [batch], into: &request)
         return request.finish()
     }
 
-    /// The same request, written in `request` (emptied first): the export loop keeps one writer, so a batch's
-    /// hundreds of KiB are not allocated anew each time.
-    func request(for spans: some Collection<EncodedSpan>, into request: inout ProtobufWriter) {
+    /// One call's `Span`, written in `scratch` (emptied first; kept from call to call, so its room is made once).
+    /// `traceIDs`: a session's calls share one trace, its id hashed once per batch of calls.
+    func encode(_ record: CallRecord, into scratch: inout ProtobufWriter, traceIDs: inout [String: Data]) {
+        scratch.removeAll()
+        scratch.attributeField = 0
+        write(record, into: &scratch, traceIDs: &traceIDs)
+    }
+
+    /// `ExportTraceServiceRequest` of batches encoded at hand-off, written in `request` (emptied first; the export
+    /// loop keeps one writer, so a request's hundreds of KiB are not allocated anew each time): one `ResourceSpans`
+    /// per source, in order of first appearance, its spans in the batches' order. Every size is known before a byte
+    /// is written, so each source's spans are copied once, as they lie, straight into the request (not into their
+    /// scope, their resource and then the request, as nesting writers would).
+    func request(for batches: some Collection<OTLPSpanBatch>, into request: inout ProtobufWriter) {
         request.removeAll()
-        // The spans of each source, in order; consecutive spans of one source (the usual case) look up nothing.
-        var groups: [(source: String?, spans: [Int], size: Int)] = []
-        var groupOf: [String?: Int] = [:]
-        var current = -1
-        for (index, span) in zip(0..., spans) {
-            if current < 0 || groups[current].source != span.source {
-                if let known = groupOf[span.source] {
-                    current = known
+        let batches = Array(batches)
+        // Each source's groups, in order; a batch usually holds one source, and consecutive batches the same one.
+        var sources: [(source: String?, groups: [(batch: Int, group: Int)], size: Int)] = []
+        var sourceIndex: [String?: Int] = [:]
+        for (batchIndex, batch) in batches.enumerated() {
+            for (groupIndex, group) in batch.groups.enumerated() {
+                let index: Int
+                if let known = sourceIndex[group.source] {
+                    index = known
                 } else {
-                    current = groups.count
-                    groupOf[span.source] = current
-                    groups.append((span.source, [], 0))
+                    index = sources.count
+                    sourceIndex[group.source] = index
+                    sources.append((group.source, [], 0))
                 }
+                sources[index].groups.append((batchIndex, groupIndex))
+                sources[index].size += group.spans.count
             }
-            groups[current].spans.append(index)
-            groups[current].size += Self.fieldSize(span.bytes.count)  // ScopeSpans.spans
         }
         var scope = ProtobufWriter()  // InstrumentationScope
         scope.field(1, "agentledger")
         scope.field(2, mapper.version)
-        let resources = groups.map { group in
+        let resources = sources.map { source in
             var resource = ProtobufWriter()
             resource.attributeField = 1  // Resource.attributes
             resource.string("service.name", mapper.serviceName)
-            if let source = group.source {
+            if let source = source.source {
                 resource.string("host.name", source)
                 resource.string("service.instance.id", source)
             }
             return resource
         }
-        let scopeSpansSizes = groups.map { Self.fieldSize(scope.count) + $0.size }
+        let scopeSpansSizes = sources.map { Self.fieldSize(scope.count) + $0.size }
         let resourceSpansSizes = zip(resources, scopeSpansSizes).map { resource, scopeSpans in
             Self.fieldSize(resource.count) + Self.fieldSize(scopeSpans)
         }
         request.reserve(resourceSpansSizes.reduce(0) { $0 + Self.fieldSize($1) })
-        let encoded = Array(spans)
-        for (index, group) in groups.enumerated() {
+        for (index, source) in sources.enumerated() {
             request.header(1, size: resourceSpansSizes[index])  // ExportTraceServiceRequest.resource_spans
             request.message(1, resources[index])  // ResourceSpans.resource
             request.header(2, size: scopeSpansSizes[index])  // ResourceSpans.scope_spans
             request.message(1, scope)  // ScopeSpans.scope
-            for span in group.spans { request.message(2, encoded[span].bytes) }  // ScopeSpans.spans
+            for (batch, group) in source.groups { request.append(batches[batch].groups[group].spans) }  // ScopeSpans.spans
         }
     }
 
@@ -138,5 +131,36 @@ struct OTLPSpanEncoder {
             status.varint(2)  // STATUS_CODE_ERROR
             span.message(15, status)  // Span.status
         }
+    }
+}
+
+/// Spans encoded at hand-off (`OTLPExporter.enqueue`), grouped by the source whose `ResourceSpans` they go in: the
+/// export queue holds bytes, not records. Each group's bytes are its spans as `ScopeSpans.spans` fields (key, length,
+/// span) back to back, so a request copies them as they lie; one allocation per source of a committed batch, not one
+/// per span (each span's own array, made on the committing thread and freed on the exporting one, cost more than
+/// copying its bytes; docs/benchmarks.md, "OTLP export").
+struct OTLPSpanBatch: OTLPExportUnit {
+    struct Group {
+        var source: String?
+        var spans: ProtobufWriter
+    }
+
+    private(set) var groups: [Group] = []
+    private(set) var spanCount = 0
+
+    /// The span written in `span`, after the others of its source. `expected`: about how many spans of this source
+    /// are still to come, so that a new group makes its room once.
+    mutating func append(_ span: ProtobufWriter, source: String?, expected: Int) {
+        let index: Int
+        if let last = groups.indices.last, groups[last].source == source {
+            index = last
+        } else if let known = groups.firstIndex(where: { $0.source == source }) {
+            index = known
+        } else {
+            index = groups.count
+            groups.append(Group(source: source, spans: ProtobufWriter(capacity: (span.count + 8) * max(1, expected))))
+        }
+        groups[index].spans.message(2, span)  // ScopeSpans.spans
+        spanCount += 1
     }
 }

@@ -88,14 +88,20 @@ package enum OTLPWire {
         deinit { libdeflate_free_compressor(compressor) }
 
         package func compress(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> ByteBuffer {
+            var body = ByteBuffer()
+            try compress(bytes, into: &body)
+            return body
+        }
+
+        /// The gzip of `bytes`, written after what `body` holds: a body kept from request to request is written
+        /// in the room it already has.
+        package func compress(_ bytes: UnsafeRawBufferPointer, into body: inout ByteBuffer) throws(Failure) {
             let bound = libdeflate_gzip_compress_bound(compressor, bytes.count)
-            var body = ByteBufferAllocator().buffer(capacity: bound)
             let written = body.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { output in
                 libdeflate_gzip_compress(compressor, bytes.baseAddress, bytes.count, output.baseAddress, output.count)
             }
             // Within the bound libdeflate gives, compression cannot run out of room; 0 would mean it did.
             guard written > 0 else { throw Failure(description: "gzip: the body did not fit its bound") }
-            return body
         }
     }
 

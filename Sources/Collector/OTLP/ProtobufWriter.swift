@@ -168,10 +168,6 @@ struct ProtobufWriter: OTLPAttributeSink {
         }
     }
 
-    mutating func message(_ field: UInt64, _ encoded: [UInt8]) {
-        encoded.withUnsafeBytes { bytes(field, $0) }
-    }
-
     /// Another writer's bytes as field `field`.
     mutating func message(_ field: UInt64, _ other: ProtobufWriter) {
         other.withBytes { bytes(field, $0) }
@@ -179,7 +175,16 @@ struct ProtobufWriter: OTLPAttributeSink {
 
     /// Bytes as they are.
     mutating func append(_ bytes: [UInt8]) {
-        write(atMost: bytes.count) { cursor in bytes.withUnsafeBytes { cursor.copy($0) } }
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// Another writer's bytes as they are.
+    mutating func append(_ other: ProtobufWriter) {
+        other.withBytes { append($0) }
+    }
+
+    private mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        write(atMost: bytes.count) { $0.copy(bytes) }
     }
 
     // MARK: Attributes: KeyValue { key = 1; AnyValue value = 2 }, AnyValue's oneof always written

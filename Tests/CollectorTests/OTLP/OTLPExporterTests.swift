@@ -18,14 +18,27 @@ import Testing
         return configuration
     }
 
+    /// Units of spans: one that finds too little room is dropped whole, the rest kept in order; a take stops at the
+    /// unit that would pass its limit.
     @Test func queueDropsWhatDoesNotFit() {
-        var queue = OTLPExportQueue<CallRecord>(capacity: 3)
-        #expect(queue.push((0..<2).map { OTLPSpanMapperTests.record("a\($0)") }) == 0)
-        #expect(queue.push((0..<4).map { OTLPSpanMapperTests.record("b\($0)") }) == 3)
+        func unit(_ prefix: String, _ count: Int) -> OTLPExporter.Queued {
+            .records((0..<count).map { OTLPSpanMapperTests.record("\(prefix)\($0)") })
+        }
+        func ids(_ units: [OTLPExporter.Queued]) -> [String] {
+            units.flatMap { unit -> [String] in
+                if case .records(let records) = unit { records.map(\.actionID) } else { [] }
+            }
+        }
+        var queue = OTLPExportQueue<OTLPExporter.Queued>(capacity: 5)
+        #expect(queue.push([unit("a", 2), unit("b", 4), unit("c", 1)]) == 4)
         #expect(queue.count == 3)
-        #expect(queue.take(2).map(\.actionID) == ["a0", "a1"])
-        #expect(queue.take(5).map(\.actionID) == ["b0"])
+        #expect(queue.push([unit("d", 2)]) == 0)
+        #expect(queue.push([unit("e", 1)]) == 1, "full")
+        #expect(ids(queue.take(2)) == ["a0", "a1"])
+        #expect(ids(queue.take(2)) == ["c0"], "c and d together would pass the limit")
+        #expect(ids(queue.take(1)) == ["d0", "d1"], "a unit larger than the limit goes alone")
         #expect(queue.count == 0)
+        #expect(queue.take(5).isEmpty)
     }
 
     @Test func enqueueNeverWaitsAndCountsDrops() {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import OTLPProto
 import SwiftProtobuf
 import Testing
@@ -53,21 +54,52 @@ import Testing
         #expect(bytes == (try expected.serializedBytes() as [UInt8]))
     }
 
-    /// The export loop writes every batch in one kept writer: a batch after a larger one carries nothing of it.
+    /// Spans encoded at hand-off in several batches, with their sources interleaved, make the request the same calls
+    /// make at once: one resource per source, in order of first appearance, each source's spans in order.
+    @Test func batchesMergeIntoOneRequest() throws {
+        let mapper = OTLPSpanMapperTests.mapper
+        let encoder = OTLPSpanEncoder(mapper: mapper)
+        let records = Self.calls() + Self.calls().reversed()
+        var traceIDs: [String: Data] = [:]
+        var scratch = ProtobufWriter()
+        var batches: [OTLPSpanBatch] = []
+        for (index, record) in records.enumerated() {
+            if index % 4 == 0 { batches.append(OTLPSpanBatch()) }
+            encoder.encode(record, into: &scratch, traceIDs: &traceIDs)
+            batches[batches.count - 1].append(scratch, source: record.source, expected: 4)
+        }
+        #expect(batches.map(\.spanCount) == [4, 4, 4])
+        var request = ProtobufWriter()
+        encoder.request(for: batches, into: &request)
+        #expect(request.bytes == encoder.request(for: records))
+        let decoded = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: request.bytes)
+        #expect(decoded == mapper.request(for: records))
+    }
+
+    /// The export loop writes every batch in one kept writer and one kept body: a batch after a larger one carries
+    /// nothing of it.
     @Test func aKeptWriterHoldsOnlyTheLastBatch() throws {
         let encoder = OTLPSpanEncoder(mapper: OTLPSpanMapperTests.mapper)
         var traceIDs: [String: Data] = [:]
         var scratch = ProtobufWriter()
-        let spans = Self.calls().map { encoder.span(for: $0, traceIDs: &traceIDs, scratch: &scratch) }
+        let batches = Self.calls().map { record in
+            var batch = OTLPSpanBatch()
+            encoder.encode(record, into: &scratch, traceIDs: &traceIDs)
+            batch.append(scratch, source: record.source, expected: 1)
+            return batch
+        }
         var kept = ProtobufWriter()
-        encoder.request(for: spans, into: &kept)
-        encoder.request(for: spans.prefix(2), into: &kept)
-        #expect(kept.bytes == encoder.request(for: Array(spans.prefix(2))))
+        encoder.request(for: batches, into: &kept)
+        encoder.request(for: batches.prefix(2), into: &kept)
+        #expect(kept.bytes == encoder.request(for: Self.calls().prefix(2)))
         let gzip = try OTLPWire.GzipCompressor()
-        let first = try kept.withBytes { try gzip.compress($0) }
+        var body = ByteBuffer()
+        try encoder.request(for: Self.calls()).withUnsafeBytes { try gzip.compress($0, into: &body) }
+        body.clear()
+        try kept.withBytes { try gzip.compress($0, into: &body) }
         let second = try kept.withBytes { try gzip.compress($0) }
-        #expect(try OTLPWire.gunzip(first, maxSize: 1 << 20) == kept.bytes)
-        #expect(first == second, "a kept compressor starts each body afresh")
+        #expect(try OTLPWire.gunzip(body, maxSize: 1 << 20) == kept.bytes)
+        #expect(body == second, "a kept compressor and a kept body start each request afresh")
     }
 
     @Test func noCallsIsAnEmptyRequest() throws {
