@@ -148,8 +148,12 @@ struct OTLPSpanBatch: OTLPExportUnit {
     private(set) var groups: [Group] = []
     private(set) var spanCount = 0
 
+    /// The room a new group makes at once: beyond it, a group grows as it fills. One span with a large prompt (content
+    /// capture) must not reserve that size for every span expected after it.
+    static let initialRoomLimit = 1 << 20
+
     /// The span written in `span`, after the others of its source. `expected`: about how many spans of this source
-    /// are still to come, so that a new group makes its room once.
+    /// are still to come, so that a new group makes its room once (up to `initialRoomLimit`).
     mutating func append(_ span: ProtobufWriter, source: String?, expected: Int) {
         let index: Int
         if let last = groups.indices.last, groups[last].source == source {
@@ -158,7 +162,10 @@ struct OTLPSpanBatch: OTLPExportUnit {
             index = known
         } else {
             index = groups.count
-            groups.append(Group(source: source, spans: ProtobufWriter(capacity: (span.count + 8) * max(1, expected))))
+            let each = span.count + 8
+            let expected = max(1, expected)
+            let room = expected > Self.initialRoomLimit / each ? max(each, Self.initialRoomLimit) : each * expected
+            groups.append(Group(source: source, spans: ProtobufWriter(capacity: room)))
         }
         groups[index].spans.message(2, span)  // ScopeSpans.spans
         spanCount += 1

@@ -24,6 +24,9 @@ struct ProtobufWriter: OTLPAttributeSink {
         storage = [UInt8](repeating: 0, count: max(16, capacity))
     }
 
+    /// The bytes it holds room for, written or not.
+    var capacity: Int { storage.count }
+
     /// What was written, in an array of its own.
     var bytes: [UInt8] { Array(storage[..<count]) }
 

@@ -102,6 +102,24 @@ import Testing
         #expect(body == second, "a kept compressor and a kept body start each request afresh")
     }
 
+    /// A batch's group makes room for the spans expected after its first, but one span with a large prompt does not
+    /// reserve its size for each of them.
+    @Test func aGroupReservesBoundedRoom() {
+        var small = ProtobufWriter()
+        small.string(1, String(repeating: "s", count: 100))
+        var batch = OTLPSpanBatch()
+        batch.append(small, source: "pod-1", expected: 4)
+        #expect(batch.groups[0].spans.capacity >= 4 * small.count)
+        #expect(batch.groups[0].spans.capacity < 4 * (small.count + 16))
+        var large = ProtobufWriter()
+        large.string(1, String(repeating: "l", count: 100_000))
+        batch.append(large, source: "pod-2", expected: 512)
+        #expect(batch.groups[1].spans.capacity == OTLPSpanBatch.initialRoomLimit)
+        batch.append(large, source: "pod-2", expected: 511)
+        #expect(batch.groups.map(\.spans.count) == [small.count + 2, 2 * (large.count + 4)])
+        #expect(batch.spanCount == 3)
+    }
+
     @Test func noCallsIsAnEmptyRequest() throws {
         let mapper = OTLPSpanMapperTests.mapper
         let bytes = OTLPSpanEncoder(mapper: mapper).request(for: [CallRecord]())
