@@ -167,7 +167,7 @@ extension PostgresStore {
         binds.append(query.untilMicros)
         let sql = """
             SELECT GROUPING(bucket, model_id, agent_name) AS grouping, bucket, model_id, agent_name,
-                coalesce(sum(round(cost_usd::numeric, 10)) FILTER (WHERE NOT blocked), 0)::float8 AS spend, count(*) AS calls,
+                \(PostgresSchema.exactCostSum(where: "NOT blocked")) AS spend, count(*) AS calls,
                 coalesce(sum(tokens_in), 0)::bigint AS tokens_in, coalesce(sum(tokens_out), 0)::bigint AS tokens_out,
                 count(*) FILTER (WHERE NOT blocked
                     AND (status_code IS NULL OR status_code >= 400 OR outcome <> 'completed')) AS errors,
@@ -226,7 +226,7 @@ extension PostgresStore {
     package func spend(sinceMicros: Int64) async throws -> SpendTotals {
         let query: PostgresQuery = """
             SELECT agent_name, user_id, app_id, model_id, environment,
-                coalesce(sum(round(cost_usd::numeric, 10)), 0)::float8 FROM calls
+                \(unescaped: PostgresSchema.exactCostSum()) FROM calls
             WHERE ts_micros >= \(sinceMicros) AND NOT blocked GROUP BY agent_name, user_id, app_id, model_id, environment
             """
         return try await bounded("spend") { client in

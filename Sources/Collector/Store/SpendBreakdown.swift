@@ -66,7 +66,7 @@ package struct SpendBreakdown: Sendable, Equatable {
             binds.append(until)
             let query = PostgresQuery(
                 unsafeSQL: """
-                    SELECT \(column), coalesce(sum(round(cost_usd::numeric, 10)), 0)::float8, count(*),
+                    SELECT \(column), \(PostgresSchema.exactCostSum()), count(*),
                         count(*) FILTER (WHERE \(unpriced))
                     FROM calls WHERE ts_micros >= $1 AND ts_micros <= $2 AND NOT blocked GROUP BY \(column)
                     """, binds: binds)

@@ -41,5 +41,20 @@ extension StoreTests {
                 #expect(json.contains(#""total_cost_usd":3.6000645235"#), "\(json)")
             }
         }
+
+        /// Costs of 100,000 USD a call and more are summed another way on Postgres than smaller ones (integers of
+        /// 10⁻¹⁰ USD would lose digits there: `PostgresSchema.exactCostSum`): both kinds in one sum are still exact.
+        @Test(arguments: StoreKind.testable)
+        func largeAndSmallCostsSumExactly(kind: StoreKind) async throws {
+            try await kind.withStore { store in
+                let costs = [150_000.25, 0.1, 0.2, 99_999.9999999999, -0.05]
+                _ = try await store.insert(
+                    costs.enumerated().map { .stored("l\($0.offset)", session: "large", at: 1_000, cost: $0.element) })
+                let exact = 250_000.4999999999
+                #expect(try await store.spend(sinceMicros: 0).total == exact)
+                #expect(try await store.stats(StatsQuery(sinceMicros: 0, untilMicros: 10_000)).totals.spendUSD == exact)
+                #expect(try await store.sessionCost("large") == exact)
+            }
+        }
     }
 }
