@@ -168,10 +168,11 @@ extension PostgresSchema {
             """
     }()
 
-    /// The sum of `cost_usd` over the rows `filter` keeps (every row when nil), as float8, exact to 10⁻¹⁰ USD as
-    /// `sum(round(cost_usd::numeric, 10))` is, but summed as integers of 10⁻¹⁰ USD where a cost is one exactly (below
-    /// 100,000 USD a call, every real one): the numeric arithmetic took half the time of stats over 30 days
-    /// (docs/benchmarks.md, "money summed as integers"). Larger, or NaN, costs go the numeric way.
+    /// The sum of `cost_usd` over the rows `filter` keeps (every row when nil), as float8: the exact sum of each cost
+    /// rounded to 10⁻¹⁰ USD, as `sum(round(cost_usd::numeric, 10))` is, but summed as integers of 10⁻¹⁰ USD where a
+    /// cost fits one exactly (below 100,000 USD a call, every real one; a cost exactly halfway between two units may
+    /// round to the other one): the numeric arithmetic took half the time of stats over 30 days (docs/benchmarks.md,
+    /// "money summed as integers"). Larger, or NaN, costs go the numeric way.
     static func exactCostSum(where filter: String? = nil) -> String {
         let kept = filter.map { " AND (\($0))" } ?? ""
         return "(coalesce(sum(round(cost_usd * 1e10::float8)::int8) FILTER (WHERE abs(cost_usd) < 1e5\(kept)), 0)::numeric"
