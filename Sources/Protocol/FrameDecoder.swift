@@ -41,8 +41,21 @@ package struct FrameDecoder: Sendable {
         let type = try Self.checkHeader(version: version, type: buffer[start + 5])
         let payload = buffer[(start + 6)..<(start + 4 + length)]
         start += 4 + length
-        return try Message.decode(type: type, version: version, payload: payload)
+        let message = try Message.decode(type: type, version: version, payload: payload)
+        // A large buffer is not kept once every byte in it is used: between loads it would hold the size of the
+        // largest frame for as long as the link lives (half a megabyte on a collector's link, measured).
+        if start == buffer.count && buffer.capacity > Self.keptCapacity {
+            buffer = []
+            start = 0
+        }
+        return message
     }
+
+    /// The largest buffer kept between frames.
+    package static let keptCapacity = 64 * 1024
+
+    /// Bytes the buffer holds room for (tests).
+    package var capacity: Int { buffer.capacity }
 
     /// Call at end of stream: throws `truncated` when a frame was cut off.
     package func finish() throws(ProtocolError) {

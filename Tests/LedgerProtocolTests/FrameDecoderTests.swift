@@ -167,4 +167,35 @@ import Testing
             #expect(decoder.bufferedBytes == 0)
         }
     }
+
+    @Test func aLargeBufferIsLetGoOnceItsFramesAreTakenAndASmallOneIsKept() throws {
+        let large = Message.records(
+            Records(batchID: 7, calls: [RecordFittingTests.call(request: 100_000, response: 100_000)]))
+        var decoder = FrameDecoder()
+        let frame = large.encodedFrame()
+        decoder.append(frame.prefix(1_000))
+        decoder.append(frame.dropFirst(1_000))
+        #expect(decoder.capacity > FrameDecoder.keptCapacity)
+        #expect(try decoder.next() == large)
+        #expect(decoder.capacity == 0)
+        #expect(decoder.bufferedBytes == 0)
+
+        // A large frame followed by part of the next one keeps the buffer until that one is taken too.
+        let ping = GoldenVector.ping
+        decoder.append(frame + ping.bytes.prefix(3))
+        #expect(try decoder.next() == large)
+        #expect(decoder.capacity > FrameDecoder.keptCapacity)
+        decoder.append(ping.bytes.dropFirst(3))
+        #expect(try decoder.next() == ping.message)
+        #expect(decoder.capacity == 0)
+
+        // Small frames reuse one buffer.
+        decoder.append(ping.bytes)
+        #expect(try decoder.next() == ping.message)
+        let kept = decoder.capacity
+        #expect(kept > 0 && kept <= FrameDecoder.keptCapacity)
+        decoder.append(ping.bytes)
+        #expect(try decoder.next() == ping.message)
+        #expect(decoder.capacity == kept)
+    }
 }
