@@ -2,9 +2,11 @@
     import Glibc
 #endif
 
-/// Returns the free pages of every malloc arena to the kernel: once a load or a replay has passed, the megabytes it
-/// held are free but would otherwise stay resident in the arenas of the threads that allocated them.
+/// Keeps what malloc holds after a load close to what the process uses (issue 20: back within 1.2 times idle 10 s
+/// after a load).
 package enum HeapTrim {
+    /// Returns the free pages of every malloc arena to the kernel: once a load or a replay has passed, the megabytes it
+    /// held are free but would otherwise stay resident in the arenas of the threads that allocated them.
     package static func trim() {
         #if canImport(Glibc)
             // glibc's `malloc_trim` is not in the Glibc module (malloc.h); looked up once.
@@ -12,10 +14,36 @@ package enum HeapTrim {
         #endif
     }
 
+    /// Fixes glibc's trim threshold at 128 KiB and its mmap threshold at 1 MiB, once, at start-up.
+    ///
+    /// Left to itself glibc raises both each time a large block it had mapped is freed (the trim threshold to twice
+    /// that block), up to 64 MiB. After a load had freed a few frames of a megabyte or more, the free space at the top
+    /// of a thread's arena (3 to 6 MB, measured) was under the raised threshold, so it was never given back, and
+    /// `malloc_trim` does not trim the top of a thread's arena. Fixed, a free that leaves more than 128 KiB at the top
+    /// gives it back at once. Blocks of 1 MiB and more (the largest frames) are mapped and unmapped on their own.
+    /// Measured in docs/benchmarks.md. Settings the operator made (`glibc.malloc.*` in `GLIBC_TUNABLES`,
+    /// `MALLOC_TRIM_THRESHOLD_`, `MALLOC_MMAP_THRESHOLD_`) are left as they are.
+    package static func fixThresholds(
+        trimThreshold: Int = 128 * 1024, mmapThreshold: Int = 1024 * 1024
+    ) {
+        #if canImport(Glibc)
+            let tunables = getenv("GLIBC_TUNABLES").map { String(cString: $0) } ?? ""
+            let operatorSet =
+                tunables.contains("glibc.malloc.") || getenv("MALLOC_TRIM_THRESHOLD_") != nil
+                || getenv("MALLOC_MMAP_THRESHOLD_") != nil
+            guard !operatorSet, let mallopt else { return }
+            // malloc.h: M_TRIM_THRESHOLD is -1, M_MMAP_THRESHOLD is -3; either one set stops both moving.
+            _ = mallopt(-1, Int32(clamping: trimThreshold))
+            _ = mallopt(-3, Int32(clamping: mmapThreshold))
+        #endif
+    }
+
     #if canImport(Glibc)
-        private static let mallocTrim: (@convention(c) (Int) -> Int32)? = dlsym(
-            UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim"
-        )
-        .map { unsafeBitCast($0, to: (@convention(c) (Int) -> Int32).self) }
+        private static let mallocTrim: (@convention(c) (Int) -> Int32)? = symbol("malloc_trim")
+        private static let mallopt: (@convention(c) (Int32, Int32) -> Int32)? = symbol("mallopt")
+
+        private static func symbol<Function>(_ name: String) -> Function? {
+            dlsym(UnsafeMutableRawPointer(bitPattern: 0), name).map { unsafeBitCast($0, to: Function.self) }
+        }
     #endif
 }

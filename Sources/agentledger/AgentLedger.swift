@@ -3,11 +3,15 @@ import NIOCore
 import NIOPosix
 import Sidecar
 
-/// The process entry point: Swift Concurrency runs on SwiftNIO's event loops, so a proxied call does not
-/// hop between a concurrency thread and an I/O thread at every await (measured in docs/benchmarks.md).
+/// The process entry point. Where SwiftNIO can find the Swift runtime's enqueue hook, Swift Concurrency runs on its
+/// event loops, so a proxied call does not hop between a concurrency thread and an I/O thread at every await
+/// (measured in docs/benchmarks.md). A binary linked with the Swift runtime as shared libraries (`swift build`) has
+/// the hook where SwiftNIO looks for it; the static release binary (`--static-swift-stdlib`) does not export it, so
+/// there Swift Concurrency keeps its own threads.
 @main
 enum Entry {
     static func main() async {
+        MallocTunables.apply()
         EventLoopSizing.apply()
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         await AgentLedger.main()
