@@ -112,6 +112,7 @@ caught_up=$(wait_caught_up "$answered" "$load_ended")
 sleep_left=$(python3 -c "import time; print(max(0, 10 - (time.time() - $load_ended)))")
 sleep "$sleep_left"
 after_kib=$(rss_kib "$up_pid")
+after_split=$(rss_split "$up_pid") # now, before the scrapes below touch the metrics path's code again
 stored=$(metric "$metrics" agentledger_records_stored_total)
 spool=$(du -sk "$work/spool" 2>/dev/null | cut -f1)
 
@@ -120,7 +121,8 @@ if [ -n "$caught_up" ]; then caught="caught up ${caught_up} s after the load"; e
 echo "calls captured through up: $((${answered%.*} - ${answered_before%.*})); stored when the load ended: ${stored_at_end%.*};" \
   "stored now: ${stored%.*}; the store $caught; spool ${spool:-0} KiB"
 echo "RSS of up: idle $((idle_kib / 1024)) MiB ($idle_split), peak sampled $((peak_kib / 1024)) MiB" \
-  "(anon $((peak_anon_kib / 1024)) MiB; VmHWM $((hwm / 1024)) MiB), 10 s after the load $((after_kib / 1024)) MiB ($(rss_split "$up_pid"))"
+  "(anon $((peak_anon_kib / 1024)) MiB; VmHWM $((hwm / 1024)) MiB), 10 s after the load $((after_kib / 1024)) MiB ($after_split);" \
+  "after / idle $(python3 -c "print(f'{$after_kib / $idle_kib:.2f}')") (issue 20: <= 1.2)"
 # Sustained (SUSTAINED=seconds, 0 skips): paced wrk, SUSTAINED_CONNECTIONS connections each waiting
 # SUSTAINED_DELAY_MS between its answer and its next request (about 5,000 calls/s with the defaults), with RSS sampled
 # throughout; then how long after it the store caught up. Issue 20: >= 5,000 calls/s answered and stored, drained
