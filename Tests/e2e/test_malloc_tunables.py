@@ -1,12 +1,17 @@
-"""A long-running command runs its own binary again, once, with glibc malloc settings only the environment can carry
+"""`up` runs its own binary again, once, with glibc malloc settings only the environment can carry
 (Sources/agentledger/MallocTunables.swift; issue 20): the same process id, its own name, a working proxy. An
-operator's own malloc tunables are left alone, and other tunables are kept beside ours."""
+operator's own malloc tunables are left alone, other tunables are kept beside ours, and a standalone sidecar (which
+keeps glibc's per-thread cache) is not run again."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from distributed import Fleet, Sidecar
+from conftest import start_ledger
+from distributed import Fleet, Sidecar, chat_call
+from support import http_client
+
+OURS = "glibc.malloc.tcache_count=0:glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=1048576"
 
 
 def initial_environment(pid: int) -> dict[str, str]:
@@ -25,37 +30,51 @@ def initial_environment(pid: int) -> dict[str, str]:
     return environment
 
 
-def started(fleet: Fleet, source: str, **extra_env: str) -> Sidecar:
-    sidecar = Sidecar(fleet.binary, fleet.workdir, fleet.upstream_url, "127.0.0.1:9", source=source, extra_env=extra_env)
-    fleet.members.append(sidecar)
-    return sidecar.start()
+def started_up(binary: Path, upstream_url: str, workdir: Path, **extra_env: str) -> tuple[dict[str, str], int]:
+    """Starts `up`, makes one call through it, stops it: its initial environment and the call's status."""
+    process, base_url = start_ledger(binary, upstream_url, workdir, **extra_env)
+    try:
+        pid = process.process.pid
+        environment = initial_environment(pid)
+        assert Path(f"/proc/{pid}/comm").read_text().strip() == binary.name[:15]
+        with http_client(timeout=10.0) as client:
+            status = chat_call(client, base_url, "tunables", "through up").status
+        return environment, status
+    finally:
+        process.stop()
 
 
-def test_a_sidecar_runs_again_with_the_malloc_settings_under_its_own_pid_and_name(fleet: Fleet) -> None:
-    sidecar = started(fleet, "tuned")
-    pid = sidecar.process.process.pid
-    environment = initial_environment(pid)
-    assert environment.get("GLIBC_TUNABLES") == (
-        "glibc.malloc.tcache_count=0:glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=1048576"
-    ), sidecar.log_tail()
-    # Nothing to put back: the sidecar was started without GLIBC_TUNABLES.
+def test_up_runs_again_with_the_malloc_settings_under_its_own_pid_and_name(
+    binary: Path, upstream_url: str, tmp_path: Path
+) -> None:
+    environment, status = started_up(binary, upstream_url, tmp_path)
+    assert environment.get("GLIBC_TUNABLES") == OURS
+    # Nothing to put back: `up` was started without GLIBC_TUNABLES.
     assert environment.get("AGENTLEDGER_MALLOC_TUNED") == "-"
-    assert Path(f"/proc/{pid}/comm").read_text().strip() == Path(fleet.binary).name[:15]
-    assert sidecar.call("tuned", "after running again").status == 200
+    assert status == 200
 
 
-def test_the_operators_malloc_tunables_are_left_alone(fleet: Fleet) -> None:
-    sidecar = started(fleet, "operator", GLIBC_TUNABLES="glibc.malloc.tcache_count=3")
-    environment = initial_environment(sidecar.process.process.pid)
+def test_the_operators_malloc_tunables_are_left_alone(binary: Path, upstream_url: str, tmp_path: Path) -> None:
+    environment, status = started_up(binary, upstream_url, tmp_path, GLIBC_TUNABLES="glibc.malloc.tcache_count=3")
     assert environment.get("GLIBC_TUNABLES") == "glibc.malloc.tcache_count=3"
     assert "AGENTLEDGER_MALLOC_TUNED" not in environment
-    assert sidecar.call("operator", "untouched").status == 200
+    assert status == 200
 
 
-def test_other_tunables_are_kept_beside_ours_and_recorded_to_put_back(fleet: Fleet) -> None:
+def test_other_tunables_are_kept_beside_ours_and_recorded_to_put_back(
+    binary: Path, upstream_url: str, tmp_path: Path
+) -> None:
     other = "glibc.rtld.optional_static_tls=4096"
-    sidecar = started(fleet, "other", GLIBC_TUNABLES=other)
-    environment = initial_environment(sidecar.process.process.pid)
-    assert environment.get("GLIBC_TUNABLES", "").startswith(other + ":glibc.malloc.tcache_count=0")
+    environment, status = started_up(binary, upstream_url, tmp_path, GLIBC_TUNABLES=other)
+    assert environment.get("GLIBC_TUNABLES") == other + ":" + OURS
     assert environment.get("AGENTLEDGER_MALLOC_TUNED") == "=" + other
-    assert sidecar.call("other", "kept").status == 200
+    assert status == 200
+
+
+def test_a_standalone_sidecar_is_not_run_again(fleet: Fleet) -> None:
+    sidecar = Sidecar(fleet.binary, fleet.workdir, fleet.upstream_url, "127.0.0.1:9", source="plain")
+    fleet.members.append(sidecar)
+    sidecar.start()
+    environment = initial_environment(sidecar.process.process.pid)
+    assert "GLIBC_TUNABLES" not in environment and "AGENTLEDGER_MALLOC_TUNED" not in environment
+    assert sidecar.call("plain", "not run again").status == 200
