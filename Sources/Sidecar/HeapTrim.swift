@@ -14,17 +14,13 @@ package enum HeapTrim {
         #endif
     }
 
-    /// Fixes glibc's trim threshold at 128 KiB and its mmap threshold at 1 MiB, once, at start-up.
-    ///
-    /// Left to itself glibc raises both each time a large block it had mapped is freed (the trim threshold to twice
-    /// that block), up to 64 MiB. After a load had freed a few frames of a megabyte or more, the free space at the top
-    /// of a thread's arena (3 to 6 MB, measured) was under the raised threshold, so it was never given back, and
-    /// `malloc_trim` does not trim the top of a thread's arena. Fixed, a free that leaves more than 128 KiB at the top
-    /// gives it back at once. Blocks of 1 MiB and more (the largest frames) are mapped and unmapped on their own.
-    /// Measured in docs/benchmarks.md. Settings the operator made (`glibc.malloc.*` in `GLIBC_TUNABLES`,
-    /// `MALLOC_TRIM_THRESHOLD_`, `MALLOC_MMAP_THRESHOLD_`) are left as they are.
+    /// Fixes glibc's trim threshold and its mmap threshold (`up` and `demo`: Sources/agentledger/MallocTunables.swift
+    /// says why and what was measured). Left to itself glibc raises both each time a large block it had mapped is
+    /// freed (the trim threshold to twice that block), up to 64 MiB, and `malloc_trim` does not trim the top of a
+    /// thread's arena. Settings the operator made (`glibc.malloc.*` in `GLIBC_TUNABLES`, `MALLOC_TRIM_THRESHOLD_`,
+    /// `MALLOC_MMAP_THRESHOLD_`) are left as they are.
     package static func fixThresholds(
-        trimThreshold: Int = 128 * 1024, mmapThreshold: Int = 1024 * 1024
+        trimThreshold: Int = 512 * 1024, mmapThreshold: Int = 1024 * 1024
     ) {
         #if canImport(Glibc)
             let tunables = getenv("GLIBC_TUNABLES").map { String(cString: $0) } ?? ""

@@ -4,30 +4,32 @@ import Sidecar
     import Glibc
 #endif
 
-/// glibc malloc settings made before the allocator serves its first block (issue 20: memory back within 1.2 times idle
-/// 10 s after a load). Measured in docs/benchmarks.md.
+/// glibc malloc settings for `up` and `demo`, made before the allocator serves its first block (issue 20: memory back
+/// within 1.2 times idle 10 s after a load). Measured in docs/benchmarks.md.
 ///
-/// - Every long-running command (`up`, `demo`, `sidecar`, `collector`) fixes the trim and mmap thresholds
-///   (`HeapTrim.fixThresholds`), which `mallopt` can set from inside the process.
-/// - `up` and `demo` also run without a per-thread cache of freed blocks (`tcache_count=0`). After a load, each busy
-///   thread's cache held up to seven blocks of every small size, scattered over pages that then stayed resident: about
-///   2 MiB over the four threads that do the work in `up`. It costs CPU: a standalone sidecar without it spent 11-13%
-///   more per call at 64 connections, so `sidecar` and `collector` keep the cache.
+/// - The trim and mmap thresholds fixed at 512 KiB and 1 MiB. Left to itself glibc raises both each time a large
+///   block it had mapped is freed, so after a load the free top of a thread's arena (3 to 6 MB) stayed resident. At
+///   128 KiB a busy thread's arena was trimmed and grown again and again (a standalone sidecar spent 12-20% more CPU
+///   per call); at 512 KiB as much is given back after a load.
+/// - No per-thread cache of freed blocks (`tcache_count=0`). After a load, each busy thread's cache held up to seven
+///   blocks of every small size, scattered over pages that then stayed resident: about 2 MiB over the four threads
+///   that do the work in `up`.
+///
+/// `sidecar` and `collector`, whose memory stays within its targets without them and whose CPU per call is the
+/// measure that matters most, keep glibc's defaults.
 ///
 /// glibc reads the cache's setting only from `GLIBC_TUNABLES`, when the program starts. So `up` and `demo` run their
 /// own binary again, once, first thing, with the settings added to `GLIBC_TUNABLES`: the same process id, arguments
 /// and open descriptors. The process run again puts the environment back as it was, so nothing it starts inherits the
 /// settings. An operator's own `glibc.malloc.*` tunables are left as they are (and
 /// `GLIBC_TUNABLES=glibc.malloc.tcache_count=7` restores glibc's defaults). Where the binary cannot be run again (no
-/// `/proc`), the process goes on with the thresholds alone.
+/// `/proc`), the process goes on with the thresholds alone (`HeapTrim.fixThresholds`).
 enum MallocTunables {
-    static let tunables = "glibc.malloc.tcache_count=0:glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=1048576"
+    static let tunables = "glibc.malloc.tcache_count=0:glibc.malloc.trim_threshold=524288:glibc.malloc.mmap_threshold=1048576"
     /// In the process run again: the `GLIBC_TUNABLES` to put back, "-" for none or "=" and the value.
     static let marker = "AGENTLEDGER_MALLOC_TUNED"
-    /// Commands that run with the thresholds fixed.
-    static let longRunning: Set<String> = ["up", "demo", "sidecar", "collector"]
-    /// Commands that also run without the per-thread cache: proxy and store in one process.
-    static let runAgain: Set<String> = ["up", "demo"]
+    /// The commands that run with these settings: proxy and store in one process.
+    static let commands: Set<String> = ["up", "demo"]
 
     static func apply() {
         #if os(Linux)
@@ -37,14 +39,10 @@ enum MallocTunables {
                 return
             }
             let arguments = CommandLine.arguments
-            guard arguments.count > 1, longRunning.contains(arguments[1]) else { return }
+            guard arguments.count > 1, commands.contains(arguments[1]) else { return }
             let current = getenv("GLIBC_TUNABLES").map { String(cString: $0) }
             // The operator's own malloc settings win.
             guard current?.contains("glibc.malloc.") != true else { return }
-            guard runAgain.contains(arguments[1]) else {
-                HeapTrim.fixThresholds()
-                return
-            }
             let saved = current.map { "=" + $0 } ?? "-"
             // The binary's own path, not /proc/self/exe, which would become the process's name ("exe") in `ps`.
             if let path = executablePath() {

@@ -11,7 +11,7 @@ from conftest import start_ledger
 from distributed import Fleet, Sidecar, chat_call
 from support import http_client
 
-OURS = "glibc.malloc.tcache_count=0:glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=1048576"
+OURS = "glibc.malloc.tcache_count=0:glibc.malloc.trim_threshold=524288:glibc.malloc.mmap_threshold=1048576"
 
 
 def initial_environment(pid: int) -> dict[str, str]:
