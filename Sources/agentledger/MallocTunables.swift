@@ -15,8 +15,8 @@ import Sidecar
 ///   blocks of every small size, scattered over pages that then stayed resident: about 2 MiB over the four threads
 ///   that do the work in `up`.
 ///
-/// `sidecar` and `collector`, whose memory stays within its targets without them and whose CPU per call is the
-/// measure that matters most, keep glibc's defaults.
+/// `sidecar` and `collector`, whose memory is within their targets without these settings and whose CPU per call is
+/// the measure that matters most, keep glibc's defaults.
 ///
 /// glibc reads the cache's setting only from `GLIBC_TUNABLES`, when the program starts. So `up` and `demo` run their
 /// own binary again, once, first thing, with the settings added to `GLIBC_TUNABLES`: the same process id, arguments
