@@ -14,23 +14,15 @@ package enum HeapTrim {
         #endif
     }
 
-    /// Fixes glibc's trim threshold and its mmap threshold (`up` and `demo`: Sources/agentledger/MallocTunables.swift
-    /// says why and what was measured). Left to itself glibc raises both each time a large block it had mapped is
-    /// freed (the trim threshold to twice that block), up to 64 MiB, and `malloc_trim` does not trim the top of a
-    /// thread's arena. Settings the operator made (`glibc.malloc.*` in `GLIBC_TUNABLES`, `MALLOC_TRIM_THRESHOLD_`,
-    /// `MALLOC_MMAP_THRESHOLD_`) are left as they are.
-    package static func fixThresholds(
-        trimThreshold: Int = 512 * 1024, mmapThreshold: Int = 1024 * 1024
-    ) {
+    /// Fixes glibc's trim and mmap thresholds (`mallopt`), which glibc otherwise raises each time a large block it
+    /// had mapped is freed (the trim threshold to twice that block), up to 64 MiB; `malloc_trim` does not trim the top
+    /// of a thread's arena. Sources/agentledger/MallocTunables.swift says where and why.
+    package static func fixThresholds(trim: Int, mmap: Int) {
         #if canImport(Glibc)
-            let tunables = getenv("GLIBC_TUNABLES").map { String(cString: $0) } ?? ""
-            let operatorSet =
-                tunables.contains("glibc.malloc.") || getenv("MALLOC_TRIM_THRESHOLD_") != nil
-                || getenv("MALLOC_MMAP_THRESHOLD_") != nil
-            guard !operatorSet, let mallopt else { return }
+            guard let mallopt else { return }
             // malloc.h: M_TRIM_THRESHOLD is -1, M_MMAP_THRESHOLD is -3; either one set stops both moving.
-            _ = mallopt(-1, Int32(clamping: trimThreshold))
-            _ = mallopt(-3, Int32(clamping: mmapThreshold))
+            _ = mallopt(-1, Int32(clamping: trim))
+            _ = mallopt(-3, Int32(clamping: mmap))
         #endif
     }
 

@@ -25,7 +25,10 @@ import Sidecar
 /// `GLIBC_TUNABLES=glibc.malloc.tcache_count=7` restores glibc's defaults). Where the binary cannot be run again (no
 /// `/proc`), the process goes on with the thresholds alone (`HeapTrim.fixThresholds`).
 enum MallocTunables {
-    static let tunables = "glibc.malloc.tcache_count=0:glibc.malloc.trim_threshold=524288:glibc.malloc.mmap_threshold=1048576"
+    static let trimThreshold = 512 * 1024
+    static let mmapThreshold = 1024 * 1024
+    static let tunables =
+        "glibc.malloc.tcache_count=0:glibc.malloc.trim_threshold=\(trimThreshold):glibc.malloc.mmap_threshold=\(mmapThreshold)"
     /// In the process run again: the `GLIBC_TUNABLES` to put back, "-" for none or "=" and the value.
     static let marker = "AGENTLEDGER_MALLOC_TUNED"
     /// The commands that run with these settings: proxy and store in one process.
@@ -35,14 +38,17 @@ enum MallocTunables {
         #if os(Linux)
             if let saved = getenv(marker).map({ String(cString: $0) }) {
                 restore(saved)
-                HeapTrim.fixThresholds()
+                HeapTrim.fixThresholds(trim: trimThreshold, mmap: mmapThreshold)
                 return
             }
             let arguments = CommandLine.arguments
             guard arguments.count > 1, commands.contains(arguments[1]) else { return }
             let current = getenv("GLIBC_TUNABLES").map { String(cString: $0) }
-            // The operator's own malloc settings win.
-            guard current?.contains("glibc.malloc.") != true else { return }
+            // The operator's own malloc settings win (glibc's older variables for the thresholds too).
+            let operatorSet =
+                current?.contains("glibc.malloc.") == true || getenv("MALLOC_TRIM_THRESHOLD_") != nil
+                || getenv("MALLOC_MMAP_THRESHOLD_") != nil
+            guard !operatorSet else { return }
             let saved = current.map { "=" + $0 } ?? "-"
             // The binary's own path, not /proc/self/exe, which would become the process's name ("exe") in `ps`.
             if let path = executablePath() {
@@ -52,7 +58,7 @@ enum MallocTunables {
             }
             // Still here: the binary could not be run again.
             restore(saved)
-            HeapTrim.fixThresholds()
+            HeapTrim.fixThresholds(trim: trimThreshold, mmap: mmapThreshold)
         #endif
     }
 
